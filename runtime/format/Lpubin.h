@@ -1,0 +1,58 @@
+//===- Lpubin.h - The .lpubin container: write and verify -----*- C++ -*-===//
+//
+// Layout (docs/lpubin.md): a 64-byte header (magic "LPUBIN\0\0", ABI
+// major/minor, manifest offset/size/crc32), the deterministic protobuf
+// Manifest, then segments each aligned to 4 KiB, zero padded, each with a
+// crc32 in the manifest. Writer and reader live together so that the
+// compiler's emitter and the runtime's loader share one definition.
+//
+//===----------------------------------------------------------------------===//
+#ifndef LPUC_RUNTIME_FORMAT_LPUBIN_H
+#define LPUC_RUNTIME_FORMAT_LPUBIN_H
+
+#include "runtime/schema/lpubin.pb.h"
+
+#include "absl/status/statusor.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace lpuc::format {
+
+constexpr uint16_t kAbiMajor = 1;
+constexpr uint16_t kAbiMinor = 0;
+constexpr uint64_t kSegmentAlign = 4096;
+
+/// A segment to write: its manifest entry (offset, size and crc32 are filled
+/// in by the writer) and payload.
+struct SegmentData {
+  schema::Segment info;
+  std::vector<uint8_t> bytes;
+};
+
+/// Serialises manifest + segments into file bytes. The manifest's `segments`
+/// list is replaced by the given segments, in order. Deterministic.
+std::vector<uint8_t> writeLpubin(schema::Manifest manifest,
+                                 const std::vector<SegmentData> &segments);
+absl::Status writeLpubinFile(const std::string &path, schema::Manifest manifest,
+                             const std::vector<SegmentData> &segments);
+
+/// A verified file: every offset, length, checksum and index was checked
+/// before this is returned. Segment payloads point into `bytes`.
+struct Lpubin {
+  std::vector<uint8_t> bytes;
+  schema::Manifest manifest;
+  const uint8_t *segment(size_t i) const {
+    return bytes.data() + manifest.segments(int(i)).offset();
+  }
+};
+
+absl::StatusOr<Lpubin> readLpubin(std::vector<uint8_t> bytes);
+absl::StatusOr<Lpubin> readLpubinFile(const std::string &path);
+
+uint32_t crc32(const uint8_t *data, size_t size);
+
+} // namespace lpuc::format
+
+#endif

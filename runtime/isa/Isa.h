@@ -1,0 +1,115 @@
+//===- Isa.h - LPU instruction set shared by compiler and runtime -*- C++ -*-===//
+//
+// The one description of the LPU instruction set: opcodes, the fixed 40-byte
+// encoding, and the meaning of every field. The compiler's lpuhw lowering,
+// scheduler, verifier and emitter and the runtime's loader and emulator all
+// use this header; timing lives in Machine.h, derived from the target file.
+//
+//===----------------------------------------------------------------------===//
+#ifndef LPUC_RUNTIME_ISA_ISA_H
+#define LPUC_RUNTIME_ISA_ISA_H
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace lpuc::isa {
+
+// Element types on the chip. Values equal lpuc.schema.DType.
+enum class DType : uint8_t {
+  Invalid = 0,
+  F32 = 1,
+  F16 = 2,
+  BF16 = 3,
+  I8 = 4,
+  I32 = 5,
+};
+
+/// Bytes per element; a vector of this type travels on this many streams
+/// (byte planes, little-endian: stream s+k carries byte k of every lane).
+unsigned widthBytes(DType t);
+const char *dtypeName(DType t);
+bool parseDType(const std::string &name, DType &out);
+
+enum class Opcode : uint8_t {
+  Nop = 0,        // a = cycles the queue waits (>= 1)
+  MemRead = 1,    // a = bank, b = row; out = stream; tag
+  MemWrite = 2,   // a = bank, b = row; in0 = stream, expect0
+  MxmLoad = 3,    // dtype; in0 = first of mxm_weight_streams streams; expect0;
+                  // a = tile rows (<= lanes); rest of the tile is zero
+  MxmInstall = 4, // swap the plane's shadow and active weights
+  MxmMul = 5,     // dtype (of activations); in0 = group; expect0;
+                  // a = accumulator row; flags: kAccumulate, kEmit;
+                  // out = group of 4 streams (f32 or i32); tag
+  Vxm = 6,        // fn = AluOp; dtype; in0, in1 groups; out group; imm;
+                  // Cast: b = destination DType
+  SxmPermute = 7, // dtype; in0 = group; in1 = optional base group;
+                  // a = lane map index; out group; tag
+};
+const char *opcodeName(Opcode op);
+
+enum class AluOp : uint8_t {
+  Add = 0,
+  Sub = 1,
+  Mul = 2,
+  Max = 3,
+  Min = 4,
+  Neg = 5,
+  AddImm = 6, // in0 + imm
+  MulImm = 7, // in0 * imm
+  MaxImm = 8, // max(in0, imm): relu is MaxImm 0
+  Cast = 9,   // in0 (dtype) -> b (destination dtype)
+  Copy = 10,
+};
+const char *aluOpName(AluOp op);
+bool parseAluOp(const std::string &name, AluOp &out);
+/// Number of stream-group inputs the ALU operation reads (1 or 2).
+unsigned aluOperandCount(AluOp op);
+/// True for exp/rsqrt/tanh-class operations (none yet in the set above).
+bool aluIsTranscendental(AluOp op);
+
+constexpr uint8_t kNoStream = 0xFF;
+constexpr uint8_t kAccumulate = 1; // MxmMul: add to the accumulator row
+constexpr uint8_t kEmit = 2;       // MxmMul: put the accumulator on `out`
+
+/// One instruction. Stream ids: 0 .. S-1 eastward, S .. 2S-1 westward, with S
+/// = streams_per_direction; a group of width w is w consecutive ids in one
+/// direction. Tags are compiler-assigned ids carried with every stream value
+/// (a modelling aid, not a hardware field): a reading instruction names the
+/// tag it expects (0 = any) so that a mis-timed read is an error, never a
+/// silently wrong number.
+struct Instruction {
+  Opcode op = Opcode::Nop;
+  DType dtype = DType::Invalid;
+  uint8_t fn = 0;
+  uint8_t flags = 0;
+  uint8_t in0 = kNoStream;
+  uint8_t in1 = kNoStream;
+  uint8_t out = kNoStream;
+  uint8_t reserved = 0;
+  uint32_t expect0 = 0;
+  uint32_t expect1 = 0;
+  uint32_t tag = 0;
+  uint32_t a = 0;
+  uint32_t b = 0;
+  uint32_t c = 0;
+  float imm = 0.0f;
+  uint32_t reserved2 = 0;
+
+  bool operator==(const Instruction &o) const;
+};
+
+constexpr size_t kInstructionBytes = 40;
+
+/// Little-endian, fixed-size encoding (deterministic: reserved bytes are 0).
+void encode(const Instruction &inst, uint8_t out[kInstructionBytes]);
+Instruction decode(const uint8_t in[kInstructionBytes]);
+void encodeAll(const std::vector<Instruction> &insts, std::vector<uint8_t> &out);
+
+/// Human-readable one-line form, used in diagnostics and `--emit asm`.
+std::string toString(const Instruction &inst);
+
+} // namespace lpuc::isa
+
+#endif
