@@ -1,0 +1,72 @@
+#include "dialects/lpuhw/LpuhwDialect.h"
+#include "dialects/lpuhw/LpuhwOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace lpuc::lpuhw;
+
+#include "dialects/lpuhw/LpuhwDialect.cpp.inc"
+#define GET_TYPEDEF_CLASSES
+#include "dialects/lpuhw/LpuhwTypes.cpp.inc"
+
+void LpuhwDialect::initialize() {
+  addTypes<
+#define GET_TYPEDEF_LIST
+#include "dialects/lpuhw/LpuhwTypes.cpp.inc"
+      >();
+  addOperations<
+#define GET_OP_LIST
+#include "dialects/lpuhw/LpuhwOps.cpp.inc"
+      >();
+}
+
+namespace lpuc::lpuhw {
+
+isa::DType toIsaType(Type t) {
+  if (t.isF32())
+    return isa::DType::F32;
+  if (t.isF16())
+    return isa::DType::F16;
+  if (t.isBF16())
+    return isa::DType::BF16;
+  if (t.isSignlessInteger(8))
+    return isa::DType::I8;
+  if (t.isSignlessInteger(32))
+    return isa::DType::I32;
+  return isa::DType::Invalid;
+}
+
+Type fromIsaType(MLIRContext *ctx, isa::DType t) {
+  Builder b(ctx);
+  switch (t) {
+  case isa::DType::F32:
+    return b.getF32Type();
+  case isa::DType::F16:
+    return b.getF16Type();
+  case isa::DType::BF16:
+    return b.getBF16Type();
+  case isa::DType::I8:
+    return b.getI8Type();
+  case isa::DType::I32:
+    return b.getI32Type();
+  case isa::DType::Invalid:
+    break;
+  }
+  return {};
+}
+
+FailureOr<std::unique_ptr<isa::Machine>> getMachine(ModuleOp module) {
+  std::string name = "lpu-v1";
+  if (auto attr = module->getAttrOfType<StringAttr>(kTargetAttrName))
+    name = attr.getValue().str();
+  absl::StatusOr<schema::Target> target = isa::loadTarget(name);
+  if (!target.ok())
+    return module.emitError() << target.status().message();
+  return std::make_unique<isa::Machine>(*target);
+}
+
+} // namespace lpuc::lpuhw
