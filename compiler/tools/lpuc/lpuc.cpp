@@ -1,0 +1,164 @@
+//===- lpuc.cpp - the lpuc compiler driver --------------------------------===//
+//
+// lpuc MODEL.onnx [-o OUT] [--target lpu-v1|FILE] [--precision fp32|fp16|bf16]
+//      [--emit onnx|lpu|lpuhw|asm|bin] [--freeze NAME=FILE]...
+//      [--mlir-print-ir-after-all] [--mlir-print-debuginfo]
+//
+// Built with -fexceptions for CLI11 only. Every error is one line
+// `lpuc: error: ...` on stderr with exit code 1; usage errors exit 2.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/import/onnx/OnnxImport.h"
+#include "dialects/onnx/OnnxDialect.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OperationSupport.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace lpuc {
+namespace {
+
+/// Everything the command line says. Later stages (compiler/pipelines) read
+/// it from runStages().
+struct DriverOptions {
+  std::string model;
+  std::string output;             // "" = default for the emit kind
+  std::string target = "lpu-v1";  // a known target name or a target file
+  std::string precision = "fp32"; // fp32 | fp16 | bf16
+  std::string emit = "bin";       // onnx | lpu | lpuhw | asm | bin
+  std::vector<std::pair<std::string, std::string>> freeze; // NAME -> FILE
+  bool printIrAfterAll = false;
+  bool printDebugInfo = false;
+};
+
+int error(const llvm::Twine &msg) {
+  llvm::errs() << "lpuc: error: " << msg << "\n";
+  return 1;
+}
+
+/// Prints `op` (with its resources) to the output file of `opts` ("-" or ""
+/// = stdout).
+int printModule(const DriverOptions &opts, mlir::ModuleOp module) {
+  std::string errorMessage;
+  std::string path = opts.output.empty() ? "-" : opts.output;
+  auto out = mlir::openOutputFile(path, &errorMessage);
+  if (!out)
+    return error(errorMessage);
+  mlir::OpPrintingFlags flags;
+  if (opts.printDebugInfo)
+    flags.enableDebugInfo();
+  module->print(out->os(), flags); // not `os << module`: keeps resources
+  out->keep();
+  return 0;
+}
+
+/// Everything after import. Stages not built yet report so; the integrator
+/// replaces the tail with lpuc::runCompilePipeline(...).
+int runStages(const DriverOptions &opts, mlir::MLIRContext &ctx,
+              mlir::ModuleOp module) {
+  if (opts.emit == "onnx")
+    return printModule(opts, module);
+  // onnx-to-lpu conversion is the next stage of every other path.
+  return error("onnx-to-lpu conversion is not built yet");
+}
+
+int run(const DriverOptions &opts) {
+  mlir::DialectRegistry registry;
+  registry.insert<mlir::func::FuncDialect, onnxir::OnnxDialect>();
+  mlir::MLIRContext ctx(registry);
+  ctx.loadAllAvailableDialects();
+  // One line per diagnostic: `lpuc: error: LOC: message`.
+  mlir::ScopedDiagnosticHandler handler(&ctx, [](mlir::Diagnostic &diag) {
+    std::string loc;
+    llvm::raw_string_ostream locOs(loc);
+    diag.getLocation().print(locOs);
+    const char *kind =
+        diag.getSeverity() == mlir::DiagnosticSeverity::Error     ? "error"
+        : diag.getSeverity() == mlir::DiagnosticSeverity::Warning ? "warning"
+                                                                  : "note";
+    llvm::errs() << "lpuc: " << kind << ": " << loc << ": " << diag.str()
+                 << "\n";
+    return mlir::success();
+  });
+
+  ImportOptions importOpts;
+  importOpts.freeze = opts.freeze;
+  auto module = importOnnxModel(ctx, opts.model, importOpts);
+  if (!module)
+    return error(llvm::toString(module.takeError()));
+  if (mlir::failed(mlir::verify(**module)))
+    return 1; // the handler printed the reason
+  return runStages(opts, ctx, **module);
+}
+
+} // namespace
+} // namespace lpuc
+
+int main(int argc, char **argv) {
+  lpuc::DriverOptions opts;
+  CLI::App app{"lpuc: ONNX to LPU compiler"};
+  app.add_option("MODEL", opts.model, "ONNX model (.onnx)")->required();
+  app.add_option("-o,--output", opts.output,
+                 "Output file (default: MODEL.lpubin for --emit bin, "
+                 "stdout for text)");
+  app.add_option("--target", opts.target, "Target: lpu-v1 or a target file")
+      ->check(CLI::IsMember({"lpu-v1"}) | CLI::ExistingFile)
+      ->capture_default_str();
+  app.add_option("--precision", opts.precision, "Weight precision")
+      ->check(CLI::IsMember({"fp32", "fp16", "bf16"}))
+      ->capture_default_str();
+  app.add_option("--emit", opts.emit, "What to produce")
+      ->check(CLI::IsMember({"onnx", "lpu", "lpuhw", "asm", "bin"}))
+      ->capture_default_str();
+  std::vector<std::string> freeze;
+  app.add_option("--freeze", freeze,
+                 "NAME=FILE: bake graph input NAME with the value in FILE "
+                 "(TensorProto .pb or .npy)")
+      ->allow_extra_args(false)
+      ->take_all();
+  app.add_flag("--mlir-print-ir-after-all", opts.printIrAfterAll,
+               "Print the IR after every pass");
+  app.add_flag("--mlir-print-debuginfo", opts.printDebugInfo,
+               "Print locations in printed IR");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp &e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp &e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError &e) {
+    if (e.get_exit_code() == 0)
+      return app.exit(e);
+    llvm::errs() << "lpuc: error: " << e.what() << "\n";
+    return 2;
+  }
+  for (const std::string &f : freeze) {
+    size_t eq = f.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == f.size()) {
+      llvm::errs() << "lpuc: error: --freeze expects NAME=FILE, got '" << f
+                   << "'\n";
+      return 2;
+    }
+    opts.freeze.emplace_back(f.substr(0, eq), f.substr(eq + 1));
+  }
+  if (opts.output.empty() && opts.emit == "bin") {
+    llvm::SmallString<256> out(llvm::sys::path::filename(opts.model));
+    llvm::sys::path::replace_extension(out, "lpubin");
+    opts.output = std::string(out);
+  }
+  return lpuc::run(opts);
+}
