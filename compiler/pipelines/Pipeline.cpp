@@ -1,0 +1,97 @@
+#include "compiler/pipelines/Pipeline.h"
+
+#include "compiler/target/lpubin/Emit.h"
+#include "dialects/lpuhw/LpuhwDialect.h"
+#include "runtime/schema/lpubin.pb.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+
+namespace lpuc {
+
+std::string pipelineFor(const CompileOptions &opts) {
+  if (opts.emit == EmitKind::Onnx)
+    return "builtin.module()";
+  std::string p = "builtin.module(onnx-to-lpu,canonicalize,lpu-precision{"
+                  "precision=" +
+                  opts.precision + "},canonicalize";
+  if (opts.emit != EmitKind::Lpu)
+    p += ",lpu-to-lpuhw,lpuhw-schedule,lpuhw-verify-schedule";
+  return p + ")";
+}
+
+static std::string humanBytes(uint64_t b) {
+  if (b >= (uint64_t(1) << 20))
+    return llvm::formatv("{0:F2} MiB", double(b) / double(1 << 20)).str();
+  if (b >= 1024)
+    return llvm::formatv("{0:F1} KiB", double(b) / 1024.0).str();
+  return std::to_string(b) + " B";
+}
+
+/// The compile report: what the binary will do, predicted from the static
+/// schedule (the emulator must measure the same cycle count).
+static std::string report(const schema::Manifest &m) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  const schema::Stats &st = m.predicted();
+  double us = double(st.cycles()) / m.target().clock_hz() * 1e6;
+  os << "target " << m.target().name() << ", precision " << m.precision()
+     << ", " << m.chip_count() << " chip(s)\n";
+  os << "predicted cycles: " << st.cycles() << " ("
+     << llvm::formatv("{0:F3}", us) << " us at "
+     << llvm::formatv("{0:F0}", m.target().clock_hz() / 1e6) << " MHz)\n";
+  os << "instructions: " << st.instructions() << "\n";
+  for (const schema::UnitStats &u : st.units())
+    os << "  " << u.unit() << ": " << u.busy_cycles() << " busy cycles over "
+       << u.queues() << " queues\n";
+  for (const schema::ChipProgram &c : m.chips())
+    os << "chip " << c.chip() << " SRAM: weights "
+       << humanBytes(c.sram_weight_bytes()) << ", activations "
+       << humanBytes(c.sram_activation_bytes()) << ", instructions "
+       << humanBytes(c.sram_instruction_bytes()) << "\n";
+  return s;
+}
+
+FailureOr<CompileResult> runCompilePipeline(ModuleOp module,
+                                            const CompileOptions &opts) {
+  MLIRContext *ctx = module.getContext();
+  module->setAttr(lpuhw::kTargetAttrName, StringAttr::get(ctx, opts.target));
+  PassManager pm(ctx);
+  std::string pipeline = pipelineFor(opts);
+  std::string parseErrors;
+  llvm::raw_string_ostream errs(parseErrors);
+  if (failed(parsePassPipeline(pipeline, pm, errs)))
+    return emitError(module.getLoc())
+           << "internal: bad pipeline '" << pipeline << "': " << parseErrors;
+  if (opts.printIrAfterAll) {
+    ctx->disableMultithreading();
+    pm.enableIRPrinting();
+  }
+  if (failed(pm.run(module)))
+    return failure();
+  CompileResult result;
+  if (opts.emit != EmitKind::Bin)
+    return result;
+  EmitOptions emitOpts;
+  emitOpts.modelName = opts.modelName;
+  emitOpts.precision = opts.precision;
+  llvm::Expected<std::vector<uint8_t>> bytes = emitLpubin(module, emitOpts);
+  if (!bytes)
+    return emitError(module.getLoc()) << llvm::toString(bytes.takeError());
+  result.binary = std::move(*bytes);
+  absl::StatusOr<format::Lpubin> parsed = format::readLpubin(result.binary);
+  if (!parsed.ok())
+    return emitError(module.getLoc())
+           << "internal: emitted binary does not verify: "
+           << parsed.status().message();
+  result.report = report(parsed->manifest);
+  return result;
+}
+
+} // namespace lpuc

@@ -1,0 +1,42 @@
+//===- Pipeline.h - lpuc's compile pipeline after import --------*- C++ -*-===//
+#ifndef LPUC_COMPILER_PIPELINES_PIPELINE_H
+#define LPUC_COMPILER_PIPELINES_PIPELINE_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Support/LLVM.h"
+
+#include <string>
+#include <vector>
+
+namespace lpuc {
+
+enum class EmitKind { Onnx, Lpu, Lpuhw, Asm, Bin };
+
+struct CompileOptions {
+  std::string target = "lpu-v1"; // built-in name or target file
+  std::string precision = "fp32";
+  EmitKind emit = EmitKind::Bin;
+  std::string modelName; // file name only: recorded in the binary
+  bool printIrAfterAll = false;
+};
+
+/// The textual pass pipeline that lowers an imported onnx module to
+/// scheduled, verified lpuhw, stopping after the stage of `emit`
+/// (onnx: none; lpu: tensor level; lpuhw/asm/bin: scheduled instructions).
+std::string pipelineFor(const CompileOptions &opts);
+
+/// The result of compiling: the final module is changed in place; for
+/// EmitKind::Bin `binary` holds the .lpubin bytes and `report` a summary.
+struct CompileResult {
+  std::vector<uint8_t> binary;
+  std::string report;
+};
+
+/// Runs the pipeline on `module` (an imported onnx module). Diagnostics go to
+/// the context's handler; fails if any stage fails.
+mlir::FailureOr<CompileResult> runCompilePipeline(mlir::ModuleOp module,
+                                                  const CompileOptions &opts);
+
+} // namespace lpuc
+
+#endif
