@@ -1,0 +1,168 @@
+//===- LayoutUtils.cpp - SRAM placement of tensors, MEM builders ----------===//
+#include "passes/layout/LayoutUtils.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Diagnostics.h"
+
+using namespace mlir;
+
+namespace lpuc::layout {
+
+isa::TensorLayout layoutOf(lpuhw::TensorOp tensor,
+                           const isa::Machine &machine) {
+  isa::TensorLayout l;
+  l.dtype = lpuhw::toIsaType(tensor.getDtype());
+  l.shape.assign(tensor.getShape().begin(), tensor.getShape().end());
+  l.lanes = machine.lanes();
+  for (int32_t s : tensor.getSlices())
+    l.slices.push_back(uint32_t(s));
+  l.bank = tensor.getBank();
+  l.baseRow = tensor.getBaseRow();
+  return l;
+}
+
+isa::TensorLayout makeLayout(isa::DType dtype, ArrayRef<int64_t> shape,
+                             const Placement &placement,
+                             const isa::Machine &machine) {
+  isa::TensorLayout l;
+  l.dtype = dtype;
+  l.shape.assign(shape.begin(), shape.end());
+  l.lanes = machine.lanes();
+  l.slices = placement.slices;
+  l.bank = placement.bank;
+  l.baseRow = placement.baseRow;
+  return l;
+}
+
+std::vector<std::vector<uint32_t>> sliceGroups(const isa::Machine &machine) {
+  uint32_t n = machine.memSlices() / 2;
+  uint32_t s = machine.target().layout_stripe_slices();
+  std::vector<std::vector<uint32_t>> groups;
+  if (s == 0 || s > 2 * n) {
+    std::vector<uint32_t> all;
+    for (uint32_t i = 0; i < 2 * n; ++i)
+      all.push_back(i);
+    groups.push_back(std::move(all));
+    return groups;
+  }
+  std::vector<uint32_t> leftover;
+  for (uint32_t hemi = 0; hemi < 2; ++hemi) {
+    uint32_t first = hemi * n, end = first + n;
+    uint32_t i = first;
+    for (; i + s <= end; i += s) {
+      std::vector<uint32_t> g;
+      for (uint32_t k = 0; k < s; ++k)
+        g.push_back(i + k);
+      groups.push_back(std::move(g));
+    }
+    for (; i < end; ++i)
+      leftover.push_back(i);
+  }
+  for (size_t i = 0; i + s <= leftover.size(); i += s)
+    groups.emplace_back(leftover.begin() + i, leftover.begin() + i + s);
+  return groups;
+}
+
+SramAllocator::SramAllocator(const isa::Machine &machine)
+    : machine_(machine), groups_(sliceGroups(machine)),
+      banks_(machine.banks() ? machine.banks() : 1) {
+  used_.assign(groups_.size() * banks_, 0);
+}
+
+FailureOr<Placement> SramAllocator::allocate(isa::DType dtype,
+                                             ArrayRef<int64_t> shape,
+                                             Location loc) {
+  // Every group has the same number of slices except the all-slices
+  // fallback, which is the only group then.
+  Placement probe;
+  probe.slices = groups_.front();
+  isa::TensorLayout l = makeLayout(dtype, shape, probe, machine_);
+  return allocateRows(l.sramRowsPerSlice(), loc);
+}
+
+FailureOr<Placement> SramAllocator::allocateRows(int64_t rowsPerSlice,
+                                                 Location loc) {
+  uint64_t g = groups_.size();
+  uint64_t candidates = g * banks_;
+  uint64_t rowsPerBank = machine_.rowsPerBank();
+  uint64_t first = next_ % candidates;
+  ++next_;
+  uint64_t bestFree = 0, bestIdx = first;
+  for (uint64_t i = 0; i < candidates; ++i) {
+    uint64_t k = (first + i) % candidates;
+    uint32_t group = uint32_t(k % g), bank = uint32_t(k / g);
+    uint32_t &used = used_[group * banks_ + bank];
+    uint64_t free = rowsPerBank - used;
+    if (uint64_t(rowsPerSlice) <= free) {
+      Placement p;
+      p.slices = groups_[group];
+      p.bank = bank;
+      p.baseRow = used;
+      used += uint32_t(rowsPerSlice);
+      return p;
+    }
+    if (free > bestFree) {
+      bestFree = free;
+      bestIdx = k;
+    }
+  }
+  emitError(loc) << "does not fit in SRAM: needs " << rowsPerSlice
+                 << " rows in slice group " << bestIdx % g << " bank "
+                 << bestIdx / g << ", target has " << rowsPerBank
+                 << " rows per bank (" << bestFree << " free)";
+  return failure();
+}
+
+uint64_t SramAllocator::usedBytes() const {
+  uint64_t bytes = 0;
+  for (size_t i = 0; i < used_.size(); ++i)
+    bytes += uint64_t(used_[i]) * groups_[i / banks_].size() * machine_.lanes();
+  return bytes;
+}
+
+SmallVector<Type> streamTypes(MLIRContext *ctx, unsigned n) {
+  return SmallVector<Type>(n, lpuhw::StreamType::get(ctx));
+}
+
+Value readPlaneRow(OpBuilder &b, Location loc, const isa::TensorLayout &l,
+                   int64_t q) {
+  isa::SramAddress a = l.address(q);
+  return lpuhw::MemReadOp::create(
+             b, loc, lpuhw::StreamType::get(b.getContext()), a.slice, a.bank,
+             a.row, IntegerAttr(), IntegerAttr())
+      .getResult();
+}
+
+SmallVector<Value> readVector(OpBuilder &b, Location loc,
+                              const isa::TensorLayout &l, int64_t row,
+                              int64_t vec) {
+  SmallVector<Value> planes;
+  for (unsigned p = 0, w = l.width(); p < w; ++p)
+    planes.push_back(readPlaneRow(b, loc, l, l.planeRowIndex(row, vec, p)));
+  return planes;
+}
+
+void writePlaneRow(OpBuilder &b, Location loc, const isa::TensorLayout &l,
+                   int64_t q, Value value) {
+  isa::SramAddress a = l.address(q);
+  lpuhw::MemWriteOp::create(b, loc, value, a.slice, a.bank, a.row,
+                            IntegerAttr(), IntegerAttr());
+}
+
+void writeVector(OpBuilder &b, Location loc, const isa::TensorLayout &l,
+                 int64_t row, int64_t vec, ValueRange planes) {
+  for (unsigned p = 0, w = l.width(); p < w && p < planes.size(); ++p)
+    writePlaneRow(b, loc, l, l.planeRowIndex(row, vec, p), planes[p]);
+}
+
+lpuhw::TensorOp declareTensor(OpBuilder &b, Location loc, StringRef symName,
+                              StringRef kind, StringAttr onnxName, Type dtype,
+                              ArrayRef<int64_t> shape,
+                              const Placement &placement, ElementsAttr value) {
+  SmallVector<int32_t> slices(placement.slices.begin(), placement.slices.end());
+  return lpuhw::TensorOp::create(b, loc, symName, kind, onnxName, dtype, shape,
+                                 slices, placement.bank, placement.baseRow,
+                                 value);
+}
+
+} // namespace lpuc::layout

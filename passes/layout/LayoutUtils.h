@@ -1,0 +1,114 @@
+//===- LayoutUtils.h - SRAM placement of tensors, MEM builders -*- C++ -*-===//
+//
+// Shared by lpu-to-lpuhw (which places tensors and emits instructions) and by
+// the scheduler, schedule verifier and emitter (which need the layout of a
+// `lpuhw.tensor` declaration). The layout itself is runtime/isa/Layout.h:
+// this header only converts between it and the IR.
+//
+//===----------------------------------------------------------------------===//
+#ifndef LPUC_PASSES_LAYOUT_LAYOUTUTILS_H
+#define LPUC_PASSES_LAYOUT_LAYOUTUTILS_H
+
+#include "dialects/lpuhw/LpuhwDialect.h"
+#include "dialects/lpuhw/LpuhwOps.h"
+#include "runtime/isa/Layout.h"
+#include "runtime/isa/Machine.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Location.h"
+#include "mlir/IR/Value.h"
+#include "mlir/Support/LLVM.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace lpuc::layout {
+
+/// The layout (Layout.h) of a `lpuhw.tensor` declaration: dtype, shape,
+/// slices, bank and base_row from the op, lanes from the machine.
+isa::TensorLayout layoutOf(lpuhw::TensorOp tensor, const isa::Machine &machine);
+
+/// Where a tensor lives: its slice group, bank and first row.
+struct Placement {
+  std::vector<uint32_t> slices;
+  uint32_t bank = 0;
+  uint32_t baseRow = 0;
+};
+
+/// The layout of a tensor of `dtype` and `shape` at `placement`.
+isa::TensorLayout makeLayout(isa::DType dtype, llvm::ArrayRef<int64_t> shape,
+                             const Placement &placement,
+                             const isa::Machine &machine);
+
+/// The slice groups tensors are striped over, in allocation order: groups of
+/// S = layout_stripe_slices consecutive slices, first those of the west
+/// hemisphere ([0,S), [S,2S), ...), then those of the east ([n,n+S), ...),
+/// then one group of S slices taken from both hemispheres' leftovers if there
+/// are enough. If a target has fewer than S slices, one group of all slices.
+std::vector<std::vector<uint32_t>> sliceGroups(const isa::Machine &machine);
+
+/// A bump allocator per (slice group, bank). Allocation k prefers group
+/// k % G and bank (k / G) % banks, so that consecutive tensors (an op's
+/// operands and its result) sit in different slices or banks; if that
+/// (group, bank) is full, the next ones in the same rotation are tried.
+class SramAllocator {
+public:
+  explicit SramAllocator(const isa::Machine &machine);
+
+  /// Places a tensor of `dtype` and `shape`. On failure emits at `loc`
+  /// "does not fit in SRAM: needs N rows in slice group G bank B, target has
+  /// M rows per bank (F free)" and fails.
+  mlir::FailureOr<Placement>
+  allocate(isa::DType dtype, llvm::ArrayRef<int64_t> shape, mlir::Location loc);
+  /// Same, for a tensor needing `rowsPerSlice` rows in each slice.
+  mlir::FailureOr<Placement> allocateRows(int64_t rowsPerSlice,
+                                          mlir::Location loc);
+
+  unsigned numGroups() const { return unsigned(groups_.size()); }
+  const std::vector<uint32_t> &group(unsigned g) const { return groups_[g]; }
+  /// Rows in use in every slice of group `g`, bank `bank`.
+  uint32_t usedRows(unsigned g, uint32_t bank) const {
+    return used_[g * banks_ + bank];
+  }
+  /// Bytes of SRAM reserved so far (rows x slices x lanes).
+  uint64_t usedBytes() const;
+
+private:
+  const isa::Machine &machine_;
+  std::vector<std::vector<uint32_t>> groups_;
+  std::vector<uint32_t> used_; // per group * banks + bank
+  uint32_t banks_;
+  uint64_t next_ = 0;
+};
+
+/// `n` results of type !lpuhw.stream.
+llvm::SmallVector<mlir::Type> streamTypes(mlir::MLIRContext *ctx, unsigned n);
+
+/// One `lpuhw.mem_read` of plane-row `q` of a tensor.
+mlir::Value readPlaneRow(mlir::OpBuilder &b, mlir::Location loc,
+                         const isa::TensorLayout &l, int64_t q);
+/// `width` mem_reads: the planes of vector `vec` of row `row`, plane 0 first.
+llvm::SmallVector<mlir::Value> readVector(mlir::OpBuilder &b,
+                                          mlir::Location loc,
+                                          const isa::TensorLayout &l,
+                                          int64_t row, int64_t vec);
+/// One `lpuhw.mem_write` of `value` to plane-row `q` of a tensor.
+void writePlaneRow(mlir::OpBuilder &b, mlir::Location loc,
+                   const isa::TensorLayout &l, int64_t q, mlir::Value value);
+/// `width` mem_writes of `planes` (plane 0 first) to vector (row, vec).
+void writeVector(mlir::OpBuilder &b, mlir::Location loc,
+                 const isa::TensorLayout &l, int64_t row, int64_t vec,
+                 mlir::ValueRange planes);
+
+/// Creates `lpuhw.tensor @symName` at the builder's insertion point.
+/// `onnxName` may be null; `value` only for weights.
+lpuhw::TensorOp declareTensor(mlir::OpBuilder &b, mlir::Location loc,
+                              llvm::StringRef symName, llvm::StringRef kind,
+                              mlir::StringAttr onnxName, mlir::Type dtype,
+                              llvm::ArrayRef<int64_t> shape,
+                              const Placement &placement,
+                              mlir::ElementsAttr value = {});
+
+} // namespace lpuc::layout
+
+#endif
