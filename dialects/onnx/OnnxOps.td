@@ -39,9 +39,11 @@ def Onnx_NodeOp : Onnx_Op<"node"> {
     %1 = onnx.node "Gemm"(%a, %b, %c)
         {attrs = {alpha = 2.500000e-01 : f32, transA = 1 : i64}, opset = 13 : i64}
         : (tensor<4x3xf32>, tensor<5x4xf32>, tensor<1x5xf32>) -> tensor<3x5xf32>
-    %2 = onnx.node "LayerNormalization"(%x, %s, %none)
-        {attrs = {axis = -1 : i64}, domain = "", opset = 17 : i64}
-        : (tensor<2x8xf32>, tensor<8xf32>, none) -> tensor<2x8xf32>
+    %2 = onnx.node "SkipLayerNormalization"(%x, %skip, %gamma, %none)
+        {attrs = {epsilon = 9.99999974E-6 : f32}, domain = "com.microsoft",
+         opset = 1 : i64}
+        : (tensor<2x8xf32>, tensor<2x8xf32>, tensor<8xf32>, none)
+        -> tensor<2x8xf32>
     ```
 
     The verifier checks that `op_type` is not empty, `opset` is at least 1,
@@ -52,8 +54,7 @@ def Onnx_NodeOp : Onnx_Op<"node"> {
     StrAttr:$op_type,
     DefaultValuedStrAttr<StrAttr, "">:$domain,
     I64Attr:$opset,
-    DefaultValuedAttr<DictionaryAttr,
-                      "{}">:$attrs
+    DefaultValuedAttr<DictionaryAttr, "{}">:$attrs
   );
   let results = (outs Variadic<AnyTensor>:$outputs);
   let assemblyFormat = [{

@@ -4,6 +4,7 @@ usage: make_models.py initializer OUT.onnx
        make_models.py external DIR            (DIR/model.onnx + DIR/weights.bin)
        make_models.py badpath OUT.onnx LOCATION
        make_models.py npy OUT.npy             (int64 [2, 12])
+       make_models.py custom OUT.onnx         (a node of a custom domain)
 """
 import os
 import sys
@@ -73,6 +74,20 @@ def main():
         onnx.save(matmul_model(weight), sys.argv[2])
     elif mode == "npy":
         np.save(sys.argv[2], np.array([2, 12], dtype=np.int64))
+    elif mode == "custom":
+        foo = helper.make_node(
+            "Foo", ["a"], ["b"], name="foo", domain="com.example",
+            k=[1, 2], s=["x", "y"], f=[1.5], i=3, str="hi",
+        )
+        relu = helper.make_node("Relu", ["b"], ["c"], name="relu")
+        graph = helper.make_graph(
+            [foo, relu],
+            "g",
+            [helper.make_tensor_value_info("a", TensorProto.FLOAT16, [2, "n"])],
+            [helper.make_tensor_value_info("c", TensorProto.FLOAT16, None)],
+        )
+        opsets = [helper.make_opsetid("", 17), helper.make_opsetid("com.example", 2)]
+        onnx.save(helper.make_model(graph, opset_imports=opsets), sys.argv[2])
     else:
         sys.exit("unknown mode " + mode)
 
