@@ -1,0 +1,210 @@
+//===- LowerPrecision.cpp - lpu-precision ---------------------------------===//
+//
+// Runs every f32 lpu computation in fp16 or bf16: constants are rounded at
+// compile time (round to nearest, ties to even), values entering lpu ops in
+// f32 are cast down, values leaving lpu ops are cast back up to f32.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/precision/Passes.h"
+
+#include "dialects/lpu/LpuDialect.h"
+#include "dialects/lpu/LpuOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinDialect.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/StringSet.h"
+
+namespace lpuc {
+#define GEN_PASS_DEF_LPUPRECISION
+#include "passes/precision/Passes.h.inc"
+} // namespace lpuc
+
+using namespace mlir;
+
+namespace {
+
+bool isF32Tensor(Type t) {
+  auto rt = dyn_cast<RankedTensorType>(t);
+  return rt && rt.getElementType().isF32();
+}
+
+bool isLpuOp(Operation *op) {
+  return isa<lpuc::lpu::LpuDialect>(op->getDialect());
+}
+
+/// f32 -> narrow, round to nearest, ties to even.
+APInt roundBits(const APFloat &v, const llvm::fltSemantics &sem) {
+  APFloat c = v;
+  bool losesInfo = false;
+  c.convert(sem, APFloat::rmNearestTiesToEven, &losesInfo);
+  return c.bitcastToAPInt();
+}
+
+struct LpuPrecisionPass : lpuc::impl::LpuPrecisionBase<LpuPrecisionPass> {
+  using Base::Base;
+
+  LogicalResult initialize(MLIRContext *ctx) override {
+    if (precision == "fp32") {
+      narrow = nullptr;
+      return success();
+    }
+    if (precision == "fp16")
+      narrow = Float16Type::get(ctx);
+    else if (precision == "bf16")
+      narrow = BFloat16Type::get(ctx);
+    else
+      return emitError(UnknownLoc::get(ctx))
+             << "unknown precision '" << precision
+             << "' (expected fp32, fp16 or bf16)";
+    return success();
+  }
+
+  void runOnOperation() override {
+    if (!narrow)
+      return; // fp32: nothing to do.
+    ModuleOp module = getOperation();
+    IRRewriter rewriter(&getContext());
+
+    // Values now holding narrow data that stood for f32 values.
+    llvm::SetVector<Value> narrowed;
+    // Resource blobs whose f32 constant was replaced.
+    llvm::StringSet<> replacedBlobs;
+    SmallVector<DenseResourceElementsHandle> replacedHandles;
+
+    // 1. Constants used by lpu ops: round at compile time.
+    SmallVector<arith::ConstantOp> constants;
+    module.walk([&](arith::ConstantOp c) {
+      if (isF32Tensor(c.getType()) &&
+          llvm::any_of(c->getUsers(), [](Operation *u) { return isLpuOp(u); }))
+        constants.push_back(c);
+    });
+    for (arith::ConstantOp c : constants) {
+      TypedAttr value = narrowConstant(c.getValue());
+      if (!value)
+        continue; // left f32; step 2 casts it where lpu ops use it
+      rewriter.setInsertionPoint(c);
+      Value repl = arith::ConstantOp::create(rewriter, c.getLoc(), value);
+      narrowed.insert(repl);
+      rewriter.replaceUsesWithIf(c.getResult(), repl, [](OpOperand &use) {
+        return isLpuOp(use.getOwner());
+      });
+      if (auto res = dyn_cast<DenseResourceElementsAttr>(c.getValue()))
+        if (replacedBlobs.insert(res.getRawHandle().getKey()).second)
+          replacedHandles.push_back(res.getRawHandle());
+      if (c->use_empty())
+        rewriter.eraseOp(c);
+    }
+
+    // 2. lpu ops compute in the narrow type: f32 operands from outside are
+    // cast down (once per value), f32 results become narrow.
+    SmallVector<Operation *> lpuOps;
+    module.walk([&](Operation *op) {
+      if (isLpuOp(op))
+        lpuOps.push_back(op);
+    });
+    llvm::DenseMap<Value, Value> castDown, castUp;
+    for (Operation *op : lpuOps) {
+      for (OpOperand &operand : op->getOpOperands()) {
+        Value v = operand.get();
+        if (!isF32Tensor(v.getType()))
+          continue;
+        Value &down = castDown[v];
+        if (!down) {
+          rewriter.setInsertionPointAfterValue(v);
+          down = lpuc::lpu::CastOp::create(
+              rewriter, v.getLoc(),
+              cast<RankedTensorType>(v.getType()).clone(narrow), v);
+        }
+        operand.set(down);
+      }
+      for (Value r : op->getResults())
+        if (isF32Tensor(r.getType())) {
+          r.setType(cast<RankedTensorType>(r.getType()).clone(narrow));
+          narrowed.insert(r);
+        }
+    }
+
+    // 3. Narrow values used outside lpu ops are cast back up to f32.
+    for (Value v : narrowed) {
+      for (OpOperand &use : llvm::make_early_inc_range(v.getUses())) {
+        if (isLpuOp(use.getOwner()))
+          continue;
+        Value &up = castUp[v];
+        if (!up) {
+          rewriter.setInsertionPointAfterValue(v);
+          up = lpuc::lpu::CastOp::create(
+              rewriter, v.getLoc(),
+              cast<RankedTensorType>(v.getType()).clone(rewriter.getF32Type()),
+              v);
+        }
+        use.set(up);
+      }
+    }
+
+    // 4. Casts that became the identity (an explicit f32 -> narrow cast
+    // whose input is now narrow) go away.
+    module.walk([&](lpuc::lpu::CastOp c) {
+      if (c.getInput().getType() == c.getType()) {
+        rewriter.replaceAllUsesWith(c.getResult(), c.getInput());
+        rewriter.eraseOp(c);
+      }
+    });
+
+    // 5. Release f32 blobs that nothing references any more, so the module
+    // does not hold both copies of the weights.
+    if (replacedHandles.empty())
+      return;
+    llvm::StringSet<> live;
+    module.walk([&](Operation *op) {
+      op->getAttrDictionary().walk([&](DenseResourceElementsAttr a) {
+        live.insert(a.getRawHandle().getKey());
+      });
+    });
+    for (DenseResourceElementsHandle h : replacedHandles)
+      if (!live.contains(h.getKey()) && h.getBlob())
+        h.getResource()->setBlob(AsmResourceBlob());
+  }
+
+  /// The narrow copy of an f32 constant, or null if its kind is unknown.
+  TypedAttr narrowConstant(Attribute attr) {
+    auto type = cast<RankedTensorType>(cast<TypedAttr>(attr).getType());
+    RankedTensorType to = type.clone(narrow);
+    const llvm::fltSemantics &sem = narrow.getFloatSemantics();
+    if (auto dense = dyn_cast<DenseElementsAttr>(attr))
+      return dense.mapValues(
+          narrow, [&](const APFloat &v) { return roundBits(v, sem); });
+    auto res = dyn_cast<DenseF32ResourceElementsAttr>(attr);
+    if (!res)
+      return {};
+    std::string name = (res.getRawHandle().getKey() + "_" + precision).str();
+    std::optional<ArrayRef<float>> data = res.tryGetAsArrayRef();
+    if (!data) {
+      // Shapes only (weights not loaded): a blob-less resource of the new
+      // type.
+      auto &manager =
+          DenseResourceElementsHandle::getManagerInterface(&getContext());
+      return DenseResourceElementsAttr::get(to, manager.insert(name));
+    }
+    AsmResourceBlob blob = HeapAsmResourceBlob::allocate(
+        data->size() * sizeof(uint16_t), alignof(uint16_t));
+    MutableArrayRef<char> bytes = blob.getMutableData();
+    for (auto [i, f] : llvm::enumerate(*data)) {
+      uint16_t bits =
+          static_cast<uint16_t>(roundBits(APFloat(f), sem).getZExtValue());
+      std::memcpy(bytes.data() + i * sizeof(uint16_t), &bits, sizeof(bits));
+    }
+    return DenseResourceElementsAttr::get(to, name, std::move(blob));
+  }
+
+  FloatType narrow;
+};
+
+} // namespace
