@@ -1,15 +1,705 @@
 //===- LpuToLpuhw.cpp - lpu ops to lpuhw instructions ---------------------===//
+//
+// Places every tensor of `func.func @main` in SRAM (runtime/isa/Layout.h) and
+// lowers each lpu op to MEM reads, VXM/MXM/SXM instructions and MEM writes in
+// a valid sequential order. See docs/passes/lpu-to-lpuhw.md.
+//
+//===----------------------------------------------------------------------===//
 #include "passes/layout/LayoutUtils.h"
 #include "passes/layout/Passes.h"
+
+#include "dialects/lpu/LpuDialect.h"
+#include "dialects/lpu/LpuOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/SymbolTable.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringSet.h"
+
+#include <optional>
+#include <string>
 
 namespace lpuc {
 #define GEN_PASS_DEF_LPUTOLPUHWPASS
 #include "passes/layout/Passes.h.inc"
 } // namespace lpuc
 
+using namespace mlir;
+namespace lpu = lpuc::lpu;
+namespace lpuhw = lpuc::lpuhw;
+namespace layout = lpuc::layout;
+using layout::Placement;
+
 namespace {
+
+constexpr const char *kOnnxName = "onnx.name";
+
+/// A tensor of the source function and where it lives.
+struct Tensor {
+  lpuc::isa::TensorLayout layout;
+  Type elemType;
+  /// Null for an alias (a reshape that keeps the last dimension).
+  lpuhw::TensorOp decl;
+};
+
+bool isChipFloat(Type t) {
+  lpuc::isa::DType d = lpuhw::toIsaType(t);
+  return d == lpuc::isa::DType::F32 || d == lpuc::isa::DType::F16 ||
+         d == lpuc::isa::DType::BF16;
+}
+
+/// A reshape whose last dimension is unchanged: rows and vectors keep their
+/// plane-rows, so the result is the operand's placement with a new shape.
+bool isAliasReshape(Operation *op) {
+  auto reshape = dyn_cast<lpu::ReshapeOp>(op);
+  if (!reshape)
+    return false;
+  auto in = cast<RankedTensorType>(reshape.getInput().getType());
+  auto out = cast<RankedTensorType>(reshape.getType());
+  int64_t inCols = in.getRank() ? in.getShape().back() : 1;
+  int64_t outCols = out.getRank() ? out.getShape().back() : 1;
+  return inCols == outCols;
+}
+
+/// The scalar of a splat float constant, seen through broadcasts and
+/// reshapes.
+std::optional<double> splatValue(Value v) {
+  Operation *def = v.getDefiningOp();
+  if (!def)
+    return std::nullopt;
+  if (auto cst = dyn_cast<arith::ConstantOp>(def)) {
+    auto dense = dyn_cast<DenseElementsAttr>(cst.getValue());
+    if (!dense || !dense.isSplat() || !isa<FloatType>(dense.getElementType()))
+      return std::nullopt;
+    return dense.getSplatValue<APFloat>().convertToDouble();
+  }
+  if (auto b = dyn_cast<lpu::BroadcastOp>(def))
+    return splatValue(b.getInput());
+  if (auto r = dyn_cast<lpu::ReshapeOp>(def))
+    return splatValue(r.getInput());
+  return std::nullopt;
+}
+
+/// Row-major strides of a shape.
+SmallVector<int64_t> stridesOf(ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> s(shape.size(), 1);
+  for (int64_t i = int64_t(shape.size()) - 2; i >= 0; --i)
+    s[i] = s[i + 1] * shape[i + 1];
+  return s;
+}
+
+class Lowering {
+public:
+  Lowering(ModuleOp module, func::FuncOp src, const lpuc::isa::Machine &machine)
+      : module_(module), src_(src), machine_(machine), alloc_(machine),
+        decls_(module.getContext()), body_(module.getContext()) {}
+
+  LogicalResult run();
+
+private:
+  LogicalResult validate();
+  LogicalResult lowerOp(Operation *op);
+
+  // Tensors.
+  std::string uniqueName(StringRef base);
+  FailureOr<Tensor *> declare(Value v, Location loc, StringRef kind,
+                              StringAttr onnxName, StringRef symBase,
+                              ElementsAttr value = {});
+  FailureOr<Tensor *> tensorOf(Value v);
+  FailureOr<Tensor *> defineResult(Operation *op, Value result);
+
+  // Lowerings.
+  LogicalResult lowerBinary(Operation *op, StringRef fn, Value lhs, Value rhs);
+  LogicalResult lowerUnary(Operation *op, Value input, StringRef fn, double imm,
+                           Type toType = {});
+  LogicalResult lowerNegAddImm(Operation *op, Value input, double imm);
+  LogicalResult lowerMatmul(lpu::MatmulOp op);
+  LogicalResult lowerRelayout(Operation *op, Value input, Value result,
+                              llvm::function_ref<int64_t(int64_t)> srcOf);
+  LogicalResult lowerBroadcast(lpu::BroadcastOp op);
+  LogicalResult lowerTranspose(lpu::TransposeOp op);
+  void copy(Location loc, const Tensor &from, const Tensor &to);
+
+  ModuleOp module_;
+  func::FuncOp src_;
+  const lpuc::isa::Machine &machine_;
+  layout::SramAllocator alloc_;
+  OpBuilder decls_; // before the new @main
+  OpBuilder body_;  // inside the new @main
+  llvm::DenseMap<Value, std::unique_ptr<Tensor>> tensors_;
+  /// Values that are the function's result #index (their own output tensor).
+  llvm::DenseMap<Value, unsigned> directOutputs_;
+  llvm::StringSet<> names_;
+  unsigned activations_ = 0, weights_ = 0, mxmGroups_ = 0;
+};
+
+//===----------------------------------------------------------------------===//
+// Validation: report everything unsupported before emitting anything.
+//===----------------------------------------------------------------------===//
+
+LogicalResult checkType(Operation *op, Type t) {
+  auto tt = dyn_cast<RankedTensorType>(t);
+  if (!tt)
+    return op->emitError() << "type " << t
+                           << " is not supported on the LPU (needs a ranked "
+                              "tensor)";
+  if (!tt.hasStaticShape())
+    return op->emitError() << "dynamic shapes are not supported on the LPU ("
+                           << t << ")";
+  if (!isChipFloat(tt.getElementType()))
+    return op->emitError() << "element type " << tt.getElementType()
+                           << " is not supported on the LPU yet";
+  return success();
+}
+
+LogicalResult Lowering::validate() {
+  if (!src_.getBody().hasOneBlock())
+    return src_.emitError() << "lpu-to-lpuhw expects @main with one block";
+  bool ok = true;
+  for (Operation &op : src_.getBody().front()) {
+    if (isa<arith::ConstantOp>(op)) {
+      auto t = dyn_cast<RankedTensorType>(op.getResult(0).getType());
+      if (!t || !t.hasStaticShape()) {
+        op.emitError() << "constant of type " << op.getResult(0).getType()
+                       << " is not supported on the LPU";
+        ok = false;
+      }
+      continue;
+    }
+    if (auto ret = dyn_cast<func::ReturnOp>(op)) {
+      for (Value v : ret.getOperands())
+        if (failed(checkType(&op, v.getType())))
+          ok = false;
+      continue;
+    }
+    if (!isa<lpu::AddOp, lpu::SubOp, lpu::MulOp, lpu::ReluOp, lpu::CastOp,
+             lpu::MatmulOp, lpu::BroadcastOp, lpu::TransposeOp, lpu::ReshapeOp>(
+            op)) {
+      op.emitError() << "'" << op.getName()
+                     << "' is not supported by lpu-to-lpuhw";
+      ok = false;
+      continue;
+    }
+    bool typesOk = true;
+    for (Type t : op.getOperandTypes())
+      typesOk = typesOk && succeeded(checkType(&op, t));
+    for (Type t : op.getResultTypes())
+      typesOk = typesOk && succeeded(checkType(&op, t));
+    if (!typesOk) {
+      ok = false;
+      continue;
+    }
+    if (auto mm = dyn_cast<lpu::MatmulOp>(op)) {
+      auto lhs = cast<RankedTensorType>(mm.getLhs().getType());
+      if (lhs.getRank() < 2 || lhs.getShape().back() == 0) {
+        op.emitError() << "matmul needs operands of rank >= 2 and a non-empty "
+                          "contracting dimension";
+        ok = false;
+      }
+    }
+  }
+  if (!ok)
+    return failure();
+  for (BlockArgument arg : src_.getArguments())
+    if (failed(checkType(src_, arg.getType()))) {
+      ok = false;
+    }
+  return success(ok);
+}
+
+//===----------------------------------------------------------------------===//
+// Tensors
+//===----------------------------------------------------------------------===//
+
+std::string Lowering::uniqueName(StringRef base) {
+  std::string name = base.empty() ? "t" : base.str();
+  if (names_.insert(name).second)
+    return name;
+  for (unsigned i = 1;; ++i) {
+    std::string candidate = name + "_" + std::to_string(i);
+    if (names_.insert(candidate).second)
+      return candidate;
+  }
+}
+
+FailureOr<Tensor *> Lowering::declare(Value v, Location loc, StringRef kind,
+                                      StringAttr onnxName, StringRef symBase,
+                                      ElementsAttr value) {
+  auto type = cast<RankedTensorType>(v.getType());
+  lpuc::isa::DType dtype = lpuhw::toIsaType(type.getElementType());
+  FailureOr<Placement> p = alloc_.allocate(dtype, type.getShape(), loc);
+  if (failed(p))
+    return failure();
+  auto t = std::make_unique<Tensor>();
+  t->layout = layout::makeLayout(dtype, type.getShape(), *p, machine_);
+  t->elemType = type.getElementType();
+  t->decl =
+      layout::declareTensor(decls_, loc, uniqueName(symBase), kind, onnxName,
+                            type.getElementType(), type.getShape(), *p, value);
+  Tensor *raw = t.get();
+  tensors_[v] = std::move(t);
+  return raw;
+}
+
+FailureOr<Tensor *> Lowering::tensorOf(Value v) {
+  auto it = tensors_.find(v);
+  if (it != tensors_.end())
+    return it->second.get();
+  Operation *def = v.getDefiningOp();
+  if (auto cst = dyn_cast_or_null<arith::ConstantOp>(def)) {
+    auto value = cast<ElementsAttr>(cst.getValue());
+    std::string base = "w" + std::to_string(weights_++);
+    if (auto res = dyn_cast<DenseResourceElementsAttr>(cst.getValue()))
+      base = res.getRawHandle().getKey().str();
+    return declare(v, cst.getLoc(), "weight", StringAttr(), base, value);
+  }
+  if (auto b = dyn_cast_or_null<lpu::BroadcastOp>(def)) {
+    if (failed(lowerBroadcast(b)))
+      return failure();
+    return tensors_[v].get();
+  }
+  if (def && isAliasReshape(def)) {
+    auto reshape = cast<lpu::ReshapeOp>(def);
+    FailureOr<Tensor *> in = tensorOf(reshape.getInput());
+    if (failed(in))
+      return failure();
+    auto t = std::make_unique<Tensor>();
+    t->layout = (*in)->layout;
+    auto shape = reshape.getType().getShape();
+    t->layout.shape.assign(shape.begin(), shape.end());
+    t->elemType = (*in)->elemType;
+    Tensor *raw = t.get();
+    tensors_[v] = std::move(t);
+    return raw;
+  }
+  Location loc = def ? def->getLoc() : src_.getLoc();
+  return emitError(loc) << "lpu-to-lpuhw: value has no tensor (internal)";
+}
+
+FailureOr<Tensor *> Lowering::defineResult(Operation *op, Value result) {
+  auto it = directOutputs_.find(result);
+  if (it != directOutputs_.end()) {
+    StringAttr name =
+        src_.getResultAttrOfType<StringAttr>(it->second, kOnnxName);
+    if (!name)
+      name = StringAttr::get(op->getContext(),
+                             "output" + std::to_string(it->second));
+    return declare(result, op->getLoc(), "output", name, name.getValue());
+  }
+  return declare(result, op->getLoc(), "activation", StringAttr(),
+                 "t" + std::to_string(activations_++));
+}
+
+//===----------------------------------------------------------------------===//
+// Instructions
+//===----------------------------------------------------------------------===//
+
+SmallVector<Value> vxmOp(OpBuilder &b, Location loc, StringRef fn, Type dtype,
+                         ValueRange inputs, double imm = 0.0,
+                         Type toType = {}) {
+  unsigned w = lpuc::isa::widthBytes(lpuhw::toIsaType(toType ? toType : dtype));
+  auto op = lpuhw::VxmOp::create(
+      b, loc, layout::streamTypes(b.getContext(), w), fn, dtype,
+      toType ? TypeAttr::get(toType) : TypeAttr(), APFloat(float(imm)),
+      IntegerAttr(), inputs, IntegerAttr(), IntegerAttr());
+  return SmallVector<Value>(op.getResults());
+}
+
+LogicalResult Lowering::lowerBinary(Operation *op, StringRef fn, Value lhs,
+                                    Value rhs) {
+  // A splat constant operand becomes an immediate.
+  if (std::optional<double> c = splatValue(rhs)) {
+    if (fn == "add")
+      return lowerUnary(op, lhs, "add_imm", *c);
+    if (fn == "sub")
+      return lowerUnary(op, lhs, "add_imm", -*c);
+    return lowerUnary(op, lhs, "mul_imm", *c);
+  }
+  if (std::optional<double> c = splatValue(lhs)) {
+    if (fn == "add")
+      return lowerUnary(op, rhs, "add_imm", *c);
+    if (fn == "sub")
+      return lowerNegAddImm(op, rhs, *c);
+    return lowerUnary(op, rhs, "mul_imm", *c);
+  }
+  FailureOr<Tensor *> a = tensorOf(lhs);
+  if (failed(a))
+    return failure();
+  FailureOr<Tensor *> b = tensorOf(rhs);
+  if (failed(b))
+    return failure();
+  FailureOr<Tensor *> c = defineResult(op, op->getResult(0));
+  if (failed(c))
+    return failure();
+  const lpuc::isa::TensorLayout &la = (*a)->layout, &lb = (*b)->layout,
+                                &lc = (*c)->layout;
+  Location loc = op->getLoc();
+  for (int64_t r = 0, rows = lc.rows(); r < rows; ++r)
+    for (int64_t v = 0, vecs = lc.vectors(); v < vecs; ++v) {
+      SmallVector<Value> in = layout::readVector(body_, loc, la, r, v);
+      SmallVector<Value> inB = layout::readVector(body_, loc, lb, r, v);
+      in.append(inB.begin(), inB.end());
+      SmallVector<Value> out = vxmOp(body_, loc, fn, (*c)->elemType, in);
+      layout::writeVector(body_, loc, lc, r, v, out);
+    }
+  return success();
+}
+
+LogicalResult Lowering::lowerUnary(Operation *op, Value input, StringRef fn,
+                                   double imm, Type toType) {
+  FailureOr<Tensor *> a = tensorOf(input);
+  if (failed(a))
+    return failure();
+  FailureOr<Tensor *> c = defineResult(op, op->getResult(0));
+  if (failed(c))
+    return failure();
+  const lpuc::isa::TensorLayout &la = (*a)->layout, &lc = (*c)->layout;
+  Location loc = op->getLoc();
+  for (int64_t r = 0, rows = lc.rows(); r < rows; ++r)
+    for (int64_t v = 0, vecs = lc.vectors(); v < vecs; ++v) {
+      SmallVector<Value> in = layout::readVector(body_, loc, la, r, v);
+      SmallVector<Value> out =
+          vxmOp(body_, loc, fn, (*a)->elemType, in, imm, toType);
+      layout::writeVector(body_, loc, lc, r, v, out);
+    }
+  return success();
+}
+
+LogicalResult Lowering::lowerNegAddImm(Operation *op, Value input, double imm) {
+  FailureOr<Tensor *> a = tensorOf(input);
+  if (failed(a))
+    return failure();
+  FailureOr<Tensor *> c = defineResult(op, op->getResult(0));
+  if (failed(c))
+    return failure();
+  const lpuc::isa::TensorLayout &la = (*a)->layout, &lc = (*c)->layout;
+  Location loc = op->getLoc();
+  for (int64_t r = 0, rows = lc.rows(); r < rows; ++r)
+    for (int64_t v = 0, vecs = lc.vectors(); v < vecs; ++v) {
+      SmallVector<Value> in = layout::readVector(body_, loc, la, r, v);
+      SmallVector<Value> neg = vxmOp(body_, loc, "neg", (*a)->elemType, in);
+      SmallVector<Value> out =
+          vxmOp(body_, loc, "add_imm", (*a)->elemType, neg, imm);
+      layout::writeVector(body_, loc, lc, r, v, out);
+    }
+  return success();
+}
+
+LogicalResult Lowering::lowerMatmul(lpu::MatmulOp op) {
+  FailureOr<Tensor *> a = tensorOf(op.getLhs());
+  if (failed(a))
+    return failure();
+  FailureOr<Tensor *> b = tensorOf(op.getRhs());
+  if (failed(b))
+    return failure();
+  FailureOr<Tensor *> c = defineResult(op, op.getResult());
+  if (failed(c))
+    return failure();
+  const lpuc::isa::TensorLayout &la = (*a)->layout, &lb = (*b)->layout,
+                                &lc = (*c)->layout;
+  Type elem = (*a)->elemType;
+  ArrayRef<int64_t> lhsShape = op.getLhs().getType().getShape();
+  ArrayRef<int64_t> rhsShape = op.getRhs().getType().getShape();
+  int64_t rank = int64_t(lhsShape.size());
+  int64_t m = lhsShape[rank - 2], k = lhsShape[rank - 1],
+          n = rhsShape[rank - 1];
+  int64_t batch = 1;
+  for (int64_t i = 0; i < rank - 2; ++i)
+    batch *= lhsShape[i];
+  int64_t lanes = machine_.lanes();
+  int64_t kTiles = (k + lanes - 1) / lanes, nTiles = (n + lanes - 1) / lanes;
+  int64_t chunk =
+      std::max<int64_t>(1, machine_.target().mxm_accumulator_rows());
+  unsigned w = la.width();
+  lpuc::isa::DType dtype = la.dtype;
+  // 16/32-bit tiles use the even plane of a pair; alternate west and east.
+  SmallVector<uint32_t> planes;
+  uint32_t step = machine_.mxmPlanesFor(dtype);
+  for (uint32_t p = 0; p + step <= machine_.target().mxm_planes(); p += step)
+    planes.push_back(p);
+  if (planes.empty())
+    return op.emitError() << "target has no MXM plane for " << elem;
+  // West/east alternation: order planes as 0, half, step, half+step, ...
+  SmallVector<uint32_t> order;
+  uint32_t half = machine_.target().mxm_planes() / 2;
+  for (uint32_t p : planes)
+    if (p < half)
+      order.push_back(p);
+  SmallVector<uint32_t> east;
+  for (uint32_t p : planes)
+    if (p >= half)
+      east.push_back(p);
+  SmallVector<uint32_t> mixed;
+  for (size_t i = 0; i < std::max(order.size(), east.size()); ++i) {
+    if (i < order.size())
+      mixed.push_back(order[i]);
+    if (i < east.size())
+      mixed.push_back(east[i]);
+  }
+  Location loc = op.getLoc();
+  MLIRContext *ctx = op.getContext();
+  for (int64_t bi = 0; bi < batch; ++bi)
+    for (int64_t nt = 0; nt < nTiles; ++nt)
+      for (int64_t m0 = 0; m0 < m; m0 += chunk) {
+        uint32_t plane = mixed[mxmGroups_++ % mixed.size()];
+        int64_t mEnd = std::min(m, m0 + chunk);
+        for (int64_t kt = 0; kt < kTiles; ++kt) {
+          int64_t rows = std::min(k, (kt + 1) * lanes) - kt * lanes;
+          SmallVector<Value> tile;
+          for (int64_t i = 0; i < rows * w; ++i)
+            tile.push_back(layout::readPlaneRow(
+                body_, loc, lb,
+                lb.planeRowIndex(bi * k + kt * lanes + i / w, nt,
+                                 unsigned(i % w))));
+          lpuhw::MxmLoadOp::create(body_, loc, plane, elem, uint32_t(rows),
+                                   tile, IntegerAttr(), IntegerAttr());
+          lpuhw::MxmInstallOp::create(body_, loc, plane, IntegerAttr(),
+                                      IntegerAttr());
+          bool emit = kt == kTiles - 1;
+          for (int64_t mi = m0; mi < mEnd; ++mi) {
+            SmallVector<Value> act =
+                layout::readVector(body_, loc, la, bi * m + mi, kt);
+            SmallVector<Type> types;
+            if (emit)
+              types = layout::streamTypes(ctx, 4);
+            auto mul = lpuhw::MxmMulOp::create(
+                body_, loc, types, plane, elem, uint32_t(mi - m0), kt > 0, emit,
+                act, IntegerAttr(), IntegerAttr());
+            if (!emit)
+              continue;
+            SmallVector<Value> out(mul.getResults());
+            if (dtype != lpuc::isa::DType::F32)
+              out = vxmOp(body_, loc, "cast", Float32Type::get(ctx), out, 0.0,
+                          elem);
+            layout::writeVector(body_, loc, lc, bi * m + mi, nt, out);
+          }
+        }
+      }
+  return success();
+}
+
+LogicalResult
+Lowering::lowerRelayout(Operation *op, Value input, Value result,
+                        llvm::function_ref<int64_t(int64_t)> srcOf) {
+  FailureOr<Tensor *> s = tensorOf(input);
+  if (failed(s))
+    return failure();
+  FailureOr<Tensor *> d = defineResult(op, result);
+  if (failed(d))
+    return failure();
+  const lpuc::isa::TensorLayout &ls = (*s)->layout, &ld = (*d)->layout;
+  Type elem = (*d)->elemType;
+  int64_t lanes = machine_.lanes();
+  int64_t cols = ld.cols(), srcCols = ls.cols();
+  Location loc = op->getLoc();
+  struct Group {
+    int64_t row, vec;
+    SmallVector<int32_t> map;
+  };
+  for (int64_t r = 0, rows = ld.rows(); r < rows; ++r)
+    for (int64_t v = 0, vecs = ld.vectors(); v < vecs; ++v) {
+      int64_t valid = std::min(lanes, cols - v * lanes);
+      SmallVector<Group> groups;
+      llvm::DenseMap<std::pair<int64_t, int64_t>, unsigned> index;
+      for (int64_t i = 0; i < valid; ++i) {
+        int64_t src = srcOf(r * cols + v * lanes + i);
+        int64_t sr = src / srcCols, sc = src % srcCols;
+        auto key = std::make_pair(sr, sc / lanes);
+        auto [it, inserted] = index.try_emplace(key, groups.size());
+        if (inserted)
+          groups.push_back(
+              {sr, sc / lanes, SmallVector<int32_t>(size_t(lanes), -1)});
+        groups[it->second].map[i] = int32_t(sc % lanes);
+      }
+      if (groups.empty())
+        continue;
+      // A whole source vector, unchanged: copy.
+      if (groups.size() == 1) {
+        const Group &g = groups.front();
+        int64_t srcValid = std::min(lanes, srcCols - g.vec * lanes);
+        bool identity = srcValid == valid;
+        for (int64_t i = 0; identity && i < valid; ++i)
+          identity = g.map[i] == i;
+        if (identity) {
+          SmallVector<Value> planes =
+              layout::readVector(body_, loc, ls, g.row, g.vec);
+          layout::writeVector(body_, loc, ld, r, v, planes);
+          continue;
+        }
+      }
+      SmallVector<Value> acc;
+      for (const Group &g : groups) {
+        SmallVector<Value> in =
+            layout::readVector(body_, loc, ls, g.row, g.vec);
+        bool hasBase = !acc.empty();
+        in.append(acc.begin(), acc.end());
+        auto perm = lpuhw::SxmPermuteOp::create(
+            body_, loc, layout::streamTypes(op->getContext(), ld.width()), elem,
+            g.map, hasBase, IntegerAttr(), in, IntegerAttr(), IntegerAttr());
+        acc.assign(perm.getResults().begin(), perm.getResults().end());
+      }
+      layout::writeVector(body_, loc, ld, r, v, acc);
+    }
+  return success();
+}
+
+LogicalResult Lowering::lowerBroadcast(lpu::BroadcastOp op) {
+  ArrayRef<int64_t> in = op.getInput().getType().getShape();
+  ArrayRef<int64_t> out = op.getType().getShape();
+  SmallVector<int64_t> inStrides = stridesOf(in), outStrides = stridesOf(out);
+  int64_t offset = int64_t(out.size()) - int64_t(in.size());
+  auto srcOf = [&](int64_t lin) {
+    int64_t src = 0;
+    for (int64_t d = 0; d < int64_t(out.size()); ++d) {
+      int64_t idx = (lin / outStrides[d]) % out[d];
+      int64_t j = d - offset;
+      if (j >= 0 && in[j] != 1)
+        src += idx * inStrides[j];
+    }
+    return src;
+  };
+  return lowerRelayout(op, op.getInput(), op.getResult(), srcOf);
+}
+
+LogicalResult Lowering::lowerTranspose(lpu::TransposeOp op) {
+  ArrayRef<int64_t> in = op.getInput().getType().getShape();
+  ArrayRef<int64_t> out = op.getType().getShape();
+  ArrayRef<int64_t> perm = op.getPermutation();
+  SmallVector<int64_t> inStrides = stridesOf(in), outStrides = stridesOf(out);
+  auto srcOf = [&](int64_t lin) {
+    int64_t src = 0;
+    for (int64_t d = 0; d < int64_t(out.size()); ++d)
+      src += ((lin / outStrides[d]) % out[d]) * inStrides[perm[d]];
+    return src;
+  };
+  return lowerRelayout(op, op.getInput(), op.getResult(), srcOf);
+}
+
+void Lowering::copy(Location loc, const Tensor &from, const Tensor &to) {
+  for (int64_t r = 0, rows = to.layout.rows(); r < rows; ++r)
+    for (int64_t v = 0, vecs = to.layout.vectors(); v < vecs; ++v)
+      layout::writeVector(body_, loc, to.layout, r, v,
+                          layout::readVector(body_, loc, from.layout, r, v));
+}
+
+LogicalResult Lowering::lowerOp(Operation *op) {
+  if (isa<arith::ConstantOp>(op) || isAliasReshape(op))
+    return success(); // lazily, in tensorOf
+  if (op->use_empty())
+    return success(); // dead
+  if (auto b = dyn_cast<lpu::BroadcastOp>(op)) {
+    if (splatValue(b.getInput()))
+      return success(); // an immediate, or lowered in tensorOf when needed
+    return tensors_.count(b.getResult()) ? success() : lowerBroadcast(b);
+  }
+  if (auto add = dyn_cast<lpu::AddOp>(op))
+    return lowerBinary(op, "add", add.getLhs(), add.getRhs());
+  if (auto sub = dyn_cast<lpu::SubOp>(op))
+    return lowerBinary(op, "sub", sub.getLhs(), sub.getRhs());
+  if (auto mul = dyn_cast<lpu::MulOp>(op))
+    return lowerBinary(op, "mul", mul.getLhs(), mul.getRhs());
+  if (auto relu = dyn_cast<lpu::ReluOp>(op))
+    return lowerUnary(op, relu.getInput(), "max_imm", 0.0);
+  if (auto cast = dyn_cast<lpu::CastOp>(op))
+    return lowerUnary(op, cast.getInput(), "cast", 0.0,
+                      cast.getType().getElementType());
+  if (auto mm = dyn_cast<lpu::MatmulOp>(op))
+    return lowerMatmul(mm);
+  if (auto t = dyn_cast<lpu::TransposeOp>(op))
+    return lowerTranspose(t);
+  if (auto r = dyn_cast<lpu::ReshapeOp>(op))
+    return lowerRelayout(op, r.getInput(), r.getResult(),
+                         [](int64_t lin) { return lin; });
+  return op->emitError() << "'" << op->getName()
+                         << "' is not supported by lpu-to-lpuhw";
+}
+
+LogicalResult Lowering::run() {
+  if (failed(validate()))
+    return failure();
+  MLIRContext *ctx = module_.getContext();
+  auto ret = cast<func::ReturnOp>(src_.getBody().front().getTerminator());
+
+  // Results computed by an op get their own output tensor directly; inputs,
+  // weights, aliases and repeated results are copied at the end.
+  for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
+    Operation *def = v.getDefiningOp();
+    if (!def || isa<arith::ConstantOp>(def) || isAliasReshape(def) ||
+        directOutputs_.count(v))
+      continue;
+    directOutputs_[v] = unsigned(i);
+  }
+
+  OpBuilder top(ctx);
+  top.setInsertionPointAfter(src_);
+  auto main = func::FuncOp::create(top, src_.getLoc(), "main.lpuhw",
+                                   FunctionType::get(ctx, {}, {}));
+  decls_.setInsertionPoint(main);
+  body_.setInsertionPointToStart(main.addEntryBlock());
+
+  for (BlockArgument arg : src_.getArguments()) {
+    StringAttr name =
+        src_.getArgAttrOfType<StringAttr>(arg.getArgNumber(), kOnnxName);
+    if (!name)
+      name = StringAttr::get(ctx, "input" + std::to_string(arg.getArgNumber()));
+    if (failed(declare(arg, arg.getLoc(), "input", name, name.getValue())))
+      return failure();
+  }
+
+  for (Operation &op : src_.getBody().front().without_terminator())
+    if (failed(lowerOp(&op)))
+      return failure();
+
+  for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
+    FailureOr<Tensor *> t = tensorOf(v);
+    if (failed(t))
+      return failure();
+    auto it = directOutputs_.find(v);
+    if (it != directOutputs_.end() && it->second == i)
+      continue;
+    StringAttr name = src_.getResultAttrOfType<StringAttr>(i, kOnnxName);
+    if (!name)
+      name = StringAttr::get(ctx, "output" + std::to_string(i));
+    // `declare` maps the value to the new tensor; keep the source's mapping.
+    std::unique_ptr<Tensor> keep = std::move(tensors_[v]);
+    FailureOr<Tensor *> out =
+        declare(v, ret.getLoc(), "output", name, name.getValue());
+    if (failed(out))
+      return failure();
+    copy(ret.getLoc(), *keep, **out);
+    tensors_[v] = std::move(keep);
+  }
+
+  func::ReturnOp::create(body_, ret.getLoc());
+  src_.erase();
+  main.setSymName("main");
+  return success();
+}
+
 struct LpuToLpuhwPass : lpuc::impl::LpuToLpuhwPassBase<LpuToLpuhwPass> {
   using Base::Base;
-  void runOnOperation() override {}
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto src = dyn_cast_or_null<func::FuncOp>(
+        SymbolTable::lookupSymbolIn(module, "main"));
+    if (!src) {
+      module.emitError() << "lpu-to-lpuhw: no func.func @main";
+      return signalPassFailure();
+    }
+    FailureOr<std::unique_ptr<lpuc::isa::Machine>> machine =
+        lpuhw::getMachine(module);
+    if (failed(machine))
+      return signalPassFailure();
+    Lowering lowering(module, src, **machine);
+    if (failed(lowering.run()))
+      signalPassFailure();
+  }
 };
+
 } // namespace
