@@ -1,0 +1,1007 @@
+//===- Emulator.cpp - Cycle-faithful emulator of LPU chips ----------------===//
+//
+// Event-driven: instructions issue in (cycle, queue) order from a priority
+// queue of per-queue next-issue cycles; MEM write commits and the later
+// stream reads of MXM load_weights are deferred events. Streams are stored
+// by diagonals (see docs/emulator.md).
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/emulator/Emulator.h"
+
+#include "runtime/isa/Numerics.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <queue>
+#include <unordered_map>
+
+namespace lpuc::emu {
+
+using isa::AluOp;
+using isa::DType;
+using isa::Instruction;
+using isa::Opcode;
+using isa::Unit;
+
+//===----------------------------------------------------------------------===//
+// Sram and MemPorts
+//===----------------------------------------------------------------------===//
+
+Sram::Sram(uint32_t slices, uint32_t banks, uint32_t rows, uint32_t lanes)
+    : slices_(slices), banks_(banks), rows_(rows), lanes_(lanes),
+      pagesPerBank_((rows + kPageRows - 1) / kPageRows),
+      pages_(size_t(slices) * banks * pagesPerBank_), zero_(lanes, 0) {}
+
+const uint8_t *Sram::row(uint32_t slice, uint32_t bank, uint32_t row) const {
+  const auto &page = pages_[pageIndex(slice, bank, row)];
+  if (!page)
+    return zero_.data();
+  return page.get() + size_t(row % kPageRows) * lanes_;
+}
+
+uint8_t *Sram::mutableRow(uint32_t slice, uint32_t bank, uint32_t row) {
+  auto &page = pages_[pageIndex(slice, bank, row)];
+  if (!page) {
+    page.reset(new uint8_t[size_t(kPageRows) * lanes_]);
+    std::memset(page.get(), 0, size_t(kPageRows) * lanes_);
+  }
+  return page.get() + size_t(row % kPageRows) * lanes_;
+}
+
+uint64_t Sram::allocatedBytes() const {
+  uint64_t n = 0;
+  for (const auto &p : pages_)
+    if (p)
+      n += uint64_t(kPageRows) * lanes_;
+  return n;
+}
+
+std::string MemPorts::claimRead(uint32_t slice, uint32_t bank, uint64_t cycle) {
+  Port &p = ports_[slice];
+  if (p.readCycle == int64_t(cycle))
+    return "a second MEM read in this slice in the same cycle";
+  if (p.writeCycle == int64_t(cycle) && p.writeBank == bank)
+    return "a MEM read and a write to bank " + std::to_string(bank) +
+           " of this slice in the same cycle";
+  p.readCycle = int64_t(cycle);
+  p.readBank = bank;
+  return "";
+}
+
+std::string MemPorts::claimWrite(uint32_t slice, uint32_t bank,
+                                 uint64_t cycle) {
+  Port &p = ports_[slice];
+  if (p.writeCycle == int64_t(cycle))
+    return "a second MEM write in this slice in the same cycle";
+  if (p.readCycle == int64_t(cycle) && p.readBank == bank)
+    return "a MEM read and a write to bank " + std::to_string(bank) +
+           " of this slice in the same cycle";
+  p.writeCycle = int64_t(cycle);
+  p.writeBank = bank;
+  return "";
+}
+
+//===----------------------------------------------------------------------===//
+// Static validation
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+std::string where(const isa::Machine &m, uint32_t chip, uint32_t q,
+                  uint64_t cycle, const Instruction &inst) {
+  return "chip " + std::to_string(chip) + ", " + m.queueName(q) + ", cycle " +
+         std::to_string(cycle) + ": " + isa::toString(inst) + ": ";
+}
+
+bool validDType(DType d) { return isa::widthBytes(d) != 0; }
+
+} // namespace
+
+absl::Status validateProgram(const isa::Machine &m, uint32_t chip,
+                             const ChipProgram &p) {
+  if (p.queues.size() > m.numQueues())
+    return absl::InvalidArgumentError(
+        "chip " + std::to_string(chip) + ": program has " +
+        std::to_string(p.queues.size()) + " queues, the target has " +
+        std::to_string(m.numQueues()));
+  for (size_t i = 0; i < p.laneMaps.size(); ++i)
+    if (p.laneMaps[i].size() != m.lanes())
+      return absl::InvalidArgumentError(
+          "chip " + std::to_string(chip) + ": lane map " + std::to_string(i) +
+          " has " + std::to_string(p.laneMaps[i].size()) + " entries, not " +
+          std::to_string(m.lanes()));
+  for (uint32_t q = 0; q < p.queues.size(); ++q) {
+    uint64_t cycle = 0;
+    for (const Instruction &inst : p.queues[q]) {
+      auto fail = [&](const std::string &msg) {
+        return absl::InvalidArgumentError(where(m, chip, q, cycle, inst) + msg);
+      };
+      if (uint8_t(inst.op) > uint8_t(Opcode::SxmPermute))
+        return fail("unknown opcode " + std::to_string(unsigned(inst.op)));
+      if (!m.opcodeAllowed(q, inst.op))
+        return fail(std::string(isa::opcodeName(inst.op)) +
+                    " cannot issue on this queue");
+      if (inst.op == Opcode::Nop) {
+        if (inst.a == 0)
+          return fail("nop must wait at least 1 cycle");
+        cycle += inst.a;
+        continue;
+      }
+      bool needsType = inst.op == Opcode::MxmLoad ||
+                       inst.op == Opcode::MxmMul || inst.op == Opcode::Vxm ||
+                       inst.op == Opcode::SxmPermute;
+      if (needsType && !validDType(inst.dtype))
+        return fail("invalid dtype " + std::to_string(unsigned(inst.dtype)));
+      if (inst.op == Opcode::Vxm) {
+        if (inst.fn > uint8_t(AluOp::Copy))
+          return fail("unknown ALU op " + std::to_string(unsigned(inst.fn)));
+        if (AluOp(inst.fn) == AluOp::Cast &&
+            (inst.b > 255 || !validDType(DType(inst.b))))
+          return fail("cast to invalid dtype " + std::to_string(inst.b));
+      }
+      if (inst.op == Opcode::MxmLoad && (inst.a == 0 || inst.a > m.lanes()))
+        return fail("load_weights rows must be in [1, " +
+                    std::to_string(m.lanes()) + "]");
+      for (unsigned i = 0; i < 2; ++i) {
+        unsigned w = m.inputWidth(inst, i);
+        uint8_t s = i == 0 ? inst.in0 : inst.in1;
+        if (w > 0 && !m.validGroup(s, w))
+          return fail("input " + std::to_string(i) +
+                      " is not a valid group of " + std::to_string(w) +
+                      " streams");
+      }
+      unsigned ow = m.outputWidth(inst);
+      if (ow > 0 && !m.validGroup(inst.out, ow))
+        return fail("output is not a valid group of " + std::to_string(ow) +
+                    " streams");
+      cycle += m.queueCycles(inst);
+    }
+  }
+  return absl::OkStatus();
+}
+
+//===----------------------------------------------------------------------===//
+// One chip's run
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Stable-address pool of lane vectors (chunks never move).
+class VectorPool {
+public:
+  explicit VectorPool(uint32_t lanes) : lanes_(lanes) {}
+  uint32_t alloc() {
+    if (free_.empty()) {
+      if (next_ % kChunk == 0)
+        chunks_.emplace_back(new uint8_t[size_t(kChunk) * lanes_]);
+      return next_++;
+    }
+    uint32_t i = free_.back();
+    free_.pop_back();
+    return i;
+  }
+  void release(uint32_t i) { free_.push_back(i); }
+  uint8_t *get(uint32_t i) {
+    return chunks_[i / kChunk].get() + size_t(i % kChunk) * lanes_;
+  }
+
+private:
+  static constexpr uint32_t kChunk = 1024;
+  uint32_t lanes_;
+  uint32_t next_ = 0;
+  std::vector<std::unique_ptr<uint8_t[]>> chunks_;
+  std::vector<uint32_t> free_;
+};
+
+struct Put {
+  int pos;
+  uint32_t tag;
+  uint32_t slot;
+};
+
+struct Event {
+  uint64_t cycle;
+  uint8_t phase; // 0: MEM write commit, 1: MXM load read, 2: issue
+  uint32_t queue;
+  uint32_t k; // phase 0: pending write index; phase 1: load step
+  bool operator>(const Event &o) const {
+    if (cycle != o.cycle)
+      return cycle > o.cycle;
+    if (phase != o.phase)
+      return phase > o.phase;
+    if (queue != o.queue)
+      return queue > o.queue;
+    return k > o.k;
+  }
+};
+
+struct PendingWrite {
+  uint32_t slice, bank, row, slot;
+};
+
+struct AccRow {
+  bool valid = false;
+  bool isInt = false;
+  std::vector<float> f;
+  std::vector<int32_t> i;
+};
+
+struct Plane {
+  // Shadow buffer.
+  bool shadowLoaded = false; // a complete tile, or one being loaded
+  uint64_t shadowDone = 0;   // first cycle install may use it
+  DType shadowType = DType::Invalid;
+  std::vector<float> shadowF;
+  std::vector<int32_t> shadowI;
+  std::vector<uint8_t> raw; // plane-rows while loading
+  // Load in progress.
+  Instruction load;
+  uint64_t loadIssue = 0;
+  // Active tile.
+  bool active = false;
+  DType activeType = DType::Invalid;
+  std::vector<float> activeF;
+  std::vector<int32_t> activeI;
+  std::vector<std::unique_ptr<AccRow>> acc;
+};
+
+bool isFloat(DType d) {
+  return d == DType::F32 || d == DType::F16 || d == DType::BF16;
+}
+
+/// Decodes `lanes` elements from byte planes.
+void decodeF(DType d, const uint8_t *const *p, uint32_t lanes, float *out) {
+  switch (d) {
+  case DType::F32:
+    for (uint32_t i = 0; i < lanes; ++i)
+      out[i] =
+          isa::bitsFloat(uint32_t(p[0][i]) | uint32_t(p[1][i]) << 8 |
+                         uint32_t(p[2][i]) << 16 | uint32_t(p[3][i]) << 24);
+    break;
+  case DType::F16:
+    for (uint32_t i = 0; i < lanes; ++i)
+      out[i] = isa::halfToFloat(uint16_t(p[0][i] | p[1][i] << 8));
+    break;
+  case DType::BF16:
+    for (uint32_t i = 0; i < lanes; ++i)
+      out[i] = isa::bf16ToFloat(uint16_t(p[0][i] | p[1][i] << 8));
+    break;
+  case DType::I8:
+    for (uint32_t i = 0; i < lanes; ++i)
+      out[i] = float(int8_t(p[0][i]));
+    break;
+  case DType::I32:
+    for (uint32_t i = 0; i < lanes; ++i)
+      out[i] =
+          float(int32_t(uint32_t(p[0][i]) | uint32_t(p[1][i]) << 8 |
+                        uint32_t(p[2][i]) << 16 | uint32_t(p[3][i]) << 24));
+    break;
+  default:
+    break;
+  }
+}
+
+void decodeI(DType d, const uint8_t *const *p, uint32_t lanes, int64_t *out) {
+  if (d == DType::I8) {
+    for (uint32_t i = 0; i < lanes; ++i)
+      out[i] = int8_t(p[0][i]);
+  } else {
+    for (uint32_t i = 0; i < lanes; ++i)
+      out[i] = int32_t(uint32_t(p[0][i]) | uint32_t(p[1][i]) << 8 |
+                       uint32_t(p[2][i]) << 16 | uint32_t(p[3][i]) << 24);
+  }
+}
+
+void encodeBits(unsigned w, const uint32_t *bits, uint32_t lanes,
+                uint8_t *const *p) {
+  for (unsigned b = 0; b < w; ++b)
+    for (uint32_t i = 0; i < lanes; ++i)
+      p[b][i] = uint8_t(bits[i] >> (8 * b));
+}
+
+/// Rounds a float to an integer type: nearest even, saturating, NaN -> 0.
+int64_t toInt(float v, DType d) {
+  double lo = d == DType::I8 ? -128.0 : -2147483648.0;
+  double hi = d == DType::I8 ? 127.0 : 2147483647.0;
+  if (std::isnan(v))
+    return 0;
+  double r = std::nearbyint(double(v));
+  return int64_t(std::min(hi, std::max(lo, r)));
+}
+
+uint32_t wrapInt(int64_t v, DType d) {
+  return d == DType::I8 ? uint32_t(uint8_t(int8_t(v))) : uint32_t(v);
+}
+
+void encodeFloats(DType d, const float *v, uint32_t lanes, uint32_t *bits) {
+  switch (d) {
+  case DType::F32:
+    for (uint32_t i = 0; i < lanes; ++i)
+      bits[i] = isa::floatBits(v[i]);
+    break;
+  case DType::F16:
+    for (uint32_t i = 0; i < lanes; ++i)
+      bits[i] = isa::floatToHalf(v[i]);
+    break;
+  case DType::BF16:
+    for (uint32_t i = 0; i < lanes; ++i)
+      bits[i] = isa::floatToBF16(v[i]);
+    break;
+  case DType::I8:
+  case DType::I32:
+    for (uint32_t i = 0; i < lanes; ++i)
+      bits[i] = wrapInt(toInt(v[i], d), d);
+    break;
+  default:
+    break;
+  }
+}
+
+float fmaxNan(float a, float b) {
+  if (a != a)
+    return a;
+  if (b != b)
+    return b;
+  return a > b ? a : b;
+}
+float fminNan(float a, float b) {
+  if (a != a)
+    return a;
+  if (b != b)
+    return b;
+  return a < b ? a : b;
+}
+
+class ChipRun {
+public:
+  ChipRun(const isa::Machine &m, uint32_t chip, const ChipProgram &prog,
+          Sram &sram)
+      : m_(m), chip_(chip), prog_(prog), sram_(sram), lanes_(m.lanes()),
+        pool_(m.lanes()), ports_(m.memSlices()),
+        planes_(m.target().mxm_planes()) {}
+
+  absl::Status run(RunStats &stats, std::vector<uint64_t> &unitBusy);
+
+private:
+  absl::Status fail(uint32_t q, uint64_t cycle, const Instruction &inst,
+                    const std::string &msg) const {
+    return absl::FailedPreconditionError(where(m_, chip_, q, cycle, inst) +
+                                         msg);
+  }
+  static uint64_t key(uint8_t stream, int64_t diag) {
+    return uint64_t(stream) << 48 | uint64_t(diag + (int64_t(1) << 40));
+  }
+  int64_t diagOf(uint8_t stream, int pos, uint64_t cycle) const {
+    return m_.direction(stream) == isa::Direction::East ? int64_t(cycle) - pos
+                                                        : int64_t(cycle) + pos;
+  }
+  /// Reads a group of `w` streams at (pos, cycle); fills planes.
+  absl::Status readGroup(uint32_t q, uint64_t cycle, const Instruction &inst,
+                         uint8_t first, unsigned w, uint32_t expect,
+                         const uint8_t **planes);
+  absl::Status readOne(uint32_t q, uint64_t cycle, const Instruction &inst,
+                       uint8_t stream, uint32_t expect, const uint8_t *&out);
+  /// Puts slot values on a group at the queue's position and `cycle`.
+  absl::Status putGroup(uint32_t q, uint64_t issue, uint64_t cycle,
+                        const Instruction &inst, uint8_t first, unsigned w,
+                        uint32_t tag, const uint32_t *slots);
+  void prune(uint64_t cycle);
+  absl::Status issue(uint32_t q, uint64_t t, const Instruction &inst);
+  absl::Status loadStep(uint32_t q, uint64_t cycle, uint32_t k);
+  absl::Status checkPair(uint32_t q, uint64_t t, const Instruction &inst,
+                         uint32_t plane, DType d);
+
+  const isa::Machine &m_;
+  uint32_t chip_;
+  const ChipProgram &prog_;
+  Sram &sram_;
+  uint32_t lanes_;
+  VectorPool pool_;
+  MemPorts ports_;
+  std::vector<Plane> planes_;
+  std::unordered_map<uint64_t, std::vector<Put>> diags_;
+  std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events_;
+  std::vector<PendingWrite> writes_;
+  std::vector<uint32_t> freeWrites_;
+  // Scratch.
+  std::vector<float> fa_, fb_, fr_;
+  std::vector<int64_t> ia_, ib_;
+  std::vector<uint32_t> bits_;
+};
+
+absl::Status ChipRun::readOne(uint32_t q, uint64_t cycle,
+                              const Instruction &inst, uint8_t stream,
+                              uint32_t expect, const uint8_t *&out) {
+  int pos = m_.queue(q).position;
+  bool east = m_.direction(stream) == isa::Direction::East;
+  auto it = diags_.find(key(stream, diagOf(stream, pos, cycle)));
+  const Put *best = nullptr;
+  if (it != diags_.end())
+    for (const Put &p : it->second)
+      if (east ? p.pos <= pos && (!best || p.pos > best->pos)
+               : p.pos >= pos && (!best || p.pos < best->pos))
+        best = &p;
+  if (!best)
+    return fail(q, cycle, inst,
+                "stream s" + std::to_string(stream) +
+                    " holds no value at position " + std::to_string(pos) +
+                    " in cycle " + std::to_string(cycle));
+  if (expect != 0 && best->tag != expect)
+    return fail(q, cycle, inst,
+                "stream s" + std::to_string(stream) + " at position " +
+                    std::to_string(pos) + " in cycle " + std::to_string(cycle) +
+                    " holds tag " + std::to_string(best->tag) +
+                    ", expected tag " + std::to_string(expect));
+  out = pool_.get(best->slot);
+  return absl::OkStatus();
+}
+
+absl::Status ChipRun::readGroup(uint32_t q, uint64_t cycle,
+                                const Instruction &inst, uint8_t first,
+                                unsigned w, uint32_t expect,
+                                const uint8_t **planes) {
+  for (unsigned b = 0; b < w; ++b)
+    if (absl::Status s =
+            readOne(q, cycle, inst, uint8_t(first + b), expect, planes[b]);
+        !s.ok())
+      return s;
+  return absl::OkStatus();
+}
+
+absl::Status ChipRun::putGroup(uint32_t q, uint64_t issue, uint64_t cycle,
+                               const Instruction &inst, uint8_t first,
+                               unsigned w, uint32_t tag,
+                               const uint32_t *slots) {
+  int pos = m_.queue(q).position;
+  for (unsigned b = 0; b < w; ++b) {
+    uint8_t s = uint8_t(first + b);
+    std::vector<Put> &d = diags_[key(s, diagOf(s, pos, cycle))];
+    for (const Put &p : d)
+      if (p.pos == pos) {
+        for (unsigned r = b; r < w; ++r)
+          pool_.release(slots[r]);
+        return fail(q, issue, inst,
+                    "a second value put on stream s" + std::to_string(s) +
+                        " at position " + std::to_string(pos) + " in cycle " +
+                        std::to_string(cycle));
+      }
+    d.push_back({pos, tag, slots[b]});
+  }
+  return absl::OkStatus();
+}
+
+void ChipRun::prune(uint64_t cycle) {
+  int n = m_.numPositions();
+  uint32_t S = m_.streamsPerDirection();
+  for (auto it = diags_.begin(); it != diags_.end();) {
+    uint8_t s = uint8_t(it->first >> 48);
+    int64_t d =
+        int64_t(it->first & ((uint64_t(1) << 48) - 1)) - (int64_t(1) << 40);
+    // East: at position n-1 in cycle d + n - 1; west: at 0 in cycle d.
+    int64_t last = s < S ? d + n - 1 : d;
+    if (last < int64_t(cycle)) {
+      for (const Put &p : it->second)
+        pool_.release(p.slot);
+      it = diags_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+absl::Status ChipRun::checkPair(uint32_t q, uint64_t t, const Instruction &inst,
+                                uint32_t plane, DType d) {
+  if (plane % 2 == 1) {
+    if (d != DType::Invalid && isa::widthBytes(d) > 1)
+      return fail(q, t, inst,
+                  "16/32-bit tiles use an even/odd plane pair: issue on the "
+                  "even plane " +
+                      std::to_string(plane - 1));
+    const Plane &even = planes_[plane - 1];
+    if ((even.active && isa::widthBytes(even.activeType) > 1) ||
+        (even.shadowLoaded && isa::widthBytes(even.shadowType) > 1))
+      return fail(q, t, inst,
+                  "plane " + std::to_string(plane) + " is paired with plane " +
+                      std::to_string(plane - 1) +
+                      ", which holds a 16/32-bit tile");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ChipRun::loadStep(uint32_t q, uint64_t cycle, uint32_t k) {
+  uint32_t plane = m_.queue(q).index;
+  Plane &pl = planes_[plane];
+  const Instruction &inst = pl.load;
+  unsigned w = isa::widthBytes(inst.dtype);
+  uint32_t S = m_.target().mxm_weight_streams();
+  uint32_t planeRows = inst.a * w;
+  for (uint32_t i = 0; i < S; ++i) {
+    uint32_t pr = k * S + i;
+    if (pr >= planeRows)
+      break;
+    const uint8_t *v;
+    if (absl::Status s =
+            readOne(q, cycle, inst, uint8_t(inst.in0 + i), inst.expect0, v);
+        !s.ok())
+      return s;
+    std::memcpy(pl.raw.data() + size_t(pr) * lanes_, v, lanes_);
+  }
+  if (k + 1 == m_.mxmLoadCycles(inst.dtype, inst.a)) {
+    // Complete: build the tile (rows >= a are zero).
+    size_t n = size_t(lanes_) * lanes_;
+    if (isFloat(inst.dtype)) {
+      pl.shadowF.assign(n, 0.0f);
+      const uint8_t *planes[4];
+      for (uint32_t r = 0; r < inst.a; ++r) {
+        for (unsigned b = 0; b < w; ++b)
+          planes[b] = pl.raw.data() + size_t(r * w + b) * lanes_;
+        decodeF(inst.dtype, planes, lanes_,
+                pl.shadowF.data() + size_t(r) * lanes_);
+      }
+    } else {
+      pl.shadowI.assign(n, 0);
+      std::vector<int64_t> tmp(lanes_);
+      const uint8_t *planes[4];
+      for (uint32_t r = 0; r < inst.a; ++r) {
+        for (unsigned b = 0; b < w; ++b)
+          planes[b] = pl.raw.data() + size_t(r * w + b) * lanes_;
+        decodeI(inst.dtype, planes, lanes_, tmp.data());
+        for (uint32_t c = 0; c < lanes_; ++c)
+          pl.shadowI[size_t(r) * lanes_ + c] = int32_t(tmp[c]);
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
+  isa::QueueInfo info = m_.queue(q);
+  switch (inst.op) {
+  case Opcode::MemRead: {
+    if (!sram_.inRange(info.index, inst.a, inst.b))
+      return fail(q, t, inst,
+                  "bank " + std::to_string(inst.a) + " row " +
+                      std::to_string(inst.b) + " out of range (" +
+                      std::to_string(m_.banks()) + " banks of " +
+                      std::to_string(m_.rowsPerBank()) + " rows)");
+    if (std::string e = ports_.claimRead(info.index, inst.a, t); !e.empty())
+      return fail(q, t, inst, e);
+    uint32_t slot = pool_.alloc();
+    std::memcpy(pool_.get(slot), sram_.row(info.index, inst.a, inst.b), lanes_);
+    return putGroup(q, t, t + m_.outputLatency(inst), inst, inst.out, 1,
+                    inst.tag, &slot);
+  }
+  case Opcode::MemWrite: {
+    const uint8_t *v;
+    if (absl::Status s = readOne(q, t, inst, inst.in0, inst.expect0, v);
+        !s.ok())
+      return s;
+    if (!sram_.inRange(info.index, inst.a, inst.b))
+      return fail(q, t, inst,
+                  "bank " + std::to_string(inst.a) + " row " +
+                      std::to_string(inst.b) + " out of range (" +
+                      std::to_string(m_.banks()) + " banks of " +
+                      std::to_string(m_.rowsPerBank()) + " rows)");
+    if (std::string e = ports_.claimWrite(info.index, inst.a, t); !e.empty())
+      return fail(q, t, inst, e);
+    uint32_t slot = pool_.alloc();
+    std::memcpy(pool_.get(slot), v, lanes_);
+    uint32_t idx;
+    if (!freeWrites_.empty()) {
+      idx = freeWrites_.back();
+      freeWrites_.pop_back();
+    } else {
+      idx = uint32_t(writes_.size());
+      writes_.emplace_back();
+    }
+    writes_[idx] = {info.index, inst.a, inst.b, slot};
+    events_.push({t + m_.memWriteLatency(), 0, q, idx});
+    return absl::OkStatus();
+  }
+  case Opcode::MxmLoad: {
+    uint32_t plane = info.index;
+    if (absl::Status s = checkPair(q, t, inst, plane, inst.dtype); !s.ok())
+      return s;
+    Plane &pl = planes_[plane];
+    uint32_t L = m_.mxmLoadCycles(inst.dtype, inst.a);
+    pl.load = inst;
+    pl.loadIssue = t;
+    pl.shadowLoaded = true;
+    pl.shadowType = inst.dtype;
+    pl.shadowDone = t + L;
+    pl.raw.assign(size_t(inst.a) * isa::widthBytes(inst.dtype) * lanes_, 0);
+    if (absl::Status s = loadStep(q, t, 0); !s.ok())
+      return s;
+    for (uint32_t k = 1; k < L; ++k)
+      events_.push({t + k, 1, q, k});
+    return absl::OkStatus();
+  }
+  case Opcode::MxmInstall: {
+    uint32_t plane = info.index;
+    if (absl::Status s = checkPair(q, t, inst, plane, DType::Invalid); !s.ok())
+      return s;
+    Plane &pl = planes_[plane];
+    if (!pl.shadowLoaded)
+      return fail(q, t, inst,
+                  "install with no weights loaded in the shadow "
+                  "buffer of plane " +
+                      std::to_string(plane));
+    if (t < pl.shadowDone)
+      return fail(q, t, inst,
+                  "install while load_weights is still loading plane " +
+                      std::to_string(plane) + " (complete at cycle " +
+                      std::to_string(pl.shadowDone) + ")");
+    bool wasActive = pl.active;
+    std::swap(pl.activeF, pl.shadowF);
+    std::swap(pl.activeI, pl.shadowI);
+    std::swap(pl.activeType, pl.shadowType);
+    pl.active = true;
+    pl.shadowLoaded = wasActive;
+    pl.shadowDone = t;
+    return absl::OkStatus();
+  }
+  case Opcode::MxmMul: {
+    uint32_t plane = info.index;
+    if (absl::Status s = checkPair(q, t, inst, plane, inst.dtype); !s.ok())
+      return s;
+    Plane &pl = planes_[plane];
+    if (!pl.active)
+      return fail(q, t, inst,
+                  "multiply with no installed weights on plane " +
+                      std::to_string(plane));
+    if (pl.activeType != inst.dtype)
+      return fail(q, t, inst,
+                  std::string("activations are ") + isa::dtypeName(inst.dtype) +
+                      " but the installed tile is " +
+                      isa::dtypeName(pl.activeType));
+    if (inst.a >= m_.target().mxm_accumulator_rows())
+      return fail(
+          q, t, inst,
+          "accumulator row " + std::to_string(inst.a) + " out of range (" +
+              std::to_string(m_.target().mxm_accumulator_rows()) + " rows)");
+    unsigned w = isa::widthBytes(inst.dtype);
+    const uint8_t *planes[4];
+    if (absl::Status s =
+            readGroup(q, t, inst, inst.in0, w, inst.expect0, planes);
+        !s.ok())
+      return s;
+    if (pl.acc.empty())
+      pl.acc.resize(m_.target().mxm_accumulator_rows());
+    auto &rowp = pl.acc[inst.a];
+    if (!rowp)
+      rowp = std::make_unique<AccRow>();
+    AccRow &acc = *rowp;
+    bool isInt = !isFloat(inst.dtype);
+    bool accumulate = inst.flags & isa::kAccumulate;
+    if (accumulate && !acc.valid)
+      return fail(q, t, inst,
+                  "accumulate into accumulator row " + std::to_string(inst.a) +
+                      ", which holds no value");
+    if (accumulate && acc.isInt != isInt)
+      return fail(q, t, inst,
+                  "accumulate mixes integer and float results in row " +
+                      std::to_string(inst.a));
+    uint32_t L = lanes_;
+    if (!isInt) {
+      fa_.resize(L);
+      fr_.assign(L, 0.0f);
+      decodeF(inst.dtype, planes, L, fa_.data());
+      const float *W = pl.activeF.data();
+      float *r = fr_.data();
+      // result[n] = sum_k act[k] * W[k][n], in fp32, k = 0 .. lanes-1.
+      for (uint32_t k = 0; k < L; ++k) {
+        float a = fa_[k];
+        const float *wk = W + size_t(k) * L;
+        for (uint32_t n = 0; n < L; ++n)
+          r[n] += a * wk[n];
+      }
+      acc.f.resize(L);
+      if (accumulate)
+        for (uint32_t n = 0; n < L; ++n)
+          acc.f[n] += r[n];
+      else
+        std::memcpy(acc.f.data(), r, L * sizeof(float));
+    } else {
+      ia_.resize(L);
+      decodeI(inst.dtype, planes, L, ia_.data());
+      std::vector<uint32_t> r(L, 0);
+      const int32_t *W = pl.activeI.data();
+      for (uint32_t k = 0; k < L; ++k) {
+        uint32_t a = uint32_t(int32_t(ia_[k]));
+        const int32_t *wk = W + size_t(k) * L;
+        for (uint32_t n = 0; n < L; ++n)
+          r[n] += a * uint32_t(wk[n]);
+      }
+      acc.i.resize(L);
+      for (uint32_t n = 0; n < L; ++n)
+        acc.i[n] = int32_t(accumulate ? uint32_t(acc.i[n]) + r[n] : r[n]);
+    }
+    acc.valid = true;
+    acc.isInt = isInt;
+    if (inst.flags & isa::kEmit) {
+      bits_.resize(L);
+      for (uint32_t n = 0; n < L; ++n)
+        bits_[n] = isInt ? uint32_t(acc.i[n]) : isa::floatBits(acc.f[n]);
+      uint32_t slots[4];
+      uint8_t *out[4];
+      for (int b = 0; b < 4; ++b) {
+        slots[b] = pool_.alloc();
+        out[b] = pool_.get(slots[b]);
+      }
+      encodeBits(4, bits_.data(), L, out);
+      return putGroup(q, t, t + m_.outputLatency(inst), inst, inst.out, 4,
+                      inst.tag, slots);
+    }
+    return absl::OkStatus();
+  }
+  case Opcode::Vxm: {
+    AluOp op = AluOp(inst.fn);
+    DType d = inst.dtype;
+    unsigned w = isa::widthBytes(d);
+    const uint8_t *a[4], *b[4];
+    if (absl::Status s = readGroup(q, t, inst, inst.in0, w, inst.expect0, a);
+        !s.ok())
+      return s;
+    bool binary = isa::aluOperandCount(op) == 2;
+    if (binary)
+      if (absl::Status s = readGroup(q, t, inst, inst.in1, w, inst.expect1, b);
+          !s.ok())
+        return s;
+    DType outType = op == AluOp::Cast ? DType(inst.b) : d;
+    unsigned ow = isa::widthBytes(outType);
+    uint32_t L = lanes_;
+    uint32_t slots[4];
+    uint8_t *out[4];
+    for (unsigned k = 0; k < ow; ++k) {
+      slots[k] = pool_.alloc();
+      out[k] = pool_.get(slots[k]);
+    }
+    bits_.resize(L);
+    if (op == AluOp::Copy || (op == AluOp::Cast && outType == d)) {
+      for (unsigned k = 0; k < ow; ++k)
+        std::memcpy(out[k], a[k], L);
+    } else if (isFloat(d) || op == AluOp::Cast) {
+      fa_.resize(L);
+      fr_.resize(L);
+      decodeF(d, a, L, fa_.data());
+      if (binary) {
+        fb_.resize(L);
+        decodeF(d, b, L, fb_.data());
+      }
+      const float *x = fa_.data(), *y = fb_.data();
+      float *r = fr_.data();
+      float imm = inst.imm;
+      if (op == AluOp::Cast && !isFloat(d)) {
+        // Integer source: convert exactly via int64 -> float (RNE).
+        ia_.resize(L);
+        decodeI(d, a, L, ia_.data());
+        for (uint32_t i = 0; i < L; ++i)
+          r[i] = float(ia_[i]);
+      } else {
+        switch (op) {
+        case AluOp::Add:
+          for (uint32_t i = 0; i < L; ++i)
+            r[i] = x[i] + y[i];
+          break;
+        case AluOp::Sub:
+          for (uint32_t i = 0; i < L; ++i)
+            r[i] = x[i] - y[i];
+          break;
+        case AluOp::Mul:
+          for (uint32_t i = 0; i < L; ++i)
+            r[i] = x[i] * y[i];
+          break;
+        case AluOp::Max:
+          for (uint32_t i = 0; i < L; ++i)
+            r[i] = fmaxNan(x[i], y[i]);
+          break;
+        case AluOp::Min:
+          for (uint32_t i = 0; i < L; ++i)
+            r[i] = fminNan(x[i], y[i]);
+          break;
+        case AluOp::Neg:
+          for (uint32_t i = 0; i < L; ++i)
+            r[i] = -x[i];
+          break;
+        case AluOp::AddImm:
+          for (uint32_t i = 0; i < L; ++i)
+            r[i] = x[i] + imm;
+          break;
+        case AluOp::MulImm:
+          for (uint32_t i = 0; i < L; ++i)
+            r[i] = x[i] * imm;
+          break;
+        case AluOp::MaxImm:
+          for (uint32_t i = 0; i < L; ++i)
+            r[i] = fmaxNan(x[i], imm);
+          break;
+        default: // Cast float -> float / int: value unchanged here
+          for (uint32_t i = 0; i < L; ++i)
+            r[i] = x[i];
+          break;
+        }
+      }
+      encodeFloats(outType, r, L, bits_.data());
+      encodeBits(ow, bits_.data(), L, out);
+    } else {
+      // Integer arithmetic in int64, wrapped to the type's width.
+      ia_.resize(L);
+      decodeI(d, a, L, ia_.data());
+      if (binary) {
+        ib_.resize(L);
+        decodeI(d, b, L, ib_.data());
+      }
+      int64_t imm = int64_t(std::nearbyint(double(inst.imm)));
+      for (uint32_t i = 0; i < L; ++i) {
+        int64_t x = ia_[i], y = binary ? ib_[i] : 0, r = 0;
+        switch (op) {
+        case AluOp::Add:
+          r = x + y;
+          break;
+        case AluOp::Sub:
+          r = x - y;
+          break;
+        case AluOp::Mul:
+          r = int64_t(uint64_t(x) * uint64_t(y));
+          break;
+        case AluOp::Max:
+          r = std::max(x, y);
+          break;
+        case AluOp::Min:
+          r = std::min(x, y);
+          break;
+        case AluOp::Neg:
+          r = -x;
+          break;
+        case AluOp::AddImm:
+          r = x + imm;
+          break;
+        case AluOp::MulImm:
+          r = int64_t(uint64_t(x) * uint64_t(imm));
+          break;
+        case AluOp::MaxImm:
+          r = std::max(x, imm);
+          break;
+        default:
+          r = x;
+          break;
+        }
+        bits_[i] = wrapInt(r, d);
+      }
+      encodeBits(ow, bits_.data(), L, out);
+    }
+    return putGroup(q, t, t + m_.outputLatency(inst), inst, inst.out, ow,
+                    inst.tag, slots);
+  }
+  case Opcode::SxmPermute: {
+    if (inst.a >= prog_.laneMaps.size())
+      return fail(q, t, inst,
+                  "lane map " + std::to_string(inst.a) + " does not exist (" +
+                      std::to_string(prog_.laneMaps.size()) + " maps)");
+    const std::vector<int16_t> &map = prog_.laneMaps[inst.a];
+    for (uint32_t i = 0; i < lanes_; ++i)
+      if (map[i] < -1 || map[i] >= int(lanes_))
+        return fail(q, t, inst,
+                    "lane map " + std::to_string(inst.a) + " entry " +
+                        std::to_string(i) + " = " + std::to_string(map[i]) +
+                        " is out of range");
+    unsigned w = isa::widthBytes(inst.dtype);
+    const uint8_t *a[4], *b[4];
+    if (absl::Status s = readGroup(q, t, inst, inst.in0, w, inst.expect0, a);
+        !s.ok())
+      return s;
+    bool base = inst.in1 != isa::kNoStream;
+    if (base)
+      if (absl::Status s = readGroup(q, t, inst, inst.in1, w, inst.expect1, b);
+          !s.ok())
+        return s;
+    uint32_t slots[4];
+    for (unsigned k = 0; k < w; ++k) {
+      slots[k] = pool_.alloc();
+      uint8_t *o = pool_.get(slots[k]);
+      for (uint32_t i = 0; i < lanes_; ++i)
+        o[i] = map[i] >= 0 ? a[k][map[i]] : (base ? b[k][i] : 0);
+    }
+    return putGroup(q, t, t + m_.outputLatency(inst), inst, inst.out, w,
+                    inst.tag, slots);
+  }
+  default:
+    return fail(q, t, inst, "unknown opcode");
+  }
+}
+
+absl::Status ChipRun::run(RunStats &stats, std::vector<uint64_t> &unitBusy) {
+  std::vector<size_t> pc(prog_.queues.size(), 0);
+  for (uint32_t q = 0; q < prog_.queues.size(); ++q)
+    if (!prog_.queues[q].empty())
+      events_.push({0, 2, q, 0});
+  uint64_t nextPrune = uint64_t(m_.numPositions());
+  while (!events_.empty()) {
+    Event e = events_.top();
+    events_.pop();
+    if (e.cycle >= nextPrune) {
+      prune(e.cycle);
+      nextPrune = e.cycle + uint64_t(m_.numPositions());
+    }
+    if (e.phase == 0) {
+      PendingWrite &w = writes_[e.k];
+      std::memcpy(sram_.mutableRow(w.slice, w.bank, w.row), pool_.get(w.slot),
+                  lanes_);
+      pool_.release(w.slot);
+      freeWrites_.push_back(e.k);
+      continue;
+    }
+    if (e.phase == 1) {
+      if (absl::Status s = loadStep(e.queue, e.cycle, e.k); !s.ok())
+        return s;
+      continue;
+    }
+    const Instruction &inst = prog_.queues[e.queue][pc[e.queue]++];
+    uint64_t next = e.cycle + m_.queueCycles(inst);
+    if (inst.op != Opcode::Nop) {
+      if (absl::Status s = issue(e.queue, e.cycle, inst); !s.ok())
+        return s;
+      stats.cycles = std::max(stats.cycles, e.cycle + m_.busyCycles(inst));
+      stats.instructions++;
+      unitBusy[size_t(m_.queue(e.queue).unit)] += m_.queueCycles(inst);
+    }
+    if (pc[e.queue] < prog_.queues[e.queue].size())
+      events_.push({next, 2, e.queue, 0});
+  }
+  return absl::OkStatus();
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Emulator
+//===----------------------------------------------------------------------===//
+
+Emulator::Emulator(const isa::Machine &machine, uint32_t chips)
+    : machine_(machine), programs_(chips) {
+  for (uint32_t c = 0; c < chips; ++c)
+    sram_.push_back(std::make_unique<Sram>(machine.memSlices(), machine.banks(),
+                                           machine.rowsPerBank(),
+                                           machine.lanes()));
+}
+Emulator::~Emulator() = default;
+Emulator::Emulator(Emulator &&) = default;
+Emulator &Emulator::operator=(Emulator &&) = default;
+
+absl::Status Emulator::setProgram(uint32_t chip, ChipProgram program) {
+  if (chip >= programs_.size())
+    return absl::InvalidArgumentError("chip " + std::to_string(chip) +
+                                      " out of range");
+  if (absl::Status s = validateProgram(machine_, chip, program); !s.ok())
+    return s;
+  programs_[chip] = std::move(program);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<RunStats> Emulator::run() {
+  RunStats stats;
+  std::vector<uint64_t> busy(5, 0);
+  for (uint32_t c = 0; c < programs_.size(); ++c) {
+    ChipRun run(machine_, c, programs_[c], *sram_[c]);
+    if (absl::Status s = run.run(stats, busy); !s.ok())
+      return s;
+  }
+  const schema::Target &t = machine_.target();
+  uint32_t chips = uint32_t(programs_.size());
+  uint32_t queues[5] = {machine_.memSlices(), t.vxm_alus(), 2 * t.mxm_planes(),
+                        2 * t.sxm_units_per_hemisphere(), t.c2c_links()};
+  for (int u = 0; u < 5; ++u) {
+    UnitBusy ub;
+    ub.unit = Unit(u);
+    ub.busyCycles = busy[u];
+    ub.queues = queues[u] * chips;
+    ub.utilisation = stats.cycles && ub.queues
+                         ? double(busy[u]) / (double(stats.cycles) * ub.queues)
+                         : 0.0;
+    stats.units.push_back(ub);
+  }
+  return stats;
+}
+
+} // namespace lpuc::emu

@@ -1,0 +1,126 @@
+//===- Emulator.h - Cycle-faithful emulator of LPU chips -------*- C++ -*-===//
+//
+// Runs verified per-queue instruction lists on one or more chips with the
+// timing rules of ARCH.md section 6, taken from isa::Machine. A timing
+// mistake is an error naming chip, unit, cycle and instruction; it never
+// stalls and never yields silently wrong numbers. See docs/emulator.md.
+//
+//===----------------------------------------------------------------------===//
+#ifndef LPUC_RUNTIME_EMULATOR_EMULATOR_H
+#define LPUC_RUNTIME_EMULATOR_EMULATOR_H
+
+#include "runtime/isa/Isa.h"
+#include "runtime/isa/Machine.h"
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace lpuc::emu {
+
+/// SRAM of one chip: per slice, per bank, rows of `lanes` bytes. Pages of
+/// kPageRows rows are allocated on first write; untouched rows read as 0.
+class Sram {
+public:
+  static constexpr uint32_t kPageRows = 64;
+  Sram(uint32_t slices, uint32_t banks, uint32_t rows, uint32_t lanes);
+
+  bool inRange(uint32_t slice, uint32_t bank, uint32_t row) const {
+    return slice < slices_ && bank < banks_ && row < rows_;
+  }
+  /// The row's bytes (a shared zero row if never written). Must be in range.
+  const uint8_t *row(uint32_t slice, uint32_t bank, uint32_t row) const;
+  /// The row's bytes for writing (allocates its page). Must be in range.
+  uint8_t *mutableRow(uint32_t slice, uint32_t bank, uint32_t row);
+  uint32_t lanes() const { return lanes_; }
+  /// Bytes actually allocated (pages touched by writes).
+  uint64_t allocatedBytes() const;
+  uint64_t capacityBytes() const {
+    return uint64_t(slices_) * banks_ * rows_ * lanes_;
+  }
+
+private:
+  size_t pageIndex(uint32_t slice, uint32_t bank, uint32_t row) const {
+    return (size_t(slice) * banks_ + bank) * pagesPerBank_ + row / kPageRows;
+  }
+  uint32_t slices_, banks_, rows_, lanes_, pagesPerBank_;
+  std::vector<std::unique_ptr<uint8_t[]>> pages_;
+  std::vector<uint8_t> zero_;
+};
+
+/// The program of one chip: instructions per queue (index = isa::Machine
+/// queue number; missing queues are empty) and the SXM lane maps.
+struct ChipProgram {
+  std::vector<std::vector<isa::Instruction>> queues;
+  std::vector<std::vector<int16_t>> laneMaps;
+};
+
+struct UnitBusy {
+  isa::Unit unit;
+  uint64_t busyCycles = 0; // sum of queueCycles of non-NOP instructions
+  uint32_t queues = 0;     // queues of this unit over all chips
+  double utilisation = 0;  // busy / (cycles * queues)
+};
+
+struct RunStats {
+  /// max over executed non-NOP instructions of issue + busyCycles (0 if
+  /// none): the number the compiler predicts.
+  uint64_t cycles = 0;
+  std::vector<UnitBusy> units; // mem, vxm, mxm, sxm, c2c
+  uint64_t instructions = 0;   // non-NOP instructions executed
+};
+
+/// MEM port rule per slice and cycle: at most one read and one write, and
+/// not both to the same bank. Used by the emulator; exported for tests.
+class MemPorts {
+public:
+  explicit MemPorts(uint32_t slices) : ports_(slices) {}
+  /// Empty string if allowed, else what is wrong.
+  std::string claimRead(uint32_t slice, uint32_t bank, uint64_t cycle);
+  std::string claimWrite(uint32_t slice, uint32_t bank, uint64_t cycle);
+
+private:
+  struct Port {
+    int64_t readCycle = -1, writeCycle = -1;
+    uint32_t readBank = 0, writeBank = 0;
+  };
+  std::vector<Port> ports_;
+};
+
+/// Static checks of a chip program (queue count, opcode per queue, NOP
+/// counts, dtypes, ALU ops, stream groups, MXM rows). Errors name the chip,
+/// queue, issue cycle and instruction.
+absl::Status validateProgram(const isa::Machine &machine, uint32_t chip,
+                             const ChipProgram &program);
+
+class Emulator {
+public:
+  Emulator(const isa::Machine &machine, uint32_t chips);
+  ~Emulator();
+  Emulator(Emulator &&);
+  Emulator &operator=(Emulator &&);
+
+  const isa::Machine &machine() const { return machine_; }
+  uint32_t chips() const { return uint32_t(sram_.size()); }
+  /// Validates (validateProgram) and installs the program of one chip.
+  absl::Status setProgram(uint32_t chip, ChipProgram program);
+  Sram &sram(uint32_t chip) { return *sram_[chip]; }
+  const Sram &sram(uint32_t chip) const { return *sram_[chip]; }
+
+  /// Runs every chip's program from cycle 0 to its end. SRAM keeps its
+  /// contents across runs; streams and MXM state start empty.
+  absl::StatusOr<RunStats> run();
+
+private:
+  isa::Machine machine_;
+  std::vector<std::unique_ptr<Sram>> sram_;
+  std::vector<ChipProgram> programs_;
+};
+
+} // namespace lpuc::emu
+
+#endif

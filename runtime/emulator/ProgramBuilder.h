@@ -1,0 +1,60 @@
+//===- ProgramBuilder.h - Build emulator programs by cycle -----*- C++ -*-===//
+//
+// Places instructions on queues at given issue cycles, inserting NOPs for
+// the gaps, so tests (the runtime's and the compiler's) can write programs
+// as "this instruction at that cycle". Also small constructors for each
+// instruction kind.
+//
+//===----------------------------------------------------------------------===//
+#ifndef LPUC_RUNTIME_EMULATOR_PROGRAMBUILDER_H
+#define LPUC_RUNTIME_EMULATOR_PROGRAMBUILDER_H
+
+#include "runtime/emulator/Emulator.h"
+
+namespace lpuc::emu {
+
+class ProgramBuilder {
+public:
+  explicit ProgramBuilder(const isa::Machine &machine);
+
+  /// Issues `inst` on `queue` at `cycle`; inserts NOPs from the queue's
+  /// next free cycle. Error if `cycle` is earlier than that.
+  absl::Status at(uint32_t queue, uint64_t cycle, const isa::Instruction &inst);
+  /// The first cycle at which `queue` can issue its next instruction.
+  uint64_t nextFree(uint32_t queue) const;
+  /// Adds an SXM lane map; returns its index.
+  uint32_t addLaneMap(std::vector<int16_t> map);
+
+  const ChipProgram &program() const { return program_; }
+  ChipProgram take() { return std::move(program_); }
+
+private:
+  const isa::Machine &machine_;
+  ChipProgram program_;
+  std::vector<uint64_t> next_;
+};
+
+// Instruction constructors (fields as documented in runtime/isa/Isa.h).
+isa::Instruction nop(uint32_t cycles);
+isa::Instruction memRead(uint32_t bank, uint32_t row, uint8_t out,
+                         uint32_t tag);
+isa::Instruction memWrite(uint8_t in, uint32_t expect, uint32_t bank,
+                          uint32_t row);
+isa::Instruction mxmLoad(isa::DType dtype, uint32_t rows, uint8_t in,
+                         uint32_t expect);
+isa::Instruction mxmInstall();
+isa::Instruction mxmMul(isa::DType dtype, uint8_t in, uint32_t expect,
+                        uint32_t accRow, uint8_t flags, uint8_t out,
+                        uint32_t tag);
+isa::Instruction vxm(isa::AluOp op, isa::DType dtype, uint8_t in0,
+                     uint32_t expect0, uint8_t in1, uint32_t expect1,
+                     uint8_t out, uint32_t tag, float imm = 0.0f);
+isa::Instruction vxmCast(isa::DType from, isa::DType to, uint8_t in,
+                         uint32_t expect, uint8_t out, uint32_t tag);
+isa::Instruction sxmPermute(isa::DType dtype, uint8_t in0, uint32_t expect0,
+                            uint32_t map, uint8_t in1, uint32_t expect1,
+                            uint8_t out, uint32_t tag);
+
+} // namespace lpuc::emu
+
+#endif

@@ -1,0 +1,387 @@
+//===- Lpubin.cpp - The .lpubin container: write and verify ---------------===//
+//
+// See docs/lpubin.md. The reader checks every offset, length, checksum and
+// index before anything else looks at the file; every failure is a clear
+// error, never a crash.
+//
+//===----------------------------------------------------------------------===//
+#include "runtime/format/Lpubin.h"
+
+#include "runtime/isa/Layout.h"
+#include "runtime/isa/Machine.h"
+
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+
+#include <zlib.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <set>
+#include <utility>
+
+namespace lpuc::format {
+
+namespace {
+
+constexpr size_t kHeaderSize = 64;
+constexpr char kMagic[8] = {'L', 'P', 'U', 'B', 'I', 'N', 0, 0};
+/// Upper bound on the elements of one tensor (2^40) and on a dimension.
+constexpr int64_t kMaxElements = int64_t(1) << 40;
+
+void put16(uint8_t *p, uint16_t v) {
+  p[0] = uint8_t(v);
+  p[1] = uint8_t(v >> 8);
+}
+void put32(uint8_t *p, uint32_t v) {
+  for (int i = 0; i < 4; ++i)
+    p[i] = uint8_t(v >> (8 * i));
+}
+void put64(uint8_t *p, uint64_t v) {
+  for (int i = 0; i < 8; ++i)
+    p[i] = uint8_t(v >> (8 * i));
+}
+uint16_t get16(const uint8_t *p) { return uint16_t(p[0] | p[1] << 8); }
+uint32_t get32(const uint8_t *p) {
+  return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 |
+         uint32_t(p[3]) << 24;
+}
+uint64_t get64(const uint8_t *p) {
+  return uint64_t(get32(p)) | uint64_t(get32(p + 4)) << 32;
+}
+
+uint64_t alignUp(uint64_t v) {
+  return (v + kSegmentAlign - 1) / kSegmentAlign * kSegmentAlign;
+}
+
+std::string serialize(const schema::Manifest &m) {
+  std::string out;
+  {
+    google::protobuf::io::StringOutputStream sos(&out);
+    google::protobuf::io::CodedOutputStream cos(&sos);
+    cos.SetSerializationDeterministic(true);
+    m.SerializeToCodedStream(&cos);
+  }
+  return out;
+}
+
+absl::Status err(const std::string &msg) {
+  return absl::InvalidArgumentError("invalid .lpubin: " + msg);
+}
+
+bool validDType(schema::DType d) {
+  return d >= schema::DTYPE_F32 && d <= schema::DTYPE_I32;
+}
+
+std::string shapeStr(const google::protobuf::RepeatedField<int64_t> &s) {
+  std::string r = "[";
+  for (int i = 0; i < s.size(); ++i)
+    r += (i ? "," : "") + std::to_string(s[i]);
+  return r + "]";
+}
+
+/// Checks dtype, shape and SRAM placement of one tensor.
+absl::Status checkTensor(const std::string &what, const schema::TensorInfo &t,
+                         const isa::Machine &m, uint32_t chipCount) {
+  if (!validDType(t.dtype()))
+    return err(what + " '" + t.name() + "': invalid on-chip dtype " +
+               std::to_string(int(t.dtype())));
+  int64_t n = 1;
+  for (int64_t d : t.shape()) {
+    if (d < 0 || d > kMaxElements)
+      return err(what + " '" + t.name() + "': bad shape " +
+                 shapeStr(t.shape()));
+    if (d != 0 && n > kMaxElements / d)
+      return err(what + " '" + t.name() + "': too many elements in shape " +
+                 shapeStr(t.shape()));
+    n *= d;
+  }
+  const schema::TensorPlacement &p = t.placement();
+  if (p.chip() >= chipCount)
+    return err(what + " '" + t.name() + "': chip " + std::to_string(p.chip()) +
+               " >= chip_count " + std::to_string(chipCount));
+  if (p.slices().empty())
+    return err(what + " '" + t.name() + "': placement has no slices");
+  std::set<uint32_t> seen;
+  for (uint32_t s : p.slices()) {
+    if (s >= m.memSlices())
+      return err(what + " '" + t.name() + "': slice " + std::to_string(s) +
+                 " >= " + std::to_string(m.memSlices()) + " MEM slices");
+    if (!seen.insert(s).second)
+      return err(what + " '" + t.name() + "': slice " + std::to_string(s) +
+                 " listed twice");
+  }
+  if (p.bank() >= m.banks())
+    return err(what + " '" + t.name() + "': bank " + std::to_string(p.bank()) +
+               " >= " + std::to_string(m.banks()) + " banks");
+  isa::TensorLayout l;
+  l.dtype = isa::DType(t.dtype());
+  l.shape.assign(t.shape().begin(), t.shape().end());
+  l.lanes = m.lanes();
+  l.slices.assign(p.slices().begin(), p.slices().end());
+  l.bank = p.bank();
+  l.baseRow = p.base_row();
+  // n * 4 bytes < 2^42 so planeRows cannot overflow.
+  int64_t rows = l.sramRowsPerSlice();
+  if (uint64_t(p.base_row()) + uint64_t(rows) > m.rowsPerBank())
+    return err(what + " '" + t.name() + "': rows " +
+               std::to_string(p.base_row()) + " + " + std::to_string(rows) +
+               " exceed " + std::to_string(m.rowsPerBank()) + " rows per bank");
+  return absl::OkStatus();
+}
+
+} // namespace
+
+uint32_t crc32(const uint8_t *data, size_t size) {
+  uLong c = ::crc32(0L, Z_NULL, 0);
+  while (size > 0) {
+    uInt chunk = size > (1u << 30) ? (1u << 30) : uInt(size);
+    c = ::crc32(c, data, chunk);
+    data += chunk;
+    size -= chunk;
+  }
+  return uint32_t(c);
+}
+
+std::vector<uint8_t> writeLpubin(schema::Manifest manifest,
+                                 const std::vector<SegmentData> &segments) {
+  // Offsets depend on the manifest size, which depends on the offsets
+  // (varints): iterate until stable (at most a few rounds).
+  manifest.clear_segments();
+  for (const SegmentData &s : segments) {
+    schema::Segment *info = manifest.add_segments();
+    *info = s.info;
+    info->set_size(s.bytes.size());
+    info->set_crc32(crc32(s.bytes.data(), s.bytes.size()));
+    info->set_offset(0);
+  }
+  std::string text;
+  for (int round = 0; round < 16; ++round) {
+    text = serialize(manifest);
+    uint64_t off = alignUp(kHeaderSize + text.size());
+    bool changed = false;
+    for (int i = 0; i < manifest.segments_size(); ++i) {
+      schema::Segment *info = manifest.mutable_segments(i);
+      if (info->offset() != off) {
+        info->set_offset(off);
+        changed = true;
+      }
+      off = alignUp(off + info->size());
+    }
+    if (!changed)
+      break;
+  }
+  uint64_t end = kHeaderSize + text.size();
+  if (!segments.empty())
+    end = manifest.segments(manifest.segments_size() - 1).offset() +
+          segments.back().bytes.size();
+  std::vector<uint8_t> out(end, 0);
+  std::memcpy(out.data(), kMagic, 8);
+  put16(out.data() + 8, kAbiMajor);
+  put16(out.data() + 10, kAbiMinor);
+  put32(out.data() + 12, uint32_t(kHeaderSize));
+  put64(out.data() + 16, kHeaderSize);
+  put64(out.data() + 24, text.size());
+  put32(out.data() + 32,
+        crc32(reinterpret_cast<const uint8_t *>(text.data()), text.size()));
+  std::memcpy(out.data() + kHeaderSize, text.data(), text.size());
+  for (size_t i = 0; i < segments.size(); ++i)
+    if (!segments[i].bytes.empty())
+      std::memcpy(out.data() + manifest.segments(int(i)).offset(),
+                  segments[i].bytes.data(), segments[i].bytes.size());
+  return out;
+}
+
+absl::Status writeLpubinFile(const std::string &path, schema::Manifest manifest,
+                             const std::vector<SegmentData> &segments) {
+  std::vector<uint8_t> bytes = writeLpubin(std::move(manifest), segments);
+  std::FILE *f = std::fopen(path.c_str(), "wb");
+  if (!f)
+    return absl::UnavailableError("cannot write '" + path +
+                                  "': " + std::strerror(errno));
+  size_t n = bytes.empty() ? 0 : std::fwrite(bytes.data(), 1, bytes.size(), f);
+  bool ok = n == bytes.size();
+  ok = std::fclose(f) == 0 && ok;
+  if (!ok)
+    return absl::UnavailableError("cannot write '" + path + "'");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Lpubin> readLpubin(std::vector<uint8_t> bytes) {
+  const uint64_t fileSize = bytes.size();
+  if (fileSize < kHeaderSize)
+    return err("truncated: file has " + std::to_string(fileSize) +
+               " bytes, the header alone needs " + std::to_string(kHeaderSize));
+  const uint8_t *h = bytes.data();
+  if (std::memcmp(h, kMagic, 8) != 0)
+    return err("bad magic (not a .lpubin file)");
+  uint16_t major = get16(h + 8), minor = get16(h + 10);
+  if (major != kAbiMajor)
+    return absl::FailedPreconditionError(
+        "unsupported .lpubin ABI major " + std::to_string(major) +
+        " (this runtime reads " + std::to_string(kAbiMajor) + ")");
+  if (minor > kAbiMinor)
+    return absl::FailedPreconditionError(
+        ".lpubin ABI " + std::to_string(major) + "." + std::to_string(minor) +
+        " was made by a newer compiler (this runtime reads up to " +
+        std::to_string(kAbiMajor) + "." + std::to_string(kAbiMinor) + ")");
+  uint32_t headerSize = get32(h + 12);
+  if (headerSize < kHeaderSize || headerSize > fileSize)
+    return err("bad header size " + std::to_string(headerSize));
+  uint64_t mOff = get64(h + 16), mSize = get64(h + 24);
+  uint32_t mCrc = get32(h + 32);
+  if (mOff < headerSize || mOff > fileSize)
+    return err("manifest offset " + std::to_string(mOff) +
+               " outside the file of " + std::to_string(fileSize) + " bytes");
+  if (mSize > fileSize - mOff)
+    return err("truncated: manifest ends at byte " +
+               std::to_string(mOff + mSize) + " of " +
+               std::to_string(fileSize));
+  if (mSize > uint64_t(INT32_MAX))
+    return err("manifest too large");
+  if (crc32(h + mOff, mSize) != mCrc)
+    return err("manifest crc32 mismatch");
+  Lpubin out;
+  if (!out.manifest.ParseFromArray(h + mOff, int(mSize)))
+    return err("manifest is not a valid protobuf Manifest");
+  const schema::Manifest &m = out.manifest;
+  if (absl::Status s = isa::validateTarget(m.target()); !s.ok())
+    return err(std::string(s.message()));
+  isa::Machine machine(m.target());
+  if (m.chip_count() < 1)
+    return err("chip_count must be at least 1");
+  if (m.chip_count() > 1u << 20)
+    return err("chip_count " + std::to_string(m.chip_count()) + " too large");
+
+  // Chip programs: unique chip ids within range; weights well placed.
+  std::vector<int> chipIndex(m.chip_count(), -1);
+  for (int c = 0; c < m.chips_size(); ++c) {
+    const schema::ChipProgram &cp = m.chips(c);
+    if (cp.chip() >= m.chip_count())
+      return err("chip program " + std::to_string(c) + ": chip " +
+                 std::to_string(cp.chip()) + " >= chip_count");
+    if (chipIndex[cp.chip()] >= 0)
+      return err("chip " + std::to_string(cp.chip()) + " has two programs");
+    chipIndex[cp.chip()] = c;
+    for (int w = 0; w < cp.weights_size(); ++w) {
+      if (absl::Status s = checkTensor("chip " + std::to_string(cp.chip()) +
+                                           " weight " + std::to_string(w),
+                                       cp.weights(w), machine, m.chip_count());
+          !s.ok())
+        return s;
+      if (cp.weights(w).placement().chip() != cp.chip())
+        return err("chip " + std::to_string(cp.chip()) + " weight " +
+                   std::to_string(w) + " placed on chip " +
+                   std::to_string(cp.weights(w).placement().chip()));
+    }
+  }
+  for (int i = 0; i < m.inputs_size(); ++i)
+    if (absl::Status s = checkTensor("input " + std::to_string(i), m.inputs(i),
+                                     machine, m.chip_count());
+        !s.ok())
+      return s;
+  for (int i = 0; i < m.outputs_size(); ++i)
+    if (absl::Status s = checkTensor("output " + std::to_string(i),
+                                     m.outputs(i), machine, m.chip_count());
+        !s.ok())
+      return s;
+
+  std::set<std::pair<uint32_t, uint32_t>> queues, laneMaps;
+  for (int i = 0; i < m.segments_size(); ++i) {
+    const schema::Segment &sg = m.segments(i);
+    std::string name = "segment " + std::to_string(i);
+    if (sg.offset() % kSegmentAlign != 0)
+      return err(name + ": offset " + std::to_string(sg.offset()) +
+                 " is not a multiple of " + std::to_string(kSegmentAlign));
+    if (sg.size() > 0 && sg.offset() < mOff + mSize)
+      return err(name + ": offset " + std::to_string(sg.offset()) +
+                 " overlaps the header or manifest");
+    if (sg.offset() > fileSize || sg.size() > fileSize - sg.offset())
+      return err("truncated: " + name + " (offset " +
+                 std::to_string(sg.offset()) + ", " +
+                 std::to_string(sg.size()) +
+                 " bytes) ends beyond the file of " + std::to_string(fileSize) +
+                 " bytes");
+    if (crc32(h + sg.offset(), sg.size()) != sg.crc32())
+      return err(name + ": crc32 mismatch");
+    if (sg.chip() >= m.chip_count())
+      return err(name + ": chip " + std::to_string(sg.chip()) +
+                 " >= chip_count " + std::to_string(m.chip_count()));
+    switch (sg.kind()) {
+    case schema::Segment::INSTRUCTIONS:
+      if (sg.queue() >= machine.numQueues())
+        return err(name + ": queue " + std::to_string(sg.queue()) +
+                   " out of range (target has " +
+                   std::to_string(machine.numQueues()) + " queues)");
+      if (sg.size() % isa::kInstructionBytes != 0 ||
+          sg.size() != uint64_t(sg.instructions()) * isa::kInstructionBytes)
+        return err(name + ": " + std::to_string(sg.size()) +
+                   " bytes do not hold " + std::to_string(sg.instructions()) +
+                   " instructions of " +
+                   std::to_string(isa::kInstructionBytes) + " bytes");
+      if (!queues.insert({sg.chip(), sg.queue()}).second)
+        return err(name + ": second instruction segment for chip " +
+                   std::to_string(sg.chip()) + " queue " +
+                   std::to_string(sg.queue()));
+      break;
+    case schema::Segment::WEIGHTS: {
+      int c = chipIndex[sg.chip()];
+      if (c < 0 || sg.tensor() >= uint32_t(m.chips(c).weights_size()))
+        return err(name + ": weight tensor " + std::to_string(sg.tensor()) +
+                   " does not exist on chip " + std::to_string(sg.chip()));
+      const schema::TensorInfo &t = m.chips(c).weights(int(sg.tensor()));
+      isa::TensorLayout l;
+      l.dtype = isa::DType(t.dtype());
+      l.shape.assign(t.shape().begin(), t.shape().end());
+      l.lanes = machine.lanes();
+      uint64_t want = uint64_t(l.planeRows()) * machine.lanes();
+      if (sg.size() != want)
+        return err(name + ": weight '" + t.name() + "' has " +
+                   std::to_string(sg.size()) + " bytes, expected " +
+                   std::to_string(want));
+      break;
+    }
+    case schema::Segment::LANE_MAPS: {
+      int c = chipIndex[sg.chip()];
+      uint64_t maps = c < 0 ? 0 : m.chips(c).lane_maps();
+      if (sg.size() != maps * machine.lanes() * 2)
+        return err(name + ": lane maps segment has " +
+                   std::to_string(sg.size()) + " bytes, expected " +
+                   std::to_string(maps) + " maps of " +
+                   std::to_string(machine.lanes()) + " int16");
+      if (!laneMaps.insert({sg.chip(), 0}).second)
+        return err(name + ": second lane maps segment for chip " +
+                   std::to_string(sg.chip()));
+      break;
+    }
+    default:
+      return err(name + ": invalid kind " + std::to_string(int(sg.kind())));
+    }
+  }
+  out.bytes = std::move(bytes);
+  return out;
+}
+
+absl::StatusOr<Lpubin> readLpubinFile(const std::string &path) {
+  std::FILE *f = std::fopen(path.c_str(), "rb");
+  if (!f)
+    return absl::NotFoundError("cannot open '" + path +
+                               "': " + std::strerror(errno));
+  std::vector<uint8_t> bytes;
+  uint8_t buf[1 << 16];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0)
+    bytes.insert(bytes.end(), buf, buf + n);
+  bool bad = std::ferror(f);
+  std::fclose(f);
+  if (bad)
+    return absl::UnavailableError("cannot read '" + path + "'");
+  absl::StatusOr<Lpubin> r = readLpubin(std::move(bytes));
+  if (!r.ok())
+    return absl::Status(r.status().code(),
+                        path + ": " + std::string(r.status().message()));
+  return r;
+}
+
+} // namespace lpuc::format
