@@ -5,6 +5,7 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
+#include "compiler/pipelines/Components.h"
 #include "dialects/lpuhw/LpuhwDialect.h"
 #ifdef LPUC_HAVE_ONNX_DIALECT
 #include "dialects/onnx/OnnxDialect.h"
