@@ -1,0 +1,182 @@
+#include "runtime/api/Runtime.h"
+
+#include "runtime/isa/Numerics.h"
+#include "runtime/loader/Loader.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace lpuc::rt {
+
+absl::StatusOr<Program> Program::load(const std::string &path) {
+  absl::StatusOr<format::Lpubin> f = format::readLpubinFile(path);
+  if (!f.ok())
+    return f.status();
+  absl::StatusOr<Program> p = fromLpubin(std::move(*f));
+  if (!p.ok())
+    return absl::Status(p.status().code(),
+                        path + ": " + std::string(p.status().message()));
+  return p;
+}
+
+absl::StatusOr<Program> Program::fromBytes(std::vector<uint8_t> bytes) {
+  absl::StatusOr<format::Lpubin> f = format::readLpubin(std::move(bytes));
+  if (!f.ok())
+    return f.status();
+  return fromLpubin(std::move(*f));
+}
+
+absl::StatusOr<Program> Program::fromLpubin(format::Lpubin file) {
+  Program p;
+  p.file_ = std::move(file);
+  p.machine_ = std::make_unique<isa::Machine>(p.file_.manifest.target());
+  absl::StatusOr<std::vector<emu::ChipProgram>> chips =
+      loader::decodePrograms(p.file_, *p.machine_);
+  if (!chips.ok())
+    return chips.status();
+  p.chips_ = std::move(*chips);
+  return p;
+}
+
+std::vector<const schema::TensorInfo *> Program::inputs() const {
+  std::vector<const schema::TensorInfo *> out;
+  const auto &frozen = manifest().frozen_inputs();
+  for (const schema::TensorInfo &t : manifest().inputs())
+    if (std::find(frozen.begin(), frozen.end(), t.name()) == frozen.end())
+      out.push_back(&t);
+  return out;
+}
+
+Session::Session(const Program &program)
+    : program_(program),
+      emulator_(program.machine(), program.manifest().chip_count()) {
+  for (uint32_t c = 0; c < program.chips().size(); ++c) {
+    // Already validated by Program; cannot fail.
+    (void)emulator_.setProgram(c, program.chips()[c]);
+  }
+  loader::writeWeights(program.file(), program.machine(), emulator_);
+}
+
+namespace {
+
+const schema::TensorInfo *
+find(const google::protobuf::RepeatedPtrField<schema::TensorInfo> &list,
+     const std::string &name) {
+  for (const schema::TensorInfo &t : list)
+    if (t.name() == name)
+      return &t;
+  return nullptr;
+}
+
+/// The host type that holds an on-chip type without conversion.
+HostDType nativeHost(isa::DType d) {
+  switch (d) {
+  case isa::DType::F16:
+    return HostDType::Float16;
+  case isa::DType::I8:
+    return HostDType::Int8;
+  case isa::DType::I32:
+    return HostDType::Int32;
+  default:
+    return HostDType::Float32;
+  }
+}
+
+} // namespace
+
+absl::Status Session::setInput(const std::string &name, const HostTensor &t) {
+  const schema::TensorInfo *info = find(program_.manifest().inputs(), name);
+  if (!info) {
+    std::string names;
+    for (const schema::TensorInfo *i : program_.inputs())
+      names += (names.empty() ? "'" : ", '") + i->name() + "'";
+    return absl::InvalidArgumentError("no input named '" + name +
+                                      "' (inputs: " + names + ")");
+  }
+  std::vector<int64_t> shape(info->shape().begin(), info->shape().end());
+  if (t.shape != shape)
+    return absl::InvalidArgumentError("input '" + name + "': expected shape " +
+                                      shapeString(shape) + ", got " +
+                                      shapeString(t.shape));
+  isa::TensorLayout l = loader::layoutOf(*info, program_.machine().lanes());
+  isa::DType d = l.dtype;
+  HostDType native = nativeHost(d);
+  bool isFloatChip =
+      d == isa::DType::F32 || d == isa::DType::F16 || d == isa::DType::BF16;
+  if (!(t.dtype == native || (isFloatChip && t.dtype == HostDType::Float32)))
+    return absl::InvalidArgumentError(
+        "input '" + name + "': expected " +
+        (isFloatChip ? std::string("float32") : hostDTypeName(native)) +
+        ", got " + hostDTypeName(t.dtype));
+  int64_t n = t.numElements();
+  if (t.bytes.size() != size_t(n) * hostDTypeSize(t.dtype))
+    return absl::InvalidArgumentError(
+        "input '" + name + "': " + std::to_string(t.bytes.size()) +
+        " bytes for shape " + shapeString(t.shape));
+  unsigned w = isa::widthBytes(d);
+  std::vector<uint8_t> elems(size_t(n) * w);
+  if (t.dtype == native && !(d == isa::DType::BF16)) {
+    elems = t.bytes;
+  } else {
+    for (int64_t i = 0; i < n; ++i) {
+      float f;
+      std::memcpy(&f, t.bytes.data() + size_t(i) * 4, 4);
+      uint32_t bits = d == isa::DType::F32   ? isa::floatBits(f)
+                      : d == isa::DType::F16 ? isa::floatToHalf(f)
+                                             : isa::floatToBF16(f);
+      for (unsigned b = 0; b < w; ++b)
+        elems[size_t(i) * w + b] = uint8_t(bits >> (8 * b));
+    }
+  }
+  std::vector<uint8_t> rows = isa::packPlaneRows(l, elems.data());
+  loader::writePlaneRows(emulator_.sram(info->placement().chip()), l,
+                         rows.data());
+  bound_[name] = true;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<RunStats> Session::run() {
+  for (const schema::TensorInfo *i : program_.inputs())
+    if (!bound_.count(i->name()))
+      return absl::InvalidArgumentError("input '" + i->name() +
+                                        "' was not given");
+  absl::StatusOr<RunStats> s = emulator_.run();
+  if (s.ok())
+    ran_ = true;
+  return s;
+}
+
+absl::StatusOr<HostTensor> Session::output(const std::string &name) const {
+  const schema::TensorInfo *info = find(program_.manifest().outputs(), name);
+  if (!info)
+    return absl::InvalidArgumentError("no output named '" + name + "'");
+  if (!ran_)
+    return absl::FailedPreconditionError("output '" + name +
+                                         "' read before run()");
+  isa::TensorLayout l = loader::layoutOf(*info, program_.machine().lanes());
+  std::vector<uint8_t> rows =
+      loader::readPlaneRows(emulator_.sram(info->placement().chip()), l);
+  int64_t n = l.numElements();
+  unsigned w = l.width();
+  std::vector<uint8_t> elems(size_t(n) * w);
+  isa::unpackPlaneRows(l, rows.data(), elems.data());
+  HostTensor t;
+  t.shape = l.shape;
+  t.dtype = nativeHost(l.dtype);
+  if (l.dtype == isa::DType::F16 || l.dtype == isa::DType::BF16) {
+    t.dtype = HostDType::Float32;
+    t.bytes.resize(size_t(n) * 4);
+    for (int64_t i = 0; i < n; ++i) {
+      uint16_t h =
+          uint16_t(elems[size_t(i) * 2] | elems[size_t(i) * 2 + 1] << 8);
+      float f = l.dtype == isa::DType::F16 ? isa::halfToFloat(h)
+                                           : isa::bf16ToFloat(h);
+      std::memcpy(t.bytes.data() + size_t(i) * 4, &f, 4);
+    }
+  } else {
+    t.bytes = std::move(elems);
+  }
+  return t;
+}
+
+} // namespace lpuc::rt
