@@ -65,7 +65,7 @@ FailureOr<std::unique_ptr<isa::Machine>> getMachine(ModuleOp module) {
     name = attr.getValue().str();
   absl::StatusOr<schema::Target> target = isa::loadTarget(name);
   if (!target.ok())
-    return module.emitError() << target.status().message();
+    return module.emitError() << std::string(target.status().message());
   return std::make_unique<isa::Machine>(*target);
 }
 
