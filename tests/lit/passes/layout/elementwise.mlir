@@ -129,3 +129,28 @@ module attributes {lpu.target = "lpu-v1"} {
     return %0, %x, %0 : tensor<4xf32>, tensor<4xf32>, tensor<4xf32>
   }
 }
+
+// -----
+
+// A dense_resource weight keeps its resource (no copy of the data) and names
+// its tensor.
+// CHECK-LABEL: module attributes {lpu.target = "lpu-v1"}
+// CHECK: lpuhw.tensor @fc1.weight {bank = 0 : i32, base_row = 0 : i32, dtype = f32, kind = "weight", shape = array<i64: 2>, slices = array<i32: 16, {{.*}}>, value = dense_resource<fc1.weight> : tensor<2xf32>}
+// CHECK: lpuhw.vxm "sub" f32
+// CHECK: fc1.weight: "0x040000000000803F00000040"
+module attributes {lpu.target = "lpu-v1"} {
+  func.func @main(%x: tensor<2xf32> {onnx.name = "x"})
+      -> (tensor<2xf32> {onnx.name = "y"}) {
+    %w = arith.constant dense_resource<fc1.weight> : tensor<2xf32>
+    %0 = lpu.sub %x, %w : tensor<2xf32>
+    return %0 : tensor<2xf32>
+  }
+}
+
+{-#
+  dialect_resources: {
+    builtin: {
+      fc1.weight: "0x040000000000803F00000040"
+    }
+  }
+#-}
