@@ -1,0 +1,409 @@
+//===- LpuhwSchedule.cpp - lpuhw-schedule pass ----------------------------===//
+//
+// Translates func @main's lpuhw instructions into sched::OpSpec (timing from
+// isa::Machine), derives the SRAM and MXM plane dependences from program
+// order, runs the bundle list scheduler and writes cycles, streams, ALUs and
+// SXM units back. See docs/passes/lpuhw-schedule.md.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/schedule/Passes.h"
+#include "passes/schedule/Scheduler.h"
+
+#include "dialects/lpuhw/LpuhwDialect.h"
+#include "dialects/lpuhw/LpuhwOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <map>
+#include <tuple>
+
+namespace lpuc {
+#define GEN_PASS_DEF_LPUHWSCHEDULEPASS
+#include "passes/schedule/Passes.h.inc"
+} // namespace lpuc
+
+using namespace mlir;
+using namespace lpuc;
+using namespace lpuc::lpuhw;
+
+namespace {
+
+bool isInstruction(Operation *op) {
+  return llvm::isa<MemReadOp, MemWriteOp, MxmLoadOp, MxmInstallOp, MxmMulOp,
+                   VxmOp, SxmPermuteOp>(op);
+}
+
+/// Per MXM plane: the last load, install and multiply in program order.
+struct PlaneState {
+  int64_t lastLoad = -1, lastInstall = -1, lastMul = -1;
+  /// Planes touched by the last load (an install swaps the same ones).
+  unsigned loadPlanes = 1;
+};
+
+/// Per SRAM address: the last write and the reads since.
+struct RowState {
+  int64_t lastWrite = -1;
+  std::vector<uint32_t> reads;
+};
+
+struct LpuhwSchedulePass
+    : lpuc::impl::LpuhwSchedulePassBase<LpuhwSchedulePass> {
+  using Base::Base;
+  void runOnOperation() override;
+};
+
+/// Position of an op if it does not depend on a scheduling choice (an SXM
+/// op without `unit` does).
+std::optional<int> fixedPosition(Operation *op, const isa::Machine &m) {
+  if (auto r = dyn_cast<MemReadOp>(op))
+    return m.memPosition(r.getSlice());
+  if (auto w = dyn_cast<MemWriteOp>(op))
+    return m.memPosition(w.getSlice());
+  if (auto l = dyn_cast<MxmLoadOp>(op))
+    return m.mxmPosition(l.getPlane());
+  if (auto i = dyn_cast<MxmInstallOp>(op))
+    return m.mxmPosition(i.getPlane());
+  if (auto mul = dyn_cast<MxmMulOp>(op))
+    return m.mxmPosition(mul.getPlane());
+  if (llvm::isa<VxmOp>(op))
+    return m.vxmPosition();
+  if (auto s = dyn_cast<SxmPermuteOp>(op))
+    if (std::optional<uint32_t> unit = s.getUnit())
+      return m.sxmPosition(*unit);
+  return std::nullopt;
+}
+
+} // namespace
+
+void LpuhwSchedulePass::runOnOperation() {
+  ModuleOp module = getOperation();
+  FailureOr<std::unique_ptr<isa::Machine>> machineOr = getMachine(module);
+  if (failed(machineOr))
+    return signalPassFailure();
+  const isa::Machine &m = **machineOr;
+  const schema::Target &target = m.target();
+  auto main = module.lookupSymbol<func::FuncOp>("main");
+  if (!main || main.isExternal()) {
+    module.emitError() << "lpuhw-schedule: no func.func @main with a body";
+    return signalPassFailure();
+  }
+  if (!main.getBody().hasOneBlock()) {
+    main.emitError() << "lpuhw-schedule: @main must have a single block";
+    return signalPassFailure();
+  }
+
+  SmallVector<Operation *> ops;
+  llvm::DenseMap<Operation *, uint32_t> index;
+  for (Operation &op : main.getBody().front()) {
+    if (isInstruction(&op)) {
+      index[&op] = uint32_t(ops.size());
+      ops.push_back(&op);
+      continue;
+    }
+    if (llvm::isa<func::ReturnOp>(op) && op.getNumOperands() == 0)
+      continue;
+    op.emitError() << "lpuhw-schedule: not an lpuhw instruction";
+    return signalPassFailure();
+  }
+
+  sched::Scheduler scheduler(m);
+  scheduler.horizon = horizon;
+  const uint32_t weightStreams = target.mxm_weight_streams();
+  const uint32_t sxmHalf = target.sxm_units_per_hemisphere();
+  std::vector<int> position(ops.size(), 0);
+  bool bad = false;
+  auto error = [&](Operation *op) {
+    bad = true;
+    return op->emitError();
+  };
+
+  // Operands: (producer, result) of a stream value.
+  auto operand = [&](Operation *user, Value v, uint32_t group, uint32_t lane,
+                     uint32_t readDelay) -> std::optional<sched::Operand> {
+    auto res = dyn_cast<OpResult>(v);
+    if (!res || !index.count(res.getOwner())) {
+      error(user) << "lpuhw-schedule: stream operand is not the result of an "
+                     "instruction of @main";
+      return std::nullopt;
+    }
+    sched::Operand o;
+    o.producer = index.lookup(res.getOwner());
+    o.result = res.getResultNumber();
+    o.group = group;
+    o.lane = lane;
+    o.readDelay = readDelay;
+    return o;
+  };
+  auto checkPlane = [&](Operation *op, uint32_t plane,
+                        isa::DType dtype) -> bool {
+    if (plane >= target.mxm_planes()) {
+      error(op) << "MXM plane " << plane << " out of range (target has "
+                << target.mxm_planes() << ")";
+      return false;
+    }
+    if (dtype != isa::DType::Invalid && m.mxmPlanesFor(dtype) == 2 &&
+        plane % 2 != 0) {
+      error(op) << "a " << isa::dtypeName(dtype)
+                << " tile uses a pair of planes: plane must be even, got "
+                << plane;
+      return false;
+    }
+    return true;
+  };
+  auto checkMem = [&](Operation *op, uint32_t slice, uint32_t bank,
+                      uint32_t row) -> bool {
+    if (slice >= m.memSlices() || bank >= m.banks() || row >= m.rowsPerBank()) {
+      error(op) << "SRAM address (slice " << slice << ", bank " << bank
+                << ", row " << row << ") outside the target's " << m.memSlices()
+                << " slices x " << m.banks() << " banks x " << m.rowsPerBank()
+                << " rows";
+      return false;
+    }
+    return true;
+  };
+
+  // Dependences from program order.
+  std::map<std::tuple<uint32_t, uint32_t, uint32_t>, RowState> rows;
+  std::vector<PlaneState> planes(target.mxm_planes());
+  std::vector<isa::Instruction> insts(ops.size());
+
+  for (uint32_t i = 0; i < ops.size() && !bad; ++i) {
+    Operation *op = ops[i];
+    sched::OpSpec spec;
+    isa::Instruction &inst = spec.inst;
+    spec.numResults = op->getNumResults();
+    auto addOperands = [&](ValueRange vals, uint32_t width, uint32_t delayDiv,
+                           bool mxmLanes) {
+      for (auto [k, v] : llvm::enumerate(vals)) {
+        uint32_t kk = uint32_t(k);
+        std::optional<sched::Operand> o =
+            mxmLanes ? operand(op, v, 0, kk % delayDiv, kk / delayDiv)
+                     : operand(op, v, kk / width, kk % width, 0);
+        if (!o)
+          return;
+        spec.operands.push_back(*o);
+      }
+    };
+    auto memDeps = [&](uint32_t slice, uint32_t bank, uint32_t row,
+                       bool write) {
+      RowState &st = rows[{slice, bank, row}];
+      if (!write) {
+        if (st.lastWrite >= 0)
+          scheduler.addDep(uint32_t(st.lastWrite), i, m.memWriteLatency());
+        st.reads.push_back(i);
+        return;
+      }
+      for (uint32_t r : st.reads)
+        scheduler.addDep(r, i, 0);
+      if (st.lastWrite >= 0)
+        scheduler.addDep(uint32_t(st.lastWrite), i, 1);
+      st.reads.clear();
+      st.lastWrite = i;
+    };
+    // The planes an MXM op touches: its plane, and the partner for wide types.
+    auto touched = [&](uint32_t plane, unsigned n) {
+      SmallVector<uint32_t, 2> ps{plane};
+      if (n == 2 && plane + 1 < planes.size())
+        ps.push_back(plane + 1);
+      return ps;
+    };
+
+    if (auto r = dyn_cast<MemReadOp>(op)) {
+      if (!checkMem(op, r.getSlice(), r.getBank(), r.getRow()))
+        break;
+      inst.op = isa::Opcode::MemRead;
+      spec.queues = {m.memQueue(r.getSlice())};
+      spec.position = m.memPosition(r.getSlice());
+      spec.memSlice = int(r.getSlice());
+      spec.bank = r.getBank();
+      memDeps(r.getSlice(), r.getBank(), r.getRow(), false);
+    } else if (auto w = dyn_cast<MemWriteOp>(op)) {
+      if (!checkMem(op, w.getSlice(), w.getBank(), w.getRow()))
+        break;
+      inst.op = isa::Opcode::MemWrite;
+      spec.queues = {m.memQueue(w.getSlice())};
+      spec.position = m.memPosition(w.getSlice());
+      spec.memSlice = int(w.getSlice());
+      spec.bank = w.getBank();
+      addOperands(w->getOperands(), 1, 1, false);
+      memDeps(w.getSlice(), w.getBank(), w.getRow(), true);
+    } else if (auto l = dyn_cast<MxmLoadOp>(op)) {
+      inst.op = isa::Opcode::MxmLoad;
+      inst.dtype = toIsaType(l.getDtype());
+      inst.a = l.getRows();
+      if (!checkPlane(op, l.getPlane(), inst.dtype))
+        break;
+      unsigned n = m.mxmPlanesFor(inst.dtype);
+      spec.queues = {m.mxmLoadQueue(l.getPlane())};
+      if (n == 2)
+        spec.extraQueues = {m.mxmLoadQueue(l.getPlane() + 1)};
+      spec.position = m.mxmPosition(l.getPlane());
+      addOperands(l.getTile(), 1, weightStreams, true);
+      for (uint32_t p : touched(l.getPlane(), n)) {
+        PlaneState &st = planes[p];
+        if (st.lastInstall >= 0)
+          scheduler.addDep(uint32_t(st.lastInstall), i, 1);
+        if (st.lastLoad >= 0)
+          scheduler.addDep(uint32_t(st.lastLoad), i,
+                           m.queueCycles(insts[st.lastLoad]));
+      }
+      for (uint32_t p : touched(l.getPlane(), n)) {
+        planes[p].lastLoad = i;
+        planes[p].loadPlanes = n;
+      }
+    } else if (auto in = dyn_cast<MxmInstallOp>(op)) {
+      inst.op = isa::Opcode::MxmInstall;
+      if (!checkPlane(op, in.getPlane(), isa::DType::Invalid))
+        break;
+      unsigned n = planes[in.getPlane()].loadPlanes;
+      spec.queues = {m.mxmMulQueue(in.getPlane())};
+      if (n == 2 && in.getPlane() + 1 < planes.size())
+        spec.extraQueues = {m.mxmMulQueue(in.getPlane() + 1)};
+      spec.position = m.mxmPosition(in.getPlane());
+      for (uint32_t p : touched(in.getPlane(), n)) {
+        PlaneState &st = planes[p];
+        if (st.lastLoad >= 0)
+          scheduler.addDep(
+              uint32_t(st.lastLoad), i,
+              m.mxmLoadCycles(insts[st.lastLoad].dtype, insts[st.lastLoad].a));
+        if (st.lastMul >= 0)
+          scheduler.addDep(uint32_t(st.lastMul), i,
+                           m.queueCycles(insts[st.lastMul]));
+        if (st.lastInstall >= 0)
+          scheduler.addDep(uint32_t(st.lastInstall), i, 1);
+      }
+      for (uint32_t p : touched(in.getPlane(), n))
+        planes[p].lastInstall = i;
+    } else if (auto mul = dyn_cast<MxmMulOp>(op)) {
+      inst.op = isa::Opcode::MxmMul;
+      inst.dtype = toIsaType(mul.getDtype());
+      inst.a = mul.getAccRow();
+      inst.flags = (mul.getAccumulate() ? isa::kAccumulate : 0) |
+                   (mul.getEmit() ? isa::kEmit : 0);
+      if (!checkPlane(op, mul.getPlane(), inst.dtype))
+        break;
+      unsigned n = m.mxmPlanesFor(inst.dtype);
+      spec.queues = {m.mxmMulQueue(mul.getPlane())};
+      if (n == 2)
+        spec.extraQueues = {m.mxmMulQueue(mul.getPlane() + 1)};
+      spec.position = m.mxmPosition(mul.getPlane());
+      addOperands(mul.getAct(), isa::widthBytes(inst.dtype), 1, false);
+      for (uint32_t p : touched(mul.getPlane(), n)) {
+        PlaneState &st = planes[p];
+        if (st.lastInstall >= 0)
+          scheduler.addDep(uint32_t(st.lastInstall), i, 1);
+        if (st.lastMul >= 0)
+          scheduler.addDep(uint32_t(st.lastMul), i,
+                           m.queueCycles(insts[st.lastMul]));
+      }
+      for (uint32_t p : touched(mul.getPlane(), n))
+        planes[p].lastMul = i;
+    } else if (auto v = dyn_cast<VxmOp>(op)) {
+      inst.op = isa::Opcode::Vxm;
+      inst.dtype = toIsaType(v.getDtype());
+      isa::AluOp fn;
+      isa::parseAluOp(v.getFn().str(), fn);
+      inst.fn = uint8_t(fn);
+      if (auto to = v.getToDtype())
+        inst.b = uint32_t(toIsaType(*to));
+      if (std::optional<uint32_t> alu = v.getAlu()) {
+        if (*alu >= target.vxm_alus()) {
+          error(op) << "VXM ALU " << *alu << " out of range (target has "
+                    << target.vxm_alus() << ")";
+          break;
+        }
+        spec.queues = {m.vxmQueue(*alu)};
+      } else {
+        for (uint32_t a = 0; a < target.vxm_alus(); ++a)
+          spec.queues.push_back(m.vxmQueue(a));
+      }
+      spec.position = m.vxmPosition();
+      addOperands(v.getInputs(), isa::widthBytes(inst.dtype), 1, false);
+    } else if (auto s = dyn_cast<SxmPermuteOp>(op)) {
+      inst.op = isa::Opcode::SxmPermute;
+      inst.dtype = toIsaType(s.getDtype());
+      unsigned firstUnit = 0, numUnits = 2 * sxmHalf;
+      if (std::optional<uint32_t> unit = s.getUnit()) {
+        if (*unit >= 2 * sxmHalf) {
+          error(op) << "SXM unit " << *unit << " out of range (target has "
+                    << 2 * sxmHalf << ")";
+          break;
+        }
+        firstUnit = *unit;
+        numUnits = 1;
+      } else {
+        // Pick the hemisphere: no value may be read on both sides of its
+        // producer, and then the shorter total stream distance.
+        int best = -1;
+        int64_t bestCost = 0;
+        for (int side = 0; side < 2; ++side) {
+          int x = m.sxmPosition(side == 0 ? 0 : sxmHalf);
+          bool ok = true;
+          int64_t cost = 0;
+          for (Value in : s.getInputs()) {
+            auto res = dyn_cast<OpResult>(in);
+            if (!res || !index.count(res.getOwner()))
+              continue;
+            int p = position[index.lookup(res.getOwner())];
+            cost += std::abs(p - x);
+            for (Operation *u : in.getUsers()) {
+              std::optional<int> c = u == op ? x : fixedPosition(u, m);
+              if (c && ((*c < p && x > p) || (*c > p && x < p)))
+                ok = false;
+            }
+          }
+          bool west = false, east = false;
+          for (Value r : s.getResults())
+            for (Operation *u : r.getUsers())
+              if (std::optional<int> c = fixedPosition(u, m)) {
+                cost += std::abs(*c - x);
+                west |= *c < x;
+                east |= *c > x;
+              }
+          ok &= !(west && east);
+          if (ok && (best < 0 || cost < bestCost)) {
+            best = side;
+            bestCost = cost;
+          }
+        }
+        firstUnit = best == 1 ? sxmHalf : 0;
+        numUnits = sxmHalf;
+      }
+      for (uint32_t u = firstUnit; u < firstUnit + numUnits; ++u)
+        spec.queues.push_back(m.sxmQueue(u));
+      spec.position = m.sxmPosition(firstUnit);
+      addOperands(s.getInputs(), isa::widthBytes(inst.dtype), 1, false);
+    }
+    if (bad)
+      break;
+    position[i] = spec.position;
+    insts[i] = inst;
+    scheduler.addOp(std::move(spec));
+  }
+  if (bad)
+    return signalPassFailure();
+
+  if (!scheduler.run()) {
+    const sched::ScheduleError &e = scheduler.error();
+    ops[e.op]->emitError() << "lpuhw-schedule: " << e.message;
+    return signalPassFailure();
+  }
+
+  Builder b(&getContext());
+  for (uint32_t i = 0; i < ops.size(); ++i) {
+    Operation *op = ops[i];
+    const sched::ScheduledOp &r = scheduler.result(i);
+    op->setAttr("cycle", b.getI64IntegerAttr(r.cycle));
+    if (op->getNumResults() > 0)
+      op->setAttr("stream", b.getI32IntegerAttr(r.stream));
+    if (llvm::isa<VxmOp>(op))
+      op->setAttr("alu", b.getI32IntegerAttr(r.queue - m.vxmQueue(0)));
+    if (llvm::isa<SxmPermuteOp>(op))
+      op->setAttr("unit", b.getI32IntegerAttr(r.queue - m.sxmQueue(0)));
+  }
+  module->setAttr(kCyclesAttrName, b.getI64IntegerAttr(scheduler.length()));
+}

@@ -1,0 +1,556 @@
+//===- Scheduler.cpp - Bundle list scheduler of lpuhw-schedule ------------===//
+#include "passes/schedule/Scheduler.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <optional>
+#include <queue>
+#include <tuple>
+#include <unordered_map>
+#include <utility>
+
+namespace lpuc::sched {
+
+namespace {
+
+/// Union-find with potentials: for x in a set with root r, pot(x) is
+/// "quantity(x) - quantity(r)". unite() records quantity(b) = quantity(a) + d.
+class PotentialUnionFind {
+public:
+  explicit PotentialUnionFind(size_t n) : parent_(n), pot_(n, 0) {
+    for (size_t i = 0; i < n; ++i)
+      parent_[i] = uint32_t(i);
+  }
+  uint32_t find(uint32_t v) {
+    uint32_t r = v;
+    while (parent_[r] != r)
+      r = parent_[r];
+    path_.clear();
+    for (uint32_t u = v; parent_[u] != u; u = parent_[u])
+      path_.push_back(u);
+    for (size_t i = path_.size(); i-- > 0;) {
+      uint32_t u = path_[i];
+      if (parent_[u] != r) {
+        pot_[u] += pot_[parent_[u]];
+        parent_[u] = r;
+      }
+    }
+    return r;
+  }
+  int64_t potential(uint32_t v) {
+    find(v);
+    return pot_[v];
+  }
+  /// Returns false and sets `mismatch` (the amount by which quantity(b)
+  /// already exceeds quantity(a) + d) if the sets disagree.
+  bool unite(uint32_t a, uint32_t b, int64_t d, int64_t &mismatch) {
+    uint32_t ra = find(a), rb = find(b);
+    int64_t pa = pot_[a], pb = pot_[b];
+    if (ra == rb) {
+      mismatch = pb - (pa + d);
+      return mismatch == 0;
+    }
+    // Keep the smaller id as root: deterministic and convenient.
+    if (rb < ra) {
+      parent_[ra] = rb;
+      pot_[ra] = pb - d - pa;
+    } else {
+      parent_[rb] = ra;
+      pot_[rb] = pa + d - pb;
+    }
+    return true;
+  }
+
+private:
+  std::vector<uint32_t> parent_;
+  std::vector<int64_t> pot_;
+  std::vector<uint32_t> path_;
+};
+
+} // namespace
+
+Scheduler::Scheduler(const isa::Machine &machine) : machine_(machine) {}
+
+uint32_t Scheduler::addOp(OpSpec spec) {
+  ops_.push_back(std::move(spec));
+  return uint32_t(ops_.size() - 1);
+}
+
+void Scheduler::addDep(uint32_t from, uint32_t to, int64_t delta) {
+  deps_.push_back({from, to, delta});
+}
+
+bool Scheduler::fail(uint32_t op, std::string message) {
+  error_ = {op, std::move(message)};
+  return false;
+}
+
+static const char *dirName(int8_t d) { return d == 0 ? "east" : "west"; }
+
+bool Scheduler::analyzeValues() {
+  size_t n = ops_.size();
+  valueBase_.assign(n + 1, 0);
+  for (size_t i = 0; i < n; ++i)
+    valueBase_[i + 1] = valueBase_[i] + ops_[i].numResults;
+  size_t nv = valueBase_[n];
+  valueOp_.resize(nv);
+  valueLastPos_.resize(nv);
+  valueDir_.assign(nv, -1);
+  for (uint32_t i = 0; i < n; ++i) {
+    const OpSpec &op = ops_[i];
+    if (op.queues.empty())
+      return fail(i, "internal: instruction has no candidate queue");
+    for (uint32_t r = 0; r < op.numResults; ++r) {
+      valueOp_[valueId(i, r)] = i;
+      valueLastPos_[valueId(i, r)] = op.position;
+    }
+  }
+  // Direction and farthest consumer of each value; the consumer with the
+  // first conflicting side is named in the error.
+  std::vector<int> westMost(nv), eastMost(nv);
+  for (uint32_t v = 0; v < nv; ++v)
+    westMost[v] = eastMost[v] = ops_[valueOp_[v]].position;
+  for (uint32_t c = 0; c < n; ++c) {
+    const OpSpec &op = ops_[c];
+    for (size_t k = 0; k < op.operands.size(); ++k) {
+      const Operand &o = op.operands[k];
+      if (o.producer >= n || o.result >= ops_[o.producer].numResults)
+        return fail(c, "internal: operand #" + std::to_string(k) +
+                           " names a missing result");
+      uint32_t v = valueId(o.producer, o.result);
+      westMost[v] = std::min(westMost[v], op.position);
+      eastMost[v] = std::max(eastMost[v], op.position);
+      int p = ops_[o.producer].position;
+      if (westMost[v] < p && eastMost[v] > p)
+        return fail(o.producer,
+                    "result #" + std::to_string(o.result) + " at position " +
+                        std::to_string(p) +
+                        " is read on both sides (positions " +
+                        std::to_string(westMost[v]) + " and " +
+                        std::to_string(eastMost[v]) +
+                        "): a stream value flows one way; the lowering must "
+                        "copy it");
+    }
+  }
+  for (uint32_t v = 0; v < nv; ++v) {
+    int p = ops_[valueOp_[v]].position;
+    if (eastMost[v] > p) {
+      valueDir_[v] = 0;
+      valueLastPos_[v] = eastMost[v];
+    } else if (westMost[v] < p) {
+      valueDir_[v] = 1;
+      valueLastPos_[v] = westMost[v];
+    }
+  }
+  return true;
+}
+
+bool Scheduler::buildGroups() {
+  size_t n = ops_.size();
+  size_t nv = valueBase_[n];
+  PotentialUnionFind uf(nv);
+  int64_t mismatch = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    const OpSpec &op = ops_[i];
+    for (uint32_t r = 1; r < op.numResults; ++r)
+      if (!uf.unite(valueId(i, 0), valueId(i, r), r, mismatch))
+        return fail(i, "result #" + std::to_string(r) +
+                           " cannot be on the stream after result #" +
+                           std::to_string(r - 1) +
+                           ": its consumers tie it elsewhere (off by " +
+                           std::to_string(mismatch) + ")");
+    // Operands of one input group sit on consecutive streams.
+    std::vector<std::pair<uint32_t, const Operand *>> anchors;
+    for (size_t k = 0; k < op.operands.size(); ++k) {
+      const Operand &o = op.operands[k];
+      const Operand *anchor = nullptr;
+      for (auto &a : anchors)
+        if (a.first == o.group)
+          anchor = a.second;
+      if (!anchor) {
+        anchors.push_back({o.group, &o});
+        continue;
+      }
+      if (!uf.unite(valueId(anchor->producer, anchor->result),
+                    valueId(o.producer, o.result),
+                    int64_t(o.lane) - int64_t(anchor->lane), mismatch))
+        return fail(i, "operand #" + std::to_string(k) +
+                           " must be on stream base+" + std::to_string(o.lane) +
+                           " of its input group, but other uses place it " +
+                           std::to_string(mismatch) +
+                           " stream(s) off (inconsistent stream group)");
+    }
+  }
+  // Collect groups in order of their smallest value.
+  valueGroup_.assign(nv, 0);
+  valueLane_.assign(nv, 0);
+  std::vector<int64_t> rootToGroup(nv, -1);
+  groups_.clear();
+  for (uint32_t v = 0; v < nv; ++v) {
+    uint32_t r = uf.find(v);
+    if (rootToGroup[r] < 0) {
+      rootToGroup[r] = int64_t(groups_.size());
+      groups_.emplace_back();
+    }
+    Group &g = groups_[rootToGroup[r]];
+    g.values.push_back(v);
+    g.lanes.push_back(uf.potential(v));
+    valueGroup_[v] = uint32_t(rootToGroup[r]);
+  }
+  unsigned s = machine_.streamsPerDirection();
+  for (Group &g : groups_) {
+    int64_t lo = *std::min_element(g.lanes.begin(), g.lanes.end());
+    int64_t hi = *std::max_element(g.lanes.begin(), g.lanes.end());
+    int8_t dir = -1;
+    for (size_t k = 0; k < g.values.size(); ++k) {
+      uint32_t v = g.values[k];
+      g.lanes[k] -= lo;
+      valueLane_[v] = g.lanes[k];
+      int8_t d = valueDir_[v];
+      if (d >= 0 && dir >= 0 && d != dir)
+        return fail(valueOp_[v],
+                    std::string("stream group mixes directions: this value "
+                                "flows ") +
+                        dirName(d) +
+                        " but a value on a neighbouring stream "
+                        "of its group flows " +
+                        dirName(dir));
+      if (d >= 0)
+        dir = d;
+    }
+    if (hi - lo + 1 > int64_t(s))
+      return fail(valueOp_[g.values.front()],
+                  "stream group needs " + std::to_string(hi - lo + 1) +
+                      " consecutive streams, a direction has " +
+                      std::to_string(s));
+    g.width = unsigned(hi - lo + 1);
+    g.dir = dir == 1 ? isa::Direction::West : isa::Direction::East;
+  }
+  return true;
+}
+
+bool Scheduler::buildBundles() {
+  size_t n = ops_.size();
+  PotentialUnionFind uf(n);
+  int64_t mismatch = 0;
+  for (uint32_t c = 0; c < n; ++c) {
+    const OpSpec &op = ops_[c];
+    for (size_t k = 0; k < op.operands.size(); ++k) {
+      const Operand &o = op.operands[k];
+      const OpSpec &prod = ops_[o.producer];
+      int64_t dist = std::abs(op.position - prod.position);
+      int64_t d = int64_t(machine_.outputLatency(prod.inst)) + dist -
+                  int64_t(o.readDelay);
+      if (!uf.unite(o.producer, c, d, mismatch))
+        return fail(c, "inconsistent bundle: operand #" + std::to_string(k) +
+                           " passes this op's position " +
+                           std::to_string(std::abs(mismatch)) + " cycle(s) " +
+                           (mismatch > 0 ? "before" : "after") +
+                           " the issue cycle that its other stream edges "
+                           "fix");
+    }
+  }
+  bundleOf_.assign(n, 0);
+  offset_.assign(n, 0);
+  std::vector<int64_t> rootToBundle(n, -1);
+  bundles_.clear();
+  for (uint32_t i = 0; i < n; ++i) {
+    uint32_t r = uf.find(i);
+    if (rootToBundle[r] < 0) {
+      rootToBundle[r] = int64_t(bundles_.size());
+      bundles_.emplace_back();
+    }
+    bundleOf_[i] = unsigned(rootToBundle[r]);
+    offset_[i] = uf.potential(i);
+    bundles_[bundleOf_[i]].ops.push_back(i);
+  }
+  for (Bundle &b : bundles_) {
+    int64_t lo = offset_[b.ops.front()];
+    for (uint32_t i : b.ops)
+      lo = std::min(lo, offset_[i]);
+    for (uint32_t i : b.ops) {
+      offset_[i] -= lo;
+      b.span = std::max(b.span, offset_[i] +
+                                    int64_t(machine_.busyCycles(ops_[i].inst)));
+    }
+    std::sort(b.ops.begin(), b.ops.end(), [&](uint32_t x, uint32_t y) {
+      return std::make_pair(offset_[x], x) < std::make_pair(offset_[y], y);
+    });
+    // Fixed queues used twice at fixed offsets can never be placed.
+    std::vector<std::tuple<uint32_t, int64_t, int64_t, uint32_t>> fixed;
+    for (uint32_t i : b.ops) {
+      const OpSpec &op = ops_[i];
+      int64_t len = machine_.queueCycles(op.inst);
+      if (op.queues.size() == 1)
+        fixed.emplace_back(op.queues[0], offset_[i], offset_[i] + len, i);
+      for (uint32_t q : op.extraQueues)
+        fixed.emplace_back(q, offset_[i], offset_[i] + len, i);
+    }
+    std::sort(fixed.begin(), fixed.end());
+    for (size_t k = 1; k < fixed.size(); ++k)
+      if (std::get<0>(fixed[k]) == std::get<0>(fixed[k - 1]) &&
+          std::get<1>(fixed[k]) < std::get<2>(fixed[k - 1]))
+        return fail(std::get<3>(fixed[k]),
+                    "bundle needs " +
+                        machine_.queueName(std::get<0>(fixed[k])) +
+                        " twice in one cycle: its stream timing puts another "
+                        "instruction of the same queue at the same cycle");
+  }
+  for (size_t g = 0; g < groups_.size(); ++g)
+    bundles_[bundleOf_[valueOp_[groups_[g].values.front()]]].groups.push_back(
+        uint32_t(g));
+  return true;
+}
+
+bool Scheduler::buildBundleGraph(std::vector<uint32_t> &topo) {
+  size_t nb = bundles_.size();
+  succ_.assign(nb, {});
+  pred_.assign(nb, {});
+  for (const Dep &d : deps_) {
+    unsigned bf = bundleOf_[d.from], bt = bundleOf_[d.to];
+    if (bf == bt) {
+      int64_t gap = offset_[d.to] - offset_[d.from];
+      if (gap < d.delta)
+        return fail(d.to, "must issue at least " + std::to_string(d.delta) +
+                              " cycle(s) after an earlier instruction of "
+                              "its own stream bundle, but the bundle's "
+                              "timing gives " +
+                              std::to_string(gap));
+      continue;
+    }
+    int64_t w = offset_[d.from] + d.delta - offset_[d.to];
+    succ_[bf].push_back({bt, w});
+    pred_[bt].push_back({bf, w});
+  }
+  std::vector<unsigned> indeg(nb, 0);
+  for (size_t b = 0; b < nb; ++b)
+    for (const Edge &e : succ_[b])
+      ++indeg[e.to];
+  std::priority_queue<uint32_t, std::vector<uint32_t>, std::greater<uint32_t>>
+      ready;
+  for (uint32_t b = 0; b < nb; ++b)
+    if (indeg[b] == 0)
+      ready.push(b);
+  topo.clear();
+  while (!ready.empty()) {
+    uint32_t b = ready.top();
+    ready.pop();
+    topo.push_back(b);
+    for (const Edge &e : succ_[b])
+      if (--indeg[e.to] == 0)
+        ready.push(e.to);
+  }
+  if (topo.size() != nb) {
+    for (uint32_t b = 0; b < nb; ++b)
+      if (indeg[b] != 0)
+        return fail(bundles_[b].ops.front(),
+                    "dependence cycle: this instruction's stream bundle "
+                    "must both precede and follow another bundle (SRAM or "
+                    "MXM order)");
+  }
+  return true;
+}
+
+bool Scheduler::place(unsigned b, int64_t earliest, ReservationTable &table) {
+  const Bundle &bundle = bundles_[b];
+  unsigned s = machine_.streamsPerDirection();
+  std::vector<uint32_t> chosen(bundle.ops.size());
+  // Tentative queue use of this bundle (for ops choosing among queues).
+  std::unordered_map<uint32_t, std::vector<std::pair<int64_t, int64_t>>> local;
+  auto localEnd = [&](uint32_t q, int64_t lo,
+                      int64_t hi) -> std::optional<int64_t> {
+    auto it = local.find(q);
+    if (it == local.end())
+      return std::nullopt;
+    for (auto &iv : it->second)
+      if (iv.first < hi && lo < iv.second)
+        return iv.second;
+    return std::nullopt;
+  };
+  std::vector<StreamPath> reserved;
+  std::vector<int> groupBase(bundle.groups.size(), -1);
+  int64_t t0 = earliest;
+  while (true) {
+    if (t0 - earliest > horizon)
+      return fail(bundle.ops.front(),
+                  "no cycle within " + std::to_string(horizon) +
+                      " cycles of its dependences (from cycle " +
+                      std::to_string(earliest) +
+                      ") where every queue and stream of its bundle is free");
+    local.clear();
+    int64_t next = -1;
+    for (size_t k = 0; k < bundle.ops.size() && next < 0; ++k) {
+      uint32_t i = bundle.ops[k];
+      const OpSpec &op = ops_[i];
+      int64_t t = t0 + offset_[i];
+      uint32_t len = machine_.queueCycles(op.inst);
+      // Extra queues are fixed: they must be free.
+      for (uint32_t q : op.extraQueues) {
+        std::optional<int64_t> e = table.queueConflictEnd(q, t, len);
+        if (!e)
+          e = localEnd(q, t, t + len);
+        if (e) {
+          next = t0 + (*e - t);
+          break;
+        }
+      }
+      if (next >= 0)
+        break;
+      if (op.memSlice >= 0 &&
+          !table.memPortFree(uint32_t(op.memSlice), t,
+                             op.inst.op == isa::Opcode::MemWrite, op.bank)) {
+        next = t0 + 1;
+        break;
+      }
+      int64_t best = -1;
+      bool found = false;
+      for (uint32_t q : op.queues) {
+        std::optional<int64_t> e = table.queueConflictEnd(q, t, len);
+        if (!e)
+          e = localEnd(q, t, t + len);
+        if (!e) {
+          chosen[k] = q;
+          found = true;
+          break;
+        }
+        best = best < 0 ? *e : std::min(best, *e);
+      }
+      if (!found) {
+        next = t0 + std::max<int64_t>(1, best - t);
+        break;
+      }
+      local[chosen[k]].push_back({t, t + len});
+      for (uint32_t q : op.extraQueues)
+        local[q].push_back({t, t + len});
+    }
+    if (next >= 0) {
+      t0 = next;
+      continue;
+    }
+    // Streams: lowest free base per group, groups in value order.
+    reserved.clear();
+    bool ok = true;
+    for (size_t gi = 0; gi < bundle.groups.size() && ok; ++gi) {
+      const Group &g = groups_[bundle.groups[gi]];
+      bool placed = false;
+      for (unsigned base = 0; base + g.width <= s && !placed; ++base) {
+        size_t mark = reserved.size();
+        bool fits = true;
+        for (size_t k = 0; k < g.values.size(); ++k) {
+          uint32_t v = g.values[k];
+          const OpSpec &prod = ops_[valueOp_[v]];
+          StreamPath p;
+          p.dir = g.dir;
+          p.stream = base + unsigned(g.lanes[k]);
+          p.putPos = prod.position;
+          p.putCycle = t0 + offset_[valueOp_[v]] +
+                       int64_t(machine_.outputLatency(prod.inst));
+          p.lastPos = valueLastPos_[v];
+          if (!table.streamFree(p)) {
+            fits = false;
+            break;
+          }
+          table.reserveStream(p);
+          reserved.push_back(p);
+        }
+        if (fits) {
+          placed = true;
+          groupBase[gi] = int(base);
+        } else {
+          while (reserved.size() > mark) {
+            table.releaseStream(reserved.back());
+            reserved.pop_back();
+          }
+        }
+      }
+      ok = placed;
+    }
+    if (!ok) {
+      for (const StreamPath &p : reserved)
+        table.releaseStream(p);
+      ++t0;
+      continue;
+    }
+    break;
+  }
+  // Commit.
+  start_[b] = t0;
+  for (size_t k = 0; k < bundle.ops.size(); ++k) {
+    uint32_t i = bundle.ops[k];
+    const OpSpec &op = ops_[i];
+    int64_t t = t0 + offset_[i];
+    uint32_t len = machine_.queueCycles(op.inst);
+    table.reserveQueue(chosen[k], t, len);
+    for (uint32_t q : op.extraQueues)
+      table.reserveQueue(q, t, len);
+    if (op.memSlice >= 0)
+      table.reserveMemPort(uint32_t(op.memSlice), t,
+                           op.inst.op == isa::Opcode::MemWrite, op.bank);
+    ScheduledOp &r = results_[i];
+    r.cycle = t;
+    r.queue = chosen[k];
+    length_ = std::max(length_, t + int64_t(machine_.busyCycles(op.inst)));
+  }
+  for (size_t gi = 0; gi < bundle.groups.size(); ++gi) {
+    const Group &g = groups_[bundle.groups[gi]];
+    for (size_t k = 0; k < g.values.size(); ++k) {
+      uint32_t v = g.values[k];
+      uint32_t op = valueOp_[v];
+      if (v == valueBase_[op]) // result 0 names the op's first stream
+        results_[op].stream = groupBase[gi] + int(g.lanes[k]) +
+                              (g.dir == isa::Direction::West ? int(s) : 0);
+    }
+  }
+  return true;
+}
+
+bool Scheduler::run() {
+  results_.assign(ops_.size(), {});
+  length_ = 0;
+  if (!analyzeValues() || !buildGroups() || !buildBundles())
+    return false;
+  std::vector<uint32_t> topo;
+  if (!buildBundleGraph(topo))
+    return false;
+  size_t nb = bundles_.size();
+  // Critical path: longest latency-weighted path from a bundle's start to
+  // the end of the program.
+  std::vector<int64_t> prio(nb, 0);
+  for (size_t k = nb; k-- > 0;) {
+    uint32_t b = topo[k];
+    int64_t p = bundles_[b].span;
+    for (const Edge &e : succ_[b])
+      p = std::max(p, e.weight + prio[e.to]);
+    prio[b] = p;
+  }
+  std::vector<unsigned> waiting(nb, 0);
+  for (size_t b = 0; b < nb; ++b)
+    waiting[b] = unsigned(pred_[b].size());
+  auto lower = [&](uint32_t x, uint32_t y) { // true if x has lower priority
+    if (prio[x] != prio[y])
+      return prio[x] < prio[y];
+    return x > y;
+  };
+  std::priority_queue<uint32_t, std::vector<uint32_t>, decltype(lower)> ready(
+      lower);
+  for (uint32_t b = 0; b < nb; ++b)
+    if (waiting[b] == 0)
+      ready.push(b);
+  start_.assign(nb, -1);
+  ReservationTable table(machine_.numQueues(), machine_.streamsPerDirection());
+  while (!ready.empty()) {
+    uint32_t b = ready.top();
+    ready.pop();
+    int64_t earliest = 0;
+    for (const Edge &e : pred_[b])
+      earliest = std::max(earliest, start_[e.to] + e.weight);
+    if (!place(b, earliest, table))
+      return false;
+    for (const Edge &e : succ_[b])
+      if (--waiting[e.to] == 0)
+        ready.push(e.to);
+  }
+  return true;
+}
+
+} // namespace lpuc::sched

@@ -1,0 +1,149 @@
+//===- Scheduler.h - Bundle list scheduler of lpuhw-schedule ----*- C++ -*-===//
+//
+// Plain C++ (no MLIR), so gtests can drive it. The caller describes every
+// instruction (OpSpec: its isa::Instruction for timing, candidate queues,
+// position, stream operands) and the dependences not carried by streams
+// (addDep). run() then
+//  1. decides each value's direction and ties values into stream groups
+//     (results of one op; operands of one input group; mxm_load lanes),
+//  2. joins ops connected by stream edges into rigid bundles with fixed
+//     cycle offsets (an error if two paths disagree),
+//  3. list-schedules the bundles in critical-path order, each at its earliest
+//     start where every op finds a free queue and every stream group a free
+//     stream id range along its values' paths (ReservationTable).
+// Deterministic: no decision depends on pointer values or hash order.
+//
+//===----------------------------------------------------------------------===//
+#ifndef LPUC_PASSES_SCHEDULE_SCHEDULER_H
+#define LPUC_PASSES_SCHEDULE_SCHEDULER_H
+
+#include "passes/schedule/ReservationTable.h"
+#include "runtime/isa/Isa.h"
+#include "runtime/isa/Machine.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace lpuc::sched {
+
+/// One stream operand of an op: result `result` of op `producer`. It is read
+/// `readDelay` cycles after the consumer issues, on stream `base(group) +
+/// lane`, where base(group) is shared by the operands of one input group.
+struct Operand {
+  uint32_t producer = 0;
+  uint32_t result = 0;
+  uint32_t readDelay = 0;
+  uint32_t group = 0;
+  uint32_t lane = 0;
+};
+
+struct OpSpec {
+  /// Opcode, dtype, fn, flags, a, b: what Machine's timing functions need.
+  isa::Instruction inst;
+  /// Candidate queues (all at `position`); the lowest free one is taken.
+  std::vector<uint32_t> queues;
+  /// Queues held as well, for the same cycles (the partner plane of a wide
+  /// MXM operation).
+  std::vector<uint32_t> extraQueues;
+  int position = 0;
+  /// MEM ops: slice and bank for the port rule (memSlice < 0 otherwise).
+  int memSlice = -1;
+  uint32_t bank = 0;
+  unsigned numResults = 0;
+  std::vector<Operand> operands;
+};
+
+struct ScheduledOp {
+  int64_t cycle = -1;
+  uint32_t queue = 0;
+  /// First output stream id (0..S-1 east, S..2S-1 west); -1 without results.
+  int stream = -1;
+};
+
+struct ScheduleError {
+  uint32_t op = 0;
+  std::string message;
+};
+
+class Scheduler {
+public:
+  explicit Scheduler(const isa::Machine &machine);
+
+  uint32_t addOp(OpSpec spec);
+  /// `to` issues at least `delta` cycles after `from`.
+  void addDep(uint32_t from, uint32_t to, int64_t delta);
+
+  /// Cycles past a bundle's dependence bound searched before giving up.
+  int64_t horizon = int64_t(1) << 24;
+
+  /// Schedules everything; false with error() set if impossible.
+  bool run();
+
+  const ScheduleError &error() const { return error_; }
+  const ScheduledOp &result(uint32_t op) const { return results_[op]; }
+  size_t numOps() const { return ops_.size(); }
+  /// max(cycle + busyCycles) over all ops (0 if none).
+  int64_t length() const { return length_; }
+  unsigned numBundles() const { return unsigned(bundles_.size()); }
+  /// Bundle of an op and its fixed offset inside it (after run()).
+  unsigned bundleOf(uint32_t op) const { return bundleOf_[op]; }
+  int64_t offsetOf(uint32_t op) const { return offset_[op]; }
+
+private:
+  struct Bundle {
+    std::vector<uint32_t> ops;    // by offset, then index
+    std::vector<uint32_t> groups; // stream group roots (values)
+    int64_t span = 0;
+  };
+  struct Edge {
+    uint32_t to;
+    int64_t weight; // start(to) >= start(from) + weight
+  };
+  struct Group {
+    std::vector<uint32_t> values; // ascending
+    std::vector<int64_t> lanes;   // lane of each value (min 0)
+    unsigned width = 0;
+    isa::Direction dir = isa::Direction::East;
+  };
+
+  bool fail(uint32_t op, std::string message);
+  uint32_t valueId(uint32_t op, uint32_t result) const {
+    return valueBase_[op] + result;
+  }
+  bool analyzeValues();
+  bool buildGroups();
+  bool buildBundles();
+  bool buildBundleGraph(std::vector<uint32_t> &topo);
+  bool place(unsigned b, int64_t earliest, ReservationTable &table);
+
+  const isa::Machine &machine_;
+  std::vector<OpSpec> ops_;
+  struct Dep {
+    uint32_t from, to;
+    int64_t delta;
+  };
+  std::vector<Dep> deps_;
+
+  // Derived.
+  std::vector<uint32_t> valueBase_;
+  std::vector<uint32_t> valueOp_;
+  std::vector<int> valueLastPos_;
+  std::vector<int8_t> valueDir_; // -1 free, 0 east, 1 west
+  std::vector<uint32_t> valueGroup_;
+  std::vector<int64_t> valueLane_;
+  std::vector<Group> groups_;
+  std::vector<Bundle> bundles_;
+  std::vector<unsigned> bundleOf_;
+  std::vector<int64_t> offset_;
+  std::vector<std::vector<Edge>> succ_, pred_;
+  std::vector<int64_t> start_;
+
+  std::vector<ScheduledOp> results_;
+  ScheduleError error_;
+  int64_t length_ = 0;
+};
+
+} // namespace lpuc::sched
+
+#endif
