@@ -1,0 +1,33 @@
+//===- Passes.h - schedule verification -------------------------*- C++ -*-===//
+#ifndef LPUC_PASSES_VERIFY_PASSES_H
+#define LPUC_PASSES_VERIFY_PASSES_H
+
+#include "dialects/lpuhw/LpuhwDialect.h"
+#include "runtime/isa/Machine.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/Pass.h"
+
+#include <memory>
+
+namespace lpuc {
+
+#define GEN_PASS_DECL
+#include "passes/verify/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "passes/verify/Passes.h.inc"
+
+namespace verify {
+
+/// Checks the schedule of `module` for `machine` (the rules of
+/// lpuhw-verify-schedule). Emits an error at every offending op (or at the
+/// module for `lpuhw.cycles`) and fails if there was any.
+mlir::LogicalResult verifySchedule(mlir::ModuleOp module,
+                                   const isa::Machine &machine);
+
+} // namespace verify
+
+} // namespace lpuc
+
+#endif

@@ -1,0 +1,262 @@
+//===- ScheduleInfo.cpp - A scheduled lpuhw module as instructions --------===//
+#include "passes/verify/ScheduleInfo.h"
+
+#include "dialects/lpuhw/LpuhwDialect.h"
+#include "dialects/lpuhw/LpuhwOps.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <algorithm>
+
+using namespace mlir;
+
+namespace lpuc::verify {
+
+bool isInstruction(Operation *op) {
+  return mlir::isa<lpuhw::MemReadOp, lpuhw::MemWriteOp, lpuhw::MxmLoadOp,
+                   lpuhw::MxmInstallOp, lpuhw::MxmMulOp, lpuhw::VxmOp,
+                   lpuhw::SxmPermuteOp>(op);
+}
+
+namespace {
+
+/// Builds one SchedInst; emits at the op and returns failure on a missing or
+/// out-of-range attribute.
+class Builder {
+public:
+  Builder(const isa::Machine &m) : m_(m) {}
+
+  LogicalResult build(Operation *op, SchedInst &s) {
+    s.op = op;
+    auto cycle = op->getAttrOfType<IntegerAttr>("cycle");
+    if (!cycle)
+      return op->emitError() << "instruction has no `cycle`: run "
+                                "lpuhw-schedule first";
+    s.cycle = cycle.getInt();
+    if (s.cycle < 0)
+      return op->emitError() << "cycle " << s.cycle << " is negative";
+    if (op->getNumResults() > 0) {
+      auto stream = op->getAttrOfType<IntegerAttr>("stream");
+      if (!stream)
+        return op->emitError()
+               << "instruction with results has no `stream` attribute";
+      s.stream = stream.getInt();
+      unsigned w = op->getNumResults();
+      if (s.stream < 0 || s.stream >= 2 * int64_t(m_.streamsPerDirection()) ||
+          !m_.validGroup(uint8_t(s.stream), w))
+        return op->emitError()
+               << "results on streams " << s.stream << ".." << s.stream + w - 1
+               << " are not " << w << " consecutive streams of one direction ("
+               << "0.." << m_.streamsPerDirection() - 1 << " east, "
+               << m_.streamsPerDirection() << ".."
+               << 2 * m_.streamsPerDirection() - 1 << " west)";
+      s.inst.out = uint8_t(s.stream);
+    }
+    LogicalResult r =
+        llvm::TypeSwitch<Operation *, LogicalResult>(op)
+            .Case([&](lpuhw::MemReadOp o) -> LogicalResult {
+              s.inst.op = isa::Opcode::MemRead;
+              return mem(o, o.getSlice(), o.getBank(), o.getRow(), s);
+            })
+            .Case([&](lpuhw::MemWriteOp o) -> LogicalResult {
+              s.inst.op = isa::Opcode::MemWrite;
+              s.groups.push_back({0, 1, 1});
+              return mem(o, o.getSlice(), o.getBank(), o.getRow(), s);
+            })
+            .Case([&](lpuhw::MxmLoadOp o) -> LogicalResult {
+              s.inst.op = isa::Opcode::MxmLoad;
+              s.inst.dtype = lpuhw::toIsaType(o.getDtype());
+              s.inst.a = o.getRows();
+              if (o.getRows() > m_.lanes())
+                return o.emitError()
+                       << "tile of " << o.getRows() << " rows exceeds the "
+                       << m_.lanes() << " lanes of a plane";
+              unsigned n = o.getTile().size();
+              s.groups.push_back(
+                  {0, n, std::min(n, m_.target().mxm_weight_streams())});
+              return plane(o, o.getPlane(), s.inst.dtype, true, s);
+            })
+            .Case([&](lpuhw::MxmInstallOp o) -> LogicalResult {
+              s.inst.op = isa::Opcode::MxmInstall;
+              return plane(o, o.getPlane(), isa::DType::I8, false, s);
+            })
+            .Case([&](lpuhw::MxmMulOp o) -> LogicalResult {
+              s.inst.op = isa::Opcode::MxmMul;
+              s.inst.dtype = lpuhw::toIsaType(o.getDtype());
+              s.inst.a = o.getAccRow();
+              s.inst.flags = (o.getAccumulate() ? isa::kAccumulate : 0) |
+                             (o.getEmit() ? isa::kEmit : 0);
+              if (o.getAccRow() >= m_.target().mxm_accumulator_rows())
+                return o.emitError()
+                       << "accumulator row " << o.getAccRow()
+                       << " out of range (plane has "
+                       << m_.target().mxm_accumulator_rows() << ")";
+              unsigned n = o.getAct().size();
+              s.groups.push_back({0, n, n});
+              return plane(o, o.getPlane(), s.inst.dtype, false, s);
+            })
+            .Case([&](lpuhw::VxmOp o) -> LogicalResult {
+              s.inst.op = isa::Opcode::Vxm;
+              isa::AluOp fn = isa::AluOp::Add;
+              isa::parseAluOp(o.getFn().str(), fn); // the op verifier checked
+              s.inst.fn = uint8_t(fn);
+              s.inst.dtype = lpuhw::toIsaType(o.getDtype());
+              s.inst.imm = o.getImm().convertToFloat();
+              if (fn == isa::AluOp::Cast && o.getToDtype())
+                s.inst.b = uint32_t(lpuhw::toIsaType(*o.getToDtype()));
+              unsigned w = isa::widthBytes(s.inst.dtype);
+              for (unsigned g = 0; g < isa::aluOperandCount(fn); ++g)
+                s.groups.push_back({g * w, w, w});
+              auto alu = o.getAluAttr();
+              if (!alu)
+                return o.emitError() << "vxm has no `alu`: run lpuhw-schedule";
+              if (alu.getInt() < 0 || alu.getInt() >= m_.target().vxm_alus())
+                return o.emitError()
+                       << "ALU " << alu.getInt() << " out of range (VXM has "
+                       << m_.target().vxm_alus() << " ALUs)";
+              s.index = uint32_t(alu.getInt());
+              s.queue = m_.vxmQueue(s.index);
+              return success();
+            })
+            .Case([&](lpuhw::SxmPermuteOp o) -> LogicalResult {
+              s.inst.op = isa::Opcode::SxmPermute;
+              s.inst.dtype = lpuhw::toIsaType(o.getDtype());
+              unsigned w = isa::widthBytes(s.inst.dtype);
+              s.groups.push_back({0, w, w});
+              if (o.getHasBase())
+                s.groups.push_back({w, w, w});
+              s.laneMap = o.getMap();
+              if (s.laneMap.size() != m_.lanes())
+                return o.emitError()
+                       << "lane map has " << s.laneMap.size()
+                       << " entries, the target has " << m_.lanes() << " lanes";
+              for (int32_t e : s.laneMap)
+                if (e >= int32_t(m_.lanes()))
+                  return o.emitError()
+                         << "lane map entry " << e
+                         << " is not a lane (target has " << m_.lanes() << ")";
+              uint32_t units = 2 * m_.target().sxm_units_per_hemisphere();
+              auto unit = o.getUnitAttr();
+              if (!unit)
+                return o.emitError()
+                       << "sxm_permute has no `unit`: run lpuhw-schedule";
+              if (unit.getInt() < 0 || unit.getInt() >= int64_t(units))
+                return o.emitError()
+                       << "SXM unit " << unit.getInt()
+                       << " out of range (target has " << units << ")";
+              s.index = uint32_t(unit.getInt());
+              s.queue = m_.sxmQueue(s.index);
+              return success();
+            })
+            .Default([&](Operation *o) -> LogicalResult {
+              return o->emitError() << "not an lpuhw instruction";
+            });
+    if (failed(r))
+      return failure();
+    s.position = m_.queue(s.queue).position;
+    return success();
+  }
+
+private:
+  LogicalResult mem(Operation *op, uint32_t slice, uint32_t bank, uint32_t row,
+                    SchedInst &s) {
+    if (slice >= m_.memSlices())
+      return op->emitError()
+             << "slice " << slice << " out of range (target has "
+             << m_.memSlices() << " MEM slices)";
+    s.index = slice;
+    s.queue = m_.memQueue(slice);
+    std::string q = m_.queueName(s.queue);
+    if (bank >= m_.banks())
+      return op->emitError()
+             << q << " at cycle " << s.cycle << ": bank " << bank
+             << " out of range (slice has " << m_.banks() << " banks)";
+    if (row >= m_.rowsPerBank())
+      return op->emitError()
+             << q << " at cycle " << s.cycle << ": row " << row
+             << " out of range (bank has " << m_.rowsPerBank() << " rows)";
+    s.inst.a = bank;
+    s.inst.b = row;
+    return success();
+  }
+
+  LogicalResult plane(Operation *op, uint32_t plane, isa::DType dtype,
+                      bool weights, SchedInst &s) {
+    uint32_t planes = m_.target().mxm_planes();
+    if (plane >= planes)
+      return op->emitError() << "MXM plane " << plane
+                             << " out of range (target has " << planes << ")";
+    if (m_.mxmPlanesFor(dtype) == 2 && plane % 2 != 0)
+      return op->emitError() << "a " << isa::dtypeName(dtype)
+                             << " tile uses a plane pair: name the even plane, "
+                                "not "
+                             << plane;
+    s.index = plane;
+    s.queue = weights ? m_.mxmLoadQueue(plane) : m_.mxmMulQueue(plane);
+    return success();
+  }
+
+  const isa::Machine &m_;
+};
+
+} // namespace
+
+LogicalResult collectInstructions(ModuleOp module, const isa::Machine &machine,
+                                  std::vector<SchedInst> &out) {
+  out.clear();
+  Builder builder(machine);
+  bool ok = true;
+  llvm::DenseMap<Operation *, int> index;
+  module.walk([&](Operation *op) {
+    if (!isInstruction(op))
+      return;
+    SchedInst s;
+    if (failed(builder.build(op, s)))
+      ok = false;
+    index[op] = int(out.size());
+    out.push_back(std::move(s));
+  });
+  if (!ok)
+    return failure();
+  // Producers of operands and the in0/in1 streams.
+  for (SchedInst &s : out) {
+    for (auto [i, v] : llvm::enumerate(s.op->getOperands())) {
+      OperandSource src;
+      if (auto res = dyn_cast<OpResult>(v)) {
+        auto it = index.find(res.getOwner());
+        if (it != index.end()) {
+          src.producer = it->second;
+          src.result = res.getResultNumber();
+        }
+      }
+      if (src.producer < 0) {
+        s.op->emitError() << "operand " << i
+                          << " is not the result of an lpuhw instruction";
+        ok = false;
+      }
+      s.operands.push_back(src);
+    }
+    for (auto [g, group] : llvm::enumerate(s.groups)) {
+      if (group.count == 0 || group.first >= s.operands.size())
+        continue;
+      const OperandSource &src = s.operands[group.first];
+      if (src.producer < 0)
+        continue;
+      int64_t st = out[src.producer].stream + src.result;
+      (g == 0 ? s.inst.in0 : s.inst.in1) = uint8_t(st);
+    }
+  }
+  return success(ok);
+}
+
+int64_t programCycles(const std::vector<SchedInst> &insts,
+                      const isa::Machine &machine) {
+  int64_t end = 0;
+  for (const SchedInst &s : insts)
+    end = std::max(end, s.cycle + int64_t(machine.busyCycles(s.inst)));
+  return end;
+}
+
+} // namespace lpuc::verify

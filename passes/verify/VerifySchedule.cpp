@@ -1,0 +1,424 @@
+//===- VerifySchedule.cpp - Independent checker of a scheduled module -----===//
+//
+// Checks a scheduled lpuhw module with the hazard rules of the emulator
+// (ARCH.md sections 1 and 6); every number comes from isa::Machine. See
+// docs/passes/lpuhw-verify-schedule.md for the list of rules.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/verify/Passes.h"
+#include "passes/verify/ScheduleInfo.h"
+
+#include "dialects/lpuhw/LpuhwDialect.h"
+#include "dialects/lpuhw/LpuhwOps.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
+
+#include <algorithm>
+#include <map>
+#include <tuple>
+
+namespace lpuc {
+#define GEN_PASS_DEF_LPUHWVERIFYSCHEDULEPASS
+#include "passes/verify/Passes.h.inc"
+} // namespace lpuc
+
+using namespace mlir;
+
+namespace lpuc::verify {
+namespace {
+
+class Checker {
+public:
+  Checker(const isa::Machine &m, const std::vector<SchedInst> &insts)
+      : m_(m), insts_(insts) {}
+
+  void run() {
+    indexPuts();
+    checkReads();
+    checkQueues();
+    checkSram();
+    checkMxm();
+  }
+  bool failed() const { return failed_; }
+
+private:
+  /// "MEM-W0 at cycle 12"
+  std::string where(const SchedInst &s) const {
+    return m_.queueName(s.queue) + " at cycle " + std::to_string(s.cycle);
+  }
+  /// "mem.read (MEM-W0 at cycle 12)"
+  std::string what(const SchedInst &s) const {
+    return std::string(isa::opcodeName(s.inst.op)) + " (" + where(s) + ")";
+  }
+  InFlightDiagnostic error(const SchedInst &s) {
+    failed_ = true;
+    InFlightDiagnostic d = s.op->emitError();
+    d << where(s) << ": ";
+    return d;
+  }
+  const char *dirName(int64_t stream) const {
+    return m_.direction(uint8_t(stream)) == isa::Direction::East ? "eastward"
+                                                                 : "westward";
+  }
+  int64_t putCycle(const SchedInst &s) const {
+    return s.cycle + int64_t(m_.outputLatency(s.inst));
+  }
+  /// Values on one stream that are put on one diagonal (east: cycle -
+  /// position constant; west: cycle + position) are the same moving slot.
+  int64_t diagonal(int64_t stream, int pos, int64_t cycle) const {
+    return m_.direction(uint8_t(stream)) == isa::Direction::East ? cycle - pos
+                                                                 : cycle + pos;
+  }
+
+  struct Put {
+    int position;
+    int inst;
+    unsigned result;
+  };
+
+  // Rule: no two values put on the same (stream, position, cycle).
+  void indexPuts() {
+    std::map<std::tuple<int64_t, int, int64_t>, int> at;
+    for (auto [i, s] : llvm::enumerate(insts_)) {
+      if (s.stream < 0)
+        continue;
+      int64_t t = putCycle(s);
+      for (unsigned k = 0; k < s.op->getNumResults(); ++k) {
+        int64_t st = s.stream + k;
+        auto [it, inserted] = at.insert({{st, s.position, t}, int(i)});
+        if (!inserted) {
+          error(s) << "result " << k << " is put on stream " << st
+                   << " at position " << s.position << " in cycle " << t
+                   << ", where " << what(insts_[it->second])
+                   << " also puts a value in the same cycle";
+          continue;
+        }
+        diag_[{st, diagonal(st, s.position, t)}].push_back(
+            {s.position, int(i), k});
+      }
+    }
+  }
+
+  // Rules: every read is at the cycle its value passes the reader's
+  // position, on the right stream of its group, and nothing ended the value
+  // on its way.
+  void checkReads() {
+    for (const SchedInst &s : insts_) {
+      for (const InputGroup &g : s.groups) {
+        if (g.count == 0)
+          continue;
+        const OperandSource &first = s.operands[g.first];
+        int64_t base = insts_[first.producer].stream + first.result;
+        if (!m_.validGroup(uint8_t(base), g.perCycle)) {
+          error(s) << "operands " << g.first << ".." << g.first + g.perCycle - 1
+                   << " must be on " << g.perCycle
+                   << " consecutive streams of one direction from stream "
+                   << base;
+          continue;
+        }
+        for (unsigned j = 0; j < g.count; ++j)
+          checkRead(s, g, j, base);
+      }
+    }
+  }
+
+  void checkRead(const SchedInst &s, const InputGroup &g, unsigned j,
+                 int64_t base) {
+    unsigned opIdx = g.first + j;
+    const OperandSource &src = s.operands[opIdx];
+    const SchedInst &p = insts_[src.producer];
+    int64_t stream = p.stream + src.result;
+    int64_t want = base + j % g.perCycle;
+    int64_t tc = s.cycle + j / g.perCycle;
+    if (stream != want) {
+      error(s) << "operand " << opIdx << " is on stream " << stream
+               << " but its group reads it from stream " << want
+               << " (the planes of a group are on consecutive streams in "
+                  "operand order)";
+      return;
+    }
+    int64_t tp = putCycle(p);
+    isa::Direction dir = m_.direction(uint8_t(stream));
+    int64_t arrive = m_.arrival(dir, p.position, tp, s.position);
+    if (arrive < 0) {
+      error(s) << "operand " << opIdx << " (stream " << stream << ", "
+               << dirName(stream) << ") never passes position " << s.position
+               << ": its producer " << what(p) << " puts it at position "
+               << p.position;
+      return;
+    }
+    if (arrive != tc) {
+      error(s) << "operand " << opIdx << " (stream " << stream
+               << ") does not pass position " << s.position << " at cycle "
+               << tc << ": its producer " << what(p) << " puts it at position "
+               << p.position << " in cycle " << tp << ", so it passes position "
+               << s.position << " in cycle " << arrive;
+      return;
+    }
+    // A put on the same moving slot between the producer (exclusive) and the
+    // reader (inclusive) ends the value before it is read.
+    auto it = diag_.find({stream, diagonal(stream, p.position, tp)});
+    if (it == diag_.end())
+      return;
+    for (const Put &other : it->second) {
+      if (other.inst == src.producer && other.result == src.result)
+        continue;
+      bool between =
+          dir == isa::Direction::East
+              ? other.position > p.position && other.position <= s.position
+              : other.position < p.position && other.position >= s.position;
+      if (!between)
+        continue;
+      const SchedInst &o = insts_[other.inst];
+      error(s) << "operand " << opIdx << " (stream " << stream
+               << ") is ended before it is read: " << what(o)
+               << " puts another value on stream " << stream << " at position "
+               << other.position << " in cycle " << putCycle(o)
+               << ", on its way from " << what(p) << " at position "
+               << p.position << " to position " << s.position;
+      return;
+    }
+  }
+
+  // Rules: one issue per queue per cycle, queueCycles held; MEM: at most one
+  // read and one write per slice per cycle, not the same bank (the slice
+  // has one queue, so any two MEM instructions in one cycle collide).
+  void checkQueues() {
+    std::vector<std::vector<int>> byQueue(m_.numQueues());
+    for (auto [i, s] : llvm::enumerate(insts_))
+      byQueue[s.queue].push_back(int(i));
+    for (std::vector<int> &q : byQueue) {
+      std::sort(q.begin(), q.end(), [&](int a, int b) {
+        return std::make_pair(insts_[a].cycle, a) <
+               std::make_pair(insts_[b].cycle, b);
+      });
+      for (size_t k = 1; k < q.size(); ++k) {
+        const SchedInst &prev = insts_[q[k - 1]];
+        const SchedInst &cur = insts_[q[k]];
+        int64_t freeAt = prev.cycle + int64_t(m_.queueCycles(prev.inst));
+        if (cur.cycle >= freeAt)
+          continue;
+        bool curRead = cur.inst.op == isa::Opcode::MemRead;
+        bool prevRead = prev.inst.op == isa::Opcode::MemRead;
+        bool curWrite = cur.inst.op == isa::Opcode::MemWrite;
+        bool prevWrite = prev.inst.op == isa::Opcode::MemWrite;
+        if (cur.cycle == prev.cycle && curRead && prevRead) {
+          error(cur) << "second read of the slice in one cycle (also "
+                     << "reading: " << what(prev) << " of bank " << prev.inst.a
+                     << " row " << prev.inst.b
+                     << "); a slice serves at most one read per cycle";
+        } else if (cur.cycle == prev.cycle && curWrite && prevWrite) {
+          error(cur) << "second write of the slice in one cycle (also "
+                     << "writing: " << what(prev) << " to bank " << prev.inst.a
+                     << " row " << prev.inst.b
+                     << "); a slice serves at most one write per cycle";
+        } else if (cur.cycle == prev.cycle && (curRead || curWrite) &&
+                   (prevRead || prevWrite) && cur.inst.a == prev.inst.a) {
+          error(cur) << "read and write of bank " << cur.inst.a
+                     << " in one cycle (" << what(prev)
+                     << "); a read and a write in one cycle must use "
+                        "different banks, and the slice's queue issues one "
+                        "instruction per cycle";
+        } else {
+          error(cur) << "queue is busy until cycle " << freeAt << " with "
+                     << what(prev) << "; one instruction issues per queue "
+                     << "per cycle";
+        }
+      }
+    }
+  }
+
+  // Rules, in program order per SRAM row: a read after a write of the row is
+  // at least memWriteLatency later; a write after a read is not earlier than
+  // the read; a later write is later.
+  void checkSram() {
+    struct Row {
+      int lastWrite = -1;
+      int latestRead = -1; // since lastWrite
+    };
+    std::map<std::tuple<uint32_t, uint32_t, uint32_t>, Row> rows;
+    int64_t lat = m_.memWriteLatency();
+    for (auto [i, s] : llvm::enumerate(insts_)) {
+      bool read = s.inst.op == isa::Opcode::MemRead;
+      bool write = s.inst.op == isa::Opcode::MemWrite;
+      if (!read && !write)
+        continue;
+      Row &r = rows[{s.index, s.inst.a, s.inst.b}];
+      std::string addr = "bank " + std::to_string(s.inst.a) + " row " +
+                         std::to_string(s.inst.b);
+      if (read) {
+        if (r.lastWrite >= 0 && s.cycle < insts_[r.lastWrite].cycle + lat) {
+          const SchedInst &w = insts_[r.lastWrite];
+          error(s) << "reads " << addr << " before the earlier " << what(w)
+                   << " has written it (the row holds the value from cycle "
+                   << w.cycle + lat << ")";
+        }
+        if (r.latestRead < 0 || insts_[r.latestRead].cycle < s.cycle)
+          r.latestRead = int(i);
+        continue;
+      }
+      if (r.latestRead >= 0 && s.cycle < insts_[r.latestRead].cycle) {
+        error(s) << "writes " << addr << " before the earlier "
+                 << what(insts_[r.latestRead]) << " has read it";
+      } else if (r.lastWrite >= 0 && s.cycle <= insts_[r.lastWrite].cycle) {
+        error(s) << "writes " << addr << " no later than the earlier "
+                 << what(insts_[r.lastWrite])
+                 << " (writes of one row must keep program order)";
+      }
+      r.lastWrite = int(i);
+      r.latestRead = -1;
+    }
+  }
+
+  // Rules, in program order per plane: a load does not overwrite a tile that
+  // was never installed and starts after the previous install; an install
+  // follows a load that has completed and the earlier multiplies; a
+  // multiply follows an install of a tile of its type, keeps the issue
+  // interval, and accumulates only into a row an earlier multiply wrote.
+  void checkMxm() {
+    struct Plane {
+      int pendingLoad = -1; // loaded, not installed yet
+      int lastInstall = -1;
+      int lastMul = -1;
+      isa::DType active = isa::DType::Invalid;
+      llvm::DenseSet<uint32_t> written;
+    };
+    std::vector<Plane> planes(m_.target().mxm_planes());
+    for (auto [i, s] : llvm::enumerate(insts_)) {
+      if (s.inst.op != isa::Opcode::MxmLoad &&
+          s.inst.op != isa::Opcode::MxmInstall &&
+          s.inst.op != isa::Opcode::MxmMul)
+        continue;
+      Plane &pl = planes[s.index];
+      std::string plane = "plane " + std::to_string(s.index);
+      if (s.inst.op == isa::Opcode::MxmLoad) {
+        if (pl.pendingLoad >= 0) {
+          error(s) << "load_weights overwrites the shadow tile of the earlier "
+                   << what(insts_[pl.pendingLoad])
+                   << ", which was never installed";
+        } else if (pl.lastInstall >= 0 &&
+                   s.cycle <= insts_[pl.lastInstall].cycle) {
+          error(s) << "load_weights starts before the earlier "
+                   << what(insts_[pl.lastInstall])
+                   << " has swapped the shadow buffer out (load from cycle "
+                   << insts_[pl.lastInstall].cycle + 1 << ")";
+        }
+        pl.pendingLoad = int(i);
+        continue;
+      }
+      if (s.inst.op == isa::Opcode::MxmInstall) {
+        if (pl.pendingLoad < 0) {
+          error(s) << "install on " << plane
+                   << " with no load_weights since the last install";
+        } else {
+          const SchedInst &l = insts_[pl.pendingLoad];
+          int64_t done = l.cycle + int64_t(m_.queueCycles(l.inst));
+          if (s.cycle < done)
+            error(s) << "install before " << what(l)
+                     << " completes: the tile is loaded at cycle " << done;
+          pl.active = l.inst.dtype;
+        }
+        if (pl.lastMul >= 0) {
+          const SchedInst &mul = insts_[pl.lastMul];
+          int64_t free = mul.cycle + int64_t(m_.queueCycles(mul.inst));
+          if (s.cycle < free)
+            error(s) << "install while the earlier " << what(mul)
+                     << " still uses the active tile (install from cycle "
+                     << free << ")";
+        }
+        pl.pendingLoad = -1;
+        pl.lastInstall = int(i);
+        continue;
+      }
+      // Multiply.
+      if (pl.lastInstall < 0) {
+        error(s) << "multiply on " << plane
+                 << " with no installed tile (no mxm_install before it)";
+      } else {
+        const SchedInst &ins = insts_[pl.lastInstall];
+        if (s.cycle <= ins.cycle)
+          error(s) << "multiply before the earlier " << what(ins)
+                   << " has taken effect (multiply from cycle " << ins.cycle + 1
+                   << ")";
+        else if (pl.active != isa::DType::Invalid && pl.active != s.inst.dtype)
+          error(s) << "multiplies " << isa::dtypeName(s.inst.dtype)
+                   << " activations with an installed "
+                   << isa::dtypeName(pl.active) << " tile";
+      }
+      if (pl.lastMul >= 0) {
+        const SchedInst &prev = insts_[pl.lastMul];
+        int64_t next = prev.cycle + int64_t(m_.mxmIssueInterval(s.inst.dtype));
+        if (s.cycle < next)
+          error(s) << "multiply within the issue interval of the earlier "
+                   << what(prev) << " (next multiply from cycle " << next
+                   << ")";
+      }
+      if ((s.inst.flags & isa::kAccumulate) && !pl.written.count(s.inst.a))
+        error(s) << "accumulates into accumulator row " << s.inst.a << " of "
+                 << plane << ", which no earlier multiply wrote";
+      pl.written.insert(s.inst.a);
+      pl.lastMul = int(i);
+    }
+  }
+
+  const isa::Machine &m_;
+  const std::vector<SchedInst> &insts_;
+  std::map<std::pair<int64_t, int64_t>, std::vector<Put>> diag_;
+  bool failed_ = false;
+};
+
+} // namespace
+
+LogicalResult verifySchedule(ModuleOp module, const isa::Machine &machine) {
+  std::vector<SchedInst> insts;
+  if (failed(collectInstructions(module, machine, insts)))
+    return failure();
+  Checker checker(machine, insts);
+  checker.run();
+  bool ok = !checker.failed();
+
+  // The program's length.
+  int64_t cycles = programCycles(insts, machine);
+  auto attr = module->getAttrOfType<IntegerAttr>(kCyclesAttrName);
+  if (!attr) {
+    module.emitError() << "module has no `" << kCyclesAttrName
+                       << "` attribute (the schedule's length is " << cycles
+                       << " cycles)";
+    ok = false;
+  } else if (attr.getInt() != cycles) {
+    InFlightDiagnostic d = module.emitError();
+    d << "`" << kCyclesAttrName << "` is " << attr.getInt()
+      << " but the program is busy until cycle " << cycles;
+    for (const SchedInst &s : insts)
+      if (s.cycle + int64_t(machine.busyCycles(s.inst)) == cycles) {
+        d << " (" << isa::opcodeName(s.inst.op) << " on "
+          << machine.queueName(s.queue) << " issued at cycle " << s.cycle
+          << " is busy for " << machine.busyCycles(s.inst) << " cycles)";
+        break;
+      }
+    ok = false;
+  }
+  return success(ok);
+}
+
+} // namespace lpuc::verify
+
+namespace {
+struct LpuhwVerifySchedulePass
+    : lpuc::impl::LpuhwVerifySchedulePassBase<LpuhwVerifySchedulePass> {
+  using Base::Base;
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    FailureOr<std::unique_ptr<lpuc::isa::Machine>> machine =
+        lpuc::lpuhw::getMachine(module);
+    if (failed(machine))
+      return signalPassFailure();
+    if (failed(lpuc::verify::verifySchedule(module, **machine)))
+      signalPassFailure();
+    markAllAnalysesPreserved();
+  }
+};
+} // namespace

@@ -1,0 +1,156 @@
+// RUN: lpuc-opt %s --lpuhw-verify-schedule --split-input-file --verify-diagnostics | FileCheck %s
+
+// Hand-scheduled programs for lpu-v1 (ARCH.md section 6): MEM-W0 (slice 0)
+// is at position 45, MEM-W1 at 44, MEM-W43 at 2, VXM at 46, MEM-E0 (slice
+// 44) at 47, MXM-W at 0. Streams 0..31 go east, 32..63 west. A mem_read
+// issued at t puts its row on the stream at t + 2; a VXM result is out at
+// t + 1; an MXM result at t + 20.
+
+// A copy (read MEM-W0, write MEM-E0) and an add of two rows: correct.
+// CHECK-LABEL: module attributes {lpuhw.cycles = 7 : i64}
+// CHECK: lpuhw.vxm "add"
+module attributes {lpuhw.cycles = 7 : i64} {
+  func.func @main() {
+    %a = lpuhw.mem_read slice 0 bank 0 row 0 {cycle = 0 : i64, stream = 0 : i32}
+    lpuhw.mem_write %a slice 44 bank 0 row 0 {cycle = 4 : i64}
+    %x = lpuhw.mem_read slice 0 bank 0 row 1 {cycle = 1 : i64, stream = 1 : i32}
+    %y = lpuhw.mem_read slice 1 bank 0 row 0 {cycle = 0 : i64, stream = 2 : i32}
+    %s = lpuhw.vxm "add" i8 (%x, %y) {alu = 0 : i32, cycle = 4 : i64, stream = 3 : i32} : !lpuhw.stream
+    lpuhw.mem_write %s slice 44 bank 1 row 0 {cycle = 6 : i64}
+    return
+  }
+}
+
+// -----
+
+// A matmul on MXM plane 0: load, install, multiply, four result planes
+// written on their way east: correct.
+// CHECK-LABEL: module attributes {lpuhw.cycles = 75 : i64}
+// CHECK: lpuhw.mxm_mul
+module attributes {lpuhw.cycles = 75 : i64} {
+  func.func @main() {
+    %w = lpuhw.mem_read slice 0 bank 0 row 2 {cycle = 0 : i64, stream = 32 : i32}
+    lpuhw.mxm_load plane 0 i8 rows 1 (%w) {cycle = 47 : i64}
+    lpuhw.mxm_install plane 0 {cycle = 48 : i64}
+    %x = lpuhw.mem_read slice 0 bank 0 row 3 {cycle = 2 : i64, stream = 33 : i32}
+    %r:4 = lpuhw.mxm_mul plane 0 i8 acc 0 (%x) {emit, cycle = 49 : i64, stream = 0 : i32} : !lpuhw.stream, !lpuhw.stream, !lpuhw.stream, !lpuhw.stream
+    lpuhw.mem_write %r#0 slice 43 bank 0 row 0 {cycle = 71 : i64}
+    lpuhw.mem_write %r#1 slice 42 bank 0 row 0 {cycle = 72 : i64}
+    lpuhw.mem_write %r#2 slice 41 bank 0 row 0 {cycle = 73 : i64}
+    lpuhw.mem_write %r#3 slice 40 bank 0 row 0 {cycle = 74 : i64}
+    return
+  }
+}
+
+// -----
+
+// The consumer issues one cycle before its operand reaches it.
+module attributes {lpuhw.cycles = 4 : i64} {
+  func.func @main() {
+    %a = lpuhw.mem_read slice 0 bank 0 row 0 {cycle = 0 : i64, stream = 1 : i32}
+    // expected-error @+1 {{VXM ALU 0 at cycle 2: operand 0 (stream 1) does not pass position 46 at cycle 2: its producer mem.read (MEM-W0 at cycle 0) puts it at position 45 in cycle 2, so it passes position 46 in cycle 3}}
+    %c = lpuhw.vxm "copy" i8 (%a) {alu = 0 : i32, cycle = 2 : i64, stream = 3 : i32} : !lpuhw.stream
+    return
+  }
+}
+
+// -----
+
+// Two ALUs put their results on stream 3 at the VXM in the same cycle.
+module attributes {lpuhw.cycles = 5 : i64} {
+  func.func @main() {
+    %a = lpuhw.mem_read slice 0 bank 0 row 0 {cycle = 0 : i64, stream = 1 : i32}
+    %c = lpuhw.vxm "copy" i8 (%a) {alu = 0 : i32, cycle = 3 : i64, stream = 3 : i32} : !lpuhw.stream
+    // expected-error @+1 {{VXM ALU 1 at cycle 3: result 0 is put on stream 3 at position 46 in cycle 4, where vxm (VXM ALU 0 at cycle 3) also puts a value in the same cycle}}
+    %d = lpuhw.vxm "copy" i8 (%a) {alu = 1 : i32, cycle = 3 : i64, stream = 3 : i32} : !lpuhw.stream
+    return
+  }
+}
+
+// -----
+
+// The VXM puts a value on stream 1 where the row read from MEM-W0 passes on
+// its way to MEM-E0: the row is ended before it is written.
+module attributes {lpuhw.cycles = 7 : i64} {
+  func.func @main() {
+    %a = lpuhw.mem_read slice 0 bank 0 row 0 {cycle = 2 : i64, stream = 1 : i32}
+    %b = lpuhw.mem_read slice 1 bank 0 row 0 {cycle = 0 : i64, stream = 2 : i32}
+    %c = lpuhw.vxm "copy" i8 (%b) {alu = 0 : i32, cycle = 4 : i64, stream = 1 : i32} : !lpuhw.stream
+    // expected-error @+1 {{MEM-E0 at cycle 6: operand 0 (stream 1) is ended before it is read: vxm (VXM ALU 0 at cycle 4) puts another value on stream 1 at position 46 in cycle 5, on its way from mem.read (MEM-W0 at cycle 2) at position 45 to position 47}}
+    lpuhw.mem_write %a slice 44 bank 0 row 0 {cycle = 6 : i64}
+    return
+  }
+}
+
+// -----
+
+// Two reads of one slice in one cycle.
+module attributes {lpuhw.cycles = 3 : i64} {
+  func.func @main() {
+    %a = lpuhw.mem_read slice 0 bank 0 row 0 {cycle = 0 : i64, stream = 1 : i32}
+    // expected-error @+1 {{MEM-W0 at cycle 0: second read of the slice in one cycle (also reading: mem.read (MEM-W0 at cycle 0) of bank 0 row 0); a slice serves at most one read per cycle}}
+    %b = lpuhw.mem_read slice 0 bank 1 row 1 {cycle = 0 : i64, stream = 2 : i32}
+    return
+  }
+}
+
+// -----
+
+// A read and a write of bank 0 of one slice in one cycle.
+module attributes {lpuhw.cycles = 6 : i64} {
+  func.func @main() {
+    %b = lpuhw.mem_read slice 1 bank 0 row 0 {cycle = 0 : i64, stream = 2 : i32}
+    lpuhw.mem_write %b slice 0 bank 0 row 5 {cycle = 3 : i64}
+    // expected-error @+1 {{MEM-W0 at cycle 3: read and write of bank 0 in one cycle (mem.write (MEM-W0 at cycle 3))}}
+    %a = lpuhw.mem_read slice 0 bank 0 row 0 {cycle = 3 : i64, stream = 1 : i32}
+    return
+  }
+}
+
+// -----
+
+// A row beyond the bank.
+module attributes {lpuhw.cycles = 3 : i64} {
+  func.func @main() {
+    // expected-error @+1 {{MEM-W0 at cycle 0: row 4096 out of range (bank has 4096 rows)}}
+    %a = lpuhw.mem_read slice 0 bank 0 row 4096 {cycle = 0 : i64, stream = 1 : i32}
+    return
+  }
+}
+
+// -----
+
+// A multiply on a plane that has no installed tile.
+module attributes {lpuhw.cycles = 48 : i64} {
+  func.func @main() {
+    %x = lpuhw.mem_read slice 0 bank 0 row 0 {cycle = 0 : i64, stream = 32 : i32}
+    // expected-error @+1 {{MXM plane 0 (compute) at cycle 47: multiply on plane 0 with no installed tile (no mxm_install before it)}}
+    lpuhw.mxm_mul plane 0 i8 acc 0 (%x) {cycle = 47 : i64}
+    return
+  }
+}
+
+// -----
+
+// An install in the cycle the tile is still being loaded.
+module attributes {lpuhw.cycles = 48 : i64} {
+  func.func @main() {
+    %w = lpuhw.mem_read slice 0 bank 0 row 0 {cycle = 0 : i64, stream = 32 : i32}
+    lpuhw.mxm_load plane 0 i8 rows 1 (%w) {cycle = 47 : i64}
+    // expected-error @+1 {{MXM plane 0 (compute) at cycle 47: install before mxm.load_weights (MXM plane 0 (weights) at cycle 47) completes: the tile is loaded at cycle 48}}
+    lpuhw.mxm_install plane 0 {cycle = 47 : i64}
+    return
+  }
+}
+
+// -----
+
+// The module's length is wrong: the write is busy until cycle 5.
+// expected-error @+1 {{`lpuhw.cycles` is 4 but the program is busy until cycle 5 (mem.write on MEM-E0 issued at cycle 4 is busy for 1 cycles)}}
+module attributes {lpuhw.cycles = 4 : i64} {
+  func.func @main() {
+    %a = lpuhw.mem_read slice 0 bank 0 row 0 {cycle = 0 : i64, stream = 0 : i32}
+    lpuhw.mem_write %a slice 44 bank 0 row 0 {cycle = 4 : i64}
+    return
+  }
+}
