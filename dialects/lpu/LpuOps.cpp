@@ -11,6 +11,8 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallBitVector.h"
 
+#include <cstring>
+
 using namespace mlir;
 using namespace lpuc::lpu;
 
@@ -30,6 +32,62 @@ Attribute getSplat(Attribute attr) {
   if (auto splat = dyn_cast_or_null<SplatElementsAttr>(attr))
     return splat.getSplatValue<Attribute>();
   return {};
+}
+
+
+/// The raw little-endian element bytes of a constant (dense, non-splat, or
+/// dense_resource with its blob), or an empty ArrayRef.
+ArrayRef<char> rawConstantBytes(Attribute attr) {
+  if (auto dense = dyn_cast_or_null<DenseElementsAttr>(attr))
+    return dense.isSplat() ? ArrayRef<char>() : dense.getRawData();
+  if (auto res = dyn_cast_or_null<DenseResourceElementsAttr>(attr))
+    if (AsmResourceBlob *blob = res.getRawHandle().getBlob())
+      return blob->getData();
+  return {};
+}
+
+/// Transposes a constant at compile time into a new resource blob (the
+/// weight is stored the way the MXM consumes it). Null if `attr` is not a
+/// constant with byte-sized elements.
+Attribute transposeConstant(Attribute attr, ShapedType resultType,
+                            ArrayRef<int64_t> perm) {
+  auto inType = dyn_cast_or_null<ShapedType>(
+      attr ? cast<TypedAttr>(attr).getType() : Type());
+  if (!inType || !inType.hasStaticShape() ||
+      !inType.getElementType().isIntOrFloat() ||
+      inType.getElementTypeBitWidth() % 8 != 0)
+    return {};
+  ArrayRef<char> in = rawConstantBytes(attr);
+  size_t elt = inType.getElementTypeBitWidth() / 8;
+  int64_t n = inType.getNumElements();
+  if (in.size() != size_t(n) * elt)
+    return {};
+  ArrayRef<int64_t> inShape = inType.getShape();
+  int64_t rank = inType.getRank();
+  // Strides of the input; walk the output in order.
+  SmallVector<int64_t> inStride(rank, 1);
+  for (int64_t d = rank - 2; d >= 0; --d)
+    inStride[d] = inStride[d + 1] * inShape[d + 1];
+  ArrayRef<int64_t> outShape = resultType.getShape();
+  AsmResourceBlob blob =
+      HeapAsmResourceBlob::allocate(size_t(n) * elt, /*align=*/elt);
+  MutableArrayRef<char> out = blob.getMutableData();
+  SmallVector<int64_t> idx(rank, 0);
+  for (int64_t o = 0; o < n; ++o) {
+    int64_t src = 0;
+    for (int64_t d = 0; d < rank; ++d)
+      src += idx[d] * inStride[perm[d]];
+    std::memcpy(out.data() + o * elt, in.data() + src * elt, elt);
+    for (int64_t d = rank - 1; d >= 0; --d) {
+      if (++idx[d] < outShape[d])
+        break;
+      idx[d] = 0;
+    }
+  }
+  std::string name = "transposed";
+  if (auto res = dyn_cast<DenseResourceElementsAttr>(attr))
+    name = (res.getRawHandle().getKey() + "_T").str();
+  return DenseResourceElementsAttr::get(resultType, name, std::move(blob));
 }
 
 } // namespace
@@ -240,6 +298,9 @@ OpFoldResult TransposeOp::fold(FoldAdaptor adaptor) {
     return getInput();
   if (Attribute splat = getSplat(adaptor.getInput()))
     return DenseElementsAttr::get(cast<ShapedType>(getType()), splat);
+  if (Attribute folded = transposeConstant(
+          adaptor.getInput(), cast<ShapedType>(getType()), perm))
+    return folded;
   // transpose(transpose(x, p), q) = transpose(x, p o q).
   if (auto inner = getInput().getDefiningOp<TransposeOp>()) {
     ArrayRef<int64_t> p = inner.getPermutation();

@@ -162,3 +162,25 @@ func.func @cast(%x: tensor<2xf32>) -> (tensor<2xf32>, tensor<2xf16>) {
   %1 = lpu.cast %c : tensor<2xf32> to tensor<2xf16>
   return %0, %1 : tensor<2xf32>, tensor<2xf16>
 }
+
+// -----
+
+// A constant weight consumed transposed (Gemm transB) is transposed once, at
+// compile time, into a new resource.
+// CHECK-LABEL: func.func @transpose_constant
+// CHECK-NOT: lpu.transpose
+// CHECK: %[[C:.*]] = arith.constant dense_resource<w_T> : tensor<3x2xf32>
+// CHECK: return %[[C]]
+// CHECK: w_T: "0x040000000000803F00008040000000400000A040000040400000C040"
+func.func @transpose_constant() -> tensor<3x2xf32> {
+  %w = arith.constant dense_resource<w> : tensor<2x3xf32>
+  %t = lpu.transpose %w [1, 0] : tensor<2x3xf32> -> tensor<3x2xf32>
+  return %t : tensor<3x2xf32>
+}
+{-#
+  dialect_resources: {
+    builtin: {
+      w: "0x040000000000803F0000004000004040000080400000A0400000C040"
+    }
+  }
+#-}
