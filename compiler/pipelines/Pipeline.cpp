@@ -81,6 +81,7 @@ FailureOr<CompileResult> runCompilePipeline(ModuleOp module,
   EmitOptions emitOpts;
   emitOpts.modelName = opts.modelName;
   emitOpts.precision = opts.precision;
+  emitOpts.verify = false; // lpuhw-verify-schedule ran in the pipeline
   llvm::Expected<std::vector<uint8_t>> bytes = emitLpubin(module, emitOpts);
   if (!bytes)
     return emitError(module.getLoc()) << llvm::toString(bytes.takeError());

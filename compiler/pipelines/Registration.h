@@ -1,4 +1,5 @@
-//===- Registration.h - Every lpuc dialect and pass, in one place -*- C++ -*-===//
+//===- Registration.h - Every lpuc dialect and pass, in one place -*- C++
+//-*-===//
 //
 // The one registration unit shared by lpuc, lpuc-opt and any later tool.
 //

@@ -10,6 +10,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/import/onnx/OnnxImport.h"
+#include "compiler/pipelines/Pipeline.h"
+#include "compiler/pipelines/Registration.h"
+#include "compiler/target/lpubin/Emit.h"
 #include "dialects/onnx/OnnxDialect.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -18,6 +21,7 @@
 #include "mlir/IR/OperationSupport.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Support/FileUtilities.h"
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -66,19 +70,53 @@ int printModule(const DriverOptions &opts, mlir::ModuleOp module) {
   return 0;
 }
 
-/// Everything after import. Stages not built yet report so; the integrator
-/// replaces the tail with lpuc::runCompilePipeline(...).
+/// Everything after import: the pass pipeline up to the requested stage, then
+/// that stage's output.
 int runStages(const DriverOptions &opts, mlir::MLIRContext &ctx,
               mlir::ModuleOp module) {
   if (opts.emit == "onnx")
     return printModule(opts, module);
-  // onnx-to-lpu conversion is the next stage of every other path.
-  return error("onnx-to-lpu conversion is not built yet");
+  CompileOptions copts;
+  copts.target = opts.target;
+  copts.precision = opts.precision;
+  copts.emit = llvm::StringSwitch<EmitKind>(opts.emit)
+                   .Case("lpu", EmitKind::Lpu)
+                   .Case("lpuhw", EmitKind::Lpuhw)
+                   .Case("asm", EmitKind::Asm)
+                   .Default(EmitKind::Bin);
+  copts.modelName = llvm::sys::path::filename(opts.model).str();
+  copts.printIrAfterAll = opts.printIrAfterAll;
+  mlir::FailureOr<CompileResult> result = runCompilePipeline(module, copts);
+  if (mlir::failed(result))
+    return 1; // the diagnostic handler printed why
+  if (copts.emit == EmitKind::Lpu || copts.emit == EmitKind::Lpuhw)
+    return printModule(opts, module);
+  std::string errorMessage;
+  std::string path = opts.output.empty() ? "-" : opts.output;
+  auto out = mlir::openOutputFile(path, &errorMessage);
+  if (!out)
+    return error(errorMessage);
+  if (copts.emit == EmitKind::Asm) {
+    if (mlir::failed(printAsm(module, out->os())))
+      return 1;
+  } else {
+    out->os().write(reinterpret_cast<const char *>(result->binary.data()),
+                    result->binary.size());
+    llvm::outs() << "lpuc: wrote " << path << " (" << result->binary.size()
+                 << " bytes)\n"
+                 << result->report;
+  }
+  out->os().flush();
+  if (out->os().has_error())
+    return error("cannot write '" + path + "'");
+  out->keep();
+  return 0;
 }
 
 int run(const DriverOptions &opts) {
   mlir::DialectRegistry registry;
-  registry.insert<mlir::func::FuncDialect, onnxir::OnnxDialect>();
+  registerAllDialects(registry);
+  registerAllPasses();
   mlir::MLIRContext ctx(registry);
   ctx.loadAllAvailableDialects();
   // One line per diagnostic: `lpuc: error: LOC: message`.
