@@ -1,0 +1,217 @@
+//===- ScheduleTest.cpp - lpuhw-schedule core: reservation table, bundles -===//
+#include "passes/schedule/ReservationTable.h"
+#include "passes/schedule/Scheduler.h"
+
+#include "runtime/isa/Machine.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+
+using namespace lpuc;
+using namespace lpuc::sched;
+
+namespace {
+
+isa::Machine v1() {
+  absl::StatusOr<schema::Target> t = isa::loadTarget("lpu-v1");
+  EXPECT_TRUE(t.ok());
+  return isa::Machine(*t);
+}
+
+TEST(IntervalSet, ConflictsAndMerge) {
+  IntervalSet s;
+  EXPECT_TRUE(s.isFree(0, 10));
+  s.insert(5, 8, /*merge=*/true);
+  EXPECT_EQ(s.conflictEnd(0, 6), 8);
+  EXPECT_EQ(s.conflictEnd(7, 9), 8);
+  EXPECT_TRUE(s.isFree(0, 5));
+  EXPECT_TRUE(s.isFree(8, 20));
+  s.insert(8, 12, /*merge=*/true);
+  s.insert(3, 5, /*merge=*/true);
+  EXPECT_EQ(s.size(), 1u);
+  EXPECT_EQ(s.conflictEnd(4, 5), 12);
+  IntervalSet u;
+  u.insert(1, 3, /*merge=*/false);
+  u.insert(3, 4, /*merge=*/false);
+  EXPECT_EQ(u.size(), 2u);
+  EXPECT_TRUE(u.erase(3, 4));
+  EXPECT_FALSE(u.erase(3, 4));
+  EXPECT_TRUE(u.isFree(3, 10));
+}
+
+TEST(ReservationTable, QueuesJumpOverBusyStretches) {
+  ReservationTable t(4, 32);
+  for (int c = 0; c < 1000; ++c)
+    t.reserveQueue(2, c, 1);
+  EXPECT_FALSE(t.queueFree(2, 500, 1));
+  EXPECT_EQ(t.queueConflictEnd(2, 500, 1), 1000); // merged: one jump
+  EXPECT_EQ(t.queueNextFree(2, 0, 1), 1000);
+  EXPECT_TRUE(t.queueFree(1, 500, 1));
+  t.reserveQueue(3, 10, 4); // e.g. an f32 multiply holding 4 cycles
+  EXPECT_FALSE(t.queueFree(3, 13, 1));
+  EXPECT_TRUE(t.queueFree(3, 14, 1));
+  EXPECT_EQ(t.queueNextFree(3, 8, 3), 14);
+  EXPECT_EQ(t.queueNextFree(3, 5, 3), 5);
+}
+
+TEST(ReservationTable, MemPorts) {
+  ReservationTable t(1, 32);
+  t.reserveMemPort(3, 7, /*write=*/false, /*bank=*/0);
+  EXPECT_FALSE(t.memPortFree(3, 7, false, 1)); // one read per cycle
+  EXPECT_FALSE(t.memPortFree(3, 7, true, 0));  // not the same bank
+  EXPECT_TRUE(t.memPortFree(3, 7, true, 1));
+  EXPECT_TRUE(t.memPortFree(3, 8, false, 0));
+  EXPECT_TRUE(t.memPortFree(4, 7, false, 0));
+  t.reserveMemPort(3, 7, true, 1);
+  EXPECT_FALSE(t.memPortFree(3, 7, true, 0));
+}
+
+TEST(ReservationTable, StreamPathsOnDiagonals) {
+  ReservationTable t(1, 32);
+  // East: put at 45 in cycle 2, read up to 47 (diagonal 43).
+  StreamPath a{isa::Direction::East, 0, 45, 2, 47};
+  EXPECT_TRUE(t.streamFree(a));
+  t.reserveStream(a);
+  // A put at 46 in cycle 3 is on a's path as it passes: it would end a.
+  StreamPath cut{isa::Direction::East, 0, 46, 3, 50};
+  EXPECT_FALSE(t.streamFree(cut));
+  // The same put on another stream, or one cycle later, is fine.
+  EXPECT_TRUE(t.streamFree({isa::Direction::East, 1, 46, 3, 50}));
+  EXPECT_TRUE(t.streamFree({isa::Direction::East, 0, 46, 4, 50}));
+  // Past a's last consumer a later put may take over the stream.
+  EXPECT_TRUE(t.streamFree({isa::Direction::East, 0, 48, 5, 60}));
+  // A value put upstream that would run into a's put (same diagonal).
+  EXPECT_FALSE(t.streamFree({isa::Direction::East, 0, 40, -3, 45}));
+  EXPECT_TRUE(t.streamFree({isa::Direction::East, 0, 40, -3, 44}));
+  // Two puts at the same position and cycle.
+  EXPECT_FALSE(t.streamFree({isa::Direction::East, 0, 45, 2, 45}));
+  // Westward streams are separate, and mirrored.
+  EXPECT_TRUE(t.streamFree({isa::Direction::West, 0, 47, 2, 45}));
+  StreamPath w{isa::Direction::West, 5, 50, 10, 40};
+  t.reserveStream(w);
+  EXPECT_FALSE(t.streamFree({isa::Direction::West, 5, 45, 15, 30}));
+  EXPECT_TRUE(t.streamFree({isa::Direction::West, 5, 45, 16, 30}));
+  t.releaseStream(w);
+  EXPECT_TRUE(t.streamFree({isa::Direction::West, 5, 45, 15, 30}));
+}
+
+OpSpec memRead(const isa::Machine &m, uint32_t slice, uint32_t bank = 0) {
+  OpSpec s;
+  s.inst.op = isa::Opcode::MemRead;
+  s.queues = {m.memQueue(slice)};
+  s.position = m.memPosition(slice);
+  s.memSlice = int(slice);
+  s.bank = bank;
+  s.numResults = 1;
+  return s;
+}
+
+OpSpec memWrite(const isa::Machine &m, uint32_t slice, uint32_t producer,
+                uint32_t result = 0) {
+  OpSpec s;
+  s.inst.op = isa::Opcode::MemWrite;
+  s.queues = {m.memQueue(slice)};
+  s.position = m.memPosition(slice);
+  s.memSlice = int(slice);
+  s.operands = {{producer, result, 0, 0, 0}};
+  return s;
+}
+
+OpSpec vxmAdd(const isa::Machine &m, uint32_t a, uint32_t b) {
+  OpSpec s;
+  s.inst.op = isa::Opcode::Vxm;
+  s.inst.dtype = isa::DType::I8;
+  s.inst.fn = uint8_t(isa::AluOp::Add);
+  for (uint32_t alu = 0; alu < m.target().vxm_alus(); ++alu)
+    s.queues.push_back(m.vxmQueue(alu));
+  s.position = m.vxmPosition();
+  s.numResults = 1;
+  s.operands = {{a, 0, 0, 0, 0}, {b, 0, 0, 1, 0}};
+  return s;
+}
+
+TEST(Scheduler, CopyTimingFollowsTheMachine) {
+  isa::Machine m = v1();
+  Scheduler s(m);
+  uint32_t r = s.addOp(memRead(m, 0));      // MEM-W0
+  uint32_t w = s.addOp(memWrite(m, 50, r)); // MEM-E6
+  ASSERT_TRUE(s.run()) << s.error().message;
+  int64_t hops = m.memPosition(50) - m.memPosition(0);
+  EXPECT_EQ(s.result(r).cycle, 0);
+  EXPECT_EQ(s.result(w).cycle, m.target().mem_read_latency() + hops);
+  EXPECT_EQ(s.result(r).stream, 0); // eastward
+  EXPECT_EQ(s.numBundles(), 1u);
+  EXPECT_EQ(s.length(), s.result(w).cycle + 1);
+}
+
+TEST(Scheduler, SameSliceReadsSerialize) {
+  isa::Machine m = v1();
+  Scheduler s(m);
+  uint32_t r0 = s.addOp(memRead(m, 3));
+  s.addOp(memWrite(m, 44, r0));
+  uint32_t r1 = s.addOp(memRead(m, 3));
+  s.addOp(memWrite(m, 44 + 1, r1));
+  ASSERT_TRUE(s.run()) << s.error().message;
+  EXPECT_NE(s.result(r0).cycle, s.result(r1).cycle);
+  EXPECT_EQ(std::min(s.result(r0).cycle, s.result(r1).cycle), 0);
+  EXPECT_EQ(std::max(s.result(r0).cycle, s.result(r1).cycle), 1);
+}
+
+TEST(Scheduler, DependenceBetweenBundles) {
+  isa::Machine m = v1();
+  Scheduler s(m);
+  uint32_t r0 = s.addOp(memRead(m, 0));
+  uint32_t w0 = s.addOp(memWrite(m, 44, r0));
+  uint32_t r1 = s.addOp(memRead(m, 44));
+  uint32_t w1 = s.addOp(memWrite(m, 0, r1));
+  s.addDep(w0, r1, m.memWriteLatency()); // read after write
+  s.addDep(r0, w1, 0);                   // write after read
+  ASSERT_TRUE(s.run()) << s.error().message;
+  EXPECT_EQ(s.result(r1).cycle, s.result(w0).cycle + m.memWriteLatency());
+  EXPECT_GE(s.result(w1).cycle, s.result(r0).cycle);
+}
+
+TEST(Scheduler, InconsistentBundleIsAnError) {
+  isa::Machine m = v1();
+  Scheduler s(m);
+  uint32_t a = s.addOp(memRead(m, 0));
+  OpSpec copy = vxmAdd(m, a, a);
+  copy.inst.fn = uint8_t(isa::AluOp::Copy);
+  copy.operands.pop_back();
+  uint32_t c = s.addOp(copy);
+  uint32_t add = s.addOp(vxmAdd(m, a, c));
+  EXPECT_FALSE(s.run());
+  EXPECT_EQ(s.error().op, add);
+  EXPECT_NE(s.error().message.find("inconsistent bundle"), std::string::npos);
+}
+
+// ~10^5 instructions: rows of an elementwise add, operands from both
+// hemispheres, results written back west. Must take seconds at most.
+TEST(Scheduler, HundredThousandInstructions) {
+  isa::Machine m = v1();
+  Scheduler s(m);
+  const int rows = 25000;
+  for (int r = 0; r < rows; ++r) {
+    uint32_t a = s.addOp(memRead(m, r % 16));
+    uint32_t b = s.addOp(memRead(m, 44 + r % 16));
+    uint32_t add = s.addOp(vxmAdd(m, a, b));
+    s.addOp(memWrite(m, 16 + r % 16, add));
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(s.run()) << s.error().message;
+  double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+          .count();
+  std::printf("scheduled %zu instructions (%u bundles) in %.3f s: %lld "
+              "cycles\n",
+              s.numOps(), s.numBundles(), secs, (long long)s.length());
+  EXPECT_EQ(s.numBundles(), unsigned(rows));
+  // Each slice serves rows / 16 reads: the schedule is bounded by that, not
+  // by the number of rows.
+  EXPECT_LT(s.length(), rows / 16 + 200);
+  EXPECT_LT(secs, 20.0);
+}
+
+} // namespace
