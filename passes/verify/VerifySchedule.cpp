@@ -273,20 +273,25 @@ private:
     }
   }
 
-  // Rules, in program order per plane: a load does not overwrite a tile that
-  // was never installed and starts after the previous install; an install
-  // follows a load that has completed and the earlier multiplies; a
-  // multiply follows an install of a tile of its type, keeps the issue
-  // interval, and accumulates only into a row an earlier multiply wrote.
+  // Rules, in program order per plane (the emulator's plane model): a load
+  // starts after the previous install; an install needs a tile in the shadow
+  // buffer (loaded, or the tile a previous install swapped out) whose load
+  // has completed, and follows the earlier multiplies; a multiply needs an
+  // installed tile of its type, keeps the issue interval and accumulates
+  // only into a row an earlier multiply wrote. The odd plane of a pair that
+  // holds a 16/32-bit tile is not used on its own.
   void checkMxm() {
     struct Plane {
-      int pendingLoad = -1; // loaded, not installed yet
+      bool shadow = false, active = false;
+      isa::DType shadowType = isa::DType::Invalid;
+      isa::DType activeType = isa::DType::Invalid;
+      int load = -1; // the load that filled the shadow buffer, if any
       int lastInstall = -1;
       int lastMul = -1;
-      isa::DType active = isa::DType::Invalid;
       llvm::DenseSet<uint32_t> written;
     };
     std::vector<Plane> planes(m_.target().mxm_planes());
+    auto wide = [](isa::DType d) { return isa::widthBytes(d) > 1; };
     for (auto [i, s] : llvm::enumerate(insts_)) {
       if (s.inst.op != isa::Opcode::MxmLoad &&
           s.inst.op != isa::Opcode::MxmInstall &&
@@ -294,32 +299,36 @@ private:
         continue;
       Plane &pl = planes[s.index];
       std::string plane = "plane " + std::to_string(s.index);
+      if (s.index % 2 == 1) {
+        const Plane &even = planes[s.index - 1];
+        if ((even.active && wide(even.activeType)) ||
+            (even.shadow && wide(even.shadowType))) {
+          error(s) << plane << " is paired with plane " << s.index - 1
+                   << ", which holds a 16/32-bit tile";
+          continue;
+        }
+      }
       if (s.inst.op == isa::Opcode::MxmLoad) {
-        if (pl.pendingLoad >= 0) {
-          error(s) << "load_weights overwrites the shadow tile of the earlier "
-                   << what(insts_[pl.pendingLoad])
-                   << ", which was never installed";
-        } else if (pl.lastInstall >= 0 &&
-                   s.cycle <= insts_[pl.lastInstall].cycle) {
+        if (pl.lastInstall >= 0 && s.cycle <= insts_[pl.lastInstall].cycle)
           error(s) << "load_weights starts before the earlier "
                    << what(insts_[pl.lastInstall])
                    << " has swapped the shadow buffer out (load from cycle "
                    << insts_[pl.lastInstall].cycle + 1 << ")";
-        }
-        pl.pendingLoad = int(i);
+        pl.shadow = true;
+        pl.shadowType = s.inst.dtype;
+        pl.load = int(i);
         continue;
       }
       if (s.inst.op == isa::Opcode::MxmInstall) {
-        if (pl.pendingLoad < 0) {
-          error(s) << "install on " << plane
-                   << " with no load_weights since the last install";
-        } else {
-          const SchedInst &l = insts_[pl.pendingLoad];
+        if (!pl.shadow) {
+          error(s) << "install with no tile loaded in the shadow buffer of "
+                   << plane;
+        } else if (pl.load >= 0) {
+          const SchedInst &l = insts_[pl.load];
           int64_t done = l.cycle + int64_t(m_.queueCycles(l.inst));
           if (s.cycle < done)
             error(s) << "install before " << what(l)
                      << " completes: the tile is loaded at cycle " << done;
-          pl.active = l.inst.dtype;
         }
         if (pl.lastMul >= 0) {
           const SchedInst &mul = insts_[pl.lastMul];
@@ -329,12 +338,16 @@ private:
                      << " still uses the active tile (install from cycle "
                      << free << ")";
         }
-        pl.pendingLoad = -1;
+        bool wasActive = pl.active;
+        std::swap(pl.activeType, pl.shadowType);
+        pl.active = pl.shadow;
+        pl.shadow = wasActive;
+        pl.load = -1;
         pl.lastInstall = int(i);
         continue;
       }
       // Multiply.
-      if (pl.lastInstall < 0) {
+      if (!pl.active) {
         error(s) << "multiply on " << plane
                  << " with no installed tile (no mxm_install before it)";
       } else {
@@ -343,10 +356,10 @@ private:
           error(s) << "multiply before the earlier " << what(ins)
                    << " has taken effect (multiply from cycle " << ins.cycle + 1
                    << ")";
-        else if (pl.active != isa::DType::Invalid && pl.active != s.inst.dtype)
+        else if (pl.activeType != s.inst.dtype)
           error(s) << "multiplies " << isa::dtypeName(s.inst.dtype)
                    << " activations with an installed "
-                   << isa::dtypeName(pl.active) << " tile";
+                   << isa::dtypeName(pl.activeType) << " tile";
       }
       if (pl.lastMul >= 0) {
         const SchedInst &prev = insts_[pl.lastMul];

@@ -1,0 +1,346 @@
+//===- Emit.cpp - Scheduled lpuhw module to .lpubin -----------------------===//
+//
+// Per queue, the instructions sorted by cycle with NOPs in the gaps (so that
+// the emulator issues each at its scheduled cycle); stream ids from the
+// `stream` attributes; tags shared by all producers that feed one consumer
+// input group; SXM lane maps deduplicated; weights packed in plane-row order.
+// Everything is iterated in program or index order: the bytes depend only on
+// the module. See docs/passes/emit.md.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/target/lpubin/Emit.h"
+
+#include "dialects/lpuhw/LpuhwDialect.h"
+#include "dialects/lpuhw/LpuhwOps.h"
+#include "passes/layout/LayoutUtils.h"
+#include "passes/verify/Passes.h"
+#include "passes/verify/ScheduleInfo.h"
+#include "runtime/isa/Layout.h"
+#include "runtime/isa/Machine.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/ADT/EquivalenceClasses.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
+
+#include <algorithm>
+#include <map>
+
+using namespace mlir;
+
+namespace lpuc {
+namespace {
+
+constexpr uint32_t kChip = 0; // one chip per program for now
+constexpr const char *kCompilerName = "lpuc 0.1";
+
+llvm::Error makeError(const llvm::Twine &msg) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
+}
+
+/// One queue's emitted instructions with their issue cycles.
+struct QueueProgram {
+  std::vector<int64_t> cycles;
+  std::vector<isa::Instruction> insts;
+};
+
+/// The instructions of one chip, ready to encode.
+struct Program {
+  std::vector<QueueProgram> queues; // indexed by queue
+  std::vector<std::vector<int32_t>> laneMaps;
+  std::vector<verify::SchedInst> sched;
+};
+
+/// Tags: producers linked by a consumer's input group form one component;
+/// components are numbered from 1 in program order of their first producer.
+std::vector<uint32_t> assignTags(const std::vector<verify::SchedInst> &insts) {
+  llvm::EquivalenceClasses<int> classes;
+  for (auto [i, s] : llvm::enumerate(insts))
+    if (s.stream >= 0)
+      classes.insert(int(i));
+  for (const verify::SchedInst &s : insts)
+    for (const verify::InputGroup &g : s.groups)
+      for (unsigned j = 1; j < g.count; ++j)
+        classes.unionSets(s.operands[g.first].producer,
+                          s.operands[g.first + j].producer);
+  std::vector<uint32_t> tag(insts.size(), 0);
+  std::map<int, uint32_t> idOfLeader; // leaders are program indices
+  uint32_t next = 1;
+  for (auto [i, s] : llvm::enumerate(insts)) {
+    if (s.stream < 0)
+      continue;
+    int leader = classes.getLeaderValue(int(i));
+    auto [it, inserted] = idOfLeader.insert({leader, next});
+    if (inserted)
+      ++next;
+    tag[i] = it->second;
+  }
+  return tag;
+}
+
+LogicalResult buildProgram(ModuleOp module, const isa::Machine &machine,
+                           Program &prog) {
+  if (failed(verify::collectInstructions(module, machine, prog.sched)))
+    return failure();
+  std::vector<verify::SchedInst> &sched = prog.sched;
+  std::vector<uint32_t> tags = assignTags(sched);
+  std::map<std::vector<int32_t>, uint32_t> mapIndex;
+  for (auto [i, s] : llvm::enumerate(sched)) {
+    s.inst.tag = tags[i];
+    for (auto [g, group] : llvm::enumerate(s.groups)) {
+      if (group.count == 0)
+        continue;
+      uint32_t expect = tags[s.operands[group.first].producer];
+      (g == 0 ? s.inst.expect0 : s.inst.expect1) = expect;
+    }
+    if (s.inst.op == isa::Opcode::SxmPermute) {
+      std::vector<int32_t> map(s.laneMap.begin(), s.laneMap.end());
+      auto [it, inserted] =
+          mapIndex.insert({map, uint32_t(prog.laneMaps.size())});
+      if (inserted)
+        prog.laneMaps.push_back(std::move(map));
+      s.inst.a = it->second;
+    }
+  }
+
+  std::vector<std::vector<int>> byQueue(machine.numQueues());
+  for (auto [i, s] : llvm::enumerate(sched))
+    byQueue[s.queue].push_back(int(i));
+  prog.queues.assign(machine.numQueues(), {});
+  for (auto [q, list] : llvm::enumerate(byQueue)) {
+    std::sort(list.begin(), list.end(), [&](int a, int b) {
+      return std::make_pair(sched[a].cycle, a) <
+             std::make_pair(sched[b].cycle, b);
+    });
+    QueueProgram &out = prog.queues[q];
+    int64_t freeAt = 0; // cycle at which the queue can issue next
+    for (int i : list) {
+      const verify::SchedInst &s = sched[i];
+      int64_t gap = s.cycle - freeAt;
+      if (gap < 0)
+        return s.op->emitError()
+               << "internal: " << machine.queueName(uint32_t(q)) << " at cycle "
+               << s.cycle << ": the queue is busy until cycle " << freeAt
+               << " (schedule not verified?)";
+      if (gap > 0) {
+        if (gap > int64_t(UINT32_MAX))
+          return s.op->emitError()
+                 << "gap of " << gap << " cycles on "
+                 << machine.queueName(uint32_t(q)) << " exceeds one nop";
+        isa::Instruction nop;
+        nop.op = isa::Opcode::Nop;
+        nop.a = uint32_t(gap);
+        out.cycles.push_back(freeAt);
+        out.insts.push_back(nop);
+      }
+      out.cycles.push_back(s.cycle);
+      out.insts.push_back(s.inst);
+      freeAt = s.cycle + int64_t(machine.queueCycles(s.inst));
+    }
+  }
+  return success();
+}
+
+/// Raw little-endian element bytes of a weight value (splats expanded).
+llvm::Expected<std::vector<uint8_t>>
+rawBytes(lpuhw::TensorOp t, ElementsAttr value, unsigned width) {
+  int64_t n = 1;
+  for (int64_t d : t.getShape())
+    n *= d;
+  size_t want = size_t(n) * width;
+  ArrayRef<char> data;
+  bool splat = false;
+  if (auto res = dyn_cast<DenseResourceElementsAttr>(value)) {
+    const AsmResourceBlob *blob = res.getRawHandle().getBlob();
+    if (!blob)
+      return makeError("weight @" + t.getSymName() + ": resource '" +
+                       res.getRawHandle().getKey() + "' has no data");
+    data = blob->getData();
+  } else if (auto dense = dyn_cast<DenseElementsAttr>(value)) {
+    data = dense.getRawData();
+    splat = dense.isSplat();
+  } else {
+    return makeError("weight @" + t.getSymName() +
+                     ": value is neither dense nor dense_resource");
+  }
+  std::vector<uint8_t> out(want);
+  if (splat && data.size() == width && n > 0) {
+    for (int64_t e = 0; e < n; ++e)
+      std::memcpy(out.data() + size_t(e) * width, data.data(), width);
+    return out;
+  }
+  if (data.size() != want)
+    return makeError("weight @" + t.getSymName() + ": " +
+                     llvm::Twine(data.size()) + " bytes of data, expected " +
+                     llvm::Twine(want));
+  if (want)
+    std::memcpy(out.data(), data.data(), want);
+  return out;
+}
+
+void fillTensorInfo(lpuhw::TensorOp t, const isa::TensorLayout &l,
+                    schema::TensorInfo &info) {
+  info.set_name(t.getOnnxName() ? t.getOnnxName()->str()
+                                : t.getSymName().str());
+  info.set_dtype(schema::DType(int(l.dtype)));
+  for (int64_t d : l.shape)
+    info.add_shape(d);
+  schema::TensorPlacement *p = info.mutable_placement();
+  p->set_chip(kChip);
+  for (uint32_t s : l.slices)
+    p->add_slices(s);
+  p->set_bank(l.bank);
+  p->set_base_row(l.baseRow);
+}
+
+} // namespace
+
+llvm::Expected<std::vector<uint8_t>> emitLpubin(ModuleOp module,
+                                                const EmitOptions &opts) {
+  FailureOr<std::unique_ptr<isa::Machine>> machinePtr =
+      lpuhw::getMachine(module);
+  if (failed(machinePtr))
+    return makeError("cannot load the module's target (see diagnostics)");
+  const isa::Machine &machine = **machinePtr;
+  if (opts.verify && failed(verify::verifySchedule(module, machine)))
+    return makeError("the schedule does not verify (see diagnostics)");
+  Program prog;
+  if (failed(buildProgram(module, machine, prog)))
+    return makeError("cannot build the instruction streams (see diagnostics)");
+
+  schema::Manifest m;
+  *m.mutable_target() = machine.target();
+  m.set_chip_count(1);
+  m.set_precision(opts.precision);
+  m.set_model_name(llvm::sys::path::filename(opts.modelName).str());
+  m.set_compiler(kCompilerName);
+
+  std::vector<std::string> frozen = opts.frozenInputs;
+  if (auto attr = module->getAttrOfType<ArrayAttr>(kFrozenInputsAttrName))
+    for (Attribute a : attr)
+      if (auto s = dyn_cast<StringAttr>(a))
+        frozen.push_back(s.str());
+  std::vector<std::string> seen;
+  for (const std::string &f : frozen)
+    if (std::find(seen.begin(), seen.end(), f) == seen.end()) {
+      seen.push_back(f);
+      m.add_frozen_inputs(f);
+    }
+
+  schema::ChipProgram *chip = m.add_chips();
+  chip->set_chip(kChip);
+  std::vector<format::SegmentData> weightSegments;
+  uint64_t weightBytes = 0, activationBytes = 0;
+  for (lpuhw::TensorOp t : module.getOps<lpuhw::TensorOp>()) {
+    isa::TensorLayout l = layout::layoutOf(t, machine);
+    uint64_t bytes = uint64_t(l.planeRows()) * machine.lanes();
+    StringRef kind = t.getKind();
+    if (kind == "input")
+      fillTensorInfo(t, l, *m.add_inputs());
+    else if (kind == "output")
+      fillTensorInfo(t, l, *m.add_outputs());
+    if (kind != "weight") {
+      activationBytes += bytes;
+      continue;
+    }
+    weightBytes += bytes;
+    if (!t.getValue())
+      return makeError("weight @" + t.getSymName() + " has no value");
+    llvm::Expected<std::vector<uint8_t>> raw =
+        rawBytes(t, *t.getValue(), l.width());
+    if (!raw)
+      return raw.takeError();
+    format::SegmentData seg;
+    seg.info.set_kind(schema::Segment::WEIGHTS);
+    seg.info.set_chip(kChip);
+    seg.info.set_tensor(uint32_t(chip->weights_size()));
+    fillTensorInfo(t, l, *chip->add_weights());
+    seg.bytes = isa::packPlaneRows(l, raw->data());
+    weightSegments.push_back(std::move(seg));
+  }
+
+  // Segments: instructions by queue, lane maps, weights by tensor order.
+  std::vector<format::SegmentData> segments;
+  uint64_t instructionCount = 0; // emitted, NOPs included (SRAM)
+  for (auto [q, qp] : llvm::enumerate(prog.queues)) {
+    if (qp.insts.empty())
+      continue;
+    format::SegmentData seg;
+    seg.info.set_kind(schema::Segment::INSTRUCTIONS);
+    seg.info.set_chip(kChip);
+    seg.info.set_queue(uint32_t(q));
+    seg.info.set_instructions(uint32_t(qp.insts.size()));
+    isa::encodeAll(qp.insts, seg.bytes);
+    instructionCount += qp.insts.size();
+    segments.push_back(std::move(seg));
+  }
+  chip->set_lane_maps(uint32_t(prog.laneMaps.size()));
+  if (!prog.laneMaps.empty()) {
+    format::SegmentData seg;
+    seg.info.set_kind(schema::Segment::LANE_MAPS);
+    seg.info.set_chip(kChip);
+    for (const std::vector<int32_t> &map : prog.laneMaps)
+      for (int32_t e : map) {
+        uint16_t v = uint16_t(int16_t(e));
+        seg.bytes.push_back(uint8_t(v & 0xFF));
+        seg.bytes.push_back(uint8_t(v >> 8));
+      }
+    segments.push_back(std::move(seg));
+  }
+  for (format::SegmentData &seg : weightSegments)
+    segments.push_back(std::move(seg));
+
+  chip->set_sram_weight_bytes(weightBytes);
+  chip->set_sram_activation_bytes(activationBytes);
+  chip->set_sram_instruction_bytes(instructionCount *
+                                   machine.target().instruction_bytes());
+
+  // Predicted stats (the emulator must measure the same).
+  schema::Stats *stats = m.mutable_predicted();
+  int64_t cycles = verify::programCycles(prog.sched, machine);
+  if (auto attr = module->getAttrOfType<IntegerAttr>(verify::kCyclesAttrName);
+      attr && attr.getInt() != cycles)
+    return makeError("internal: lpuhw.cycles is " + llvm::Twine(attr.getInt()) +
+                     " but the program is busy until cycle " +
+                     llvm::Twine(cycles));
+  stats->set_cycles(uint64_t(cycles));
+  // The emulator counts issued instructions, NOPs excluded.
+  stats->set_instructions(uint64_t(prog.sched.size()));
+  const isa::Unit units[] = {isa::Unit::Mem, isa::Unit::Vxm, isa::Unit::Mxm,
+                             isa::Unit::Sxm, isa::Unit::C2c};
+  for (isa::Unit u : units) {
+    uint64_t busy = 0;
+    uint32_t queues = 0;
+    for (uint32_t q = 0; q < machine.numQueues(); ++q) {
+      if (machine.queue(q).unit != u)
+        continue;
+      ++queues;
+      for (const isa::Instruction &inst : prog.queues[q].insts)
+        if (inst.op != isa::Opcode::Nop)
+          busy += machine.queueCycles(inst);
+    }
+    schema::UnitStats *us = stats->add_units();
+    us->set_unit(isa::unitName(u));
+    us->set_busy_cycles(busy);
+    us->set_queues(queues);
+  }
+  return format::writeLpubin(std::move(m), segments);
+}
+
+LogicalResult printAsm(ModuleOp module, llvm::raw_ostream &os) {
+  FailureOr<std::unique_ptr<isa::Machine>> machine = lpuhw::getMachine(module);
+  if (failed(machine))
+    return failure();
+  Program prog;
+  if (failed(buildProgram(module, **machine, prog)))
+    return failure();
+  for (auto [q, qp] : llvm::enumerate(prog.queues))
+    for (size_t k = 0; k < qp.insts.size(); ++k)
+      os << llvm::formatv("{0,8}  {1,-22}  {2}\n", qp.cycles[k],
+                          (*machine)->queueName(uint32_t(q)),
+                          isa::toString(qp.insts[k]));
+  return success();
+}
+
+} // namespace lpuc

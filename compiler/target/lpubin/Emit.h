@@ -1,0 +1,54 @@
+//===- Emit.h - Scheduled lpuhw module to .lpubin ---------------*- C++ -*-===//
+//
+// The last step of the pipeline (DESIGN.md step 9): turns a scheduled,
+// verified lpuhw module into the bytes of a .lpubin (runtime/format/Lpubin.h)
+// and prints the same program as text (`--emit asm`). One chip (chip 0):
+// multi-chip programs are not emitted yet. See docs/passes/emit.md.
+//
+//===----------------------------------------------------------------------===//
+#ifndef LPUC_COMPILER_TARGET_LPUBIN_EMIT_H
+#define LPUC_COMPILER_TARGET_LPUBIN_EMIT_H
+
+#include "runtime/format/Lpubin.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Support/LLVM.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace lpuc {
+
+/// The module attribute listing inputs frozen into constants at import (an
+/// array of strings); merged with EmitOptions::frozenInputs.
+constexpr const char *kFrozenInputsAttrName = "lpuc.frozen_inputs";
+
+struct EmitOptions {
+  /// Recorded in the manifest; only its file name is kept, never a path.
+  std::string modelName;
+  /// fp32 | fp16 | bf16 (recorded in the manifest).
+  std::string precision = "fp32";
+  /// ONNX inputs frozen into constants (recorded in the manifest).
+  std::vector<std::string> frozenInputs;
+  /// Run lpuhw-verify-schedule's checks before emitting.
+  bool verify = true;
+};
+
+/// The .lpubin bytes of a scheduled lpuhw module (every instruction has its
+/// `cycle`, results their `stream`, vxm an `alu`, sxm_permute a `unit`, and
+/// the module `lpuhw.cycles`). Deterministic: the same module gives the same
+/// bytes. Schedule problems are reported as diagnostics on the module's
+/// context and as the returned error.
+llvm::Expected<std::vector<uint8_t>> emitLpubin(mlir::ModuleOp module,
+                                                const EmitOptions &opts);
+
+/// The emitted program as text, one line per instruction (NOPs included),
+/// ordered by (queue, cycle): "<cycle>  <queue name>  <instruction>".
+mlir::LogicalResult printAsm(mlir::ModuleOp module, llvm::raw_ostream &os);
+
+} // namespace lpuc
+
+#endif
