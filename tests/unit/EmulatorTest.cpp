@@ -1,0 +1,562 @@
+// Emulator: each instruction's values and timing, and each hazard rule.
+#include "RuntimeTestUtil.h"
+
+#include "runtime/emulator/Emulator.h"
+#include "runtime/emulator/ProgramBuilder.h"
+#include "runtime/isa/Numerics.h"
+
+#include <cmath>
+#include <functional>
+
+using namespace lpuc;
+using isa::AluOp;
+using isa::DType;
+using testutil::collect;
+using testutil::drain;
+using testutil::f32Bits;
+using testutil::feed;
+using testutil::toPlanes;
+
+namespace {
+
+class EmulatorTest : public ::testing::Test {
+protected:
+  EmulatorTest() : m(testutil::v1Target()), emu(m, 1), b(m) {}
+
+  absl::StatusOr<emu::RunStats> run() {
+    program = b.program();
+    absl::Status s = emu.setProgram(0, b.take());
+    if (!s.ok())
+      return s;
+    return emu.run();
+  }
+  /// Runs and expects an error containing every fragment.
+  void expectError(std::initializer_list<const char *> fragments) {
+    absl::StatusOr<emu::RunStats> r = run();
+    ASSERT_FALSE(r.ok()) << "expected an error";
+    std::string msg(r.status().message());
+    for (const char *f : fragments)
+      EXPECT_NE(msg.find(f), std::string::npos)
+          << "'" << f << "' not in: " << msg;
+  }
+  emu::Sram &sram() { return emu.sram(0); }
+
+  std::vector<float> ramp(float scale, float offset) {
+    std::vector<float> v(m.lanes());
+    for (uint32_t i = 0; i < m.lanes(); ++i)
+      v[i] = scale * float(int(i % 37) - 18) + offset;
+    return v;
+  }
+
+  isa::Machine m;
+  emu::Emulator emu;
+  emu::ProgramBuilder b;
+  emu::ChipProgram program;
+};
+
+// West slices 0..7 sit at positions 45..38, east slices 44..51 at 47..54.
+const std::vector<uint32_t> kWestA = {0, 1, 2, 3}, kWestB = {4, 5, 6, 7},
+                            kEast = {44, 45, 46, 47};
+
+} // namespace
+
+TEST_F(EmulatorTest, MemReadWriteCopyExactCycles) {
+  std::vector<uint8_t> row(m.lanes());
+  for (uint32_t i = 0; i < m.lanes(); ++i)
+    row[i] = uint8_t(i * 3 + 1);
+  std::memcpy(sram().mutableRow(0, 0, 5), row.data(), m.lanes());
+  // MEM-W0 (position 45) reads at 0: s0 holds the row at 45 in cycle 2, at
+  // MEM-E0 (position 47) in cycle 4.
+  ASSERT_EQ(m.memPosition(0), 45);
+  ASSERT_EQ(m.memPosition(44), 47);
+  ASSERT_TRUE(b.at(m.memQueue(0), 0, emu::memRead(0, 5, 0, 7)).ok());
+  ASSERT_TRUE(b.at(m.memQueue(44), 4, emu::memWrite(0, 7, 1, 9)).ok());
+  absl::StatusOr<emu::RunStats> r = run();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(0, std::memcmp(sram().row(44, 1, 9), row.data(), m.lanes()));
+  // read: 0 + (2 + 1); write: 4 + max(1, write latency 1).
+  EXPECT_EQ(r->cycles, 5u);
+  EXPECT_EQ(r->cycles, testutil::expectedCycles(m, program));
+  EXPECT_EQ(r->instructions, 2u);
+  EXPECT_EQ(r->units[0].busyCycles, 2u);
+  EXPECT_EQ(r->units[0].queues, 88u);
+  EXPECT_DOUBLE_EQ(r->units[0].utilisation, 2.0 / (5.0 * 88));
+}
+
+TEST_F(EmulatorTest, WestwardStreamAndWriteLatency) {
+  // East slice 44 (position 47) reads onto westward s32 at 0: at 47 in cycle
+  // 2, at slice 1 (position 44) in cycle 5, written there; the row holds it
+  // from cycle 6, when slice 1 reads it back onto s33 (at 44 in cycle 8,
+  // at slice 2, position 43, in cycle 9).
+  std::vector<uint8_t> row(m.lanes(), 0xAB), old(m.lanes(), 0x11);
+  std::memcpy(sram().mutableRow(44, 0, 0), row.data(), m.lanes());
+  std::memcpy(sram().mutableRow(1, 0, 3), old.data(), m.lanes());
+  ASSERT_TRUE(b.at(m.memQueue(44), 0, emu::memRead(0, 0, 32, 1)).ok());
+  ASSERT_TRUE(b.at(m.memQueue(1), 5, emu::memWrite(32, 1, 0, 3)).ok());
+  ASSERT_TRUE(b.at(m.memQueue(1), 6, emu::memRead(0, 3, 33, 2)).ok());
+  ASSERT_TRUE(b.at(m.memQueue(2), 9, emu::memWrite(33, 2, 1, 0)).ok());
+  absl::StatusOr<emu::RunStats> r = run();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(0, std::memcmp(sram().row(1, 0, 3), row.data(), m.lanes()));
+  EXPECT_EQ(0, std::memcmp(sram().row(2, 1, 0), row.data(), m.lanes()));
+  EXPECT_EQ(r->cycles, 10u);
+}
+
+namespace {
+struct VxmCase {
+  const char *name;
+  AluOp op;
+  float imm;
+  std::function<float(float, float)> f;
+};
+} // namespace
+
+TEST_F(EmulatorTest, VxmOpsF32) {
+  std::vector<VxmCase> cases = {
+      {"add", AluOp::Add, 0, [](float x, float y) { return x + y; }},
+      {"sub", AluOp::Sub, 0, [](float x, float y) { return x - y; }},
+      {"mul", AluOp::Mul, 0, [](float x, float y) { return x * y; }},
+      {"max", AluOp::Max, 0, [](float x, float y) { return x > y ? x : y; }},
+      {"max_imm", AluOp::MaxImm, 0.0f,
+       [](float x, float) { return x > 0.0f ? x : 0.0f; }},
+      {"mul_imm", AluOp::MulImm, 0.37f,
+       [](float x, float) { return x * 0.37f; }},
+      {"add_imm", AluOp::AddImm, -1.25f,
+       [](float x, float) { return x + -1.25f; }},
+      {"neg", AluOp::Neg, 0, [](float x, float) { return -x; }},
+  };
+  for (const VxmCase &c : cases) {
+    SCOPED_TRACE(c.name);
+    emu::Emulator e(m, 1);
+    emu::ProgramBuilder pb(m);
+    std::vector<float> x = ramp(0.1f, 0.05f), y = ramp(-0.3f, 1.0f);
+    int vxm = m.vxmPosition();
+    feed(m, pb, e.sram(0), toPlanes(f32Bits(x), 4, m.lanes()), 0, vxm, 20, 11,
+         kWestA, 0, 0);
+    bool binary = isa::aluOperandCount(c.op) == 2;
+    if (binary)
+      feed(m, pb, e.sram(0), toPlanes(f32Bits(y), 4, m.lanes()), 4, vxm, 20, 12,
+           kWestB, 0, 0);
+    ASSERT_TRUE(
+        pb.at(m.vxmQueue(0), 20,
+              emu::vxm(c.op, DType::F32, 0, 11, binary ? 4 : isa::kNoStream,
+                       binary ? 12 : 0, 8, 13, c.imm))
+            .ok());
+    drain(m, pb, 4, 8, vxm, 21, 13, kEast, 1, 2);
+    emu::ChipProgram prog = pb.take();
+    uint64_t want = testutil::expectedCycles(m, prog);
+    ASSERT_TRUE(e.setProgram(0, std::move(prog)).ok());
+    absl::StatusOr<emu::RunStats> r = e.run();
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->cycles, want);
+    // Last write: slice 47 at position 50, 21 + 4 = 25, + 1.
+    EXPECT_EQ(r->cycles, 26u);
+    std::vector<uint32_t> got = collect(e.sram(0), 4, kEast, 1, 2);
+    for (uint32_t i = 0; i < m.lanes(); ++i)
+      ASSERT_EQ(got[i], isa::floatBits(c.f(x[i], y[i]))) << "lane " << i;
+  }
+}
+
+TEST_F(EmulatorTest, VxmCastF32ToF16AndF16Add) {
+  std::vector<float> x = ramp(0.0123f, 0.001f);
+  int vxm = m.vxmPosition();
+  feed(m, b, sram(), toPlanes(f32Bits(x), 4, m.lanes()), 0, vxm, 10, 1, kWestA,
+       0, 0);
+  ASSERT_TRUE(
+      b.at(m.vxmQueue(0), 10, emu::vxmCast(DType::F32, DType::F16, 0, 1, 8, 2))
+          .ok());
+  // The f16 result (s8, s9) is at the VXM in cycle 11 only: add it to itself
+  // there on ALU 1.
+  ASSERT_TRUE(b.at(m.vxmQueue(1), 11,
+                   emu::vxm(AluOp::Add, DType::F16, 8, 2, 8, 2, 12, 3))
+                  .ok());
+  drain(m, b, 2, 8, vxm, 11, 2, {44, 45}, 1, 0);
+  drain(m, b, 2, 12, vxm, 12, 3, {46, 47}, 1, 0);
+  absl::StatusOr<emu::RunStats> r = run();
+  ASSERT_TRUE(r.ok()) << r.status();
+  std::vector<uint32_t> half = collect(sram(), 2, {44, 45}, 1, 0);
+  std::vector<uint32_t> sum = collect(sram(), 2, {46, 47}, 1, 0);
+  for (uint32_t i = 0; i < m.lanes(); ++i) {
+    uint16_t h = isa::floatToHalf(x[i]);
+    ASSERT_EQ(half[i], h);
+    float s = isa::halfToFloat(h) + isa::halfToFloat(h);
+    ASSERT_EQ(sum[i], isa::floatToHalf(s));
+  }
+}
+
+TEST_F(EmulatorTest, SxmPermuteWithAndWithoutBase) {
+  // SXM-W unit 0 at position 1; inputs on westward streams from west slices;
+  // outputs eastward to west slices 43, 42 (positions 2, 3).
+  int sxm = m.sxmPosition(0);
+  ASSERT_EQ(sxm, 1);
+  std::vector<int16_t> map(m.lanes());
+  for (uint32_t i = 0; i < m.lanes(); ++i)
+    map[i] = i % 5 == 0 ? -1 : int16_t(m.lanes() - 1 - i);
+  uint32_t mapId = b.addLaneMap(map);
+  std::vector<uint8_t> x(m.lanes()), base(m.lanes());
+  for (uint32_t i = 0; i < m.lanes(); ++i) {
+    x[i] = uint8_t(i);
+    base[i] = uint8_t(200 + i % 50);
+  }
+  feed(m, b, sram(), {x}, 32, sxm, 60, 1, {0}, 0, 0);
+  feed(m, b, sram(), {base}, 33, sxm, 60, 2, {1}, 0, 0);
+  ASSERT_TRUE(
+      b.at(m.sxmQueue(0), 60,
+           emu::sxmPermute(DType::I8, 32, 1, mapId, isa::kNoStream, 0, 0, 3))
+          .ok());
+  ASSERT_TRUE(b.at(m.sxmQueue(1), 60,
+                   emu::sxmPermute(DType::I8, 32, 1, mapId, 33, 2, 1, 4))
+                  .ok());
+  drain(m, b, 1, 0, sxm, 64, 3, {43}, 1, 0);
+  drain(m, b, 1, 1, sxm, 64, 4, {42}, 1, 0);
+  absl::StatusOr<emu::RunStats> r = run();
+  ASSERT_TRUE(r.ok()) << r.status();
+  const uint8_t *noBase = sram().row(43, 1, 0),
+                *withBase = sram().row(42, 1, 0);
+  for (uint32_t i = 0; i < m.lanes(); ++i) {
+    uint8_t src = map[i] >= 0 ? x[map[i]] : 0;
+    ASSERT_EQ(noBase[i], src) << i;
+    ASSERT_EQ(withBase[i], map[i] >= 0 ? x[map[i]] : base[i]) << i;
+  }
+}
+
+namespace {
+/// Weight tile rows (k) of `lanes` values each.
+std::vector<std::vector<float>> tile(uint32_t rows, uint32_t lanes, float s) {
+  std::vector<std::vector<float>> w(rows, std::vector<float>(lanes));
+  for (uint32_t k = 0; k < rows; ++k)
+    for (uint32_t n = 0; n < lanes; ++n)
+      w[k][n] = s * float(int((k * 7 + n * 3) % 11) - 5) / 4.0f;
+  return w;
+}
+} // namespace
+
+/// Feeds a tile to plane 0's load_weights at `t` on westward streams
+/// 32..47 from west slices 0..15 (bank 0, rows `row0`..).
+static void feedTile(const isa::Machine &m, emu::ProgramBuilder &b,
+                     emu::Sram &sram, const std::vector<std::vector<float>> &w,
+                     DType d, uint64_t t, uint32_t tag, uint32_t row0) {
+  unsigned width = isa::widthBytes(d);
+  uint32_t S = m.target().mxm_weight_streams();
+  uint32_t planeRows = uint32_t(w.size()) * width;
+  for (uint32_t q = 0; q < planeRows; ++q) {
+    uint32_t k = q / S, i = q % S;
+    const std::vector<float> &r = w[q / width];
+    std::vector<uint32_t> bits(m.lanes());
+    for (uint32_t n = 0; n < m.lanes(); ++n)
+      bits[n] = d == DType::F32 ? isa::floatBits(r[n]) : isa::floatToHalf(r[n]);
+    auto planes = toPlanes(bits, width, m.lanes());
+    feed(m, b, sram, {planes[q % width]}, uint8_t(32 + i), m.mxmPosition(0),
+         t + k, tag, {i}, 0, row0 + k);
+  }
+}
+
+static void mxmTwoTiles(EmulatorTest *, const isa::Machine &m, DType d) {
+  emu::Emulator e(m, 1);
+  emu::ProgramBuilder b(m);
+  const uint32_t R = 8; // rows of each tile
+  auto w1 = tile(R, m.lanes(), 1.0f), w2 = tile(R, m.lanes(), -0.5f);
+  unsigned width = isa::widthBytes(d);
+  uint32_t L = m.mxmLoadCycles(d, R);
+  uint32_t lq = m.mxmLoadQueue(0), cq = m.mxmMulQueue(0);
+  std::vector<float> x(m.lanes(), 0.0f), x2(m.lanes(), 0.0f);
+  for (uint32_t k = 0; k < R; ++k) {
+    x[k] = float(k + 1) * 0.25f;
+    x2[k] = 1.5f - float(k) * 0.125f;
+  }
+  auto act = [&](const std::vector<float> &v) {
+    std::vector<uint32_t> bits(m.lanes());
+    for (uint32_t n = 0; n < m.lanes(); ++n)
+      bits[n] = d == DType::F32 ? isa::floatBits(v[n]) : isa::floatToHalf(v[n]);
+    return toPlanes(bits, width, m.lanes());
+  };
+  // Tile 1: load at 50, install at 50 + L, multiply at 60 into acc 0.
+  feedTile(m, b, e.sram(0), w1, d, 50, 1, 0);
+  ASSERT_TRUE(b.at(lq, 50, emu::mxmLoad(d, R, 32, 1)).ok());
+  ASSERT_TRUE(b.at(cq, 50 + L, emu::mxmInstall()).ok());
+  feed(m, b, e.sram(0), act(x), 48, 0, 60, 2, {16, 17, 18, 19}, 0, 0);
+  ASSERT_TRUE(
+      b.at(cq, 60, emu::mxmMul(d, 48, 2, 0, 0, isa::kNoStream, 0)).ok());
+  // Tile 2 loads while tile 1 is active; install at 70; accumulate + emit.
+  feedTile(m, b, e.sram(0), w2, d, 61, 3, 10);
+  ASSERT_TRUE(b.at(lq, 61, emu::mxmLoad(d, R, 32, 3)).ok());
+  ASSERT_TRUE(b.at(cq, 70, emu::mxmInstall()).ok());
+  feed(m, b, e.sram(0), act(x2), 52, 0, 72, 4, {20, 21, 22, 23}, 0, 0);
+  ASSERT_TRUE(
+      b.at(cq, 72,
+           emu::mxmMul(d, 52, 4, 0, isa::kAccumulate | isa::kEmit, 0, 5))
+          .ok());
+  uint64_t put = 72 + m.target().mxm_result_latency();
+  drain(m, b, 4, 0, 0, put, 5, {43, 42, 41, 40}, 1, 0);
+  emu::ChipProgram prog = b.take();
+  uint64_t want = testutil::expectedCycles(m, prog);
+  ASSERT_TRUE(e.setProgram(0, std::move(prog)).ok());
+  absl::StatusOr<emu::RunStats> r = e.run();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->cycles, want);
+  EXPECT_EQ(r->cycles, put + 5 + 1); // last write at position 5
+  std::vector<uint32_t> got = collect(e.sram(0), 4, {43, 42, 41, 40}, 1, 0);
+  auto rd = [&](float v) {
+    return d == DType::F32 ? v : isa::halfToFloat(isa::floatToHalf(v));
+  };
+  for (uint32_t n = 0; n < m.lanes(); ++n) {
+    float r1 = 0, r2 = 0;
+    for (uint32_t k = 0; k < m.lanes(); ++k) {
+      float a1 = rd(x[k]), a2 = rd(x2[k]);
+      float b1 = k < R ? rd(w1[k][n]) : 0.0f, b2 = k < R ? rd(w2[k][n]) : 0.0f;
+      r1 += a1 * b1;
+      r2 += a2 * b2;
+    }
+    ASSERT_EQ(got[n], isa::floatBits(r1 + r2)) << "lane " << n;
+  }
+}
+
+TEST_F(EmulatorTest, MxmF32AccumulateAcrossTwoTiles) {
+  mxmTwoTiles(this, m, DType::F32);
+}
+TEST_F(EmulatorTest, MxmF16AccumulateAcrossTwoTiles) {
+  mxmTwoTiles(this, m, DType::F16);
+}
+
+//===----------------------------------------------------------------------===//
+// Hazards
+//===----------------------------------------------------------------------===//
+
+TEST_F(EmulatorTest, ReadOfEmptyStreamOneCycleEarly) {
+  ASSERT_TRUE(b.at(m.memQueue(0), 0, emu::memRead(0, 5, 0, 7)).ok());
+  ASSERT_TRUE(b.at(m.memQueue(44), 3, emu::memWrite(0, 7, 1, 9)).ok());
+  expectError({"chip 0", "MEM-E0", "cycle 3", "mem.write s0",
+               "holds no value at position 47 in cycle 3"});
+}
+
+TEST_F(EmulatorTest, ReadOfValueThatHasPassed) {
+  ASSERT_TRUE(b.at(m.memQueue(0), 0, emu::memRead(0, 5, 0, 7)).ok());
+  ASSERT_TRUE(b.at(m.memQueue(44), 5, emu::memWrite(0, 7, 1, 9)).ok());
+  expectError({"MEM-E0", "cycle 5", "holds no value"});
+}
+
+TEST_F(EmulatorTest, ReadAgainstTheDirection) {
+  // s0 flows east: slice 1 (position 44) is west of slice 0 (45).
+  ASSERT_TRUE(b.at(m.memQueue(0), 0, emu::memRead(0, 5, 0, 7)).ok());
+  ASSERT_TRUE(b.at(m.memQueue(1), 3, emu::memWrite(0, 7, 1, 9)).ok());
+  expectError({"MEM-W1", "holds no value"});
+}
+
+TEST_F(EmulatorTest, TagMismatch) {
+  ASSERT_TRUE(b.at(m.memQueue(0), 0, emu::memRead(0, 5, 0, 7)).ok());
+  ASSERT_TRUE(b.at(m.memQueue(44), 4, emu::memWrite(0, 8, 1, 9)).ok());
+  expectError({"MEM-E0", "cycle 4", "holds tag 7, expected tag 8"});
+}
+
+TEST_F(EmulatorTest, LaterPutEndsTheEarlierValue) {
+  // Slice 0 (45) puts tag 1 on s0 in cycle 4; it would pass 46 in cycle 5,
+  // where the VXM puts tag 2 on s0: from 46 on that value is ended, so
+  // MEM-E0 (47) sees tag 2 in cycle 6.
+  std::vector<uint8_t> five(m.lanes(), 5), one(m.lanes(), 1);
+  std::memcpy(sram().mutableRow(1, 0, 0), five.data(), m.lanes());
+  std::memcpy(sram().mutableRow(0, 0, 0), one.data(), m.lanes());
+  ASSERT_TRUE(b.at(m.memQueue(1), 0, emu::memRead(0, 0, 1, 9)).ok());
+  ASSERT_TRUE(b.at(m.memQueue(0), 2, emu::memRead(0, 0, 0, 1)).ok());
+  ASSERT_TRUE(
+      b.at(m.vxmQueue(0), 4,
+           emu::vxm(AluOp::Copy, DType::I8, 1, 9, isa::kNoStream, 0, 0, 2))
+          .ok());
+  ASSERT_TRUE(b.at(m.memQueue(44), 6, emu::memWrite(0, 2, 1, 0)).ok());
+  absl::StatusOr<emu::RunStats> r = run();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(0, std::memcmp(sram().row(44, 1, 0), five.data(), m.lanes()));
+}
+
+TEST_F(EmulatorTest, DoublePutOnOneStream) {
+  feed(m, b, sram(), {std::vector<uint8_t>(m.lanes(), 1)}, 0, m.vxmPosition(),
+       10, 1, {0}, 0, 0);
+  auto copy = emu::vxm(AluOp::Copy, DType::I8, 0, 1, isa::kNoStream, 0, 8, 2);
+  ASSERT_TRUE(b.at(m.vxmQueue(0), 10, copy).ok());
+  ASSERT_TRUE(b.at(m.vxmQueue(1), 10, copy).ok());
+  expectError({"VXM ALU 1", "cycle 10",
+               "a second value put on stream s8 at position 46 in cycle 11"});
+}
+
+TEST_F(EmulatorTest, MemPortRules) {
+  // One queue per slice issues at most one instruction per cycle, so the
+  // emulator's port table cannot be driven into these through a program; it
+  // is checked directly.
+  emu::MemPorts p(4);
+  EXPECT_EQ(p.claimRead(2, 0, 5), "");
+  EXPECT_NE(p.claimRead(2, 1, 5).find("second MEM read"), std::string::npos);
+  EXPECT_NE(p.claimWrite(2, 0, 5).find("read and a write to bank 0"),
+            std::string::npos);
+  EXPECT_EQ(p.claimWrite(2, 1, 5), "");
+  EXPECT_NE(p.claimWrite(2, 1, 5).find("second MEM write"), std::string::npos);
+  EXPECT_EQ(p.claimRead(3, 0, 5), "");
+  EXPECT_EQ(p.claimRead(2, 0, 6), "");
+}
+
+TEST_F(EmulatorTest, RowOutOfRange) {
+  ASSERT_TRUE(b.at(m.memQueue(3), 7, emu::memRead(0, 4096, 0, 1)).ok());
+  expectError({"MEM-W3", "cycle 7", "bank 0 row 4096 out of range"});
+}
+
+TEST_F(EmulatorTest, BankOutOfRange) {
+  ASSERT_TRUE(b.at(m.memQueue(3), 0, emu::memRead(2, 0, 0, 1)).ok());
+  expectError({"bank 2 row 0 out of range"});
+}
+
+TEST_F(EmulatorTest, MultiplyWithoutInstall) {
+  feed(m, b, sram(), toPlanes(f32Bits(ramp(1, 0)), 4, m.lanes()), 32, 0, 50, 1,
+       kWestA, 0, 0);
+  ASSERT_TRUE(b.at(m.mxmMulQueue(0), 50,
+                   emu::mxmMul(DType::F32, 32, 1, 0, isa::kEmit, 0, 2))
+                  .ok());
+  expectError({"MXM plane 0 (compute)", "cycle 50",
+               "multiply with no installed weights"});
+}
+
+TEST_F(EmulatorTest, InstallDuringLoad) {
+  auto w = tile(16, m.lanes(), 1.0f);
+  feedTile(m, b, sram(), w, DType::F32, 50, 1, 0);
+  ASSERT_TRUE(
+      b.at(m.mxmLoadQueue(0), 50, emu::mxmLoad(DType::F32, 16, 32, 1)).ok());
+  // 16 rows x 4 planes / 16 streams = 4 cycles: complete from cycle 54.
+  ASSERT_EQ(m.mxmLoadCycles(DType::F32, 16), 4u);
+  ASSERT_TRUE(b.at(m.mxmMulQueue(0), 53, emu::mxmInstall()).ok());
+  expectError({"cycle 53", "still loading", "complete at cycle 54"});
+}
+
+TEST_F(EmulatorTest, InstallWithNothingLoaded) {
+  ASSERT_TRUE(b.at(m.mxmMulQueue(2), 3, emu::mxmInstall()).ok());
+  expectError({"MXM plane 2 (compute)", "no weights loaded"});
+}
+
+TEST_F(EmulatorTest, LoadReadsEmptyStream) {
+  // Feed only the first cycle of a two-cycle load.
+  auto w = tile(4, m.lanes(), 1.0f);
+  feedTile(m, b, sram(), w, DType::F32, 50, 1, 0);
+  ASSERT_TRUE(
+      b.at(m.mxmLoadQueue(0), 50, emu::mxmLoad(DType::F32, 8, 32, 1)).ok());
+  expectError({"MXM plane 0 (weights)", "cycle 51", "holds no value"});
+}
+
+TEST_F(EmulatorTest, AccumulateIntoEmptyRow) {
+  auto w = tile(4, m.lanes(), 1.0f);
+  feedTile(m, b, sram(), w, DType::F32, 50, 1, 0);
+  ASSERT_TRUE(
+      b.at(m.mxmLoadQueue(0), 50, emu::mxmLoad(DType::F32, 4, 32, 1)).ok());
+  ASSERT_TRUE(b.at(m.mxmMulQueue(0), 51, emu::mxmInstall()).ok());
+  feed(m, b, sram(), toPlanes(f32Bits(ramp(1, 0)), 4, m.lanes()), 48, 0, 52, 2,
+       {16, 17, 18, 19}, 0, 0);
+  ASSERT_TRUE(b.at(m.mxmMulQueue(0), 52,
+                   emu::mxmMul(DType::F32, 48, 2, 3, isa::kAccumulate, 0, 2))
+                  .ok());
+  expectError({"accumulate into accumulator row 3, which holds no value"});
+}
+
+TEST_F(EmulatorTest, WideTileOnOddPlane) {
+  ASSERT_TRUE(
+      b.at(m.mxmLoadQueue(1), 0, emu::mxmLoad(DType::F16, 4, 32, 0)).ok());
+  expectError({"MXM plane 1 (weights)", "even/odd plane pair"});
+}
+
+TEST_F(EmulatorTest, StaticChecks) {
+  {
+    emu::ProgramBuilder pb(m);
+    ASSERT_TRUE(pb.at(m.vxmQueue(0), 0, emu::memRead(0, 0, 0, 0)).ok());
+    absl::Status s = emu.setProgram(0, pb.take());
+    EXPECT_NE(s.message().find("cannot issue on this queue"), std::string::npos)
+        << s;
+  }
+  {
+    emu::ProgramBuilder pb(m);
+    ASSERT_TRUE(
+        pb.at(m.mxmLoadQueue(0), 0, emu::mxmLoad(DType::F32, 321, 32, 0)).ok());
+    absl::Status s = emu.setProgram(0, pb.take());
+    EXPECT_NE(s.message().find("rows must be in [1, 320]"), std::string::npos)
+        << s;
+  }
+  {
+    emu::ChipProgram p;
+    p.queues.resize(m.numQueues());
+    isa::Instruction bad;
+    bad.op = isa::Opcode(42);
+    p.queues[0].push_back(bad);
+    absl::Status s = emu.setProgram(0, p);
+    EXPECT_NE(s.message().find("unknown opcode 42"), std::string::npos) << s;
+    p.queues[0][0] = emu::vxm(AluOp(99), DType::F32, 0, 0, 4, 0, 8, 0);
+    p.queues[m.vxmQueue(0)].push_back(p.queues[0][0]);
+    p.queues[0].clear();
+    s = emu.setProgram(0, p);
+    EXPECT_NE(s.message().find("unknown ALU op 99"), std::string::npos) << s;
+    p.queues[m.vxmQueue(0)][0] =
+        emu::vxm(AluOp::Add, DType::F32, 30, 0, 4, 0, 8, 0); // 30..33 crosses
+    s = emu.setProgram(0, p);
+    EXPECT_NE(s.message().find("not a valid group"), std::string::npos) << s;
+  }
+}
+
+TEST_F(EmulatorTest, PermuteMapOutOfRange) {
+  std::vector<int16_t> map(m.lanes(), 0);
+  map[7] = 320;
+  uint32_t id = b.addLaneMap(map);
+  feed(m, b, sram(), {std::vector<uint8_t>(m.lanes(), 1)}, 32, 1, 60, 1, {0}, 0,
+       0);
+  ASSERT_TRUE(
+      b.at(m.sxmQueue(0), 60,
+           emu::sxmPermute(DType::I8, 32, 1, id, isa::kNoStream, 0, 0, 3))
+          .ok());
+  expectError({"SXM 0", "entry 7 = 320 is out of range"});
+}
+
+TEST_F(EmulatorTest, CyclesFollowBusyFormulaAndAreDeterministic) {
+  // A mixed program: copies between many slices with NOP gaps.
+  for (uint32_t s = 0; s < 8; ++s) {
+    std::vector<uint8_t> row(m.lanes(), uint8_t(s + 1));
+    std::memcpy(sram().mutableRow(s, 0, s), row.data(), m.lanes());
+    ASSERT_TRUE(
+        b.at(m.memQueue(s), 3 * s, emu::memRead(0, s, uint8_t(s), s + 1)).ok());
+    // Slice s at 45 - s; slice 44 + s at 47 + s: distance 2 + 2s.
+    ASSERT_TRUE(b.at(m.memQueue(44 + s), 3 * s + 2 + 2 + 2 * s,
+                     emu::memWrite(uint8_t(s), s + 1, 1, s))
+                    .ok());
+  }
+  emu::ChipProgram copy = b.program();
+  absl::StatusOr<emu::RunStats> r1 = run();
+  ASSERT_TRUE(r1.ok()) << r1.status();
+  EXPECT_EQ(r1->cycles, testutil::expectedCycles(m, program));
+  emu::Emulator e2(m, 1);
+  for (uint32_t s = 0; s < 8; ++s) {
+    std::vector<uint8_t> row(m.lanes(), uint8_t(s + 1));
+    std::memcpy(e2.sram(0).mutableRow(s, 0, s), row.data(), m.lanes());
+  }
+  ASSERT_TRUE(e2.setProgram(0, copy).ok());
+  absl::StatusOr<emu::RunStats> r2 = e2.run();
+  ASSERT_TRUE(r2.ok());
+  EXPECT_EQ(r1->cycles, r2->cycles);
+  for (uint32_t s = 0; s < 8; ++s)
+    EXPECT_EQ(0, std::memcmp(sram().row(44 + s, 1, s),
+                             e2.sram(0).row(44 + s, 1, s), m.lanes()));
+  EXPECT_EQ(sram().row(44 + 3, 1, 3)[0], 4);
+}
+
+TEST_F(EmulatorTest, EmptyProgramHasZeroCycles) {
+  absl::StatusOr<emu::RunStats> r = run();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->cycles, 0u);
+  EXPECT_EQ(r->instructions, 0u);
+}
+
+TEST(Sram, LazyPages) {
+  emu::Sram s(88, 2, 4096, 320);
+  EXPECT_EQ(s.capacityBytes(), 88ull * 2 * 4096 * 320);
+  EXPECT_EQ(s.allocatedBytes(), 0u);
+  EXPECT_EQ(s.row(5, 1, 4000)[17], 0);
+  EXPECT_EQ(s.allocatedBytes(), 0u);
+  s.mutableRow(5, 1, 4000)[17] = 9;
+  EXPECT_EQ(s.row(5, 1, 4000)[17], 9);
+  EXPECT_EQ(s.allocatedBytes(), uint64_t(emu::Sram::kPageRows) * 320);
+  s.mutableRow(5, 1, 4001)[0] = 1; // same page
+  EXPECT_EQ(s.allocatedBytes(), uint64_t(emu::Sram::kPageRows) * 320);
+  // A whole emulator of 220 MiB chips costs only what is touched.
+  isa::Machine m(testutil::v1Target());
+  emu::Emulator e(m, 4);
+  EXPECT_EQ(e.sram(3).allocatedBytes(), 0u);
+}

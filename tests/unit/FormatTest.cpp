@@ -1,0 +1,251 @@
+// .lpubin writer and verifying reader.
+#include "RuntimeTestUtil.h"
+
+#include "runtime/format/Lpubin.h"
+#include "runtime/isa/Layout.h"
+
+#include <random>
+
+using namespace lpuc;
+
+namespace {
+
+constexpr size_t kHeader = 64;
+
+schema::Manifest baseManifest() {
+  schema::Manifest m;
+  *m.mutable_target() = testutil::v1Target();
+  m.set_chip_count(1);
+  m.set_precision("fp32");
+  m.set_model_name("test.onnx");
+  schema::ChipProgram *c = m.add_chips();
+  c->set_chip(0);
+  schema::TensorInfo *w = c->add_weights();
+  w->set_name("w");
+  w->set_dtype(schema::DTYPE_F32);
+  w->add_shape(2);
+  w->add_shape(3);
+  w->mutable_placement()->add_slices(0);
+  w->mutable_placement()->add_slices(1);
+  w->mutable_placement()->set_bank(0);
+  w->mutable_placement()->set_base_row(10);
+  m.mutable_predicted()->set_cycles(7);
+  return m;
+}
+
+std::vector<format::SegmentData> baseSegments() {
+  std::vector<format::SegmentData> segs(2);
+  segs[0].info.set_kind(schema::Segment::INSTRUCTIONS);
+  segs[0].info.set_queue(3);
+  segs[0].info.set_instructions(2);
+  isa::encodeAll({emu::memRead(0, 1, 2, 3), emu::nop(4)}, segs[0].bytes);
+  segs[1].info.set_kind(schema::Segment::WEIGHTS);
+  segs[1].info.set_tensor(0);
+  // [2,3] f32: 1 vector x 2 rows x 4 planes = 8 plane-rows of 320 bytes.
+  segs[1].bytes.resize(8 * 320);
+  for (size_t i = 0; i < segs[1].bytes.size(); ++i)
+    segs[1].bytes[i] = uint8_t(i * 7 + 1);
+  return segs;
+}
+
+std::vector<uint8_t> goodFile() {
+  return format::writeLpubin(baseManifest(), baseSegments());
+}
+
+/// Rewrites the manifest of `bytes` in place (segments stay where they are).
+std::vector<uint8_t> patchManifest(std::vector<uint8_t> bytes,
+                                   void (*fn)(schema::Manifest &)) {
+  uint64_t size = 0;
+  for (int i = 0; i < 8; ++i)
+    size |= uint64_t(bytes[24 + i]) << (8 * i);
+  schema::Manifest m;
+  EXPECT_TRUE(m.ParseFromArray(bytes.data() + kHeader, int(size)));
+  fn(m);
+  std::string text = m.SerializeAsString();
+  EXPECT_LE(kHeader + text.size(), 4096u);
+  std::fill(bytes.begin() + kHeader, bytes.begin() + 4096, 0);
+  std::memcpy(bytes.data() + kHeader, text.data(), text.size());
+  for (int i = 0; i < 8; ++i)
+    bytes[24 + i] = uint8_t(uint64_t(text.size()) >> (8 * i));
+  uint32_t crc = format::crc32(reinterpret_cast<const uint8_t *>(text.data()),
+                               text.size());
+  for (int i = 0; i < 4; ++i)
+    bytes[32 + i] = uint8_t(crc >> (8 * i));
+  return bytes;
+}
+
+std::string errorOf(std::vector<uint8_t> bytes) {
+  absl::StatusOr<format::Lpubin> r = format::readLpubin(std::move(bytes));
+  return r.ok() ? "OK" : std::string(r.status().message());
+}
+
+} // namespace
+
+TEST(LpubinFormat, RoundTrip) {
+  std::vector<uint8_t> bytes = goodFile();
+  ASSERT_EQ(std::string(bytes.begin(), bytes.begin() + 6), "LPUBIN");
+  absl::StatusOr<format::Lpubin> r = format::readLpubin(bytes);
+  ASSERT_TRUE(r.ok()) << r.status();
+  const schema::Manifest &m = r->manifest;
+  ASSERT_EQ(m.segments_size(), 2);
+  EXPECT_EQ(m.model_name(), "test.onnx");
+  EXPECT_EQ(m.predicted().cycles(), 7u);
+  std::vector<format::SegmentData> segs = baseSegments();
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(m.segments(i).offset() % format::kSegmentAlign, 0u);
+    ASSERT_EQ(m.segments(i).size(), segs[i].bytes.size());
+    EXPECT_EQ(0, std::memcmp(r->segment(i), segs[i].bytes.data(),
+                             segs[i].bytes.size()));
+  }
+  EXPECT_EQ(m.segments(0).offset(), 4096u);
+  EXPECT_EQ(m.segments(1).offset(), 8192u);
+  // The file ends with the last segment; padding between segments is zero.
+  EXPECT_EQ(bytes.size(), 8192u + 8 * 320);
+  for (size_t i = 4096 + 80; i < 8192; ++i)
+    ASSERT_EQ(bytes[i], 0) << i;
+  isa::Instruction i0 = isa::decode(r->segment(0));
+  EXPECT_EQ(i0, emu::memRead(0, 1, 2, 3));
+}
+
+TEST(LpubinFormat, Deterministic) {
+  EXPECT_EQ(goodFile(), goodFile());
+  // The manifest's own segment list is replaced by the writer's.
+  schema::Manifest m = baseManifest();
+  m.add_segments()->set_offset(12345);
+  EXPECT_EQ(format::writeLpubin(m, baseSegments()), goodFile());
+}
+
+TEST(LpubinFormat, FileRoundTrip) {
+  std::string path = ::testing::TempDir() + "/rt.lpubin";
+  ASSERT_TRUE(
+      format::writeLpubinFile(path, baseManifest(), baseSegments()).ok());
+  absl::StatusOr<format::Lpubin> r = format::readLpubinFile(path);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->bytes, goodFile());
+  absl::StatusOr<format::Lpubin> missing =
+      format::readLpubinFile(path + ".missing");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("rt.lpubin.missing"),
+            std::string::npos);
+}
+
+TEST(LpubinFormat, RejectsBadMagic) {
+  std::vector<uint8_t> b = goodFile();
+  b[0] = 'X';
+  EXPECT_NE(errorOf(b).find("bad magic"), std::string::npos);
+}
+
+TEST(LpubinFormat, RejectsNewerMinorAndOtherMajor) {
+  std::vector<uint8_t> b = goodFile();
+  b[10] = 1;
+  EXPECT_NE(errorOf(b).find("made by a newer compiler"), std::string::npos)
+      << errorOf(b);
+  b = goodFile();
+  b[8] = 2;
+  EXPECT_NE(errorOf(b).find("unsupported .lpubin ABI major 2 (this runtime "
+                            "reads 1)"),
+            std::string::npos)
+      << errorOf(b);
+}
+
+TEST(LpubinFormat, RejectsTruncation) {
+  std::vector<uint8_t> good = goodFile();
+  for (size_t cut : {size_t(0), size_t(10), size_t(63), size_t(64), size_t(100),
+                     size_t(4096), size_t(4100), size_t(8192), good.size() / 2,
+                     good.size() - 1}) {
+    std::vector<uint8_t> b(good.begin(), good.begin() + cut);
+    std::string e = errorOf(b);
+    EXPECT_NE(e, "OK") << "cut at " << cut;
+    EXPECT_NE(e.find("truncated"), std::string::npos)
+        << "cut at " << cut << ": " << e;
+  }
+  std::vector<uint8_t> b(good.begin(), good.begin() + 100);
+  EXPECT_NE(errorOf(b).find("manifest ends at byte"), std::string::npos);
+}
+
+TEST(LpubinFormat, RejectsFlippedSegmentByte) {
+  std::vector<uint8_t> b = goodFile();
+  b[b.size() - 100] ^= 0x5A;
+  EXPECT_EQ(errorOf(b), "invalid .lpubin: segment 1: crc32 mismatch");
+  b = goodFile();
+  b[70] ^= 1;
+  EXPECT_NE(errorOf(b).find("manifest crc32 mismatch"), std::string::npos);
+}
+
+TEST(LpubinFormat, RejectsSegmentOutOfRange) {
+  std::vector<uint8_t> b = patchManifest(goodFile(), [](schema::Manifest &m) {
+    m.mutable_segments(1)->set_offset(1u << 30);
+  });
+  EXPECT_NE(errorOf(b).find("segment 1"), std::string::npos) << errorOf(b);
+  EXPECT_NE(errorOf(b).find("beyond the file"), std::string::npos);
+  b = patchManifest(goodFile(), [](schema::Manifest &m) {
+    m.mutable_segments(1)->set_offset(~uint64_t(0) - 4095);
+  });
+  EXPECT_NE(errorOf(b).find("segment 1"), std::string::npos) << errorOf(b);
+  b = patchManifest(goodFile(), [](schema::Manifest &m) {
+    m.mutable_segments(0)->set_offset(4000);
+  });
+  EXPECT_NE(errorOf(b).find("not a multiple of 4096"), std::string::npos);
+}
+
+TEST(LpubinFormat, RejectsBadIndices) {
+  std::vector<uint8_t> b = patchManifest(goodFile(), [](schema::Manifest &m) {
+    m.mutable_segments(0)->set_queue(9999);
+  });
+  EXPECT_NE(errorOf(b).find("segment 0: queue 9999 out of range"),
+            std::string::npos)
+      << errorOf(b);
+  b = patchManifest(goodFile(), [](schema::Manifest &m) {
+    m.mutable_segments(0)->set_instructions(3);
+  });
+  EXPECT_NE(errorOf(b).find("do not hold 3 instructions"), std::string::npos);
+  b = patchManifest(goodFile(), [](schema::Manifest &m) {
+    m.mutable_segments(1)->set_tensor(5);
+  });
+  EXPECT_NE(errorOf(b).find("weight tensor 5 does not exist"),
+            std::string::npos);
+  b = patchManifest(goodFile(), [](schema::Manifest &m) {
+    m.mutable_segments(1)->set_chip(1);
+  });
+  EXPECT_NE(errorOf(b).find("chip 1 >= chip_count"), std::string::npos);
+  b = patchManifest(goodFile(), [](schema::Manifest &m) {
+    m.mutable_segments(1)->set_kind(schema::Segment::KIND_INVALID);
+  });
+  EXPECT_NE(errorOf(b).find("invalid kind"), std::string::npos);
+  b = patchManifest(goodFile(), [](schema::Manifest &m) {
+    m.mutable_chips(0)->mutable_weights(0)->mutable_placement()->set_base_row(
+        4095);
+  });
+  EXPECT_NE(errorOf(b).find("exceed 4096 rows per bank"), std::string::npos)
+      << errorOf(b);
+  b = patchManifest(goodFile(), [](schema::Manifest &m) {
+    m.mutable_chips(0)->mutable_weights(0)->mutable_placement()->add_slices(88);
+  });
+  EXPECT_NE(errorOf(b).find("slice 88 >= 88 MEM slices"), std::string::npos);
+  b = patchManifest(goodFile(), [](schema::Manifest &m) {
+    m.mutable_chips(0)->mutable_weights(0)->set_shape(0, -2);
+  });
+  EXPECT_NE(errorOf(b).find("bad shape"), std::string::npos);
+  b = patchManifest(goodFile(), [](schema::Manifest &m) {
+    m.mutable_chips(0)->mutable_weights(0)->set_dtype(schema::DTYPE_I64);
+  });
+  EXPECT_NE(errorOf(b).find("invalid on-chip dtype"), std::string::npos);
+  b = patchManifest(goodFile(), [](schema::Manifest &m) {
+    m.mutable_target()->set_lanes(0);
+  });
+  EXPECT_NE(errorOf(b).find("lanes"), std::string::npos);
+}
+
+TEST(LpubinFormat, HostileBytesNeverCrash) {
+  std::vector<uint8_t> good = goodFile();
+  std::mt19937 rng(1234);
+  for (int iter = 0; iter < 300; ++iter) {
+    std::vector<uint8_t> b = good;
+    int flips = 1 + int(rng() % 4);
+    for (int k = 0; k < flips; ++k)
+      b[rng() % std::min<size_t>(b.size(), 4096)] ^= uint8_t(1 + rng() % 255);
+    if (iter % 3 == 0)
+      b.resize(rng() % b.size());
+    (void)format::readLpubin(b); // must return, ok or not
+  }
+}
