@@ -3,6 +3,11 @@
 #include "dialects/lpuhw/LpuhwDialect.h"
 #include "runtime/format/Lpubin.h"
 #include "runtime/isa/Isa.h"
+#include "runtime/isa/Layout.h"
+#include "runtime/isa/Numerics.h"
+#ifdef LPUC_HAVE_EMULATOR
+#include "runtime/emulator/Emulator.h"
+#endif
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -322,5 +327,84 @@ TEST_F(Fixture, BadScheduleIsAnError) {
             std::string::npos)
       << diags;
 }
+
+#ifdef LPUC_HAVE_EMULATOR
+/// Loads a verified file onto the emulator (instructions, lane maps,
+/// weights) like the runtime loader does.
+emu::Emulator load(const format::Lpubin &bin, const isa::Machine &machine) {
+  emu::Emulator e(machine, 1);
+  emu::ChipProgram prog;
+  prog.queues.resize(machine.numQueues());
+  const schema::Manifest &man = bin.manifest;
+  for (int i = 0; i < man.segments_size(); ++i) {
+    const schema::Segment &s = man.segments(i);
+    const uint8_t *d = bin.segment(size_t(i));
+    if (s.kind() == schema::Segment::INSTRUCTIONS) {
+      for (uint32_t k = 0; k < s.instructions(); ++k)
+        prog.queues[s.queue()].push_back(
+            isa::decode(d + k * isa::kInstructionBytes));
+    } else if (s.kind() == schema::Segment::LANE_MAPS) {
+      for (uint32_t m = 0; m < man.chips(0).lane_maps(); ++m) {
+        std::vector<int16_t> map(machine.lanes());
+        for (uint32_t l = 0; l < machine.lanes(); ++l)
+          map[l] = int16_t(d[2 * (m * machine.lanes() + l)] |
+                           d[2 * (m * machine.lanes() + l) + 1] << 8);
+        prog.laneMaps.push_back(std::move(map));
+      }
+    } else if (s.kind() == schema::Segment::WEIGHTS) {
+      const schema::TensorInfo &t = man.chips(0).weights(int(s.tensor()));
+      isa::TensorLayout l;
+      l.dtype = isa::DType(t.dtype());
+      l.shape.assign(t.shape().begin(), t.shape().end());
+      l.lanes = machine.lanes();
+      l.slices.assign(t.placement().slices().begin(),
+                      t.placement().slices().end());
+      l.bank = t.placement().bank();
+      l.baseRow = t.placement().base_row();
+      for (int64_t q = 0; q < l.planeRows(); ++q) {
+        isa::SramAddress a = l.address(q);
+        std::memcpy(e.sram(0).mutableRow(a.slice, a.bank, a.row),
+                    d + q * machine.lanes(), machine.lanes());
+      }
+    }
+  }
+  absl::Status st = e.setProgram(0, std::move(prog));
+  EXPECT_TRUE(st.ok()) << st.message();
+  return e;
+}
+
+// The emulator runs the emitted add, measures the predicted cycles and
+// computes x + w.
+TEST_F(Fixture, EmulatorAgrees) {
+  OwningOpRef<ModuleOp> m = parse(kAdd);
+  ASSERT_TRUE(m);
+  absl::StatusOr<format::Lpubin> bin = format::readLpubin(emit(*m));
+  ASSERT_TRUE(bin.ok()) << bin.status().message();
+  isa::Machine machine(bin->manifest.target());
+  emu::Emulator e = load(*bin, machine);
+  // x = [0.5, -1, 2, 8] in f16, plane 0 in slice 0, plane 1 in slice 1.
+  const float x[4] = {0.5f, -1.0f, 2.0f, 8.0f};
+  for (int c = 0; c < 4; ++c) {
+    uint16_t h = isa::floatToHalf(x[c]);
+    e.sram(0).mutableRow(0, 0, 0)[c] = uint8_t(h & 0xFF);
+    e.sram(0).mutableRow(1, 0, 0)[c] = uint8_t(h >> 8);
+  }
+  absl::StatusOr<emu::RunStats> stats = e.run();
+  ASSERT_TRUE(stats.ok()) << stats.status().message();
+  EXPECT_EQ(stats->cycles, bin->manifest.predicted().cycles());
+  EXPECT_EQ(stats->instructions, bin->manifest.predicted().instructions());
+  ASSERT_EQ(stats->units.size(), 5u);
+  for (int u = 0; u < 5; ++u)
+    EXPECT_EQ(stats->units[size_t(u)].busyCycles,
+              bin->manifest.predicted().units(u).busy_cycles())
+        << "unit " << u;
+  const float w[4] = {1.0f, 2.0f, 3.0f, 4.0f};
+  for (int c = 0; c < 4; ++c) {
+    uint16_t h =
+        uint16_t(e.sram(0).row(44, 1, 0)[c] | e.sram(0).row(45, 1, 0)[c] << 8);
+    EXPECT_EQ(isa::halfToFloat(h), x[c] + w[c]) << "lane " << c;
+  }
+}
+#endif
 
 } // namespace
