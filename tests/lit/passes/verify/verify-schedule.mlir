@@ -154,3 +154,67 @@ module attributes {lpuhw.cycles = 4 : i64} {
     return
   }
 }
+
+// -----
+
+// A westward value never reaches a slice east of its producer.
+module attributes {lpuhw.cycles = 5 : i64} {
+  func.func @main() {
+    %a = lpuhw.mem_read slice 0 bank 0 row 0 {cycle = 0 : i64, stream = 32 : i32}
+    // expected-error @+1 {{MEM-E0 at cycle 4: operand 0 (stream 32, westward) never passes position 47: its producer mem.read (MEM-W0 at cycle 0) puts it at position 45}}
+    lpuhw.mem_write %a slice 44 bank 0 row 0 {cycle = 4 : i64}
+    return
+  }
+}
+
+// -----
+
+// The two planes of an f16 operand are not on consecutive streams.
+module attributes {lpuhw.cycles = 6 : i64} {
+  func.func @main() {
+    %a = lpuhw.mem_read slice 0 bank 0 row 0 {cycle = 1 : i64, stream = 1 : i32}
+    %b = lpuhw.mem_read slice 1 bank 0 row 0 {cycle = 0 : i64, stream = 3 : i32}
+    // expected-error @+1 {{VXM ALU 0 at cycle 4: operand 1 is on stream 3 but its group reads it from stream 2}}
+    %c:2 = lpuhw.vxm "copy" f16 (%a, %b) {alu = 0 : i32, cycle = 4 : i64, stream = 5 : i32} : !lpuhw.stream, !lpuhw.stream
+    return
+  }
+}
+
+// -----
+
+// An unscheduled instruction.
+module attributes {lpuhw.cycles = 3 : i64} {
+  func.func @main() {
+    // expected-error @+1 {{instruction has no `cycle`: run lpuhw-schedule first}}
+    %a = lpuhw.mem_read slice 0 bank 0 row 0 {stream = 1 : i32}
+    return
+  }
+}
+
+// -----
+
+// A read scheduled before the write that precedes it in program order.
+module attributes {lpuhw.cycles = 6 : i64} {
+  func.func @main() {
+    %a = lpuhw.mem_read slice 0 bank 0 row 0 {cycle = 0 : i64, stream = 0 : i32}
+    lpuhw.mem_write %a slice 44 bank 0 row 0 {cycle = 4 : i64}
+    // expected-error @+1 {{MEM-E0 at cycle 3: reads bank 0 row 0 before the earlier mem.write (MEM-E0 at cycle 4) has written it (the row holds the value from cycle 5)}}
+    %b = lpuhw.mem_read slice 44 bank 0 row 0 {cycle = 3 : i64, stream = 40 : i32}
+    return
+  }
+}
+
+// -----
+
+// Accumulating into an accumulator row that holds no value.
+module attributes {lpuhw.cycles = 50 : i64} {
+  func.func @main() {
+    %w = lpuhw.mem_read slice 0 bank 0 row 2 {cycle = 0 : i64, stream = 32 : i32}
+    lpuhw.mxm_load plane 0 i8 rows 1 (%w) {cycle = 47 : i64}
+    lpuhw.mxm_install plane 0 {cycle = 48 : i64}
+    %x = lpuhw.mem_read slice 0 bank 0 row 3 {cycle = 2 : i64, stream = 33 : i32}
+    // expected-error @+1 {{MXM plane 0 (compute) at cycle 49: accumulates into accumulator row 0 of plane 0, which no earlier multiply wrote}}
+    lpuhw.mxm_mul plane 0 i8 acc 0 (%x) {accumulate, cycle = 49 : i64}
+    return
+  }
+}
