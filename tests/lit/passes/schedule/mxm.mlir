@@ -93,3 +93,50 @@ module attributes {lpu.target = "lpu-v1"} {
     return
   }
 }
+
+// -----
+
+// f32 on plane 2 (MXM-E, position 92; the pair 2-3): the weights come east
+// over 4 consecutive streams, and multiplies issue every
+// mxm_issue_interval_32bit = 4 cycles. The activations from MEM-W4..W7 are
+// 51..48 hops away, so their reads issue in cycles 3..0 and the first
+// multiply in 56; the second's (MEM-W8..W11, 4 hops farther) in 60. The
+// results go west on streams 32..35 to MEM-W20..W23 (positions 25..22).
+// CHECK-LABEL: module attributes {lpu.target = "lpu-v1", lpuhw.cycles = 151 : i64}
+// CHECK: lpuhw.mxm_load plane 2 f32 rows 1({{.*}}) {cycle = 52 : i64}
+// CHECK: lpuhw.mxm_install plane 2 {cycle = 53 : i64}
+// CHECK: lpuhw.mem_read slice 4 bank 0 row 1 {cycle = 3 : i64, stream = 0 : i32}
+// CHECK: lpuhw.mem_read slice 7 bank 0 row 1 {cycle = 0 : i64, stream = 3 : i32}
+// CHECK: lpuhw.mxm_mul plane 2 f32 acc 0({{.*}}) {cycle = 56 : i64, emit, stream = 32 : i32}
+// CHECK: lpuhw.mxm_mul plane 2 f32 acc 1({{.*}}) {cycle = 60 : i64, emit, stream = 32 : i32}
+// CHECK: lpuhw.mem_write %{{.*}}#0 slice 20 bank 1 row 0 {cycle = 143 : i64}
+// CHECK: lpuhw.mem_write %{{.*}}#3 slice 23 bank 1 row 1 {cycle = 150 : i64}
+module attributes {lpu.target = "lpu-v1"} {
+  func.func @main() {
+    %w0 = lpuhw.mem_read slice 0 bank 0 row 0
+    %w1 = lpuhw.mem_read slice 1 bank 0 row 0
+    %w2 = lpuhw.mem_read slice 2 bank 0 row 0
+    %w3 = lpuhw.mem_read slice 3 bank 0 row 0
+    lpuhw.mxm_load plane 2 f32 rows 1 (%w0, %w1, %w2, %w3)
+    lpuhw.mxm_install plane 2
+    %a0 = lpuhw.mem_read slice 4 bank 0 row 1
+    %a1 = lpuhw.mem_read slice 5 bank 0 row 1
+    %a2 = lpuhw.mem_read slice 6 bank 0 row 1
+    %a3 = lpuhw.mem_read slice 7 bank 0 row 1
+    %r:4 = lpuhw.mxm_mul plane 2 f32 acc 0 (%a0, %a1, %a2, %a3) {emit} : !lpuhw.stream, !lpuhw.stream, !lpuhw.stream, !lpuhw.stream
+    %b0 = lpuhw.mem_read slice 8 bank 0 row 1
+    %b1 = lpuhw.mem_read slice 9 bank 0 row 1
+    %b2 = lpuhw.mem_read slice 10 bank 0 row 1
+    %b3 = lpuhw.mem_read slice 11 bank 0 row 1
+    %s:4 = lpuhw.mxm_mul plane 2 f32 acc 1 (%b0, %b1, %b2, %b3) {emit} : !lpuhw.stream, !lpuhw.stream, !lpuhw.stream, !lpuhw.stream
+    lpuhw.mem_write %r#0 slice 20 bank 1 row 0
+    lpuhw.mem_write %r#1 slice 21 bank 1 row 0
+    lpuhw.mem_write %r#2 slice 22 bank 1 row 0
+    lpuhw.mem_write %r#3 slice 23 bank 1 row 0
+    lpuhw.mem_write %s#0 slice 20 bank 1 row 1
+    lpuhw.mem_write %s#1 slice 21 bank 1 row 1
+    lpuhw.mem_write %s#2 slice 22 bank 1 row 1
+    lpuhw.mem_write %s#3 slice 23 bank 1 row 1
+    return
+  }
+}
