@@ -16,14 +16,15 @@ using namespace mlir;
 namespace lpuc {
 
 std::string pipelineFor(const CompileOptions &opts) {
+  // The contents of the module's pass manager (no `builtin.module(...)`
+  // wrapper: that would nest a pipeline on modules inside the module).
   if (opts.emit == EmitKind::Onnx)
-    return "builtin.module()";
-  std::string p = "builtin.module(onnx-to-lpu,canonicalize,lpu-precision{"
-                  "precision=" +
+    return "";
+  std::string p = "onnx-to-lpu,canonicalize,lpu-precision{precision=" +
                   opts.precision + "},canonicalize";
   if (opts.emit != EmitKind::Lpu)
     p += ",lpu-to-lpuhw,lpuhw-schedule,lpuhw-verify-schedule";
-  return p + ")";
+  return p;
 }
 
 static std::string humanBytes(uint64_t b) {
