@@ -5,7 +5,9 @@
 #include "runtime/emulator/ProgramBuilder.h"
 #include "runtime/isa/Numerics.h"
 
+#include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <functional>
 
 using namespace lpuc;
@@ -559,4 +561,65 @@ TEST(Sram, LazyPages) {
   isa::Machine m(testutil::v1Target());
   emu::Emulator e(m, 4);
   EXPECT_EQ(e.sram(3).allocatedBytes(), 0u);
+}
+
+TEST_F(EmulatorTest, SustainedF16MultiplyStream) {
+  // One f16 multiply per cycle for N cycles: activations read from two west
+  // slices every cycle, results emitted and written to four west slices
+  // every cycle. Checks a few rows and reports the emulator's speed.
+  const uint32_t R = 32, N = 2000;
+  auto w = tile(R, m.lanes(), 0.25f);
+  feedTile(m, b, sram(), w, DType::F16, 50, 1, 0);
+  ASSERT_TRUE(
+      b.at(m.mxmLoadQueue(0), 50, emu::mxmLoad(DType::F16, R, 32, 1)).ok());
+  uint32_t L = m.mxmLoadCycles(DType::F16, R);
+  ASSERT_TRUE(b.at(m.mxmMulQueue(0), 50 + L, emu::mxmInstall()).ok());
+  uint64_t t0 = 100;
+  std::vector<std::vector<float>> acts;
+  for (uint32_t i = 0; i < N; ++i) {
+    std::vector<float> x(m.lanes(), 0.0f);
+    for (uint32_t k = 0; k < R; ++k)
+      x[k] = float(int((i + k * 5) % 13) - 6) * 0.125f;
+    std::vector<uint32_t> bits(m.lanes());
+    for (uint32_t n = 0; n < m.lanes(); ++n)
+      bits[n] = isa::floatToHalf(x[n]);
+    feed(m, b, sram(), toPlanes(bits, 2, m.lanes()), 48, 0, t0 + i, 1000 + i,
+         {20, 21}, 1, i % 4096);
+    ASSERT_TRUE(b.at(m.mxmMulQueue(0), t0 + i,
+                     emu::mxmMul(DType::F16, 48, 1000 + i, i % 8, isa::kEmit, 0,
+                                 5000 + i))
+                    .ok());
+    drain(m, b, 4, 0, 0, t0 + i + m.target().mxm_result_latency(), 5000 + i,
+          {43, 42, 41, 40}, 1, i % 4096);
+    acts.push_back(x);
+  }
+  emu::ChipProgram prog = b.take();
+  uint64_t want = testutil::expectedCycles(m, prog);
+  ASSERT_TRUE(emu.setProgram(0, std::move(prog)).ok());
+  auto start = std::chrono::steady_clock::now();
+  absl::StatusOr<emu::RunStats> r = emu.run();
+  double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->cycles, want);
+  std::printf("[ info ] %u f16 multiplies, %llu cycles, %llu instructions in "
+              "%.3f s (%.0f instructions/s)\n",
+              N, (unsigned long long)r->cycles,
+              (unsigned long long)r->instructions, secs,
+              double(r->instructions) / secs);
+  for (uint32_t i : {0u, 1u, 777u, N - 1}) {
+    std::vector<uint32_t> got =
+        collect(sram(), 4, {43, 42, 41, 40}, 1, i % 4096);
+    for (uint32_t n = 0; n < m.lanes(); n += 53) {
+      float acc = 0;
+      for (uint32_t k = 0; k < m.lanes(); ++k) {
+        float a = isa::halfToFloat(isa::floatToHalf(acts[i][k]));
+        float bw = k < R ? isa::halfToFloat(isa::floatToHalf(w[k][n])) : 0.0f;
+        acc += a * bw;
+      }
+      ASSERT_EQ(got[n], isa::floatBits(acc))
+          << "multiply " << i << " lane " << n;
+    }
+  }
 }
