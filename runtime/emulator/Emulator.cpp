@@ -30,14 +30,13 @@ using isa::Unit;
 
 Sram::Sram(uint32_t slices, uint32_t banks, uint32_t rows, uint32_t lanes)
     : slices_(slices), banks_(banks), rows_(rows), lanes_(lanes),
-      pagesPerBank_((rows + kPageRows - 1) / kPageRows),
-      pages_(size_t(slices) * banks * pagesPerBank_), zero_(lanes, 0) {}
+      pagesPerBank_((rows + kPageRows - 1) / kPageRows), zero_(lanes, 0) {}
 
 const uint8_t *Sram::row(uint32_t slice, uint32_t bank, uint32_t row) const {
-  const auto &page = pages_[pageIndex(slice, bank, row)];
-  if (!page)
+  auto it = pages_.find(pageIndex(slice, bank, row));
+  if (it == pages_.end())
     return zero_.data();
-  return page.get() + size_t(row % kPageRows) * lanes_;
+  return it->second.get() + size_t(row % kPageRows) * lanes_;
 }
 
 uint8_t *Sram::mutableRow(uint32_t slice, uint32_t bank, uint32_t row) {
@@ -50,11 +49,7 @@ uint8_t *Sram::mutableRow(uint32_t slice, uint32_t bank, uint32_t row) {
 }
 
 uint64_t Sram::allocatedBytes() const {
-  uint64_t n = 0;
-  for (const auto &p : pages_)
-    if (p)
-      n += uint64_t(kPageRows) * lanes_;
-  return n;
+  return uint64_t(pages_.size()) * kPageRows * lanes_;
 }
 
 std::string MemPorts::claimRead(uint32_t slice, uint32_t bank, uint64_t cycle) {

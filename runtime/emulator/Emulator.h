@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace lpuc::emu {
@@ -44,11 +45,12 @@ public:
   }
 
 private:
-  size_t pageIndex(uint32_t slice, uint32_t bank, uint32_t row) const {
-    return (size_t(slice) * banks_ + bank) * pagesPerBank_ + row / kPageRows;
+  uint64_t pageIndex(uint32_t slice, uint32_t bank, uint32_t row) const {
+    return (uint64_t(slice) * banks_ + bank) * pagesPerBank_ + row / kPageRows;
   }
   uint32_t slices_, banks_, rows_, lanes_, pagesPerBank_;
-  std::vector<std::unique_ptr<uint8_t[]>> pages_;
+  // Only touched pages exist (cost independent of the chip's SRAM size).
+  std::unordered_map<uint64_t, std::unique_ptr<uint8_t[]>> pages_;
   std::vector<uint8_t> zero_;
 };
 

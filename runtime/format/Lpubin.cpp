@@ -27,8 +27,14 @@ namespace {
 
 constexpr size_t kHeaderSize = 64;
 constexpr char kMagic[8] = {'L', 'P', 'U', 'B', 'I', 'N', 0, 0};
-/// Upper bound on the elements of one tensor (2^40) and on a dimension.
-constexpr int64_t kMaxElements = int64_t(1) << 40;
+/// Upper bound on a dimension and on the product of a tensor's non-zero
+/// dimensions (no tensor holds more elements than a chip has SRAM bytes).
+constexpr int64_t kMaxElements = int64_t(1) << 32;
+/// Limits on what a loadable file may describe, so that a hostile manifest
+/// cannot make the runtime allocate without bound.
+constexpr uint64_t kMaxChips = 16384;
+constexpr uint64_t kMaxSramBytesPerChip = uint64_t(1) << 32;
+constexpr uint64_t kMaxUnits = 4096;
 
 void put16(uint8_t *p, uint16_t v) {
   p[0] = uint8_t(v);
@@ -87,12 +93,17 @@ absl::Status checkTensor(const std::string &what, const schema::TensorInfo &t,
   if (!validDType(t.dtype()))
     return err(what + " '" + t.name() + "': invalid on-chip dtype " +
                std::to_string(int(t.dtype())));
-  int64_t n = 1;
+  int64_t n = 1; // product of the non-zero dimensions
+  if (t.shape_size() > 64)
+    return err(what + " '" + t.name() + "': rank " +
+               std::to_string(t.shape_size()) + " is too large");
   for (int64_t d : t.shape()) {
     if (d < 0 || d > kMaxElements)
       return err(what + " '" + t.name() + "': bad shape " +
                  shapeStr(t.shape()));
-    if (d != 0 && n > kMaxElements / d)
+    if (d == 0)
+      continue;
+    if (n > kMaxElements / d)
       return err(what + " '" + t.name() + "': too many elements in shape " +
                  shapeStr(t.shape()));
     n *= d;
@@ -248,11 +259,25 @@ absl::StatusOr<Lpubin> readLpubin(std::vector<uint8_t> bytes) {
   const schema::Manifest &m = out.manifest;
   if (absl::Status s = isa::validateTarget(m.target()); !s.ok())
     return err(std::string(s.message()));
+  const schema::Target &tg = m.target();
+  if (tg.mem_slices_per_hemisphere() > kMaxUnits || tg.banks_per_slice() > 64 ||
+      tg.vxm_alus() > kMaxUnits || tg.mxm_planes() > 256 ||
+      tg.sxm_units_per_hemisphere() > 256 || tg.c2c_links() > 256 ||
+      tg.mxm_accumulator_rows() > (1u << 20) ||
+      uint64_t(2) * tg.mem_slices_per_hemisphere() * tg.banks_per_slice() *
+              tg.rows_per_bank() * tg.lanes() >
+          kMaxSramBytesPerChip)
+    return err("target '" + tg.name() +
+               "' exceeds the runtime's limits (at most 4096 MEM slices per "
+               "hemisphere, 64 banks, 4 GiB of SRAM per chip, 4096 VXM ALUs, "
+               "256 MXM planes, SXM units and C2C links, 2^20 accumulator "
+               "rows)");
   isa::Machine machine(m.target());
   if (m.chip_count() < 1)
     return err("chip_count must be at least 1");
-  if (m.chip_count() > 1u << 20)
-    return err("chip_count " + std::to_string(m.chip_count()) + " too large");
+  if (m.chip_count() > kMaxChips)
+    return err("chip_count " + std::to_string(m.chip_count()) +
+               " exceeds the runtime's limit of " + std::to_string(kMaxChips));
 
   // Chip programs: unique chip ids within range; weights well placed.
   std::vector<int> chipIndex(m.chip_count(), -1);
@@ -276,6 +301,13 @@ absl::StatusOr<Lpubin> readLpubin(std::vector<uint8_t> bytes) {
                    std::to_string(cp.weights(w).placement().chip()));
     }
   }
+  std::set<std::string> inNames, outNames;
+  for (const schema::TensorInfo &t : m.inputs())
+    if (!inNames.insert(t.name()).second)
+      return err("two inputs named '" + t.name() + "'");
+  for (const schema::TensorInfo &t : m.outputs())
+    if (!outNames.insert(t.name()).second)
+      return err("two outputs named '" + t.name() + "'");
   for (int i = 0; i < m.inputs_size(); ++i)
     if (absl::Status s = checkTensor("input " + std::to_string(i), m.inputs(i),
                                      machine, m.chip_count());

@@ -236,6 +236,39 @@ TEST(LpubinFormat, RejectsBadIndices) {
   EXPECT_NE(errorOf(b).find("lanes"), std::string::npos);
 }
 
+TEST(LpubinFormat, RejectsWhatTheRuntimeCannotHold) {
+  std::vector<uint8_t> b = patchManifest(goodFile(), [](schema::Manifest &m) {
+    m.mutable_target()->set_rows_per_bank(1u << 31);
+  });
+  EXPECT_NE(errorOf(b).find("exceeds the runtime's limits"), std::string::npos)
+      << errorOf(b);
+  b = patchManifest(goodFile(), [](schema::Manifest &m) {
+    m.mutable_target()->set_vxm_alus(0xFFFFFFFFu);
+  });
+  EXPECT_NE(errorOf(b).find("exceeds the runtime's limits"), std::string::npos);
+  b = patchManifest(goodFile(),
+                    [](schema::Manifest &m) { m.set_chip_count(1u << 30); });
+  EXPECT_NE(errorOf(b).find("exceeds the runtime's limit of 16384"),
+            std::string::npos);
+  b = patchManifest(goodFile(), [](schema::Manifest &m) {
+    schema::TensorInfo *w = m.mutable_chips(0)->mutable_weights(0);
+    w->clear_shape();
+    w->add_shape(int64_t(1) << 31);
+    w->add_shape(int64_t(1) << 31);
+    w->add_shape(0);
+  });
+  EXPECT_NE(errorOf(b).find("too many elements"), std::string::npos)
+      << errorOf(b);
+  b = patchManifest(goodFile(), [](schema::Manifest &m) {
+    for (int i = 0; i < 2; ++i) {
+      schema::TensorInfo *t = m.add_inputs();
+      *t = m.chips(0).weights(0);
+      t->set_name("x");
+    }
+  });
+  EXPECT_NE(errorOf(b).find("two inputs named 'x'"), std::string::npos);
+}
+
 TEST(LpubinFormat, HostileBytesNeverCrash) {
   std::vector<uint8_t> good = goodFile();
   std::mt19937 rng(1234);
