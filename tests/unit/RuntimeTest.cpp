@@ -10,6 +10,7 @@
 #include <onnx/onnx_pb.h>
 
 #include <fstream>
+#include <random>
 
 using namespace lpuc;
 
@@ -275,4 +276,41 @@ TEST(TensorFile, TensorProtoRawAndTypedFields) {
             std::string::npos)
       << r.status();
   EXPECT_FALSE(rt::readTensorProto(path + ".missing").ok());
+}
+
+TEST(Runtime, HostileInstructionsNeverCrash) {
+  // Valid container, random instruction fields: the loader's static checks
+  // or the emulator's run must reject or run them, never crash.
+  format::Lpubin good = *format::readLpubin(copyProgram(schema::DTYPE_F32));
+  std::mt19937 rng(99);
+  int ran = 0, rejected = 0;
+  for (int iter = 0; iter < 400; ++iter) {
+    std::vector<format::SegmentData> segs;
+    for (int i = 0; i < good.manifest.segments_size(); ++i) {
+      format::SegmentData s;
+      s.info = good.manifest.segments(i);
+      const uint8_t *p = good.segment(size_t(i));
+      s.bytes.assign(p, p + s.info.size());
+      if (s.info.kind() == schema::Segment::INSTRUCTIONS && rng() % 2) {
+        size_t at = rng() % s.bytes.size();
+        uint32_t mode = rng() % 3;
+        s.bytes[at] = mode == 0   ? uint8_t(rng())
+                      : mode == 1 ? uint8_t(s.bytes[at] ^ (1u << (rng() % 8)))
+                                  : uint8_t(s.bytes[at] + 1);
+      }
+      segs.push_back(std::move(s));
+    }
+    absl::StatusOr<rt::Program> p =
+        rt::Program::fromBytes(format::writeLpubin(good.manifest, segs));
+    if (!p.ok()) {
+      ++rejected;
+      continue;
+    }
+    rt::Session s(*p);
+    ASSERT_TRUE(s.setInput("x", rt::HostTensor::fromFloats({2, 3}, xs())).ok());
+    absl::StatusOr<rt::RunStats> r = s.run();
+    (r.ok() ? ran : rejected)++;
+  }
+  EXPECT_GT(rejected, 0);
+  EXPECT_GT(ran, 0);
 }
