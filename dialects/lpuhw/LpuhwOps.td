@@ -162,7 +162,7 @@ def Lpuhw_SxmPermuteOp : Lpuhw_Inst<"sxm_permute"> {
     broadcast). `unit` picks the SXM (assigned by the scheduler if absent).
 
     ```mlir
-    %o:4 = lpuhw.sxm_permute f32 map array<i32: 0, 0, 0, 0> (%a0, %a1, %a2, %a3) : !lpuhw.stream, !lpuhw.stream, !lpuhw.stream, !lpuhw.stream
+    %o:4 = lpuhw.sxm_permute f32 map [0, 0, 0, 0] (%a0, %a1, %a2, %a3) : !lpuhw.stream, !lpuhw.stream, !lpuhw.stream, !lpuhw.stream
     ```
   }];
   let arguments = !con((ins TypeAttr:$dtype, DenseI32ArrayAttr:$map,
