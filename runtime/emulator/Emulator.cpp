@@ -827,7 +827,13 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
         ib_.resize(L);
         decodeI(d, b, L, ib_.data());
       }
-      int64_t imm = int64_t(std::nearbyint(double(inst.imm)));
+      // Immediates round to the nearest integer (NaN -> 0), clamped so the
+      // conversion is defined; results wrap to the type's width.
+      double di = std::nearbyint(double(inst.imm));
+      int64_t imm =
+          std::isnan(di)
+              ? 0
+              : int64_t(std::min(8589934592.0, std::max(-8589934592.0, di)));
       for (uint32_t i = 0; i < L; ++i) {
         int64_t x = ia_[i], y = binary ? ib_[i] : 0, r = 0;
         switch (op) {
