@@ -103,7 +103,12 @@ absl::Status Session::setInput(const std::string &name, const HostTensor &t) {
   HostDType native = nativeHost(d);
   bool isFloatChip =
       d == isa::DType::F32 || d == isa::DType::F16 || d == isa::DType::BF16;
-  if (!(t.dtype == native || (isFloatChip && t.dtype == HostDType::Float32)))
+  // Float chips take any float host type (float32 is the ONNX one; float16
+  // and double are converted through float32).
+  bool hostFloat = t.dtype == HostDType::Float32 ||
+                   t.dtype == HostDType::Float16 ||
+                   t.dtype == HostDType::Double;
+  if (!(t.dtype == native || (isFloatChip && hostFloat)))
     return absl::InvalidArgumentError(
         "input '" + name + "': expected " +
         (isFloatChip ? std::string("float32") : hostDTypeName(native)) +
@@ -119,8 +124,7 @@ absl::Status Session::setInput(const std::string &name, const HostTensor &t) {
     elems = t.bytes;
   } else {
     for (int64_t i = 0; i < n; ++i) {
-      float f;
-      std::memcpy(&f, t.bytes.data() + size_t(i) * 4, 4);
+      float f = float(t.at(i));
       uint32_t bits = d == isa::DType::F32   ? isa::floatBits(f)
                       : d == isa::DType::F16 ? isa::floatToHalf(f)
                                              : isa::floatToBF16(f);

@@ -49,9 +49,10 @@ class Session {
 public:
   explicit Session(const Program &program);
 
-  /// Binds an input by name. float32 host tensors are converted to the
-  /// input's on-chip type (f32/f16/bf16, RNE); float16/int32/int8 are
-  /// accepted when they equal the on-chip type.
+  /// Binds an input by name. float32 (also float16, double) host tensors are
+  /// converted to the input's on-chip type (f32/f16/bf16, RNE); int32/int8
+  /// are accepted when they equal the on-chip type. Checks name, shape and
+  /// dtype ("input 'x': expected shape [3,4], got [3,5]").
   absl::Status setInput(const std::string &name, const HostTensor &t);
   /// Runs every chip; error if an input is missing or on any hazard.
   absl::StatusOr<RunStats> run();

@@ -144,13 +144,26 @@ TEST(Runtime, InputErrors) {
   i64.bytes.resize(48);
   e = s.setInput("x", i64);
   EXPECT_EQ(e.message(), "input 'x': expected float32, got int64");
-  e = s.setInput("z", rt::HostTensor::fromFloats({2, 3}, xs()));
+  rt::HostTensor f64;
+  f64.dtype = rt::HostDType::Double;
+  f64.shape = {2, 3};
+  for (float v : xs()) {
+    double dv = v;
+    uint8_t raw[8];
+    std::memcpy(raw, &dv, 8);
+    f64.bytes.insert(f64.bytes.end(), raw, raw + 8);
+  }
+  EXPECT_TRUE(s.setInput("x", f64).ok()); // converted through float32
+  rt::Session s2(*p);
+  e = s2.setInput("z", rt::HostTensor::fromFloats({2, 3}, xs()));
   EXPECT_NE(e.message().find("no input named 'z'"), std::string::npos) << e;
-  absl::StatusOr<rt::RunStats> r = s.run();
+  absl::StatusOr<rt::RunStats> r = s2.run();
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().message(), "input 'x' was not given");
-  EXPECT_FALSE(s.output("y").ok());
-  EXPECT_FALSE(s.output("nope").ok());
+  EXPECT_FALSE(s2.output("y").ok());
+  EXPECT_FALSE(s2.output("nope").ok());
+  ASSERT_TRUE(s.run().ok());
+  EXPECT_EQ(s.output("y")->toFloats(), xs());
 }
 
 TEST(Runtime, LoadFromFileAndRejectCorruption) {
