@@ -15,6 +15,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -391,6 +392,26 @@ absl::StatusOr<Lpubin> readLpubin(std::vector<uint8_t> bytes) {
       return err(name + ": invalid kind " + std::to_string(int(sg.kind())));
     }
   }
+  // Segments do not overlap, and every byte outside the header, manifest
+  // and segments is zero padding: no byte of a valid file goes unchecked.
+  std::vector<std::pair<uint64_t, uint64_t>> spans; // [begin, end)
+  spans.push_back({0, mOff + mSize});
+  for (const schema::Segment &sg : m.segments())
+    if (sg.size() > 0)
+      spans.push_back({sg.offset(), sg.offset() + sg.size()});
+  std::sort(spans.begin(), spans.end());
+  uint64_t pos = 0;
+  for (const auto &[b, e] : spans) {
+    if (b < pos)
+      return err("segments overlap at byte " + std::to_string(b));
+    for (uint64_t i = pos; i < b; ++i)
+      if (h[i] != 0)
+        return err("non-zero padding at byte " + std::to_string(i));
+    pos = e;
+  }
+  for (uint64_t i = pos; i < fileSize; ++i)
+    if (h[i] != 0)
+      return err("non-zero padding at byte " + std::to_string(i));
   out.bytes = std::move(bytes);
   return out;
 }

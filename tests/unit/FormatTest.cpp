@@ -188,6 +188,25 @@ TEST(LpubinFormat, RejectsSegmentOutOfRange) {
   EXPECT_NE(errorOf(b).find("not a multiple of 4096"), std::string::npos);
 }
 
+TEST(LpubinFormat, RejectsOverlapAndDirtyPadding) {
+  std::vector<uint8_t> b = goodFile();
+  b[5000] = 1; // between segment 0 (4096 + 80) and segment 1 (8192)
+  EXPECT_EQ(errorOf(b), "invalid .lpubin: non-zero padding at byte 5000");
+  b = goodFile();
+  b.push_back(7);
+  EXPECT_NE(errorOf(b).find("non-zero padding"), std::string::npos);
+  b = patchManifest(goodFile(), [](schema::Manifest &m) {
+    // Segment 1 moved onto segment 0 (same offset); crc of its new bytes
+    // would not match anyway, so give it segment 0's bytes and crc.
+    schema::Segment *s = m.mutable_segments(1);
+    *s = m.segments(0);
+    s->set_kind(schema::Segment::INSTRUCTIONS);
+    s->set_queue(4);
+  });
+  EXPECT_NE(errorOf(b).find("segments overlap"), std::string::npos)
+      << errorOf(b);
+}
+
 TEST(LpubinFormat, RejectsBadIndices) {
   std::vector<uint8_t> b = patchManifest(goodFile(), [](schema::Manifest &m) {
     m.mutable_segments(0)->set_queue(9999);
