@@ -43,11 +43,17 @@ private:
   std::vector<emu::ChipProgram> chips_;
 };
 
+struct SessionOptions {
+  /// Timing only: the same instructions, checks and cycle count without
+  /// data (no weights or inputs in SRAM, no outputs): inputs are optional.
+  bool timingOnly = false;
+};
+
 /// One execution context: an emulator with the program's weights in SRAM.
 /// The Program must outlive the Session.
 class Session {
 public:
-  explicit Session(const Program &program);
+  explicit Session(const Program &program, SessionOptions options = {});
 
   /// Binds an input by name. float32 (also float16, double) host tensors are
   /// converted to the input's on-chip type (f32/f16/bf16, RNE); int32/int8
@@ -66,6 +72,7 @@ private:
   emu::Emulator emulator_;
   std::map<std::string, bool> bound_;
   bool ran_ = false;
+  SessionOptions options_;
 };
 
 } // namespace lpuc::rt

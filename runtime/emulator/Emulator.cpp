@@ -351,9 +351,9 @@ float fminNan(float a, float b) {
 class ChipRun {
 public:
   ChipRun(const isa::Machine &m, uint32_t chip, const ChipProgram &prog,
-          Sram &sram)
-      : m_(m), chip_(chip), prog_(prog), sram_(sram), lanes_(m.lanes()),
-        pool_(m.lanes()), ports_(m.memSlices()),
+          Sram &sram, bool timingOnly)
+      : m_(m), chip_(chip), prog_(prog), sram_(sram), timing_(timingOnly),
+        lanes_(m.lanes()), pool_(m.lanes()), ports_(m.memSlices()),
         planes_(m.target().mxm_planes()) {}
 
   absl::Status run(RunStats &stats, std::vector<uint64_t> &unitBusy);
@@ -391,6 +391,7 @@ private:
   uint32_t chip_;
   const ChipProgram &prog_;
   Sram &sram_;
+  bool timing_; // timing-only: every check, no data
   uint32_t lanes_;
   VectorPool pool_;
   MemPorts ports_;
@@ -520,9 +521,10 @@ absl::Status ChipRun::loadStep(uint32_t q, uint64_t cycle, uint32_t k) {
             readOne(q, cycle, inst, uint8_t(inst.in0 + i), inst.expect0, v);
         !s.ok())
       return s;
-    std::memcpy(pl.raw.data() + size_t(pr) * lanes_, v, lanes_);
+    if (!timing_)
+      std::memcpy(pl.raw.data() + size_t(pr) * lanes_, v, lanes_);
   }
-  if (k + 1 == m_.mxmLoadCycles(inst.dtype, inst.a)) {
+  if (!timing_ && k + 1 == m_.mxmLoadCycles(inst.dtype, inst.a)) {
     // Complete: build the tile (rows >= a are zero).
     size_t n = size_t(lanes_) * lanes_;
     if (isFloat(inst.dtype)) {
@@ -563,7 +565,9 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
     if (std::string e = ports_.claimRead(info.index, inst.a, t); !e.empty())
       return fail(q, t, inst, e);
     uint32_t slot = pool_.alloc();
-    std::memcpy(pool_.get(slot), sram_.row(info.index, inst.a, inst.b), lanes_);
+    if (!timing_)
+      std::memcpy(pool_.get(slot), sram_.row(info.index, inst.a, inst.b),
+                  lanes_);
     return putGroup(q, t, t + m_.outputLatency(inst), inst, inst.out, 1,
                     inst.tag, &slot);
   }
@@ -580,6 +584,8 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
                       std::to_string(m_.rowsPerBank()) + " rows)");
     if (std::string e = ports_.claimWrite(info.index, inst.a, t); !e.empty())
       return fail(q, t, inst, e);
+    if (timing_)
+      return absl::OkStatus();
     uint32_t slot = pool_.alloc();
     std::memcpy(pool_.get(slot), v, lanes_);
     uint32_t idx;
@@ -605,7 +611,8 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
     pl.shadowLoaded = true;
     pl.shadowType = inst.dtype;
     pl.shadowDone = t + L;
-    pl.raw.assign(size_t(inst.a) * isa::widthBytes(inst.dtype) * lanes_, 0);
+    if (!timing_)
+      pl.raw.assign(size_t(inst.a) * isa::widthBytes(inst.dtype) * lanes_, 0);
     if (absl::Status s = loadStep(q, t, 0); !s.ok())
       return s;
     for (uint32_t k = 1; k < L; ++k)
@@ -678,6 +685,17 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
                   "accumulate mixes integer and float results in row " +
                       std::to_string(inst.a));
     uint32_t L = lanes_;
+    if (timing_) {
+      acc.valid = true;
+      acc.isInt = isInt;
+      if (!(inst.flags & isa::kEmit))
+        return absl::OkStatus();
+      uint32_t slots[4];
+      for (int b = 0; b < 4; ++b)
+        slots[b] = pool_.alloc();
+      return putGroup(q, t, t + m_.outputLatency(inst), inst, inst.out, 4,
+                      inst.tag, slots);
+    }
     if (!isInt) {
       fa_.resize(L);
       fr_.assign(L, 0.0f);
@@ -753,7 +771,9 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
       out[k] = pool_.get(slots[k]);
     }
     bits_.resize(L);
-    if (op == AluOp::Copy || (op == AluOp::Cast && outType == d)) {
+    if (timing_) {
+      // No data: the output slots are put as they are.
+    } else if (op == AluOp::Copy || (op == AluOp::Cast && outType == d)) {
       for (unsigned k = 0; k < ow; ++k)
         std::memcpy(out[k], a[k], L);
     } else if (isFloat(d) || op == AluOp::Cast) {
@@ -901,8 +921,9 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
     for (unsigned k = 0; k < w; ++k) {
       slots[k] = pool_.alloc();
       uint8_t *o = pool_.get(slots[k]);
-      for (uint32_t i = 0; i < lanes_; ++i)
-        o[i] = map[i] >= 0 ? a[k][map[i]] : (base ? b[k][i] : 0);
+      if (!timing_)
+        for (uint32_t i = 0; i < lanes_; ++i)
+          o[i] = map[i] >= 0 ? a[k][map[i]] : (base ? b[k][i] : 0);
     }
     return putGroup(q, t, t + m_.outputLatency(inst), inst, inst.out, w,
                     inst.tag, slots);
@@ -984,7 +1005,7 @@ absl::StatusOr<RunStats> Emulator::run() {
   RunStats stats;
   std::vector<uint64_t> busy(5, 0);
   for (uint32_t c = 0; c < programs_.size(); ++c) {
-    ChipRun run(machine_, c, programs_[c], *sram_[c]);
+    ChipRun run(machine_, c, programs_[c], *sram_[c], timingOnly_);
     if (absl::Status s = run.run(stats, busy); !s.ok())
       return s;
   }

@@ -117,10 +117,17 @@ public:
   /// contents across runs; streams and MXM state start empty.
   absl::StatusOr<RunStats> run();
 
+  /// Timing-only mode: every timing and hazard check and the same cycle
+  /// count, but no data (SRAM is neither read nor written, no arithmetic),
+  /// for systems too large to hold in memory.
+  void setTimingOnly(bool on) { timingOnly_ = on; }
+  bool timingOnly() const { return timingOnly_; }
+
 private:
   isa::Machine machine_;
   std::vector<std::unique_ptr<Sram>> sram_;
   std::vector<ChipProgram> programs_;
+  bool timingOnly_ = false;
 };
 
 } // namespace lpuc::emu

@@ -253,8 +253,10 @@ static void feedTile(const isa::Machine &m, emu::ProgramBuilder &b,
   }
 }
 
-static void mxmTwoTiles(EmulatorTest *, const isa::Machine &m, DType d) {
+static void mxmTwoTiles(EmulatorTest *, const isa::Machine &m, DType d,
+                        bool timingOnly = false) {
   emu::Emulator e(m, 1);
+  e.setTimingOnly(timingOnly);
   emu::ProgramBuilder b(m);
   const uint32_t R = 8; // rows of each tile
   auto w1 = tile(R, m.lanes(), 1.0f), w2 = tile(R, m.lanes(), -0.5f);
@@ -297,6 +299,8 @@ static void mxmTwoTiles(EmulatorTest *, const isa::Machine &m, DType d) {
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->cycles, want);
   EXPECT_EQ(r->cycles, put + 5 + 1); // last write at position 5
+  if (timingOnly)
+    return;
   std::vector<uint32_t> got = collect(e.sram(0), 4, {43, 42, 41, 40}, 1, 0);
   auto rd = [&](float v) {
     return d == DType::F32 ? v : isa::halfToFloat(isa::floatToHalf(v));
@@ -318,6 +322,16 @@ TEST_F(EmulatorTest, MxmF32AccumulateAcrossTwoTiles) {
 }
 TEST_F(EmulatorTest, MxmF16AccumulateAcrossTwoTiles) {
   mxmTwoTiles(this, m, DType::F16);
+}
+TEST_F(EmulatorTest, MxmTimingOnlySameCycles) {
+  mxmTwoTiles(this, m, DType::F16, true);
+}
+
+TEST_F(EmulatorTest, TimingOnlyStillFindsHazards) {
+  emu.setTimingOnly(true);
+  ASSERT_TRUE(b.at(m.memQueue(0), 0, emu::memRead(0, 5, 0, 7)).ok());
+  ASSERT_TRUE(b.at(m.memQueue(44), 3, emu::memWrite(0, 7, 1, 9)).ok());
+  expectError({"MEM-E0", "cycle 3", "holds no value"});
 }
 
 //===----------------------------------------------------------------------===//

@@ -327,3 +327,18 @@ TEST(Runtime, HostileInstructionsNeverCrash) {
   EXPECT_GT(rejected, 0);
   EXPECT_GT(ran, 0);
 }
+
+TEST(Runtime, TimingOnlySameCyclesNoData) {
+  absl::StatusOr<rt::Program> p =
+      rt::Program::fromBytes(copyProgram(schema::DTYPE_F32));
+  ASSERT_TRUE(p.ok());
+  rt::SessionOptions opts;
+  opts.timingOnly = true;
+  rt::Session s(*p, opts);
+  absl::StatusOr<rt::RunStats> r = s.run(); // inputs optional
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->cycles, p->manifest().predicted().cycles());
+  EXPECT_EQ(r->instructions, 16u);
+  EXPECT_EQ(s.emulator().sram(0).allocatedBytes(), 0u);
+  EXPECT_FALSE(s.output("y").ok());
+}

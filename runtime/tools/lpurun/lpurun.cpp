@@ -178,6 +178,21 @@ int check(const rt::Program &p, const std::string &caseDir, double rtolOpt,
   return allOk && match ? 0 : 1;
 }
 
+int timingOnly(const rt::Program &p) {
+  rt::SessionOptions opts;
+  opts.timingOnly = true;
+  rt::Session s(p, opts);
+  absl::StatusOr<rt::RunStats> stats = s.run();
+  if (!stats.ok())
+    return fail(stats.status());
+  uint64_t predicted = p.manifest().predicted().cycles();
+  bool match = predicted == stats->cycles;
+  std::printf("timing only (no data)\n");
+  printCycles(p, *stats, true);
+  std::printf("prediction: %s\n", match ? "match" : "MISMATCH");
+  return match ? 0 : 1;
+}
+
 int runWithInputs(const rt::Program &p, const std::vector<std::string> &specs,
                   const std::string &outDir, const std::string &format) {
   rt::Session s(p);
@@ -233,6 +248,7 @@ int main(int argc, char **argv) {
   std::string binary, caseDir, outDir, format = "npy";
   std::vector<std::string> inputs;
   double rtol = -1, atol = -1;
+  bool timing = false;
   app.add_option("binary", binary, "the .lpubin to run")->required();
   app.add_option("--check", caseDir,
                  "compare with an ONNX test case directory (test_data_set_0)");
@@ -240,6 +256,9 @@ int main(int argc, char **argv) {
   app.add_option("--atol", atol, "absolute tolerance for --check");
   app.add_option("--input", inputs, "NAME=FILE (.npy or TensorProto .pb)");
   app.add_option("--output-dir", outDir, "write outputs here");
+  app.add_flag("--timing-only", timing,
+               "walk the instructions with every timing check but no data; "
+               "print the cycle report");
   app.add_option("--output-format", format, "npy or pb")
       ->check(CLI::IsMember({"npy", "pb"}));
   try {
@@ -257,6 +276,8 @@ int main(int argc, char **argv) {
   absl::StatusOr<rt::Program> p = rt::Program::load(binary);
   if (!p.ok())
     return fail(p.status());
+  if (timing)
+    return timingOnly(*p);
   if (!caseDir.empty())
     return check(*p, caseDir, rtol, atol);
   return runWithInputs(*p, inputs, outDir, format);
