@@ -20,8 +20,9 @@ std::string pipelineFor(const CompileOptions &opts) {
   // wrapper: that would nest a pipeline on modules inside the module).
   if (opts.emit == EmitKind::Onnx)
     return "";
-  std::string p = "onnx-to-lpu,canonicalize,lpu-precision{precision=" +
-                  opts.precision + "},canonicalize";
+  std::string p =
+      "onnx-to-lpu,canonicalize,lpu-precision{precision=" + opts.precision +
+      "},canonicalize";
   if (opts.emit != EmitKind::Lpu)
     p += ",lpu-to-lpuhw,lpuhw-schedule,lpuhw-verify-schedule";
   return p;

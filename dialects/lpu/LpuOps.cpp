@@ -34,7 +34,6 @@ Attribute getSplat(Attribute attr) {
   return {};
 }
 
-
 /// The raw little-endian element bytes of a constant (dense, non-splat, or
 /// dense_resource with its blob), or an empty ArrayRef.
 ArrayRef<char> rawConstantBytes(Attribute attr) {
@@ -298,8 +297,8 @@ OpFoldResult TransposeOp::fold(FoldAdaptor adaptor) {
     return getInput();
   if (Attribute splat = getSplat(adaptor.getInput()))
     return DenseElementsAttr::get(cast<ShapedType>(getType()), splat);
-  if (Attribute folded = transposeConstant(
-          adaptor.getInput(), cast<ShapedType>(getType()), perm))
+  if (Attribute folded = transposeConstant(adaptor.getInput(),
+                                           cast<ShapedType>(getType()), perm))
     return folded;
   // transpose(transpose(x, p), q) = transpose(x, p o q).
   if (auto inner = getInput().getDefiningOp<TransposeOp>()) {

@@ -27,7 +27,8 @@ mlir::Type fromIsaType(mlir::MLIRContext *ctx, isa::DType t);
 
 /// The machine of the module's `lpu.target` attribute (default lpu-v1).
 /// Emits an error on `module` and fails if the target cannot be loaded.
-mlir::FailureOr<std::unique_ptr<isa::Machine>> getMachine(mlir::ModuleOp module);
+mlir::FailureOr<std::unique_ptr<isa::Machine>>
+getMachine(mlir::ModuleOp module);
 
 } // namespace lpuc::lpuhw
 

@@ -69,13 +69,14 @@ const char *opcodeName(Opcode op) {
   return "invalid";
 }
 
-static const char *const kAluNames[] = {"add",    "sub",    "mul",    "max",
-                                        "min",    "neg",    "add_imm", "mul_imm",
-                                        "max_imm", "cast",  "copy"};
+static const char *const kAluNames[] = {"add",     "sub",  "mul",     "max",
+                                        "min",     "neg",  "add_imm", "mul_imm",
+                                        "max_imm", "cast", "copy"};
 
 const char *aluOpName(AluOp op) {
   unsigned i = unsigned(op);
-  return i < sizeof(kAluNames) / sizeof(kAluNames[0]) ? kAluNames[i] : "invalid";
+  return i < sizeof(kAluNames) / sizeof(kAluNames[0]) ? kAluNames[i]
+                                                      : "invalid";
 }
 
 bool parseAluOp(const std::string &name, AluOp &out) {
@@ -190,22 +191,23 @@ std::string toString(const Instruction &i) {
                   streamStr(i.in0).c_str(), i.expect0, i.a, i.b);
     break;
   case Opcode::MxmLoad:
-    std::snprintf(buf, sizeof buf, "mxm.load_weights %s rows %u from %s (tag %u)",
+    std::snprintf(buf, sizeof buf,
+                  "mxm.load_weights %s rows %u from %s (tag %u)",
                   dtypeName(i.dtype), i.a, streamStr(i.in0).c_str(), i.expect0);
     break;
   case Opcode::MxmInstall:
     std::snprintf(buf, sizeof buf, "mxm.install");
     break;
   case Opcode::MxmMul:
-    std::snprintf(buf, sizeof buf,
-                  "mxm.multiply %s %s (tag %u) acc %u%s%s -> %s tag %u",
-                  dtypeName(i.dtype), streamStr(i.in0).c_str(), i.expect0, i.a,
-                  (i.flags & kAccumulate) ? " accumulate" : "",
-                  (i.flags & kEmit) ? " emit" : "", streamStr(i.out).c_str(),
-                  i.tag);
+    std::snprintf(
+        buf, sizeof buf, "mxm.multiply %s %s (tag %u) acc %u%s%s -> %s tag %u",
+        dtypeName(i.dtype), streamStr(i.in0).c_str(), i.expect0, i.a,
+        (i.flags & kAccumulate) ? " accumulate" : "",
+        (i.flags & kEmit) ? " emit" : "", streamStr(i.out).c_str(), i.tag);
     break;
   case Opcode::Vxm:
-    std::snprintf(buf, sizeof buf, "vxm.%s %s %s (tag %u), %s (tag %u) imm %g%s%s -> %s tag %u",
+    std::snprintf(buf, sizeof buf,
+                  "vxm.%s %s %s (tag %u), %s (tag %u) imm %g%s%s -> %s tag %u",
                   aluOpName(AluOp(i.fn)), dtypeName(i.dtype),
                   streamStr(i.in0).c_str(), i.expect0, streamStr(i.in1).c_str(),
                   i.expect1, double(i.imm),
@@ -214,11 +216,11 @@ std::string toString(const Instruction &i) {
                   streamStr(i.out).c_str(), i.tag);
     break;
   case Opcode::SxmPermute:
-    std::snprintf(buf, sizeof buf,
-                  "sxm.permute %s %s (tag %u) map %u base %s (tag %u) -> %s tag %u",
-                  dtypeName(i.dtype), streamStr(i.in0).c_str(), i.expect0, i.a,
-                  streamStr(i.in1).c_str(), i.expect1, streamStr(i.out).c_str(),
-                  i.tag);
+    std::snprintf(
+        buf, sizeof buf,
+        "sxm.permute %s %s (tag %u) map %u base %s (tag %u) -> %s tag %u",
+        dtypeName(i.dtype), streamStr(i.in0).c_str(), i.expect0, i.a,
+        streamStr(i.in1).c_str(), i.expect1, streamStr(i.out).c_str(), i.tag);
     break;
   default:
     std::snprintf(buf, sizeof buf, "invalid opcode %u", unsigned(i.op));

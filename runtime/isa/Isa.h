@@ -1,4 +1,5 @@
-//===- Isa.h - LPU instruction set shared by compiler and runtime -*- C++ -*-===//
+//===- Isa.h - LPU instruction set shared by compiler and runtime -*- C++
+//-*-===//
 //
 // The one description of the LPU instruction set: opcodes, the fixed 40-byte
 // encoding, and the meaning of every field. The compiler's lpuhw lowering,
@@ -105,7 +106,8 @@ constexpr size_t kInstructionBytes = 40;
 /// Little-endian, fixed-size encoding (deterministic: reserved bytes are 0).
 void encode(const Instruction &inst, uint8_t out[kInstructionBytes]);
 Instruction decode(const uint8_t in[kInstructionBytes]);
-void encodeAll(const std::vector<Instruction> &insts, std::vector<uint8_t> &out);
+void encodeAll(const std::vector<Instruction> &insts,
+               std::vector<uint8_t> &out);
 
 /// Human-readable one-line form, used in diagnostics and `--emit asm`.
 std::string toString(const Instruction &inst);

@@ -35,7 +35,8 @@ SramAddress TensorLayout::address(int64_t q) const {
   return {slices[size_t(q % s)], bank, uint32_t(baseRow + q / s)};
 }
 
-std::vector<uint8_t> packPlaneRows(const TensorLayout &l, const uint8_t *elems) {
+std::vector<uint8_t> packPlaneRows(const TensorLayout &l,
+                                   const uint8_t *elems) {
   unsigned w = l.width();
   std::vector<uint8_t> out(size_t(l.planeRows()) * l.lanes, 0);
   int64_t rows = l.rows(), cols = l.cols();

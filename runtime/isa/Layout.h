@@ -34,8 +34,8 @@ struct TensorLayout {
   uint32_t baseRow = 0;
 
   int64_t numElements() const;
-  int64_t rows() const;  // product of all but the last dim (1 for rank 0)
-  int64_t cols() const;  // last dim (1 for rank 0)
+  int64_t rows() const;    // product of all but the last dim (1 for rank 0)
+  int64_t cols() const;    // last dim (1 for rank 0)
   int64_t vectors() const; // per row
   unsigned width() const { return widthBytes(dtype); }
   int64_t planeRows() const { return vectors() * rows() * width(); }

@@ -259,12 +259,13 @@ absl::Status validateTarget(const schema::Target &t) {
                  "lanes must be in [1, 32767]"))
            .ok())
     return s;
-  if (!(s = need(t.mem_slices_per_hemisphere() >= 1 && t.banks_per_slice() >= 2 &&
-                     t.rows_per_bank() >= 1,
+  if (!(s = need(t.mem_slices_per_hemisphere() >= 1 &&
+                     t.banks_per_slice() >= 2 && t.rows_per_bank() >= 1,
                  "MEM geometry must be non-empty with at least 2 banks"))
            .ok())
     return s;
-  if (!(s = need(t.streams_per_direction() >= 4 && t.streams_per_direction() <= 127,
+  if (!(s = need(t.streams_per_direction() >= 4 &&
+                     t.streams_per_direction() <= 127,
                  "streams_per_direction must be in [4, 127]"))
            .ok())
     return s;
@@ -282,19 +283,21 @@ absl::Status validateTarget(const schema::Target &t) {
                  "MXM issue intervals must be >= 1"))
            .ok())
     return s;
-  if (!(s = need(t.mem_read_latency() >= 1 && t.mem_write_latency() >= 1 &&
-                     t.mxm_result_latency() >= 1 && t.vxm_simple_latency() >= 1 &&
-                     t.vxm_transcendental_latency() >= 1 && t.sxm_latency() >= 1,
-                 "latencies must be >= 1"))
+  if (!(s = need(
+            t.mem_read_latency() >= 1 && t.mem_write_latency() >= 1 &&
+                t.mxm_result_latency() >= 1 && t.vxm_simple_latency() >= 1 &&
+                t.vxm_transcendental_latency() >= 1 && t.sxm_latency() >= 1,
+            "latencies must be >= 1"))
            .ok())
     return s;
   if (!(s = need(t.vxm_alus() >= 1 && t.sxm_units_per_hemisphere() >= 1,
                  "needs VXM ALUs and SXM units"))
            .ok())
     return s;
-  if (!(s = need(t.layout_stripe_slices() >= 4 &&
-                     t.layout_stripe_slices() <= t.mem_slices_per_hemisphere(),
-                 "layout_stripe_slices must be in [4, mem_slices_per_hemisphere]"))
+  if (!(s = need(
+            t.layout_stripe_slices() >= 4 &&
+                t.layout_stripe_slices() <= t.mem_slices_per_hemisphere(),
+            "layout_stripe_slices must be in [4, mem_slices_per_hemisphere]"))
            .ok())
     return s;
   return absl::OkStatus();
@@ -334,9 +337,9 @@ absl::StatusOr<schema::Target> loadTarget(const std::string &nameOrPath) {
   google::protobuf::TextFormat::Parser parser;
   parser.RecordErrorsTo(&errors);
   if (!parser.ParseFromString(text, &target))
-    return absl::InvalidArgumentError("target '" + nameOrPath +
-                                      "' is not a valid target description: " +
-                                      errors.first);
+    return absl::InvalidArgumentError(
+        "target '" + nameOrPath +
+        "' is not a valid target description: " + errors.first);
   if (absl::Status s = validateTarget(target); !s.ok())
     return s;
   return target;

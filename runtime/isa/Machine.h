@@ -36,7 +36,9 @@ public:
 
   const schema::Target &target() const { return target_; }
   uint32_t lanes() const { return target_.lanes(); }
-  uint32_t streamsPerDirection() const { return target_.streams_per_direction(); }
+  uint32_t streamsPerDirection() const {
+    return target_.streams_per_direction();
+  }
   uint32_t memSlices() const { return 2 * target_.mem_slices_per_hemisphere(); }
   uint32_t banks() const { return target_.banks_per_slice(); }
   uint32_t rowsPerBank() const { return target_.rows_per_bank(); }
@@ -47,12 +49,18 @@ public:
   // Positions, west to east: MXM-W 0, SXM-W 1, MEM-W(n-1) .. MEM-W0,
   // VXM, MEM-E0 .. MEM-E(n-1), SXM-E, MXM-E. Slices 0..n-1 are MEM-W0..,
   // slices n..2n-1 are MEM-E0...
-  int numPositions() const { return 2 * int(target_.mem_slices_per_hemisphere()) + 5; }
-  int vxmPosition() const { return int(target_.mem_slices_per_hemisphere()) + 2; }
+  int numPositions() const {
+    return 2 * int(target_.mem_slices_per_hemisphere()) + 5;
+  }
+  int vxmPosition() const {
+    return int(target_.mem_slices_per_hemisphere()) + 2;
+  }
   int memPosition(uint32_t slice) const;
   int mxmPosition(uint32_t plane) const;
   int sxmPosition(uint32_t unit) const;
-  bool sliceIsWest(uint32_t slice) const { return slice < target_.mem_slices_per_hemisphere(); }
+  bool sliceIsWest(uint32_t slice) const {
+    return slice < target_.mem_slices_per_hemisphere();
+  }
 
   // Queues: MEM slices, VXM ALUs, MXM (load, compute) per plane, SXM units,
   // C2C links, in that order.
@@ -60,7 +68,9 @@ public:
   uint32_t memQueue(uint32_t slice) const { return slice; }
   uint32_t vxmQueue(uint32_t alu) const { return vxmBase_ + alu; }
   uint32_t mxmLoadQueue(uint32_t plane) const { return mxmBase_ + 2 * plane; }
-  uint32_t mxmMulQueue(uint32_t plane) const { return mxmBase_ + 2 * plane + 1; }
+  uint32_t mxmMulQueue(uint32_t plane) const {
+    return mxmBase_ + 2 * plane + 1;
+  }
   uint32_t sxmQueue(uint32_t unit) const { return sxmBase_ + unit; }
   uint32_t c2cQueue(uint32_t link) const { return c2cBase_ + link; }
   QueueInfo queue(uint32_t q) const;
@@ -91,7 +101,9 @@ public:
   /// MemWrite: the row holds the value from t + this.
   uint32_t memWriteLatency() const { return target_.mem_write_latency(); }
   /// Planes a tile of this type occupies (1 for 8-bit, else a pair).
-  uint32_t mxmPlanesFor(DType dtype) const { return widthBytes(dtype) == 1 ? 1 : 2; }
+  uint32_t mxmPlanesFor(DType dtype) const {
+    return widthBytes(dtype) == 1 ? 1 : 2;
+  }
   /// Cycles from issue until the instruction's last effect (queue held,
   /// inputs read, result put, row written). The program's length is the
   /// maximum of issue + busyCycles over all non-NOP instructions of all
