@@ -1,4 +1,5 @@
 #include "runtime/api/TensorFile.h"
+#include "runtime/api/Npy.h"
 
 #include "runtime/isa/Numerics.h"
 
@@ -156,39 +157,6 @@ const NpyType kNpyTypes[] = {
     {"|u1", HostDType::Uint8},   {"|b1", HostDType::Bool},
 };
 
-/// The value text after 'key': in a Python dict literal.
-bool dictValue(const std::string &h, const std::string &key, std::string &v) {
-  size_t k = h.find("'" + key + "'");
-  if (k == std::string::npos)
-    return false;
-  size_t c = h.find(':', k);
-  if (c == std::string::npos)
-    return false;
-  size_t s = h.find_first_not_of(' ', c + 1);
-  if (s == std::string::npos)
-    return false;
-  size_t e;
-  if (h[s] == '\'') {
-    e = h.find('\'', s + 1);
-    if (e == std::string::npos)
-      return false;
-    v = h.substr(s + 1, e - s - 1);
-  } else if (h[s] == '(') {
-    e = h.find(')', s);
-    if (e == std::string::npos)
-      return false;
-    v = h.substr(s + 1, e - s - 1);
-  } else {
-    e = h.find_first_of(",}", s);
-    if (e == std::string::npos)
-      return false;
-    v = h.substr(s, e - s);
-    while (!v.empty() && v.back() == ' ')
-      v.pop_back();
-  }
-  return true;
-}
-
 absl::Status npyErr(const std::string &msg) {
   return absl::InvalidArgumentError("invalid .npy: " + msg);
 }
@@ -196,62 +164,35 @@ absl::Status npyErr(const std::string &msg) {
 } // namespace
 
 absl::StatusOr<HostTensor> parseNpy(const std::string &b) {
-  if (b.size() < 10 || b.compare(0, 6, "\x93NUMPY") != 0)
-    return npyErr("bad magic");
-  unsigned major = uint8_t(b[6]);
-  size_t hlen, hstart;
-  if (major == 1) {
-    hlen = uint8_t(b[8]) | size_t(uint8_t(b[9])) << 8;
-    hstart = 10;
-  } else if (major == 2 || major == 3) {
-    if (b.size() < 12)
-      return npyErr("truncated header");
-    hlen = uint8_t(b[8]) | size_t(uint8_t(b[9])) << 8 |
-           size_t(uint8_t(b[10])) << 16 | size_t(uint8_t(b[11])) << 24;
-    hstart = 12;
-  } else {
-    return npyErr("unsupported format version " + std::to_string(major));
-  }
-  if (hlen > b.size() - hstart)
-    return npyErr("truncated header");
-  std::string h = b.substr(hstart, hlen);
-  std::string descr, fortran, shape;
-  if (!dictValue(h, "descr", descr) ||
-      !dictValue(h, "fortran_order", fortran) || !dictValue(h, "shape", shape))
-    return npyErr("header lacks descr, fortran_order or shape");
+  npy::Header h;
+  std::string error;
+  if (!npy::parseHeader(b.data(), b.size(), h, error))
+    return npyErr(error);
   HostTensor t;
   bool found = false;
   for (const NpyType &nt : kNpyTypes)
-    if (descr == nt.descr || (descr.size() == 3 && nt.descr[0] == '|' &&
-                              descr.substr(1) == nt.descr + 1)) {
+    if (h.descr == nt.descr || (h.descr.size() == 3 && nt.descr[0] == '|' &&
+                                h.descr.substr(1) == nt.descr + 1)) {
       t.dtype = nt.dtype;
       found = true;
     }
   if (!found)
-    return npyErr("unsupported dtype '" + descr + "'");
-  if (fortran != "False")
+    return npyErr("unsupported dtype '" + h.descr + "'");
+  if (h.fortranOrder)
     return npyErr("Fortran-order arrays are not supported");
-  std::stringstream ss(shape);
-  std::string item;
   int64_t n = 1;
-  while (std::getline(ss, item, ',')) {
-    size_t s = item.find_first_not_of(' ');
-    if (s == std::string::npos)
-      continue;
-    char *end;
-    long long d = std::strtoll(item.c_str() + s, &end, 10);
+  for (int64_t d : h.shape) {
     if (d < 0 || d > (int64_t(1) << 40) || (d && n > (int64_t(1) << 40) / d))
-      return npyErr("bad shape (" + shape + ")");
-    t.shape.push_back(d);
+      return npyErr("shape too large");
     n *= d;
   }
-  size_t data = hstart + hlen;
+  t.shape = h.shape;
   size_t want = size_t(n) * hostDTypeSize(t.dtype);
-  if (b.size() - data < want)
-    return npyErr("truncated data: " + std::to_string(b.size() - data) +
+  if (b.size() - h.dataOffset < want)
+    return npyErr("truncated data: " + std::to_string(b.size() - h.dataOffset) +
                   " bytes for " + std::to_string(want));
-  t.bytes.assign(b.begin() + std::ptrdiff_t(data),
-                 b.begin() + std::ptrdiff_t(data + want));
+  t.bytes.assign(b.begin() + std::ptrdiff_t(h.dataOffset),
+                 b.begin() + std::ptrdiff_t(h.dataOffset + want));
   return t;
 }
 

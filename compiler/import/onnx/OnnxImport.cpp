@@ -6,7 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/import/onnx/OnnxImport.h"
-#include "compiler/import/onnx/Npy.h"
+#include "runtime/api/Npy.h"
 #include "dialects/onnx/OnnxDialect.h"
 #include "dialects/onnx/OnnxOps.h"
 

@@ -1,12 +1,13 @@
 //===- Npy.h - header-only NumPy .npy header parser -------------*- C++ -*-===//
 //
 // Parses the header of a NumPy .npy file (format versions 1.0, 2.0 and 3.0).
-// Plain C++, no exceptions, no LLVM: the runtime may use it too.
+// Plain C++, no exceptions, no LLVM: shared by the runtime (lpurun inputs
+// and outputs) and the compiler (`lpuc --freeze NAME=FILE.npy`).
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef LPUC_COMPILER_IMPORT_ONNX_NPY_H
-#define LPUC_COMPILER_IMPORT_ONNX_NPY_H
+#ifndef LPUC_RUNTIME_API_NPY_H
+#define LPUC_RUNTIME_API_NPY_H
 
 #include <cstddef>
 #include <cstdint>
@@ -160,4 +161,4 @@ inline bool parseHeader(const char *data, size_t size, Header &out,
 
 } // namespace lpuc::npy
 
-#endif // LPUC_COMPILER_IMPORT_ONNX_NPY_H
+#endif // LPUC_RUNTIME_API_NPY_H
