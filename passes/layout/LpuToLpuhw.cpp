@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "passes/layout/LayoutUtils.h"
+#include "passes/layout/Lowering.h"
 #include "passes/layout/Passes.h"
 
 #include "dialects/lpu/LpuDialect.h"
@@ -36,17 +37,11 @@ namespace lpuhw = lpuc::lpuhw;
 namespace layout = lpuc::layout;
 using layout::Placement;
 
+namespace lpuc::layout {
+
 namespace {
-
 constexpr const char *kOnnxName = "onnx.name";
-
-/// A tensor of the source function and where it lives.
-struct Tensor {
-  lpuc::isa::TensorLayout layout;
-  Type elemType;
-  /// Null for an alias (a reshape that keeps the last dimension).
-  lpuhw::TensorOp decl;
-};
+} // namespace
 
 bool isChipFloat(Type t) {
   lpuc::isa::DType d = lpuhw::toIsaType(t);
@@ -75,7 +70,8 @@ std::optional<double> splatValue(Value v) {
     return std::nullopt;
   if (auto cst = dyn_cast<arith::ConstantOp>(def)) {
     auto dense = dyn_cast<DenseElementsAttr>(cst.getValue());
-    if (!dense || !dense.isSplat() || !isa<FloatType>(dense.getElementType()))
+    if (!dense || !dense.isSplat() ||
+        !llvm::isa<FloatType>(dense.getElementType()))
       return std::nullopt;
     return dense.getSplatValue<APFloat>().convertToDouble();
   }
@@ -93,51 +89,6 @@ SmallVector<int64_t> stridesOf(ArrayRef<int64_t> shape) {
     s[i] = s[i + 1] * shape[i + 1];
   return s;
 }
-
-class Lowering {
-public:
-  Lowering(ModuleOp module, func::FuncOp src, const lpuc::isa::Machine &machine)
-      : module_(module), src_(src), machine_(machine), alloc_(machine),
-        decls_(module.getContext()), body_(module.getContext()) {}
-
-  LogicalResult run();
-
-private:
-  LogicalResult validate();
-  LogicalResult lowerOp(Operation *op);
-
-  // Tensors.
-  std::string uniqueName(StringRef base);
-  FailureOr<Tensor *> declare(Value v, Location loc, StringRef kind,
-                              StringAttr onnxName, StringRef symBase,
-                              ElementsAttr value = {});
-  FailureOr<Tensor *> tensorOf(Value v);
-  FailureOr<Tensor *> defineResult(Operation *op, Value result);
-
-  // Lowerings.
-  LogicalResult lowerBinary(Operation *op, StringRef fn, Value lhs, Value rhs);
-  LogicalResult lowerUnary(Operation *op, Value input, StringRef fn, double imm,
-                           Type toType = {});
-  LogicalResult lowerNegAddImm(Operation *op, Value input, double imm);
-  LogicalResult lowerMatmul(lpu::MatmulOp op);
-  LogicalResult lowerRelayout(Operation *op, Value input, Value result,
-                              llvm::function_ref<int64_t(int64_t)> srcOf);
-  LogicalResult lowerBroadcast(lpu::BroadcastOp op);
-  LogicalResult lowerTranspose(lpu::TransposeOp op);
-  void copy(Location loc, const Tensor &from, const Tensor &to);
-
-  ModuleOp module_;
-  func::FuncOp src_;
-  const lpuc::isa::Machine &machine_;
-  layout::SramAllocator alloc_;
-  OpBuilder decls_; // before the new @main
-  OpBuilder body_;  // inside the new @main
-  llvm::DenseMap<Value, std::unique_ptr<Tensor>> tensors_;
-  /// Values that are the function's result #index (their own output tensor).
-  llvm::DenseMap<Value, unsigned> directOutputs_;
-  llvm::StringSet<> names_;
-  unsigned activations_ = 0, weights_ = 0, mxmGroups_ = 0;
-};
 
 //===----------------------------------------------------------------------===//
 // Validation: report everything unsupported before emitting anything.
@@ -167,7 +118,7 @@ LogicalResult Lowering::validate() {
     return src_.emitError() << "lpu-to-lpuhw expects @main with one block";
   bool ok = true;
   for (Operation &op : src_.getBody().front()) {
-    if (isa<arith::ConstantOp>(op)) {
+    if (llvm::isa<arith::ConstantOp>(op)) {
       auto t = dyn_cast<RankedTensorType>(op.getResult(0).getType());
       if (!t || !t.hasStaticShape()) {
         op.emitError() << "constant of type " << op.getResult(0).getType()
@@ -180,14 +131,14 @@ LogicalResult Lowering::validate() {
       // Results computed by ops were checked there and arguments are
       // checked below; this catches returned constants.
       for (Value v : ret.getOperands())
-        if (ok && isa_and_nonnull<arith::ConstantOp>(v.getDefiningOp()) &&
+        if (ok && llvm::isa_and_nonnull<arith::ConstantOp>(v.getDefiningOp()) &&
             failed(checkType(&op, v.getType())))
           ok = false;
       continue;
     }
-    if (!isa<lpu::AddOp, lpu::SubOp, lpu::MulOp, lpu::ReluOp, lpu::CastOp,
-             lpu::MatmulOp, lpu::BroadcastOp, lpu::TransposeOp, lpu::ReshapeOp>(
-            op)) {
+    if (!llvm::isa<lpu::AddOp, lpu::SubOp, lpu::MulOp, lpu::ReluOp, lpu::CastOp,
+                   lpu::MatmulOp, lpu::BroadcastOp, lpu::TransposeOp,
+                   lpu::ReshapeOp>(op)) {
       op.emitError() << "'" << op.getName()
                      << "' is not supported by lpu-to-lpuhw";
       ok = false;
@@ -289,6 +240,52 @@ FailureOr<Tensor *> Lowering::tensorOf(Value v) {
   return emitError(loc) << "lpu-to-lpuhw: value has no tensor (internal)";
 }
 
+FailureOr<Tensor *> Lowering::temp(Location loc, Type elem,
+                                   ArrayRef<int64_t> shape) {
+  isa::DType dtype = lpuhw::toIsaType(elem);
+  FailureOr<Placement> p = alloc_.allocate(dtype, shape, loc);
+  if (failed(p))
+    return failure();
+  auto t = std::make_unique<Tensor>();
+  t->layout = layout::makeLayout(dtype, shape, *p, machine_);
+  t->elemType = elem;
+  t->decl = layout::declareTensor(
+      decls_, loc, uniqueName("t" + std::to_string(activations_++)),
+      "activation", StringAttr(), elem, shape, *p);
+  temps_.push_back(std::move(t));
+  return temps_.back().get();
+}
+
+FailureOr<Tensor *> Lowering::constant(Location loc, StringRef key, Type elem,
+                                       ArrayRef<int64_t> shape, double splat) {
+  std::string full = key.str();
+  llvm::raw_string_ostream os(full);
+  os << "_";
+  elem.print(os);
+  auto it = constants_.find(full);
+  if (it != constants_.end())
+    return it->second;
+  auto type = RankedTensorType::get(shape, elem);
+  APFloat v(splat);
+  bool lost = false;
+  v.convert(cast<FloatType>(elem).getFloatSemantics(),
+            APFloat::rmNearestTiesToEven, &lost);
+  auto value = DenseElementsAttr::get(type, v);
+  isa::DType dtype = lpuhw::toIsaType(elem);
+  FailureOr<Placement> p = alloc_.allocate(dtype, shape, loc);
+  if (failed(p))
+    return failure();
+  auto t = std::make_unique<Tensor>();
+  t->layout = layout::makeLayout(dtype, shape, *p, machine_);
+  t->elemType = elem;
+  t->decl = layout::declareTensor(decls_, loc, uniqueName(full), "weight",
+                                  StringAttr(), elem, shape, *p,
+                                  cast<ElementsAttr>(value));
+  temps_.push_back(std::move(t));
+  constants_[full] = temps_.back().get();
+  return temps_.back().get();
+}
+
 FailureOr<Tensor *> Lowering::defineResult(Operation *op, Value result) {
   auto it = directOutputs_.find(result);
   if (it != directOutputs_.end()) {
@@ -308,8 +305,7 @@ FailureOr<Tensor *> Lowering::defineResult(Operation *op, Value result) {
 //===----------------------------------------------------------------------===//
 
 SmallVector<Value> vxmOp(OpBuilder &b, Location loc, StringRef fn, Type dtype,
-                         ValueRange inputs, double imm = 0.0,
-                         Type toType = {}) {
+                         ValueRange inputs, double imm, Type toType) {
   unsigned w = lpuc::isa::widthBytes(lpuhw::toIsaType(toType ? toType : dtype));
   auto op = lpuhw::VxmOp::create(
       b, loc, layout::streamTypes(b.getContext(), w), fn, dtype,
@@ -398,6 +394,23 @@ LogicalResult Lowering::lowerNegAddImm(Operation *op, Value input, double imm) {
   return success();
 }
 
+SmallVector<uint32_t> Lowering::mxmPlaneOrder(isa::DType dtype) const {
+  // 16/32-bit tiles use the even plane of a pair; alternate west and east:
+  // 0, half, step, half + step, ...
+  uint32_t step = machine_.mxmPlanesFor(dtype);
+  uint32_t total = machine_.target().mxm_planes(), half = total / 2;
+  SmallVector<uint32_t> west, east, mixed;
+  for (uint32_t p = 0; step && p + step <= total; p += step)
+    (p < half ? west : east).push_back(p);
+  for (size_t i = 0; i < std::max(west.size(), east.size()); ++i) {
+    if (i < west.size())
+      mixed.push_back(west[i]);
+    if (i < east.size())
+      mixed.push_back(east[i]);
+  }
+  return mixed;
+}
+
 LogicalResult Lowering::lowerMatmul(lpu::MatmulOp op) {
   FailureOr<Tensor *> a = tensorOf(op.getLhs());
   if (failed(a))
@@ -425,30 +438,9 @@ LogicalResult Lowering::lowerMatmul(lpu::MatmulOp op) {
       std::max<int64_t>(1, machine_.target().mxm_accumulator_rows());
   unsigned w = la.width();
   lpuc::isa::DType dtype = la.dtype;
-  // 16/32-bit tiles use the even plane of a pair; alternate west and east.
-  SmallVector<uint32_t> planes;
-  uint32_t step = machine_.mxmPlanesFor(dtype);
-  for (uint32_t p = 0; p + step <= machine_.target().mxm_planes(); p += step)
-    planes.push_back(p);
-  if (planes.empty())
+  SmallVector<uint32_t> mixed = mxmPlaneOrder(dtype);
+  if (mixed.empty())
     return op.emitError() << "target has no MXM plane for " << elem;
-  // West/east alternation: order planes as 0, half, step, half+step, ...
-  SmallVector<uint32_t> order;
-  uint32_t half = machine_.target().mxm_planes() / 2;
-  for (uint32_t p : planes)
-    if (p < half)
-      order.push_back(p);
-  SmallVector<uint32_t> east;
-  for (uint32_t p : planes)
-    if (p >= half)
-      east.push_back(p);
-  SmallVector<uint32_t> mixed;
-  for (size_t i = 0; i < std::max(order.size(), east.size()); ++i) {
-    if (i < order.size())
-      mixed.push_back(order[i]);
-    if (i < east.size())
-      mixed.push_back(east[i]);
-  }
   Location loc = op.getLoc();
   MLIRContext *ctx = op.getContext();
   for (int64_t bi = 0; bi < batch; ++bi)
@@ -500,11 +492,17 @@ Lowering::lowerRelayout(Operation *op, Value input, Value result,
   FailureOr<Tensor *> d = defineResult(op, result);
   if (failed(d))
     return failure();
-  const lpuc::isa::TensorLayout &ls = (*s)->layout, &ld = (*d)->layout;
-  Type elem = (*d)->elemType;
+  relayout(op->getLoc(), **s, **d, srcOf);
+  return success();
+}
+
+void Lowering::relayout(Location loc, const Tensor &from, const Tensor &to,
+                        llvm::function_ref<int64_t(int64_t)> srcOf) {
+  const isa::TensorLayout &ls = from.layout, &ld = to.layout;
+  MLIRContext *ctx = body_.getContext();
+  Type elem = to.elemType;
   int64_t lanes = machine_.lanes();
   int64_t cols = ld.cols(), srcCols = ls.cols();
-  Location loc = op->getLoc();
   struct Group {
     int64_t row, vec;
     SmallVector<int32_t> map;
@@ -547,13 +545,12 @@ Lowering::lowerRelayout(Operation *op, Value input, Value result,
         bool hasBase = !acc.empty();
         in.append(acc.begin(), acc.end());
         auto perm = lpuhw::SxmPermuteOp::create(
-            body_, loc, layout::streamTypes(op->getContext(), ld.width()), elem,
-            g.map, hasBase, IntegerAttr(), in, IntegerAttr(), IntegerAttr());
+            body_, loc, layout::streamTypes(ctx, ld.width()), elem, g.map,
+            hasBase, IntegerAttr(), in, IntegerAttr(), IntegerAttr());
         acc.assign(perm.getResults().begin(), perm.getResults().end());
       }
       layout::writeVector(body_, loc, ld, r, v, acc);
     }
-  return success();
 }
 
 LogicalResult Lowering::lowerBroadcast(lpu::BroadcastOp op) {
@@ -596,7 +593,7 @@ void Lowering::copy(Location loc, const Tensor &from, const Tensor &to) {
 }
 
 LogicalResult Lowering::lowerOp(Operation *op) {
-  if (isa<arith::ConstantOp>(op) || isAliasReshape(op))
+  if (llvm::isa<arith::ConstantOp>(op) || isAliasReshape(op))
     return success(); // lazily, in tensorOf
   if (op->use_empty())
     return success(); // dead
@@ -637,7 +634,7 @@ LogicalResult Lowering::run() {
   // weights, aliases and repeated results are copied at the end.
   for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
     Operation *def = v.getDefiningOp();
-    if (!def || isa<arith::ConstantOp>(def) || isAliasReshape(def) ||
+    if (!def || llvm::isa<arith::ConstantOp>(def) || isAliasReshape(def) ||
         directOutputs_.count(v))
       continue;
     directOutputs_[v] = unsigned(i);
@@ -688,6 +685,11 @@ LogicalResult Lowering::run() {
   main.setSymName("main");
   return success();
 }
+
+} // namespace lpuc::layout
+
+namespace {
+using lpuc::layout::Lowering;
 
 struct LpuToLpuhwPass : lpuc::impl::LpuToLpuhwPassBase<LpuToLpuhwPass> {
   using Base::Base;

@@ -1,0 +1,183 @@
+//===- Lowering.h - state of one lpu-to-lpuhw run --------------*- C++ -*-===//
+//
+// The lowering of one `func.func @main` (see docs/passes/lpu-to-lpuhw.md).
+// Split over several files by op family: LpuToLpuhw.cpp (tensors, elementwise,
+// matmul, relayouts, the driver) and Reductions.cpp (row reductions, softmax,
+// normalisations).
+//
+//===----------------------------------------------------------------------===//
+#ifndef LPUC_PASSES_LAYOUT_LOWERING_H
+#define LPUC_PASSES_LAYOUT_LOWERING_H
+
+#include "passes/layout/LayoutUtils.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/BuiltinTypes.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace lpuc::lpu {
+class MatmulOp;
+class BroadcastOp;
+class TransposeOp;
+} // namespace lpuc::lpu
+
+namespace lpuc::layout {
+
+/// A tensor of the source function (or a temporary) and where it lives.
+struct Tensor {
+  isa::TensorLayout layout;
+  mlir::Type elemType;
+  /// Null for an alias (a reshape that keeps the last dimension).
+  lpuhw::TensorOp decl;
+};
+
+/// Stream planes of one vector (width(dtype) values, plane 0 first).
+using Planes = llvm::SmallVector<mlir::Value, 4>;
+
+bool isChipFloat(mlir::Type t);
+/// The scalar of a splat float constant, seen through broadcasts and
+/// reshapes.
+std::optional<double> splatValue(mlir::Value v);
+/// Row-major strides of a shape.
+llvm::SmallVector<int64_t> stridesOf(llvm::ArrayRef<int64_t> shape);
+/// One `lpuhw.vxm` (`toType` for casts); returns its result planes.
+llvm::SmallVector<mlir::Value> vxmOp(mlir::OpBuilder &b, mlir::Location loc,
+                                     llvm::StringRef fn, mlir::Type dtype,
+                                     mlir::ValueRange inputs, double imm = 0.0,
+                                     mlir::Type toType = {});
+
+class Lowering {
+public:
+  Lowering(mlir::ModuleOp module, mlir::func::FuncOp src,
+           const isa::Machine &machine)
+      : module_(module), src_(src), machine_(machine), alloc_(machine),
+        decls_(module.getContext()), body_(module.getContext()) {}
+
+  mlir::LogicalResult run();
+
+private:
+  mlir::LogicalResult validate();
+  mlir::LogicalResult lowerOp(mlir::Operation *op);
+
+  // Tensors.
+  std::string uniqueName(llvm::StringRef base);
+  mlir::FailureOr<Tensor *> declare(mlir::Value v, mlir::Location loc,
+                                    llvm::StringRef kind,
+                                    mlir::StringAttr onnxName,
+                                    llvm::StringRef symBase,
+                                    mlir::ElementsAttr value = {});
+  mlir::FailureOr<Tensor *> tensorOf(mlir::Value v);
+  mlir::FailureOr<Tensor *> defineResult(mlir::Operation *op,
+                                         mlir::Value result);
+  /// A scratch activation tensor (not tied to a value).
+  mlir::FailureOr<Tensor *> temp(mlir::Location loc, mlir::Type elem,
+                                 llvm::ArrayRef<int64_t> shape);
+  /// A compile-time constant weight, created once per `key`.
+  mlir::FailureOr<Tensor *> constant(mlir::Location loc, llvm::StringRef key,
+                                     mlir::Type elem,
+                                     llvm::ArrayRef<int64_t> shape,
+                                     double splat);
+
+  // Lowerings (LpuToLpuhw.cpp).
+  mlir::LogicalResult lowerBinary(mlir::Operation *op, llvm::StringRef fn,
+                                  mlir::Value lhs, mlir::Value rhs);
+  mlir::LogicalResult lowerUnary(mlir::Operation *op, mlir::Value input,
+                                 llvm::StringRef fn, double imm,
+                                 mlir::Type toType = {});
+  mlir::LogicalResult lowerNegAddImm(mlir::Operation *op, mlir::Value input,
+                                     double imm);
+  mlir::LogicalResult lowerMatmul(lpu::MatmulOp op);
+  mlir::LogicalResult lowerRelayout(mlir::Operation *op, mlir::Value input,
+                                    mlir::Value result,
+                                    llvm::function_ref<int64_t(int64_t)> srcOf);
+  /// Output element i of `to` is element srcOf(i) of `from` (row copies
+  /// and sxm_permute chains).
+  void relayout(mlir::Location loc, const Tensor &from, const Tensor &to,
+                llvm::function_ref<int64_t(int64_t)> srcOf);
+  mlir::LogicalResult lowerBroadcast(lpu::BroadcastOp op);
+  mlir::LogicalResult lowerTranspose(lpu::TransposeOp op);
+  void copy(mlir::Location loc, const Tensor &from, const Tensor &to);
+  /// MXM planes usable for `dtype`, alternating west and east.
+  llvm::SmallVector<uint32_t> mxmPlaneOrder(isa::DType dtype) const;
+
+  // Reductions (Reductions.cpp).
+public:
+  enum class Reduce { Sum, Max };
+
+private:
+  /// Lanes >= `valid` of `planes` replaced by zero, or by `base`'s lanes
+  /// when `base` is given (one sxm_permute). Unchanged if valid == lanes.
+  Planes maskLanes(mlir::Location loc, mlir::Type elem, mlir::ValueRange planes,
+                   int64_t valid, mlir::ValueRange base = {});
+  /// A vector of `elem` with every lane = `value`, read from a constant
+  /// named after `key`.
+  mlir::FailureOr<Planes> splatVector(mlir::Location loc, llvm::StringRef key,
+                                      mlir::Type elem, double value);
+  /// One sxm_permute without base.
+  Planes permute(mlir::Location loc, mlir::Type elem, mlir::ValueRange planes,
+                 llvm::ArrayRef<int32_t> map);
+  /// Output latency of VXM operation `fn` (from isa::Machine).
+  uint32_t vxmLatency(llvm::StringRef fn) const;
+  /// `planes` delayed by at least `cycles` through a chain of VXM copies.
+  Planes delay(mlir::Location loc, mlir::Type elem, mlir::ValueRange planes,
+               int64_t cycles);
+  /// Max over the valid lanes of row `row` of `t` (a lanewise max over the
+  /// row's vectors, then a log-step tree of rotations), in lane 0, and in
+  /// every lane if `broadcast`.
+  mlir::FailureOr<Planes> rowMax(mlir::Location loc, const Tensor &t,
+                                 int64_t row, bool broadcast);
+  /// Loads and installs a lanes x lanes tile of ones of `elem` on the next
+  /// MXM plane; returns the plane.
+  mlir::FailureOr<uint32_t> installOnes(mlir::Location loc, mlir::Type elem);
+  /// Sum over the valid lanes of row `row` of `t` as 4 f32 planes, in every
+  /// lane: each vector (through `pre`, e.g. a square) masked and multiplied
+  /// by the ones tile on `plane`, accumulating in accumulator row `accRow`.
+  Planes rowSum(mlir::Location loc, uint32_t plane, const Tensor &t,
+                int64_t row, int64_t accRow,
+                llvm::function_ref<Planes(Planes)> pre = nullptr);
+  /// 1/x lanewise on f32 planes (rsqrt(x)^2 with the sign of x restored).
+  Planes reciprocal(mlir::Location loc, mlir::ValueRange x);
+  /// Planes of f32 `x` cast to `elem` (unchanged for f32).
+  Planes castF32To(mlir::Location loc, mlir::ValueRange x, mlir::Type elem);
+
+  /// Reduces `input` over `axes` into `result` (keepdims or not: the
+  /// result's element order is the same). Mean = Sum scaled by 1/N.
+  mlir::LogicalResult lowerReduce(mlir::Operation *op, mlir::Value input,
+                                  mlir::Value result,
+                                  llvm::ArrayRef<int64_t> axes, Reduce kind,
+                                  bool mean);
+  /// Softmax (or log-softmax) over the last axis.
+  mlir::LogicalResult lowerSoftmax(mlir::Operation *op, mlir::Value input,
+                                   mlir::Value result, bool log);
+  /// Layer normalisation over the last axis; `scale`/`bias` may be null.
+  mlir::LogicalResult lowerLayerNorm(mlir::Operation *op, mlir::Value input,
+                                     mlir::Value scale, mlir::Value bias,
+                                     mlir::Value result, double epsilon,
+                                     bool rms);
+
+  mlir::ModuleOp module_;
+  mlir::func::FuncOp src_;
+  const isa::Machine &machine_;
+  SramAllocator alloc_;
+  mlir::OpBuilder decls_; // before the new @main
+  mlir::OpBuilder body_;  // inside the new @main
+  llvm::DenseMap<mlir::Value, std::unique_ptr<Tensor>> tensors_;
+  std::vector<std::unique_ptr<Tensor>> temps_;
+  llvm::StringMap<Tensor *> constants_;
+  /// Values that are the function's result #index (their own output tensor).
+  llvm::DenseMap<mlir::Value, unsigned> directOutputs_;
+  llvm::StringSet<> names_;
+  unsigned activations_ = 0, weights_ = 0, mxmGroups_ = 0;
+};
+
+} // namespace lpuc::layout
+
+#endif

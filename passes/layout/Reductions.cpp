@@ -1,0 +1,468 @@
+//===- Reductions.cpp - row reductions, softmax, normalisations -----------===//
+//
+// Reductions along the last dimension run on the MXM (sum: a vector times a
+// lanes x lanes tile of ones gives the row sum in every lane) or as a
+// log-step tree of SXM rotations and VXM max (max). Padding lanes are masked
+// first (zero for sums, -inf for max): their contents are never trusted.
+// Reductions over leading dimensions are lanewise VXM chains over rows.
+// See docs/passes/lpu-to-lpuhw.md.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/layout/Lowering.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+
+#include "llvm/ADT/STLExtras.h"
+
+#include <cmath>
+#include <limits>
+
+using namespace mlir;
+
+namespace lpuc::layout {
+
+namespace {
+
+Planes toPlanes(ValueRange r) { return Planes(r.begin(), r.end()); }
+
+Planes concat(ValueRange a, ValueRange b) {
+  Planes p(a.begin(), a.end());
+  p.append(b.begin(), b.end());
+  return p;
+}
+
+} // namespace
+
+uint32_t Lowering::vxmLatency(StringRef fn) const {
+  isa::Instruction inst;
+  inst.op = isa::Opcode::Vxm;
+  isa::AluOp alu;
+  if (isa::parseAluOp(fn.str(), alu))
+    inst.fn = uint8_t(alu);
+  return machine_.outputLatency(inst);
+}
+
+Planes Lowering::delay(Location loc, Type elem, ValueRange planes,
+                       int64_t cycles) {
+  Planes p = toPlanes(planes);
+  uint32_t step = vxmLatency("copy");
+  for (int64_t c = 0; c < cycles; c += step)
+    p = toPlanes(vxmOp(body_, loc, "copy", elem, p));
+  return p;
+}
+
+Planes Lowering::maskLanes(Location loc, Type elem, ValueRange planes,
+                           int64_t valid, ValueRange base) {
+  int64_t lanes = machine_.lanes();
+  if (valid >= lanes)
+    return toPlanes(planes);
+  SmallVector<int32_t> map(size_t(lanes), -1);
+  for (int64_t i = 0; i < valid; ++i)
+    map[i] = int32_t(i);
+  Planes in = concat(planes, base);
+  auto perm = lpuhw::SxmPermuteOp::create(
+      body_, loc, streamTypes(body_.getContext(), unsigned(planes.size())),
+      elem, map, !base.empty(), IntegerAttr(), in, IntegerAttr(),
+      IntegerAttr());
+  return toPlanes(perm.getResults());
+}
+
+FailureOr<Planes> Lowering::splatVector(Location loc, StringRef key, Type elem,
+                                        double value) {
+  FailureOr<Tensor *> t =
+      constant(loc, key, elem, {1, int64_t(machine_.lanes())}, value);
+  if (failed(t))
+    return failure();
+  return toPlanes(readVector(body_, loc, (*t)->layout, 0, 0));
+}
+
+Planes Lowering::permute(Location loc, Type elem, ValueRange planes,
+                         ArrayRef<int32_t> map) {
+  auto perm = lpuhw::SxmPermuteOp::create(
+      body_, loc, streamTypes(body_.getContext(), unsigned(planes.size())),
+      elem, map, false, IntegerAttr(), planes, IntegerAttr(), IntegerAttr());
+  return toPlanes(perm.getResults());
+}
+
+FailureOr<Planes> Lowering::rowMax(Location loc, const Tensor &t, int64_t row,
+                                   bool broadcast) {
+  const isa::TensorLayout &l = t.layout;
+  int64_t lanes = machine_.lanes(), cols = l.cols();
+  Type elem = t.elemType;
+  Planes acc;
+  for (int64_t v = 0, vecs = l.vectors(); v < vecs; ++v) {
+    Planes x = toPlanes(readVector(body_, loc, l, row, v));
+    int64_t valid = std::min(lanes, cols - v * lanes);
+    if (valid < lanes) {
+      FailureOr<Planes> ninf = splatVector(
+          loc, "neginf", elem, -std::numeric_limits<double>::infinity());
+      if (failed(ninf))
+        return failure();
+      x = maskLanes(loc, elem, x, valid, *ninf);
+    }
+    acc = acc.empty()
+              ? x
+              : toPlanes(vxmOp(body_, loc, "max", elem, concat(acc, x)));
+  }
+  // Lanes that may hold data: all if the row has several vectors.
+  int64_t span = std::min(lanes, cols);
+  // Step j: lane i holds the max of lanes [i, i + 2^j) (mod lanes). Both
+  // operands of each max go through an SXM permute (identity and rotation),
+  // so they reach the VXM in the same cycle.
+  int64_t covered = 1;
+  SmallVector<int32_t> identity(static_cast<size_t>(lanes));
+  for (int64_t i = 0; i < lanes; ++i)
+    identity[i] = int32_t(i);
+  for (; covered < span; covered *= 2) {
+    SmallVector<int32_t> rot(static_cast<size_t>(lanes));
+    for (int64_t i = 0; i < lanes; ++i)
+      rot[i] = int32_t((i + covered) % lanes);
+    Planes a = permute(loc, elem, acc, identity);
+    Planes b = permute(loc, elem, acc, rot);
+    acc = toPlanes(vxmOp(body_, loc, "max", elem, concat(a, b)));
+  }
+  // Lane 0 holds the max; lane i too only if the windows wrapped around.
+  if (broadcast && covered < lanes && lanes > 1)
+    acc = permute(loc, elem, acc, SmallVector<int32_t>(size_t(lanes), 0));
+  return acc;
+}
+
+FailureOr<uint32_t> Lowering::installOnes(Location loc, Type elem) {
+  isa::DType dtype = lpuhw::toIsaType(elem);
+  SmallVector<uint32_t> order = mxmPlaneOrder(dtype);
+  if (order.empty())
+    return emitError(loc) << "target has no MXM plane for " << elem;
+  int64_t lanes = machine_.lanes();
+  FailureOr<Tensor *> ones = constant(loc, "ones", elem, {lanes, lanes}, 1.0);
+  if (failed(ones))
+    return failure();
+  uint32_t plane = order[mxmGroups_++ % order.size()];
+  const isa::TensorLayout &l = (*ones)->layout;
+  unsigned w = l.width();
+  SmallVector<Value> tile;
+  for (int64_t i = 0; i < lanes * w; ++i)
+    tile.push_back(readPlaneRow(body_, loc, l,
+                                l.planeRowIndex(i / w, 0, unsigned(i % w))));
+  lpuhw::MxmLoadOp::create(body_, loc, plane, elem, uint32_t(lanes), tile,
+                           IntegerAttr(), IntegerAttr());
+  lpuhw::MxmInstallOp::create(body_, loc, plane, IntegerAttr(), IntegerAttr());
+  return plane;
+}
+
+Planes Lowering::rowSum(Location loc, uint32_t plane, const Tensor &t,
+                        int64_t row, int64_t accRow,
+                        llvm::function_ref<Planes(Planes)> pre) {
+  const isa::TensorLayout &l = t.layout;
+  int64_t lanes = machine_.lanes(), cols = l.cols();
+  int64_t vecs = l.vectors();
+  Planes out;
+  for (int64_t v = 0; v < vecs; ++v) {
+    Planes x = toPlanes(readVector(body_, loc, l, row, v));
+    if (pre)
+      x = pre(x);
+    x = maskLanes(loc, t.elemType, x, std::min(lanes, cols - v * lanes));
+    bool emit = v == vecs - 1;
+    SmallVector<Type> types;
+    if (emit)
+      types = streamTypes(body_.getContext(), 4);
+    auto mul = lpuhw::MxmMulOp::create(body_, loc, types, plane, t.elemType,
+                                       uint32_t(accRow), v > 0, emit, x,
+                                       IntegerAttr(), IntegerAttr());
+    if (emit)
+      out = toPlanes(mul.getResults());
+  }
+  return out;
+}
+
+Planes Lowering::reciprocal(Location loc, ValueRange x) {
+  // t = rsqrt(x * x) = 1 / |x|; 1/x = (x * t) * t. x is needed again after
+  // the mul and the rsqrt: a copy chain delays it to that cycle.
+  Type f32 = Float32Type::get(body_.getContext());
+  Planes sq = toPlanes(vxmOp(body_, loc, "mul", f32, concat(x, x)));
+  Planes t = toPlanes(vxmOp(body_, loc, "rsqrt", f32, sq));
+  Planes xd = delay(loc, f32, x, vxmLatency("mul") + vxmLatency("rsqrt"));
+  Planes sign = toPlanes(vxmOp(body_, loc, "mul", f32, concat(xd, t)));
+  Planes td = delay(loc, f32, t, vxmLatency("mul"));
+  return toPlanes(vxmOp(body_, loc, "mul", f32, concat(sign, td)));
+}
+
+Planes Lowering::castF32To(Location loc, ValueRange x, Type elem) {
+  if (elem.isF32())
+    return toPlanes(x);
+  return toPlanes(vxmOp(body_, loc, "cast",
+                        Float32Type::get(body_.getContext()), x, 0.0, elem));
+}
+
+LogicalResult Lowering::lowerReduce(Operation *op, Value input, Value result,
+                                    ArrayRef<int64_t> axesIn, Reduce kind,
+                                    bool mean) {
+  FailureOr<Tensor *> src = tensorOf(input);
+  if (failed(src))
+    return failure();
+  Location loc = op->getLoc();
+  auto inType = cast<RankedTensorType>(input.getType());
+  ArrayRef<int64_t> shape = inType.getShape();
+  int64_t rank = inType.getRank();
+  Type elem = inType.getElementType();
+  SmallVector<bool> reduced(size_t(rank), false);
+  for (int64_t a : axesIn)
+    reduced[a < 0 ? a + rank : a] = true;
+  bool last = rank > 0 && reduced[rank - 1];
+  int64_t count = 1;
+  for (int64_t d = 0; d < rank; ++d)
+    if (reduced[d])
+      count *= shape[d];
+  double scale = mean && count ? 1.0 / double(count) : 1.0;
+
+  // Leading dimensions: output row o is a lanewise chain over input rows.
+  const Tensor *rowsSrc = *src;
+  bool leading =
+      llvm::any_of(llvm::seq<int64_t>(0, std::max<int64_t>(rank - 1, 0)),
+                   [&](int64_t d) { return reduced[d]; });
+  if (leading) {
+    SmallVector<int64_t> outShape;
+    for (int64_t d = 0; d + 1 < rank; ++d)
+      if (!reduced[d])
+        outShape.push_back(shape[d]);
+    outShape.push_back(shape[rank - 1]);
+    Tensor *dst;
+    if (!last) {
+      // The result has these rows and the last dimension.
+      FailureOr<Tensor *> d = defineResult(op, result);
+      if (failed(d))
+        return failure();
+      dst = *d;
+    } else {
+      FailureOr<Tensor *> d = temp(loc, elem, outShape);
+      if (failed(d))
+        return failure();
+      dst = *d;
+    }
+    int64_t inRows = (*src)->layout.rows();
+    SmallVector<SmallVector<int64_t>> groups(size_t(dst->layout.rows()));
+    SmallVector<int64_t> lead(shape.begin(), shape.end() - 1);
+    SmallVector<int64_t> strides = stridesOf(lead);
+    for (int64_t r = 0; r < inRows; ++r) {
+      int64_t o = 0;
+      for (int64_t d = 0; d < int64_t(lead.size()); ++d) {
+        if (reduced[d])
+          continue;
+        o = o * lead[d] + (r / strides[d]) % lead[d];
+      }
+      groups[o].push_back(r);
+    }
+    StringRef fn = kind == Reduce::Sum ? "add" : "max";
+    for (int64_t o = 0; o < int64_t(groups.size()); ++o)
+      for (int64_t v = 0, vecs = dst->layout.vectors(); v < vecs; ++v) {
+        Planes acc;
+        for (int64_t r : groups[o]) {
+          Planes x = toPlanes(readVector(body_, loc, (*src)->layout, r, v));
+          acc = acc.empty()
+                    ? x
+                    : toPlanes(vxmOp(body_, loc, fn, elem, concat(acc, x)));
+        }
+        if (!last && scale != 1.0)
+          acc = toPlanes(vxmOp(body_, loc, "mul_imm", elem, acc, scale));
+        writeVector(body_, loc, dst->layout, o, v, acc);
+      }
+    if (!last)
+      return success();
+    rowsSrc = dst;
+  }
+  if (!last) {
+    // Nothing reduced (empty axes with noop): a copy.
+    FailureOr<Tensor *> d = defineResult(op, result);
+    if (failed(d))
+      return failure();
+    copy(loc, *rowsSrc, **d);
+    return success();
+  }
+
+  // The last dimension: one value per row. Written straight into the result
+  // when it is [rows, 1]-shaped, else into [rows, 1] and relaid out.
+  int64_t rows = rowsSrc->layout.rows();
+  auto resType = cast<RankedTensorType>(result.getType());
+  int64_t resCols = resType.getRank() ? resType.getShape().back() : 1;
+  FailureOr<Tensor *> res = defineResult(op, result);
+  if (failed(res))
+    return failure();
+  Tensor *dst = *res;
+  bool direct = resCols == 1 && (*res)->layout.rows() == rows;
+  if (!direct) {
+    FailureOr<Tensor *> t = temp(loc, elem, {rows, 1});
+    if (failed(t))
+      return failure();
+    dst = *t;
+  }
+  if (kind == Reduce::Max) {
+    for (int64_t r = 0; r < rows; ++r) {
+      FailureOr<Planes> m = rowMax(loc, *rowsSrc, r, /*broadcast=*/false);
+      if (failed(m))
+        return failure();
+      writeVector(body_, loc, dst->layout, r, 0, *m);
+    }
+  } else {
+    FailureOr<uint32_t> plane = installOnes(loc, elem);
+    if (failed(plane))
+      return failure();
+    int64_t accRows =
+        std::max<int64_t>(1, machine_.target().mxm_accumulator_rows());
+    Type f32 = Float32Type::get(op->getContext());
+    for (int64_t r = 0; r < rows; ++r) {
+      Planes s = rowSum(loc, *plane, *rowsSrc, r, r % accRows);
+      if (scale != 1.0)
+        s = toPlanes(vxmOp(body_, loc, "mul_imm", f32, s, scale));
+      writeVector(body_, loc, dst->layout, r, 0, castF32To(loc, s, elem));
+    }
+  }
+  if (!direct)
+    relayout(loc, *dst, **res, [](int64_t lin) { return lin; });
+  return success();
+}
+
+LogicalResult Lowering::lowerSoftmax(Operation *op, Value input, Value result,
+                                     bool log) {
+  if (log)
+    return op->emitError() << "log-softmax is not supported by lpu-to-lpuhw "
+                              "yet (needs a VXM log)";
+  FailureOr<Tensor *> src = tensorOf(input);
+  if (failed(src))
+    return failure();
+  FailureOr<Tensor *> dst = defineResult(op, result);
+  if (failed(dst))
+    return failure();
+  Location loc = op->getLoc();
+  Type elem = (*src)->elemType;
+  const isa::TensorLayout &lx = (*src)->layout;
+  int64_t rows = lx.rows(), vecs = lx.vectors();
+  FailureOr<Tensor *> maxT = temp(loc, elem, {rows, 1});
+  FailureOr<Tensor *> expT = temp(loc, elem, lx.shape);
+  FailureOr<Tensor *> recT = temp(loc, elem, {rows, 1});
+  if (failed(maxT) || failed(expT) || failed(recT))
+    return failure();
+  // 1. m = max of the row, in every lane.
+  for (int64_t r = 0; r < rows; ++r) {
+    FailureOr<Planes> m = rowMax(loc, **src, r, /*broadcast=*/true);
+    if (failed(m))
+      return failure();
+    writeVector(body_, loc, (*maxT)->layout, r, 0, *m);
+  }
+  // 2. e = exp(x - m).
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t v = 0; v < vecs; ++v) {
+      Planes x = toPlanes(readVector(body_, loc, lx, r, v));
+      Planes m = toPlanes(readVector(body_, loc, (*maxT)->layout, r, 0));
+      Planes d = toPlanes(vxmOp(body_, loc, "sub", elem, concat(x, m)));
+      writeVector(body_, loc, (*expT)->layout, r, v,
+                  vxmOp(body_, loc, "exp", elem, d));
+    }
+  // 3. 1 / sum(e) (MXM sum in f32, reciprocal in f32).
+  FailureOr<uint32_t> plane = installOnes(loc, elem);
+  if (failed(plane))
+    return failure();
+  int64_t accRows =
+      std::max<int64_t>(1, machine_.target().mxm_accumulator_rows());
+  for (int64_t r = 0; r < rows; ++r) {
+    Planes s = rowSum(loc, *plane, **expT, r, r % accRows);
+    writeVector(body_, loc, (*recT)->layout, r, 0,
+                castF32To(loc, reciprocal(loc, s), elem));
+  }
+  // 4. y = e * (1 / sum).
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t v = 0; v < vecs; ++v) {
+      Planes e = toPlanes(readVector(body_, loc, (*expT)->layout, r, v));
+      Planes s = toPlanes(readVector(body_, loc, (*recT)->layout, r, 0));
+      writeVector(body_, loc, (*dst)->layout, r, v,
+                  vxmOp(body_, loc, "mul", elem, concat(e, s)));
+    }
+  return success();
+}
+
+LogicalResult Lowering::lowerLayerNorm(Operation *op, Value input, Value scale,
+                                       Value bias, Value result, double epsilon,
+                                       bool rms) {
+  FailureOr<Tensor *> src = tensorOf(input);
+  if (failed(src))
+    return failure();
+  Tensor *sc = nullptr, *bi = nullptr;
+  if (scale) {
+    FailureOr<Tensor *> t = tensorOf(scale);
+    if (failed(t))
+      return failure();
+    sc = *t;
+  }
+  if (bias) {
+    FailureOr<Tensor *> t = tensorOf(bias);
+    if (failed(t))
+      return failure();
+    bi = *t;
+  }
+  FailureOr<Tensor *> dst = defineResult(op, result);
+  if (failed(dst))
+    return failure();
+  Location loc = op->getLoc();
+  Type elem = (*src)->elemType;
+  Type f32 = Float32Type::get(op->getContext());
+  const isa::TensorLayout &lx = (*src)->layout;
+  int64_t rows = lx.rows(), vecs = lx.vectors(), cols = lx.cols();
+  int64_t accRows =
+      std::max<int64_t>(1, machine_.target().mxm_accumulator_rows());
+  FailureOr<uint32_t> plane = installOnes(loc, elem);
+  if (failed(plane))
+    return failure();
+  const Tensor *centred = *src;
+  if (!rms) {
+    FailureOr<Tensor *> meanT = temp(loc, elem, {rows, 1});
+    FailureOr<Tensor *> dT = temp(loc, elem, lx.shape);
+    if (failed(meanT) || failed(dT))
+      return failure();
+    for (int64_t r = 0; r < rows; ++r) {
+      Planes s = rowSum(loc, *plane, **src, r, r % accRows);
+      s = toPlanes(vxmOp(body_, loc, "mul_imm", f32, s, 1.0 / double(cols)));
+      writeVector(body_, loc, (*meanT)->layout, r, 0, castF32To(loc, s, elem));
+    }
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t v = 0; v < vecs; ++v) {
+        Planes x = toPlanes(readVector(body_, loc, lx, r, v));
+        Planes m = toPlanes(readVector(body_, loc, (*meanT)->layout, r, 0));
+        writeVector(body_, loc, (*dT)->layout, r, v,
+                    vxmOp(body_, loc, "sub", elem, concat(x, m)));
+      }
+    centred = *dT;
+  }
+  FailureOr<Tensor *> rstdT = temp(loc, elem, {rows, 1});
+  if (failed(rstdT))
+    return failure();
+  auto square = [&](Planes x) {
+    return toPlanes(vxmOp(body_, loc, "mul", elem, concat(x, x)));
+  };
+  for (int64_t r = 0; r < rows; ++r) {
+    Planes s = rowSum(loc, *plane, *centred, r, r % accRows, square);
+    s = toPlanes(vxmOp(body_, loc, "mul_imm", f32, s, 1.0 / double(cols)));
+    s = toPlanes(vxmOp(body_, loc, "add_imm", f32, s, epsilon));
+    s = toPlanes(vxmOp(body_, loc, "rsqrt", f32, s));
+    writeVector(body_, loc, (*rstdT)->layout, r, 0, castF32To(loc, s, elem));
+  }
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t v = 0; v < vecs; ++v) {
+      Planes d = toPlanes(readVector(body_, loc, centred->layout, r, v));
+      Planes k = toPlanes(readVector(body_, loc, (*rstdT)->layout, r, 0));
+      Planes y = toPlanes(vxmOp(body_, loc, "mul", elem, concat(d, k)));
+      if (sc) {
+        int64_t sr = sc->layout.rows() == 1 ? 0 : r;
+        y = toPlanes(
+            vxmOp(body_, loc, "mul", elem,
+                  concat(y, readVector(body_, loc, sc->layout, sr, v))));
+      }
+      if (bi) {
+        int64_t br = bi->layout.rows() == 1 ? 0 : r;
+        y = toPlanes(
+            vxmOp(body_, loc, "add", elem,
+                  concat(y, readVector(body_, loc, bi->layout, br, v))));
+      }
+      writeVector(body_, loc, (*dst)->layout, r, v, y);
+    }
+  return success();
+}
+
+} // namespace lpuc::layout
