@@ -3,6 +3,9 @@
 //   lpurun OUT.lpubin --check CASE_DIR [--rtol R --atol A]
 //   lpurun OUT.lpubin --input NAME=FILE ... [--output-dir DIR]
 //                     [--output-format npy|pb]
+//   lpurun OUT.lpubin --timing-only
+//   any of these with --stats-json FILE: the run's figures as JSON
+//   (docs/emulator.md, "Reports")
 //
 // Errors: one line "lpurun: error: ...", exit 1 (usage: 2).
 //
@@ -16,7 +19,9 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
+#include <sstream>
 
 using namespace lpuc;
 namespace fs = std::filesystem;
@@ -28,6 +33,74 @@ int fail(const std::string &msg) {
   return 1;
 }
 int fail(const absl::Status &s) { return fail(std::string(s.message())); }
+
+/// Bytes of one element of an on-chip type (what crosses the host link).
+uint64_t dtypeBytes(schema::DType t) {
+  switch (t) {
+  case schema::DTYPE_F32:
+  case schema::DTYPE_I32:
+    return 4;
+  case schema::DTYPE_F16:
+  case schema::DTYPE_BF16:
+    return 2;
+  case schema::DTYPE_I64:
+    return 8;
+  case schema::DTYPE_I8:
+  case schema::DTYPE_BOOL:
+    return 1;
+  default:
+    return 0;
+  }
+}
+
+uint64_t tensorBytes(const schema::TensorInfo &t) {
+  uint64_t n = 1;
+  for (int64_t d : t.shape())
+    n *= uint64_t(d);
+  return n * dtypeBytes(t.dtype());
+}
+
+/// Latency of one run: the device's cycles at the target's clock, plus the
+/// host link (ARCH.md section 2): the bound inputs go to the device in one
+/// transfer and the outputs come back in another; each transfer costs
+/// bytes / host_bytes_per_second + host_transfer_overhead_us. A direction
+/// that moves no bytes is no transfer.
+struct Latency {
+  uint64_t inputBytes = 0, outputBytes = 0;
+  unsigned transfers = 0;
+  double deviceUs = 0, hostUs = 0;
+  double withHostUs() const { return deviceUs + hostUs; }
+};
+
+Latency latencyOf(const rt::Program &p, uint64_t cycles) {
+  const schema::Manifest &m = p.manifest();
+  const schema::Target &t = m.target();
+  Latency l;
+  for (const schema::TensorInfo *in : p.inputs())
+    l.inputBytes += tensorBytes(*in);
+  for (const schema::TensorInfo &out : m.outputs())
+    l.outputBytes += tensorBytes(out);
+  l.deviceUs = double(cycles) / t.clock_hz() * 1e6;
+  for (uint64_t bytes : {l.inputBytes, l.outputBytes}) {
+    if (bytes == 0)
+      continue;
+    ++l.transfers;
+    l.hostUs += double(bytes) / t.host_bytes_per_second() * 1e6 +
+                t.host_transfer_overhead_us();
+  }
+  return l;
+}
+
+std::string humanBytes(uint64_t b) {
+  char buf[64];
+  if (b >= (uint64_t(1) << 20))
+    std::snprintf(buf, sizeof buf, "%.2f MiB", double(b) / double(1 << 20));
+  else if (b >= 1024)
+    std::snprintf(buf, sizeof buf, "%.1f KiB", double(b) / 1024.0);
+  else
+    std::snprintf(buf, sizeof buf, "%llu B", (unsigned long long)b);
+  return buf;
+}
 
 void printCycles(const rt::Program &p, const rt::RunStats &stats,
                  bool perUnit) {
@@ -44,8 +117,135 @@ void printCycles(const rt::Program &p, const rt::RunStats &stats,
           "  %-4s busy %llu cycles over %u queues, utilisation %.2f%%\n",
           isa::unitName(u.unit), (unsigned long long)u.busyCycles, u.queues,
           100.0 * u.utilisation);
+    uint64_t capacity = p.machine().sramBytes();
+    for (const schema::ChipProgram &c : m.chips())
+      std::printf("chip %u SRAM of %s: weights %s, activations %s, "
+                  "instructions %s\n",
+                  c.chip(), humanBytes(capacity).c_str(),
+                  humanBytes(c.sram_weight_bytes()).c_str(),
+                  humanBytes(c.sram_activation_bytes()).c_str(),
+                  humanBytes(c.sram_instruction_bytes()).c_str());
   }
-  std::printf("latency: %.3f us at %g MHz\n", double(stats.cycles) / mhz, mhz);
+  Latency l = latencyOf(p, stats.cycles);
+  std::printf("latency: %.3f us at %g MHz", l.deviceUs, mhz);
+  if (perUnit)
+    std::printf("; %.3f us with %u host transfer(s) of %llu B", l.withHostUs(),
+                l.transfers,
+                (unsigned long long)(l.inputBytes + l.outputBytes));
+  std::printf("\n");
+}
+
+/// JSON text of a string (quotes and escapes).
+std::string jsonString(const std::string &v) {
+  std::string out = "\"";
+  for (char c : v) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", u);
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+/// A double as JSON: shortest round-tripping form is not needed; 9
+/// significant digits are deterministic and enough for every figure here.
+std::string jsonNumber(double v) {
+  if (!std::isfinite(v))
+    return "null";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.9g", v);
+  return buf;
+}
+
+/// The run's figures as JSON, keys in a fixed order (docs/emulator.md).
+std::string statsJson(const rt::Program &p, const rt::RunStats &stats,
+                      bool timingOnly) {
+  const schema::Manifest &m = p.manifest();
+  const schema::Target &t = m.target();
+  auto u64 = [](uint64_t v) { return std::to_string(v); };
+  std::ostringstream os;
+  os << "{\n";
+  os << "  \"model\": " << jsonString(m.model_name()) << ",\n";
+  os << "  \"target\": " << jsonString(t.name()) << ",\n";
+  os << "  \"precision\": " << jsonString(m.precision()) << ",\n";
+  os << "  \"timing_only\": " << (timingOnly ? "true" : "false") << ",\n";
+  os << "  \"chips\": " << m.chip_count() << ",\n";
+  os << "  \"cycles\": " << u64(stats.cycles) << ",\n";
+  if (m.has_predicted())
+    os << "  \"predicted_cycles\": " << u64(m.predicted().cycles()) << ",\n";
+  os << "  \"instructions\": " << u64(stats.instructions) << ",\n";
+  os << "  \"clock_hz\": " << jsonNumber(t.clock_hz()) << ",\n";
+  Latency l = latencyOf(p, stats.cycles);
+  os << "  \"latency_us\": {\n";
+  os << "    \"device\": " << jsonNumber(l.deviceUs) << ",\n";
+  os << "    \"host_transfer\": " << jsonNumber(l.hostUs) << ",\n";
+  os << "    \"with_host\": " << jsonNumber(l.withHostUs()) << "\n";
+  os << "  },\n";
+  os << "  \"host\": {\n";
+  os << "    \"input_bytes\": " << u64(l.inputBytes) << ",\n";
+  os << "    \"output_bytes\": " << u64(l.outputBytes) << ",\n";
+  os << "    \"transfers\": " << l.transfers << ",\n";
+  os << "    \"bytes_per_second\": " << jsonNumber(t.host_bytes_per_second())
+     << ",\n";
+  os << "    \"overhead_us_per_transfer\": "
+     << jsonNumber(t.host_transfer_overhead_us()) << "\n";
+  os << "  },\n";
+  os << "  \"units\": {\n";
+  for (size_t i = 0; i < stats.units.size(); ++i) {
+    const emu::UnitBusy &u = stats.units[i];
+    os << "    " << jsonString(isa::unitName(u.unit)) << ": {"
+       << "\"busy_cycles\": " << u64(u.busyCycles)
+       << ", \"queues\": " << u.queues
+       << ", \"utilisation\": " << jsonNumber(u.utilisation) << "}"
+       << (i + 1 < stats.units.size() ? "," : "") << "\n";
+  }
+  os << "  },\n";
+  // Bytes per C2C link: on one chip there are none, so the list is empty
+  // (the field stays so readers need not special-case one chip). The
+  // emulator counts no link traffic yet, so on several chips the field is
+  // left out rather than guessed.
+  if (m.chip_count() <= 1)
+    os << "  \"c2c_links\": [],\n";
+  uint64_t capacity = p.machine().sramBytes();
+  os << "  \"sram\": [\n";
+  for (int i = 0; i < m.chips_size(); ++i) {
+    const schema::ChipProgram &c = m.chips(i);
+    uint64_t used = c.sram_weight_bytes() + c.sram_activation_bytes() +
+                    c.sram_instruction_bytes();
+    os << "    {\"chip\": " << c.chip()
+       << ", \"capacity_bytes\": " << u64(capacity)
+       << ", \"weights\": " << u64(c.sram_weight_bytes())
+       << ", \"activations\": " << u64(c.sram_activation_bytes())
+       << ", \"instructions\": " << u64(c.sram_instruction_bytes())
+       << ", \"kv_cache\": 0, \"total\": " << u64(used) << "}"
+       << (i + 1 < m.chips_size() ? "," : "") << "\n";
+  }
+  os << "  ]\n";
+  os << "}\n";
+  return os.str();
+}
+
+/// Writes the JSON report if asked for; returns 0 or the exit code of the
+/// error.
+int writeStatsJson(const std::string &path, const rt::Program &p,
+                   const rt::RunStats &stats, bool timingOnly) {
+  if (path.empty())
+    return 0;
+  std::string text = statsJson(p, stats, timingOnly);
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (out)
+    out << text;
+  out.close();
+  if (!out)
+    return fail("cannot write '" + path + "'");
+  return 0;
 }
 
 struct Tolerance {
@@ -79,7 +279,7 @@ readCase(const fs::path &dir, const std::string &prefix) {
 }
 
 int check(const rt::Program &p, const std::string &caseDir, double rtolOpt,
-          double atolOpt) {
+          double atolOpt, const std::string &statsPath) {
   fs::path dir = fs::path(caseDir) / "test_data_set_0";
   std::error_code ec;
   if (!fs::is_directory(dir, ec))
@@ -113,6 +313,8 @@ int check(const rt::Program &p, const std::string &caseDir, double rtolOpt,
   absl::StatusOr<rt::RunStats> stats = s.run();
   if (!stats.ok())
     return fail(stats.status());
+  if (int rc = writeStatsJson(statsPath, p, *stats, false))
+    return rc;
   Tolerance tol = defaultTolerance(m.precision());
   if (rtolOpt >= 0)
     tol.rtol = rtolOpt;
@@ -178,13 +380,15 @@ int check(const rt::Program &p, const std::string &caseDir, double rtolOpt,
   return allOk && match ? 0 : 1;
 }
 
-int timingOnly(const rt::Program &p) {
+int timingOnly(const rt::Program &p, const std::string &statsPath) {
   rt::SessionOptions opts;
   opts.timingOnly = true;
   rt::Session s(p, opts);
   absl::StatusOr<rt::RunStats> stats = s.run();
   if (!stats.ok())
     return fail(stats.status());
+  if (int rc = writeStatsJson(statsPath, p, *stats, true))
+    return rc;
   uint64_t predicted = p.manifest().predicted().cycles();
   bool match = predicted == stats->cycles;
   std::printf("timing only (no data)\n");
@@ -194,7 +398,8 @@ int timingOnly(const rt::Program &p) {
 }
 
 int runWithInputs(const rt::Program &p, const std::vector<std::string> &specs,
-                  const std::string &outDir, const std::string &format) {
+                  const std::string &outDir, const std::string &format,
+                  const std::string &statsPath) {
   rt::Session s(p);
   for (const std::string &spec : specs) {
     size_t eq = spec.find('=');
@@ -209,6 +414,8 @@ int runWithInputs(const rt::Program &p, const std::vector<std::string> &specs,
   absl::StatusOr<rt::RunStats> stats = s.run();
   if (!stats.ok())
     return fail(stats.status());
+  if (int rc = writeStatsJson(statsPath, p, *stats, false))
+    return rc;
   if (!outDir.empty()) {
     std::error_code ec;
     fs::create_directories(outDir, ec);
@@ -245,7 +452,7 @@ int runWithInputs(const rt::Program &p, const std::vector<std::string> &specs,
 
 int main(int argc, char **argv) {
   CLI::App app{"lpurun: run a .lpubin on the LPU emulator"};
-  std::string binary, caseDir, outDir, format = "npy";
+  std::string binary, caseDir, outDir, format = "npy", statsPath;
   std::vector<std::string> inputs;
   double rtol = -1, atol = -1;
   bool timing = false;
@@ -259,6 +466,10 @@ int main(int argc, char **argv) {
   app.add_flag("--timing-only", timing,
                "walk the instructions with every timing check but no data; "
                "print the cycle report");
+  app.add_option("--stats-json", statsPath,
+                 "also write the run's figures (cycles, per-unit busy cycles "
+                 "and utilisation, SRAM per chip by kind, latency) as JSON "
+                 "to this file");
   app.add_option("--output-format", format, "npy or pb")
       ->check(CLI::IsMember({"npy", "pb"}));
   try {
@@ -277,8 +488,8 @@ int main(int argc, char **argv) {
   if (!p.ok())
     return fail(p.status());
   if (timing)
-    return timingOnly(*p);
+    return timingOnly(*p, statsPath);
   if (!caseDir.empty())
-    return check(*p, caseDir, rtol, atol);
-  return runWithInputs(*p, inputs, outDir, format);
+    return check(*p, caseDir, rtol, atol, statsPath);
+  return runWithInputs(*p, inputs, outDir, format, statsPath);
 }
