@@ -2,6 +2,7 @@
 
 #include "compiler/target/lpubin/Emit.h"
 #include "dialects/lpuhw/LpuhwDialect.h"
+#include "runtime/isa/Machine.h"
 #include "runtime/schema/lpubin.pb.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
@@ -52,11 +53,26 @@ static std::string report(const schema::Manifest &m) {
   for (const schema::UnitStats &u : st.units())
     os << "  " << u.unit() << ": " << u.busy_cycles() << " busy cycles over "
        << u.queues() << " queues\n";
-  for (const schema::ChipProgram &c : m.chips())
+  // SRAM per chip by kind, as a share of the chip's capacity (instructions
+  // count too: they live in MEM). No KV caches exist yet: 0.
+  uint64_t capacity = isa::Machine(m.target()).sramBytes();
+  auto share = [&](uint64_t b) {
+    return humanBytes(b) + " (" +
+           llvm::formatv("{0:F2}", capacity ? 100.0 * double(b) / capacity : 0)
+               .str() +
+           "%)";
+  };
+  os << "chips: " << m.chip_count() << ", SRAM " << humanBytes(capacity)
+     << " per chip\n";
+  for (const schema::ChipProgram &c : m.chips()) {
+    uint64_t total = c.sram_weight_bytes() + c.sram_activation_bytes() +
+                     c.sram_instruction_bytes();
     os << "chip " << c.chip() << " SRAM: weights "
-       << humanBytes(c.sram_weight_bytes()) << ", activations "
-       << humanBytes(c.sram_activation_bytes()) << ", instructions "
-       << humanBytes(c.sram_instruction_bytes()) << "\n";
+       << share(c.sram_weight_bytes()) << ", activations "
+       << share(c.sram_activation_bytes()) << ", instructions "
+       << share(c.sram_instruction_bytes()) << ", kv_cache " << share(0)
+       << "; total " << share(total) << "\n";
+  }
   return s;
 }
 

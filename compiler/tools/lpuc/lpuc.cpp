@@ -1,6 +1,6 @@
 //===- lpuc.cpp - the lpuc compiler driver --------------------------------===//
 //
-// lpuc MODEL.onnx [-o OUT] [--target lpu-v1|FILE] [--precision fp32|fp16|bf16]
+// lpuc MODEL.onnx [-o OUT] [--target NAME|FILE] [--precision fp32|fp16|bf16]
 //      [--emit onnx|lpu|lpuhw|asm|bin] [--freeze NAME=FILE]...
 //      [--mlir-print-ir-after-all] [--mlir-print-debuginfo]
 //
@@ -14,6 +14,7 @@
 #include "compiler/pipelines/Registration.h"
 #include "compiler/target/lpubin/Emit.h"
 #include "dialects/onnx/OnnxDialect.h"
+#include "runtime/isa/Machine.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
@@ -153,8 +154,13 @@ int main(int argc, char **argv) {
   app.add_option("-o,--output", opts.output,
                  "Output file (default: MODEL.lpubin for --emit bin, "
                  "stdout for text)");
-  app.add_option("--target", opts.target, "Target: lpu-v1 or a target file")
-      ->check(CLI::IsMember({"lpu-v1"}) | CLI::ExistingFile)
+  std::vector<std::string> targetNames = lpuc::isa::builtinTargetNames();
+  std::string targetHelp = "Target: a built-in target (";
+  for (size_t i = 0; i < targetNames.size(); ++i)
+    targetHelp += (i ? ", " : "") + targetNames[i];
+  targetHelp += ") or a target file";
+  app.add_option("--target", opts.target, targetHelp)
+      ->check(CLI::IsMember(targetNames) | CLI::ExistingFile)
       ->capture_default_str();
   app.add_option("--precision", opts.precision, "Weight precision")
       ->check(CLI::IsMember({"fp32", "fp16", "bf16"}))
