@@ -102,6 +102,12 @@ private:
   /// and sxm_permute chains).
   void relayout(mlir::Location loc, const Tensor &from, const Tensor &to,
                 llvm::function_ref<int64_t(int64_t)> srcOf);
+  /// Same with several sources: srcOf(i) = (source, element), element -1
+  /// for a zero.
+  void
+  relayout(mlir::Location loc, llvm::ArrayRef<const Tensor *> from,
+           const Tensor &to,
+           llvm::function_ref<std::pair<unsigned, int64_t>(int64_t)> srcOf);
   mlir::LogicalResult lowerBroadcast(lpu::BroadcastOp op);
   mlir::LogicalResult lowerTranspose(lpu::TransposeOp op);
   void copy(mlir::Location loc, const Tensor &from, const Tensor &to);

@@ -23,8 +23,10 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringSet.h"
 
+#include <map>
 #include <optional>
 #include <string>
+#include <tuple>
 
 namespace lpuc {
 #define GEN_PASS_DEF_LPUTOLPUHWPASS
@@ -498,12 +500,21 @@ Lowering::lowerRelayout(Operation *op, Value input, Value result,
 
 void Lowering::relayout(Location loc, const Tensor &from, const Tensor &to,
                         llvm::function_ref<int64_t(int64_t)> srcOf) {
-  const isa::TensorLayout &ls = from.layout, &ld = to.layout;
+  const Tensor *sources[] = {&from};
+  relayout(loc, sources, to,
+           [&](int64_t lin) { return std::make_pair(0u, srcOf(lin)); });
+}
+
+void Lowering::relayout(
+    Location loc, ArrayRef<const Tensor *> from, const Tensor &to,
+    llvm::function_ref<std::pair<unsigned, int64_t>(int64_t)> srcOf) {
+  const isa::TensorLayout &ld = to.layout;
   MLIRContext *ctx = body_.getContext();
   Type elem = to.elemType;
   int64_t lanes = machine_.lanes();
-  int64_t cols = ld.cols(), srcCols = ls.cols();
+  int64_t cols = ld.cols();
   struct Group {
+    unsigned src;
     int64_t row, vec;
     SmallVector<int32_t> map;
   };
@@ -511,29 +522,43 @@ void Lowering::relayout(Location loc, const Tensor &from, const Tensor &to,
     for (int64_t v = 0, vecs = ld.vectors(); v < vecs; ++v) {
       int64_t valid = std::min(lanes, cols - v * lanes);
       SmallVector<Group> groups;
-      llvm::DenseMap<std::pair<int64_t, int64_t>, unsigned> index;
+      std::map<std::tuple<unsigned, int64_t, int64_t>, unsigned> index;
       for (int64_t i = 0; i < valid; ++i) {
-        int64_t src = srcOf(r * cols + v * lanes + i);
+        auto [k, src] = srcOf(r * cols + v * lanes + i);
+        if (src < 0)
+          continue; // zero
+        int64_t srcCols = from[k]->layout.cols();
         int64_t sr = src / srcCols, sc = src % srcCols;
-        auto key = std::make_pair(sr, sc / lanes);
-        auto [it, inserted] = index.try_emplace(key, groups.size());
+        auto key = std::make_tuple(k, sr, sc / lanes);
+        auto [it, inserted] = index.try_emplace(key, unsigned(groups.size()));
         if (inserted)
           groups.push_back(
-              {sr, sc / lanes, SmallVector<int32_t>(size_t(lanes), -1)});
+              {k, sr, sc / lanes, SmallVector<int32_t>(size_t(lanes), -1)});
         groups[it->second].map[i] = int32_t(sc % lanes);
       }
-      if (groups.empty())
+      if (groups.empty()) {
+        // Every lane is zero: a permute of nothing (map all -1) of any
+        // vector of the first source.
+        SmallVector<Value> in =
+            layout::readVector(body_, loc, from[0]->layout, 0, 0);
+        auto perm = lpuhw::SxmPermuteOp::create(
+            body_, loc, layout::streamTypes(ctx, ld.width()), elem,
+            SmallVector<int32_t>(size_t(lanes), -1), false, IntegerAttr(), in,
+            IntegerAttr(), IntegerAttr());
+        layout::writeVector(body_, loc, ld, r, v, perm.getResults());
         continue;
+      }
       // A whole source vector, unchanged: copy.
       if (groups.size() == 1) {
         const Group &g = groups.front();
-        int64_t srcValid = std::min(lanes, srcCols - g.vec * lanes);
+        int64_t srcValid =
+            std::min(lanes, from[g.src]->layout.cols() - g.vec * lanes);
         bool identity = srcValid == valid;
         for (int64_t i = 0; identity && i < valid; ++i)
           identity = g.map[i] == i;
         if (identity) {
           SmallVector<Value> planes =
-              layout::readVector(body_, loc, ls, g.row, g.vec);
+              layout::readVector(body_, loc, from[g.src]->layout, g.row, g.vec);
           layout::writeVector(body_, loc, ld, r, v, planes);
           continue;
         }
@@ -541,7 +566,7 @@ void Lowering::relayout(Location loc, const Tensor &from, const Tensor &to,
       SmallVector<Value> acc;
       for (const Group &g : groups) {
         SmallVector<Value> in =
-            layout::readVector(body_, loc, ls, g.row, g.vec);
+            layout::readVector(body_, loc, from[g.src]->layout, g.row, g.vec);
         bool hasBase = !acc.empty();
         in.append(acc.begin(), acc.end());
         auto perm = lpuhw::SxmPermuteOp::create(
