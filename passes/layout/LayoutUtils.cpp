@@ -3,6 +3,7 @@
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Diagnostics.h"
+#include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
 
@@ -106,10 +107,22 @@ FailureOr<Placement> SramAllocator::allocateRows(int64_t rowsPerSlice,
       bestIdx = k;
     }
   }
+  // Bytes of one row in every slice of a group: what the shortfall costs.
+  uint64_t rowBytes = uint64_t(groups_[bestIdx % g].size()) * machine_.lanes();
+  auto kib = [](uint64_t b) {
+    return llvm::formatv("{0:F1} KiB", double(b) / 1024.0).str();
+  };
   emitError(loc) << "does not fit in SRAM: needs " << rowsPerSlice
                  << " rows in slice group " << bestIdx % g << " bank "
                  << bestIdx / g << ", target has " << rowsPerBank
-                 << " rows per bank (" << bestFree << " free)";
+                 << " rows per bank (" << bestFree << " free)"
+                 << ": the tensor needs "
+                 << kib(uint64_t(rowsPerSlice) * rowBytes)
+                 << " in one slice group and bank; the largest free space is "
+                 << kib(bestFree * rowBytes) << " ("
+                 << kib((uint64_t(rowsPerSlice) - bestFree) * rowBytes)
+                 << " short; one chip of " << machine_.target().name()
+                 << " has " << kib(machine_.sramBytes()) << " of SRAM)";
   return failure();
 }
 
