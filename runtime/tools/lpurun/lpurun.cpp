@@ -5,7 +5,7 @@
 //                     [--output-format npy|pb]
 //   lpurun OUT.lpubin --timing-only
 //   any of these with --stats-json FILE: the run's figures as JSON
-//   (docs/emulator.md, "Reports")
+//   (docs/targets.md, "Reports")
 //
 // Errors: one line "lpurun: error: ...", exit 1 (usage: 2).
 //
@@ -164,7 +164,7 @@ std::string jsonNumber(double v) {
   return buf;
 }
 
-/// The run's figures as JSON, keys in a fixed order (docs/emulator.md).
+/// The run's figures as JSON, keys in a fixed order (docs/targets.md).
 std::string statsJson(const rt::Program &p, const rt::RunStats &stats,
                       bool timingOnly) {
   const schema::Manifest &m = p.manifest();
