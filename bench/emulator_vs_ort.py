@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""Emulator (lpurun) against onnxruntime-node on the same model and inputs.
+
+  /usr/bin/python3 bench/emulator_vs_ort.py [--model gpt2-55m|gpt2-55m-decode|mlp|CASE_DIR]
+      [--build BUILD] [--threads N] [--repeat R] [--precision fp16]
+
+gpt2-55m (the default) is examples/gpt2/generate.py --config gpt2-55m (6
+layers, d=768, 12 heads, vocab 8192, seq 64), generated once into
+BUILD/bench/gpt2-55m (prefill; gpt2-55m-decode: the decode step); mlp is
+examples/mlp. onnxruntime-node is installed once into BUILD/bench/node_modules
+with `ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node` (the npm
+registry only; the package carries its CPU binaries).
+
+Steps: lpuc MODEL --precision P; lpurun BINARY --check CASE (R times, with
+--threads N when lpurun has it); node bench/ort_run.js CASE --threads N
+(intra-op threads N, sequential execution, R timed runs after a first one).
+Prints the wall times, the ratios emulator / ORT and the emulated cycles per
+host second. If lpuc rejects the model, prints the ops it rejected and exits 2.
+"""
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, capture_output=True, text=True, **kw)
+
+
+def ensure_ort(bench):
+    if os.path.exists(os.path.join(bench, "node_modules", "onnxruntime-node", "package.json")):
+        return
+    print("installing onnxruntime-node into", bench, flush=True)
+    pkg = os.path.join(bench, "package.json")
+    if not os.path.exists(pkg):
+        with open(pkg, "w") as f:
+            f.write('{"private": true}\n')
+    env = dict(os.environ, ONNXRUNTIME_NODE_INSTALL="skip")
+    p = run(["npm", "install", "--no-audit", "--no-fund", "onnxruntime-node"], cwd=bench, env=env)
+    if p.returncode != 0:
+        sys.exit("npm install onnxruntime-node failed:\n" + p.stdout + p.stderr)
+
+
+def ensure_model(args, bench):
+    if args.model == "mlp":
+        return os.path.join(ROOT, "examples", "mlp")
+    if args.model in ("gpt2-55m", "gpt2-55m-decode"):
+        out = os.path.join(bench, "gpt2-55m")
+        case = os.path.join(out, "decode" if args.model.endswith("decode") else "prefill")
+        if not os.path.exists(os.path.join(case, "test_data_set_0", "output_0.pb")):
+            print("generating the GPT-2-class 55M model into", out, flush=True)
+            t0 = time.monotonic()
+            p = run(["/usr/bin/python3", os.path.join(ROOT, "examples", "gpt2", "generate.py"),
+                     "--config", "gpt2-55m", "--out", out])
+            if p.returncode != 0:
+                sys.exit("generate.py failed:\n" + p.stderr)
+            print(f"  generated in {time.monotonic() - t0:.1f} s", flush=True)
+        return case
+    if os.path.isdir(args.model):
+        return args.model
+    sys.exit(f"unknown model {args.model!r}")
+
+
+def median(xs):
+    return statistics.median(xs) if xs else float("nan")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default="gpt2-55m")
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--precision", default="fp16")
+    args = ap.parse_args()
+    lpuc = os.path.join(args.build, "bin", "lpuc")
+    lpurun = os.path.join(args.build, "bin", "lpurun")
+    for tool in (lpuc, lpurun):
+        if not os.access(tool, os.X_OK):
+            sys.exit(f"missing {tool}: build it (ninja -C {args.build} lpuc lpurun)")
+    bench = os.path.join(args.build, "bench")
+    os.makedirs(bench, exist_ok=True)
+    ensure_ort(bench)
+    case = ensure_model(args, bench)
+    name = os.path.basename(os.path.normpath(case))
+    binary = os.path.join(bench, f"{name}-{args.precision}.lpubin")
+
+    t0 = time.monotonic()
+    p = run([lpuc, os.path.join(case, "model.onnx"), "-o", binary,
+             f"--precision={args.precision}"])
+    compile_s = time.monotonic() - t0
+    if p.returncode != 0:
+        rejected = sorted(set(re.findall(r"unsupported ONNX op '([^']+)' \(opset \d+\)", p.stderr)))
+        print(f"lpuc rejected {case}/model.onnx (exit {p.returncode}, {compile_s:.1f} s)")
+        if rejected:
+            print("  ops lpuc rejected: " + ", ".join(rejected))
+        else:
+            print("  " + "\n  ".join(p.stderr.strip().splitlines()[:10]))
+        return 2
+
+    help_text = run([lpurun, "--help"]).stdout
+    emu_cmd = [lpurun, binary, "--check", case]
+    threads_note = ""
+    if "--threads" in help_text:
+        emu_cmd += ["--threads", str(args.threads)]
+    else:
+        threads_note = " (this lpurun has no --threads: one host thread)"
+    emu_times, cycles, emu_out = [], None, ""
+    for _ in range(args.repeat):
+        t0 = time.monotonic()
+        p = run(emu_cmd)
+        emu_times.append(time.monotonic() - t0)
+        emu_out = p.stdout + p.stderr
+        if p.returncode != 0:
+            print("lpurun failed:\n" + emu_out)
+            return 1
+        m = re.search(r"^cycles: (\d+)", p.stdout, re.M)
+        cycles = int(m.group(1)) if m else None
+
+    ort_cmd = ["node", os.path.join(ROOT, "bench", "ort_run.js"), case, "--threads",
+               str(args.threads), "--repeat", str(args.repeat + 1), "--ort", bench,
+               "--rtol", "1e-3", "--atol", "1e-4"]
+    t0 = time.monotonic()
+    p = run(ort_cmd)
+    ort_process_s = time.monotonic() - t0
+    if p.returncode not in (0, 1):
+        print("onnxruntime-node failed:\n" + p.stdout + p.stderr)
+        return 1
+    ort = json.loads(p.stdout.strip().splitlines()[-1])
+    ort_check = "ok" if p.returncode == 0 else "MISMATCH against the torch reference"
+
+    emu_s = median(emu_times)
+    ort_run_s = ort["median_ms"] / 1e3
+    print(f"model: {case} ({args.precision} binary, {args.threads} host thread(s){threads_note})")
+    print(f"lpuc compile: {compile_s:.2f} s")
+    checks = [l for l in emu_out.splitlines() if l.startswith("output ")]
+    print("lpurun --check: " + ("; ".join(checks) if checks else "ok"))
+    print(f"ORT check (rtol 1e-3): {ort_check}")
+    print(f"lpurun wall (process: load, run, check; median of {args.repeat}): {emu_s * 1e3:.2f} ms")
+    print(f"ORT session.run (median of {args.repeat} after a warm-up): {ort_run_s * 1e3:.3f} ms; "
+          f"session create {ort['load_ms']:.1f} ms; first run {ort['first_ms']:.3f} ms; "
+          f"node process {ort_process_s * 1e3:.0f} ms")
+    print(f"ratio emulator / ORT run: {emu_s / ort_run_s:.2f}x")
+    print(f"ratio emulator / ORT (create + first run): "
+          f"{emu_s * 1e3 / (ort['load_ms'] + ort['first_ms']):.2f}x")
+    if cycles is not None:
+        print(f"emulated cycles: {cycles}; cycles per host second: {cycles / emu_s:.4g}")
+    print(json.dumps({"model": case, "precision": args.precision, "threads": args.threads,
+                      "compile_s": compile_s, "emulator_s": emu_s, "ort_run_s": ort_run_s,
+                      "ort_create_s": ort["load_ms"] / 1e3, "ort_first_s": ort["first_ms"] / 1e3,
+                      "ratio_run": emu_s / ort_run_s, "cycles": cycles,
+                      "cycles_per_host_s": cycles / emu_s if cycles else None}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
