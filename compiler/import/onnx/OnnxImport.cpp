@@ -6,9 +6,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/import/onnx/OnnxImport.h"
-#include "runtime/api/Npy.h"
 #include "dialects/onnx/OnnxDialect.h"
 #include "dialects/onnx/OnnxOps.h"
+#include "runtime/api/Npy.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -19,6 +19,12 @@
 #include "mlir/IR/Verifier.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/MemoryBuffer.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <onnx/onnx_pb.h>
 #include <onnx/shape_inference/implementation.h>
@@ -141,18 +147,24 @@ private:
 };
 
 llvm::Error Importer::load() {
-  auto buf = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                         /*RequiresNullTerminator=*/false);
-  if (!buf)
-    return err("cannot open '" + path + "': " + buf.getError().message());
   if (fs::is_directory(path))
     return err("cannot open '" + path + "': Is a directory");
+  // Parse straight from the file descriptor: protobuf reads it in small
+  // chunks, so the model's bytes are held once (in the ModelProto, whose
+  // raw_data the weight constants reference), not twice.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return err("cannot open '" + path + "': " + std::strerror(errno));
+  struct stat st;
+  bool tooLarge = ::fstat(fd, &st) == 0 &&
+                  uint64_t(st.st_size) > static_cast<uint64_t>(INT32_MAX);
   model = std::make_shared<onnx::ModelProto>();
-  StringRef bytes = (*buf)->getBuffer();
-  if (bytes.size() > static_cast<size_t>(INT32_MAX))
+  bool parsed = !tooLarge && model->ParseFromFileDescriptor(fd);
+  ::close(fd);
+  if (tooLarge)
     return err("'" + path +
                "' is not an ONNX model: larger than 2 GiB (use external data)");
-  if (!model->ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
+  if (!parsed)
     return err("'" + path + "' is not an ONNX model: cannot parse protobuf");
   if (model->ir_version() <= 0)
     return err("'" + path + "' is not an ONNX model: no ir_version");
