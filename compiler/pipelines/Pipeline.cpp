@@ -109,7 +109,24 @@ FailureOr<CompileResult> runCompilePipeline(ModuleOp module,
     return emitError(module.getLoc())
            << "internal: emitted binary does not verify: "
            << parsed.status().message();
-  result.report = report(parsed->manifest);
+  // Instruction streams live in SRAM too (ARCH.md section 2): weights,
+  // activations and instructions together must fit each chip.
+  const schema::Manifest &m = parsed->manifest;
+  uint64_t capacity = isa::Machine(m.target()).sramBytes();
+  for (const schema::ChipProgram &c : m.chips()) {
+    uint64_t used = c.sram_weight_bytes() + c.sram_activation_bytes() +
+                    c.sram_instruction_bytes();
+    if (used > capacity)
+      return emitError(module.getLoc())
+             << "program does not fit chip " << c.chip() << " of "
+             << m.target().name() << ": weights "
+             << humanBytes(c.sram_weight_bytes()) << " + activations "
+             << humanBytes(c.sram_activation_bytes()) << " + instructions "
+             << humanBytes(c.sram_instruction_bytes()) << " = "
+             << humanBytes(used) << " > " << humanBytes(capacity)
+             << " of SRAM (" << humanBytes(used - capacity) << " short)";
+  }
+  result.report = report(m);
   return result;
 }
 

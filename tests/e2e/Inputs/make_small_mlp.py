@@ -3,7 +3,7 @@
 
 Seeded; writes OUT/model.onnx and OUT/test_data_set_0/{input,output}_0.pb
 (reference computed by torch in fp32), like examples/mlp/generate.py.
-usage: make_small_mlp.py OUT_DIR
+usage: make_small_mlp.py OUT_DIR [BATCH]
 """
 import os
 import sys
@@ -20,7 +20,7 @@ def main():
     model = torch.nn.Sequential(
         torch.nn.Linear(24, 40), torch.nn.ReLU(), torch.nn.Linear(40, 6)
     ).eval()
-    x = torch.randn(4, 24)
+    x = torch.randn(int(sys.argv[2]) if len(sys.argv) > 2 else 4, 24)
     with torch.no_grad():
         y = model(x)
     os.makedirs(os.path.join(out, "test_data_set_0"), exist_ok=True)
