@@ -12,6 +12,8 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include "dialects/lpu/LpuEnums.h.inc"
+
 #define GET_OP_CLASSES
 #include "dialects/lpu/LpuOps.h.inc"
 

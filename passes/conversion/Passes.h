@@ -5,6 +5,11 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
 
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
 namespace lpuc {
 
 #define GEN_PASS_DECL
@@ -12,6 +17,11 @@ namespace lpuc {
 
 #define GEN_PASS_REGISTRATION
 #include "passes/conversion/Passes.h.inc"
+
+/// Every (ONNX op type, since-version) row of onnx-to-lpu's pattern table,
+/// in table order (op types grouped, since-versions increasing). A node of
+/// opset N converts when its op type has a row with since-version <= N.
+std::vector<std::pair<std::string, int64_t>> supportedOnnxOps();
 
 } // namespace lpuc
 

@@ -575,6 +575,43 @@ llvm::Expected<OwningOpRef<ModuleOp>> Importer::run() {
     return std::move(e);
   ctx.loadDialect<func::FuncDialect, onnxir::OnnxDialect>();
 
+  // Bind symbolic dimensions (--dim NAME=VALUE) before shape inference.
+  {
+    std::map<std::string, int64_t> bind;
+    for (const auto &[name, value] : opts.dims)
+      if (!bind.emplace(name, value).second)
+        return err("dimension '" + name + "' is given twice");
+    std::set<std::string> used;
+    onnx::GraphProto *g = model->mutable_graph();
+    auto rebind = [&](onnx::ValueInfoProto &vi) {
+      if (!vi.has_type() || !vi.type().has_tensor_type() ||
+          !vi.type().tensor_type().has_shape())
+        return;
+      for (auto &d : *vi.mutable_type()
+                          ->mutable_tensor_type()
+                          ->mutable_shape()
+                          ->mutable_dim()) {
+        if (!d.has_dim_param())
+          continue;
+        auto it = bind.find(d.dim_param());
+        if (it == bind.end())
+          continue;
+        used.insert(it->first);
+        d.set_dim_value(it->second);
+      }
+    };
+    for (auto &vi : *g->mutable_input())
+      rebind(vi);
+    for (auto &vi : *g->mutable_output())
+      rebind(vi);
+    for (auto &vi : *g->mutable_value_info())
+      rebind(vi);
+    for (const auto &[name, value] : bind)
+      if (!used.count(name))
+        return err("--dim " + name + ": '" + path +
+                   "' has no symbolic dimension '" + name + "'");
+  }
+
   // Shape inference: per-node failures are ignored (error_mode 0); anything
   // else leaves whatever types were inferred so far.
   try {
@@ -656,6 +693,27 @@ llvm::Expected<OwningOpRef<ModuleOp>> Importer::run() {
     func.setArgAttr(i, "onnx.name", b.getStringAttr(name));
     values[name] = body->getArgument(i);
   }
+  // Symbolic dimensions still unbound, per graph input: named in conversion
+  // errors.
+  SmallVector<NamedAttribute> dimParams;
+  for (const auto &vi : graph.input()) {
+    if (!llvm::is_contained(argNames, vi.name()) ||
+        !vi.type().tensor_type().has_shape())
+      continue;
+    SmallVector<Attribute> dimNames;
+    bool any = false;
+    for (const auto &d : vi.type().tensor_type().shape().dim()) {
+      bool symbolic = d.has_dim_param() && !d.dim_param().empty();
+      any |= symbolic;
+      dimNames.push_back(
+          b.getStringAttr(symbolic ? d.dim_param() : std::string()));
+    }
+    if (any)
+      dimParams.emplace_back(b.getStringAttr(vi.name()),
+                             b.getArrayAttr(dimNames));
+  }
+  if (!dimParams.empty())
+    func->setAttr("onnx.dim_params", b.getDictionaryAttr(dimParams));
 
   // Frozen inputs, in command-line order.
   SmallVector<Attribute> frozenNames;

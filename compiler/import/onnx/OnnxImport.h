@@ -29,6 +29,10 @@ struct ImportOptions {
   // read, and such constants become shape-only (a `dense_resource` without a
   // blob).
   bool requireWeights = true;
+  // Symbolic dimension NAME (an ONNX `dim_param`) -> its value, bound in
+  // every graph input, output and value_info before shape inference. A NAME
+  // that no graph input, output or value_info uses is an error.
+  std::vector<std::pair<std::string, int64_t>> dims;
 };
 
 /// Imports the ONNX model at `path` into a new module in `ctx` (the onnx and
@@ -36,7 +40,10 @@ struct ImportOptions {
 /// `onnx.ir_version`, `onnx.opset` (domain -> version; the default domain is
 /// spelt "ai.onnx") and, with frozen inputs, `lpuc.frozen_inputs`. Weights are
 /// `dense_resource` blobs that reference the model's bytes (or mmapped external
-/// data) and live as long as `ctx`. Errors are one-line messages.
+/// data) and live as long as `ctx`. Graph inputs that keep unbound symbolic
+/// dimensions are listed in the function attribute `onnx.dim_params`
+/// (input name -> one string per dimension, "" where it is not symbolic).
+/// Errors are one-line messages.
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
 importOnnxModel(mlir::MLIRContext &ctx, llvm::StringRef path,
                 const ImportOptions &opts);

@@ -2,7 +2,8 @@
 //
 // lpuc MODEL.onnx [-o OUT] [--target NAME|FILE] [--precision fp32|fp16|bf16]
 //      [--emit onnx|lpu|lpuhw|asm|bin] [--freeze NAME=FILE]...
-//      [--mlir-print-ir-after-all] [--mlir-print-debuginfo]
+//      [--dim NAME=N]... [--mlir-print-ir-after-all] [--mlir-print-debuginfo]
+// lpuc --list-ops   (supported ONNX op types and since-versions)
 //
 // Built with -fexceptions for CLI11 only. Every error is one line
 // `lpuc: error: ...` on stderr with exit code 1; usage errors exit 2.
@@ -14,6 +15,7 @@
 #include "compiler/pipelines/Registration.h"
 #include "compiler/target/lpubin/Emit.h"
 #include "dialects/onnx/OnnxDialect.h"
+#include "passes/conversion/Passes.h"
 #include "runtime/isa/Machine.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -46,6 +48,7 @@ struct DriverOptions {
   std::string precision = "fp32"; // fp32 | fp16 | bf16
   std::string emit = "bin";       // onnx | lpu | lpuhw | asm | bin
   std::vector<std::pair<std::string, std::string>> freeze; // NAME -> FILE
+  std::vector<std::pair<std::string, int64_t>> dims;       // NAME -> VALUE
   bool printIrAfterAll = false;
   bool printDebugInfo = false;
 };
@@ -136,6 +139,7 @@ int run(const DriverOptions &opts) {
 
   ImportOptions importOpts;
   importOpts.freeze = opts.freeze;
+  importOpts.dims = opts.dims;
   auto module = importOnnxModel(ctx, opts.model, importOpts);
   if (!module)
     return error(llvm::toString(module.takeError()));
@@ -150,7 +154,7 @@ int run(const DriverOptions &opts) {
 int main(int argc, char **argv) {
   lpuc::DriverOptions opts;
   CLI::App app{"lpuc: ONNX to LPU compiler"};
-  app.add_option("MODEL", opts.model, "ONNX model (.onnx)")->required();
+  app.add_option("MODEL", opts.model, "ONNX model (.onnx)");
   app.add_option("-o,--output", opts.output,
                  "Output file (default: MODEL.lpubin for --emit bin, "
                  "stdout for text)");
@@ -174,6 +178,15 @@ int main(int argc, char **argv) {
                  "(TensorProto .pb or .npy)")
       ->allow_extra_args(false)
       ->take_all();
+  std::vector<std::string> dims;
+  app.add_option("--dim", dims,
+                 "NAME=N: give the symbolic dimension NAME the value N")
+      ->allow_extra_args(false)
+      ->take_all();
+  bool listOps = false;
+  app.add_flag("--list-ops", listOps,
+               "Print the supported ONNX op types with their since-versions, "
+               "one 'OP VERSION' per line, and exit");
   app.add_flag("--mlir-print-ir-after-all", opts.printIrAfterAll,
                "Print the IR after every pass");
   app.add_flag("--mlir-print-debuginfo", opts.printDebugInfo,
@@ -189,6 +202,27 @@ int main(int argc, char **argv) {
       return app.exit(e);
     llvm::errs() << "lpuc: error: " << e.what() << "\n";
     return 2;
+  }
+  if (listOps) {
+    for (const auto &[op, since] : lpuc::supportedOnnxOps())
+      llvm::outs() << op << " " << since << "\n";
+    return 0;
+  }
+  if (opts.model.empty()) {
+    llvm::errs() << "lpuc: error: MODEL is required\n";
+    return 2;
+  }
+  for (const std::string &d : dims) {
+    size_t eq = d.find('=');
+    int64_t value = -1;
+    if (eq == std::string::npos || eq == 0 ||
+        llvm::StringRef(d).substr(eq + 1).getAsInteger(10, value) ||
+        value < 0) {
+      llvm::errs() << "lpuc: error: --dim expects NAME=N with N >= 0, got '"
+                   << d << "'\n";
+      return 2;
+    }
+    opts.dims.emplace_back(d.substr(0, eq), value);
   }
   for (const std::string &f : freeze) {
     size_t eq = f.find('=');

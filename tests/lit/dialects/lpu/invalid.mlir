@@ -121,9 +121,9 @@ func.func @reshape_count(%a: tensor<2x3xf32>) {
 
 // -----
 
-func.func @cast_int(%a: tensor<2x3xi32>) {
-  // expected-error @+1 {{operand #0 must be statically shaped tensor of floating-point values}}
-  %0 = lpu.cast %a : tensor<2x3xi32> to tensor<2x3xf32>
+func.func @cast_unsigned(%a: tensor<2x3xui8>) {
+  // expected-error @+1 {{operand #0 must be statically shaped tensor of floating-point or signless integer values}}
+  %0 = lpu.cast %a : tensor<2x3xui8> to tensor<2x3xf32>
   return
 }
 
