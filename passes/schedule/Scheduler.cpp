@@ -71,6 +71,22 @@ private:
 
 Scheduler::Scheduler(const isa::Machine &machine) : machine_(machine) {}
 
+uint32_t Scheduler::tableQueue(const OpSpec &op, uint32_t q) const {
+  // A MEM slice issues one read and one write per cycle (the emitter merges
+  // such a pair into one mem.read_write): reads hold the slice's queue,
+  // writes its write port, an extra reservation-table row after the queues.
+  if (op.memSlice >= 0 && op.inst.op == isa::Opcode::MemWrite)
+    return machine_.numQueues() + uint32_t(op.memSlice);
+  return q;
+}
+
+std::string Scheduler::queueLabel(uint32_t tq) const {
+  if (tq < machine_.numQueues())
+    return machine_.queueName(tq);
+  return machine_.queueName(machine_.memQueue(tq - machine_.numQueues())) +
+         " (write port)";
+}
+
 uint32_t Scheduler::addOp(OpSpec spec) {
   ops_.push_back(std::move(spec));
   return uint32_t(ops_.size() - 1);
@@ -282,7 +298,8 @@ bool Scheduler::buildBundles() {
       const OpSpec &op = ops_[i];
       int64_t len = machine_.queueCycles(op.inst);
       if (op.queues.size() == 1)
-        fixed.emplace_back(op.queues[0], offset_[i], offset_[i] + len, i);
+        fixed.emplace_back(tableQueue(op, op.queues[0]), offset_[i],
+                           offset_[i] + len, i);
       for (uint32_t q : op.extraQueues)
         fixed.emplace_back(q, offset_[i], offset_[i] + len, i);
     }
@@ -291,8 +308,7 @@ bool Scheduler::buildBundles() {
       if (std::get<0>(fixed[k]) == std::get<0>(fixed[k - 1]) &&
           std::get<1>(fixed[k]) < std::get<2>(fixed[k - 1]))
         return fail(std::get<3>(fixed[k]),
-                    "bundle needs " +
-                        machine_.queueName(std::get<0>(fixed[k])) +
+                    "bundle needs " + queueLabel(std::get<0>(fixed[k])) +
                         " twice in one cycle: its stream timing puts another "
                         "instruction of the same queue at the same cycle");
   }
@@ -396,18 +412,32 @@ bool Scheduler::place(unsigned b, int64_t earliest, ReservationTable &table) {
       }
       if (next >= 0)
         break;
-      if (op.memSlice >= 0 &&
-          !table.memPortFree(uint32_t(op.memSlice), t,
-                             op.inst.op == isa::Opcode::MemWrite, op.bank)) {
-        next = t0 + 1;
-        break;
+      if (op.memSlice >= 0) {
+        bool write = op.inst.op == isa::Opcode::MemWrite;
+        // The bank rule against the table and against this bundle's own
+        // MEM ops at the same slice and cycle (their ports are separate
+        // rows, so the queue check does not see a same-bank pair).
+        bool sameBank = false;
+        for (size_t j = 0; j < k; ++j) {
+          const OpSpec &o = ops_[bundle.ops[j]];
+          if (o.memSlice == op.memSlice && t0 + offset_[bundle.ops[j]] == t &&
+              (o.inst.op == isa::Opcode::MemWrite) != write &&
+              o.bank == op.bank)
+            sameBank = true;
+        }
+        if (sameBank ||
+            !table.memPortFree(uint32_t(op.memSlice), t, write, op.bank)) {
+          next = t0 + 1;
+          break;
+        }
       }
       int64_t best = -1;
       bool found = false;
       for (uint32_t q : op.queues) {
-        std::optional<int64_t> e = table.queueConflictEnd(q, t, len);
+        uint32_t tq = tableQueue(op, q);
+        std::optional<int64_t> e = table.queueConflictEnd(tq, t, len);
         if (!e)
-          e = localEnd(q, t, t + len);
+          e = localEnd(tq, t, t + len);
         if (!e) {
           chosen[k] = q;
           found = true;
@@ -419,7 +449,7 @@ bool Scheduler::place(unsigned b, int64_t earliest, ReservationTable &table) {
         next = t0 + std::max<int64_t>(1, best - t);
         break;
       }
-      local[chosen[k]].push_back({t, t + len});
+      local[tableQueue(op, chosen[k])].push_back({t, t + len});
       for (uint32_t q : op.extraQueues)
         local[q].push_back({t, t + len});
     }
@@ -480,7 +510,7 @@ bool Scheduler::place(unsigned b, int64_t earliest, ReservationTable &table) {
     const OpSpec &op = ops_[i];
     int64_t t = t0 + offset_[i];
     uint32_t len = machine_.queueCycles(op.inst);
-    table.reserveQueue(chosen[k], t, len);
+    table.reserveQueue(tableQueue(op, chosen[k]), t, len);
     for (uint32_t q : op.extraQueues)
       table.reserveQueue(q, t, len);
     if (op.memSlice >= 0)
@@ -537,7 +567,9 @@ bool Scheduler::run() {
     if (waiting[b] == 0)
       ready.push(b);
   start_.assign(nb, -1);
-  ReservationTable table(machine_.numQueues(), machine_.streamsPerDirection());
+  // Queues, then one write port per MEM slice (see tableQueue).
+  ReservationTable table(machine_.numQueues() + machine_.memSlices(),
+                         machine_.streamsPerDirection());
   while (!ready.empty()) {
     uint32_t b = ready.top();
     ready.pop();

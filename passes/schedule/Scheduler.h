@@ -91,6 +91,10 @@ public:
   int64_t offsetOf(uint32_t op) const { return offset_[op]; }
 
 private:
+  /// The reservation-table row an op occupies on queue `q`: the queue, or
+  /// for a MEM write the slice's write port (a row after the queues).
+  uint32_t tableQueue(const OpSpec &op, uint32_t q) const;
+  std::string queueLabel(uint32_t tableQueue) const;
   struct Bundle {
     std::vector<uint32_t> ops;    // by offset, then index
     std::vector<uint32_t> groups; // stream group roots (values)

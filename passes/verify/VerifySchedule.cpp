@@ -184,49 +184,68 @@ private:
   }
 
   // Rules: one issue per queue per cycle, queueCycles held; MEM: at most one
-  // read and one write per slice per cycle, not the same bank (the slice
-  // has one queue, so any two MEM instructions in one cycle collide).
+  // read and one write per slice per cycle, not to the same bank (the
+  // emitter issues such a pair as one mem.read_write).
   void checkQueues() {
     std::vector<std::vector<int>> byQueue(m_.numQueues());
     for (auto [i, s] : llvm::enumerate(insts_))
       byQueue[s.queue].push_back(int(i));
+    auto isMem = [](const SchedInst &s) {
+      return s.inst.op == isa::Opcode::MemRead ||
+             s.inst.op == isa::Opcode::MemWrite;
+    };
     for (std::vector<int> &q : byQueue) {
       std::sort(q.begin(), q.end(), [&](int a, int b) {
         return std::make_pair(insts_[a].cycle, a) <
                std::make_pair(insts_[b].cycle, b);
       });
       for (size_t k = 1; k < q.size(); ++k) {
-        const SchedInst &prev = insts_[q[k - 1]];
         const SchedInst &cur = insts_[q[k]];
+        if (isMem(cur)) {
+          // Every earlier MEM op of this slice in the same cycle.
+          bool failed = false;
+          for (size_t j = k; j-- > 0 && !failed;) {
+            const SchedInst &prev = insts_[q[j]];
+            if (prev.cycle != cur.cycle)
+              break;
+            bool curRead = cur.inst.op == isa::Opcode::MemRead;
+            bool prevRead = prev.inst.op == isa::Opcode::MemRead;
+            failed = true;
+            if (curRead && prevRead)
+              error(cur) << "second read of the slice in one cycle (also "
+                         << "reading: " << what(prev) << " of bank "
+                         << prev.inst.a << " row " << prev.inst.b
+                         << "); a slice serves at most one read per cycle";
+            else if (!curRead && !prevRead)
+              error(cur) << "second write of the slice in one cycle (also "
+                         << "writing: " << what(prev) << " to bank "
+                         << prev.inst.a << " row " << prev.inst.b
+                         << "); a slice serves at most one write per cycle";
+            else if (cur.inst.a == prev.inst.a)
+              error(cur) << "read and write of bank " << cur.inst.a
+                         << " in one cycle (" << what(prev)
+                         << "); a read and a write in one cycle must use "
+                            "different banks";
+            else
+              failed = false;
+          }
+          if (failed)
+            continue;
+        }
+        // The latest other-cycle (or non-MEM) predecessor holds the queue.
+        size_t j = k;
+        while (j > 0 && isMem(cur) && insts_[q[j - 1]].cycle == cur.cycle &&
+               isMem(insts_[q[j - 1]]))
+          --j;
+        if (j == 0)
+          continue;
+        const SchedInst &prev = insts_[q[j - 1]];
         int64_t freeAt = prev.cycle + int64_t(m_.queueCycles(prev.inst));
         if (cur.cycle >= freeAt)
           continue;
-        bool curRead = cur.inst.op == isa::Opcode::MemRead;
-        bool prevRead = prev.inst.op == isa::Opcode::MemRead;
-        bool curWrite = cur.inst.op == isa::Opcode::MemWrite;
-        bool prevWrite = prev.inst.op == isa::Opcode::MemWrite;
-        if (cur.cycle == prev.cycle && curRead && prevRead) {
-          error(cur) << "second read of the slice in one cycle (also "
-                     << "reading: " << what(prev) << " of bank " << prev.inst.a
-                     << " row " << prev.inst.b
-                     << "); a slice serves at most one read per cycle";
-        } else if (cur.cycle == prev.cycle && curWrite && prevWrite) {
-          error(cur) << "second write of the slice in one cycle (also "
-                     << "writing: " << what(prev) << " to bank " << prev.inst.a
-                     << " row " << prev.inst.b
-                     << "); a slice serves at most one write per cycle";
-        } else if (cur.cycle == prev.cycle && (curRead || curWrite) &&
-                   (prevRead || prevWrite) && cur.inst.a == prev.inst.a) {
-          error(cur) << "read and write of bank " << cur.inst.a
-                     << " in one cycle (" << what(prev)
-                     << "); a read and a write in one cycle must use "
-                        "different banks, and the slice's queue issues one "
-                        "instruction per cycle";
-        } else {
-          error(cur) << "queue is busy until cycle " << freeAt << " with "
-                     << what(prev) << "; one instruction issues per queue "
-                     << "per cycle";
-        }
+        error(cur) << "queue is busy until cycle " << freeAt << " with "
+                   << what(prev) << "; one instruction issues per queue "
+                   << "per cycle";
       }
     }
   }

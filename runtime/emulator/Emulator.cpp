@@ -112,7 +112,7 @@ absl::Status validateProgram(const isa::Machine &m, uint32_t chip,
       auto fail = [&](const std::string &msg) {
         return absl::InvalidArgumentError(where(m, chip, q, cycle, inst) + msg);
       };
-      if (uint8_t(inst.op) > uint8_t(Opcode::SxmPermute))
+      if (uint8_t(inst.op) > uint8_t(Opcode::MemReadWrite))
         return fail("unknown opcode " + std::to_string(unsigned(inst.op)));
       if (!m.opcodeAllowed(q, inst.op))
         return fail(std::string(isa::opcodeName(inst.op)) +
@@ -383,6 +383,10 @@ private:
                         uint32_t tag, const uint32_t *slots);
   void prune(uint64_t cycle);
   absl::Status issue(uint32_t q, uint64_t t, const Instruction &inst);
+  absl::Status memRead(uint32_t q, uint64_t t, const Instruction &inst,
+                       uint32_t bank, uint32_t row);
+  absl::Status memWrite(uint32_t q, uint64_t t, const Instruction &inst,
+                        uint32_t bank, uint32_t row);
   absl::Status loadStep(uint32_t q, uint64_t cycle, uint32_t k);
   absl::Status checkPair(uint32_t q, uint64_t t, const Instruction &inst,
                          uint32_t plane, DType d);
@@ -552,54 +556,66 @@ absl::Status ChipRun::loadStep(uint32_t q, uint64_t cycle, uint32_t k) {
   return absl::OkStatus();
 }
 
+absl::Status ChipRun::memRead(uint32_t q, uint64_t t, const Instruction &inst,
+                              uint32_t bank, uint32_t row) {
+  isa::QueueInfo info = m_.queue(q);
+  if (!sram_.inRange(info.index, bank, row))
+    return fail(q, t, inst,
+                "bank " + std::to_string(bank) + " row " + std::to_string(row) +
+                    " out of range (" + std::to_string(m_.banks()) +
+                    " banks of " + std::to_string(m_.rowsPerBank()) + " rows)");
+  if (std::string e = ports_.claimRead(info.index, bank, t); !e.empty())
+    return fail(q, t, inst, e);
+  uint32_t slot = pool_.alloc();
+  if (!timing_)
+    std::memcpy(pool_.get(slot), sram_.row(info.index, bank, row), lanes_);
+  return putGroup(q, t, t + m_.outputLatency(inst), inst, inst.out, 1, inst.tag,
+                  &slot);
+}
+
+absl::Status ChipRun::memWrite(uint32_t q, uint64_t t, const Instruction &inst,
+                               uint32_t bank, uint32_t row) {
+  isa::QueueInfo info = m_.queue(q);
+  const uint8_t *v;
+  if (absl::Status s = readOne(q, t, inst, inst.in0, inst.expect0, v); !s.ok())
+    return s;
+  if (!sram_.inRange(info.index, bank, row))
+    return fail(q, t, inst,
+                "bank " + std::to_string(bank) + " row " + std::to_string(row) +
+                    " out of range (" + std::to_string(m_.banks()) +
+                    " banks of " + std::to_string(m_.rowsPerBank()) + " rows)");
+  if (std::string e = ports_.claimWrite(info.index, bank, t); !e.empty())
+    return fail(q, t, inst, e);
+  if (timing_)
+    return absl::OkStatus();
+  uint32_t slot = pool_.alloc();
+  std::memcpy(pool_.get(slot), v, lanes_);
+  uint32_t idx;
+  if (!freeWrites_.empty()) {
+    idx = freeWrites_.back();
+    freeWrites_.pop_back();
+  } else {
+    idx = uint32_t(writes_.size());
+    writes_.emplace_back();
+  }
+  writes_[idx] = {info.index, bank, row, slot};
+  events_.push({t + m_.memWriteLatency(), 0, q, idx});
+  return absl::OkStatus();
+}
+
 absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
   isa::QueueInfo info = m_.queue(q);
   switch (inst.op) {
-  case Opcode::MemRead: {
-    if (!sram_.inRange(info.index, inst.a, inst.b))
-      return fail(q, t, inst,
-                  "bank " + std::to_string(inst.a) + " row " +
-                      std::to_string(inst.b) + " out of range (" +
-                      std::to_string(m_.banks()) + " banks of " +
-                      std::to_string(m_.rowsPerBank()) + " rows)");
-    if (std::string e = ports_.claimRead(info.index, inst.a, t); !e.empty())
-      return fail(q, t, inst, e);
-    uint32_t slot = pool_.alloc();
-    if (!timing_)
-      std::memcpy(pool_.get(slot), sram_.row(info.index, inst.a, inst.b),
-                  lanes_);
-    return putGroup(q, t, t + m_.outputLatency(inst), inst, inst.out, 1,
-                    inst.tag, &slot);
-  }
-  case Opcode::MemWrite: {
-    const uint8_t *v;
-    if (absl::Status s = readOne(q, t, inst, inst.in0, inst.expect0, v);
-        !s.ok())
+  case Opcode::MemRead:
+    return memRead(q, t, inst, inst.a, inst.b);
+  case Opcode::MemWrite:
+    return memWrite(q, t, inst, inst.a, inst.b);
+  case Opcode::MemReadWrite:
+    // The write's input is read and its port claimed first, then the read:
+    // a same-bank pair fails on the read's claim.
+    if (absl::Status s = memWrite(q, t, inst, inst.fn, inst.c); !s.ok())
       return s;
-    if (!sram_.inRange(info.index, inst.a, inst.b))
-      return fail(q, t, inst,
-                  "bank " + std::to_string(inst.a) + " row " +
-                      std::to_string(inst.b) + " out of range (" +
-                      std::to_string(m_.banks()) + " banks of " +
-                      std::to_string(m_.rowsPerBank()) + " rows)");
-    if (std::string e = ports_.claimWrite(info.index, inst.a, t); !e.empty())
-      return fail(q, t, inst, e);
-    if (timing_)
-      return absl::OkStatus();
-    uint32_t slot = pool_.alloc();
-    std::memcpy(pool_.get(slot), v, lanes_);
-    uint32_t idx;
-    if (!freeWrites_.empty()) {
-      idx = freeWrites_.back();
-      freeWrites_.pop_back();
-    } else {
-      idx = uint32_t(writes_.size());
-      writes_.emplace_back();
-    }
-    writes_[idx] = {info.index, inst.a, inst.b, slot};
-    events_.push({t + m_.memWriteLatency(), 0, q, idx});
-    return absl::OkStatus();
-  }
+    return memRead(q, t, inst, inst.a, inst.b);
   case Opcode::MxmLoad: {
     uint32_t plane = info.index;
     if (absl::Status s = checkPair(q, t, inst, plane, inst.dtype); !s.ok())

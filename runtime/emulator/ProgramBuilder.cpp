@@ -71,6 +71,22 @@ Instruction memWrite(uint8_t in, uint32_t expect, uint32_t bank, uint32_t row) {
   return i;
 }
 
+Instruction memReadWrite(uint32_t readBank, uint32_t readRow, uint8_t out,
+                         uint32_t tag, uint8_t in, uint32_t expect,
+                         uint32_t writeBank, uint32_t writeRow) {
+  Instruction i;
+  i.op = Opcode::MemReadWrite;
+  i.a = readBank;
+  i.b = readRow;
+  i.out = out;
+  i.tag = tag;
+  i.in0 = in;
+  i.expect0 = expect;
+  i.fn = uint8_t(writeBank);
+  i.c = writeRow;
+  return i;
+}
+
 Instruction mxmLoad(isa::DType dtype, uint32_t rows, uint8_t in,
                     uint32_t expect) {
   Instruction i;

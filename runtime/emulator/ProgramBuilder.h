@@ -40,6 +40,11 @@ isa::Instruction memRead(uint32_t bank, uint32_t row, uint8_t out,
                          uint32_t tag);
 isa::Instruction memWrite(uint8_t in, uint32_t expect, uint32_t bank,
                           uint32_t row);
+/// Read (readBank, readRow) -> out and write in -> (writeBank, writeRow) in
+/// one issue (Opcode::MemReadWrite).
+isa::Instruction memReadWrite(uint32_t readBank, uint32_t readRow, uint8_t out,
+                              uint32_t tag, uint8_t in, uint32_t expect,
+                              uint32_t writeBank, uint32_t writeRow);
 isa::Instruction mxmLoad(isa::DType dtype, uint32_t rows, uint8_t in,
                          uint32_t expect);
 isa::Instruction mxmInstall();

@@ -65,6 +65,8 @@ const char *opcodeName(Opcode op) {
     return "vxm";
   case Opcode::SxmPermute:
     return "sxm.permute";
+  case Opcode::MemReadWrite:
+    return "mem.read_write";
   }
   return "invalid";
 }
@@ -189,6 +191,13 @@ std::string toString(const Instruction &i) {
   case Opcode::MemWrite:
     std::snprintf(buf, sizeof buf, "mem.write %s (tag %u) -> bank %u row %u",
                   streamStr(i.in0).c_str(), i.expect0, i.a, i.b);
+    break;
+  case Opcode::MemReadWrite:
+    std::snprintf(buf, sizeof buf,
+                  "mem.read_write bank %u row %u -> %s tag %u; %s (tag %u) -> "
+                  "bank %u row %u",
+                  i.a, i.b, streamStr(i.out).c_str(), i.tag,
+                  streamStr(i.in0).c_str(), i.expect0, unsigned(i.fn), i.c);
     break;
   case Opcode::MxmLoad:
     std::snprintf(buf, sizeof buf,

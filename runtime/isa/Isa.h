@@ -47,6 +47,13 @@ enum class Opcode : uint8_t {
                   // Cast: b = destination DType
   SxmPermute = 7, // dtype; in0 = group; in1 = optional base group;
                   // a = lane map index; out group; tag
+  MemReadWrite = 8, // one read and one write of a slice in one issue, to
+                    // different banks: a = read bank, b = read row, out =
+                    // read stream, tag; fn = write bank, c = write row, in0
+                    // = write stream, expect0. Timing of each half as the
+                    // separate MemRead / MemWrite (the emitter merges a
+                    // read and a write scheduled on one slice in one cycle).
+  // 16 .. 23 are reserved for C2C (send, receive) of the multi-chip issue.
 };
 const char *opcodeName(Opcode op);
 

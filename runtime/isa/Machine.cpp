@@ -95,6 +95,7 @@ bool Machine::opcodeAllowed(uint32_t q, Opcode op) const {
   switch (op) {
   case Opcode::MemRead:
   case Opcode::MemWrite:
+  case Opcode::MemReadWrite:
     return info.unit == Unit::Mem;
   case Opcode::MxmLoad:
     return info.unit == Unit::Mxm && info.mxmWeights;
@@ -157,6 +158,7 @@ uint32_t Machine::queueCycles(const Instruction &inst) const {
 uint32_t Machine::outputLatency(const Instruction &inst) const {
   switch (inst.op) {
   case Opcode::MemRead:
+  case Opcode::MemReadWrite:
     return target_.mem_read_latency();
   case Opcode::MxmMul:
     return target_.mxm_result_latency();
@@ -176,6 +178,7 @@ uint32_t Machine::inputCycles(const Instruction &inst) const {
   case Opcode::MxmLoad:
     return mxmLoadCycles(inst.dtype, inst.a);
   case Opcode::MemWrite:
+  case Opcode::MemReadWrite:
   case Opcode::MxmMul:
   case Opcode::Vxm:
   case Opcode::SxmPermute:
@@ -189,7 +192,7 @@ uint32_t Machine::busyCycles(const Instruction &inst) const {
   uint32_t busy = std::max(queueCycles(inst), inputCycles(inst));
   if (outputWidth(inst) > 0)
     busy = std::max(busy, outputLatency(inst) + 1);
-  if (inst.op == Opcode::MemWrite)
+  if (inst.op == Opcode::MemWrite || inst.op == Opcode::MemReadWrite)
     busy = std::max(busy, memWriteLatency());
   return busy;
 }
@@ -197,6 +200,7 @@ uint32_t Machine::busyCycles(const Instruction &inst) const {
 unsigned Machine::outputWidth(const Instruction &inst) const {
   switch (inst.op) {
   case Opcode::MemRead:
+  case Opcode::MemReadWrite:
     return 1;
   case Opcode::MxmMul:
     return (inst.flags & kEmit) ? 4 : 0;
@@ -213,6 +217,7 @@ unsigned Machine::outputWidth(const Instruction &inst) const {
 unsigned Machine::inputWidth(const Instruction &inst, unsigned i) const {
   switch (inst.op) {
   case Opcode::MemWrite:
+  case Opcode::MemReadWrite:
     return i == 0 ? 1 : 0;
   case Opcode::MxmLoad:
     return i == 0 ? target_.mxm_weight_streams() : 0;
@@ -260,8 +265,10 @@ absl::Status validateTarget(const schema::Target &t) {
            .ok())
     return s;
   if (!(s = need(t.mem_slices_per_hemisphere() >= 1 &&
-                     t.banks_per_slice() >= 2 && t.rows_per_bank() >= 1,
-                 "MEM geometry must be non-empty with at least 2 banks"))
+                     t.banks_per_slice() >= 2 && t.banks_per_slice() <= 255 &&
+                     t.rows_per_bank() >= 1,
+                 "MEM geometry must be non-empty with 2 to 255 banks "
+                 "(mem.read_write holds the write bank in one byte)"))
            .ok())
     return s;
   if (!(s = need(t.streams_per_direction() >= 4 &&

@@ -408,6 +408,67 @@ TEST_F(EmulatorTest, MemPortRules) {
   EXPECT_EQ(p.claimRead(2, 0, 6), "");
 }
 
+TEST_F(EmulatorTest, MemReadWriteOneIssueTwoBanks) {
+  // MEM-W1 (position 44) reads bank 0 row 2 onto eastward s1 at cycle 1: at
+  // 44 in cycle 3, at 45 in cycle 4. MEM-W0 (position 45), in one issue at
+  // cycle 4, writes s1 into bank 1 row 9 and reads bank 0 row 5 onto s0 (at
+  // 45 in cycle 6, at MEM-E0, position 47, in cycle 8, written there).
+  std::vector<uint8_t> a(m.lanes()), c(m.lanes());
+  for (uint32_t i = 0; i < m.lanes(); ++i) {
+    a[i] = uint8_t(i * 3 + 1);
+    c[i] = uint8_t(200 - i);
+  }
+  std::memcpy(sram().mutableRow(0, 0, 5), a.data(), m.lanes());
+  std::memcpy(sram().mutableRow(1, 0, 2), c.data(), m.lanes());
+  ASSERT_EQ(m.memPosition(1), 44);
+  ASSERT_TRUE(b.at(m.memQueue(1), 1, emu::memRead(0, 2, 1, 3)).ok());
+  ASSERT_TRUE(
+      b.at(m.memQueue(0), 4, emu::memReadWrite(0, 5, 0, 7, 1, 3, 1, 9)).ok());
+  ASSERT_TRUE(b.at(m.memQueue(44), 8, emu::memWrite(0, 7, 0, 0)).ok());
+  absl::StatusOr<emu::RunStats> r = run();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(0, std::memcmp(sram().row(0, 1, 9), c.data(), m.lanes()));
+  EXPECT_EQ(0, std::memcmp(sram().row(44, 0, 0), a.data(), m.lanes()));
+  // Timing of the pair: queue 1, input read at issue, output at +2, write
+  // visible at +1: busy = max(1, 2 + 1, 1) = 3.
+  isa::Instruction rw = emu::memReadWrite(0, 5, 0, 7, 1, 3, 1, 9);
+  EXPECT_EQ(m.queueCycles(rw), 1u);
+  EXPECT_EQ(m.inputCycles(rw), 1u);
+  EXPECT_EQ(m.outputLatency(rw), 2u);
+  EXPECT_EQ(m.outputWidth(rw), 1u);
+  EXPECT_EQ(m.inputWidth(rw, 0), 1u);
+  EXPECT_EQ(m.inputWidth(rw, 1), 0u);
+  EXPECT_EQ(m.busyCycles(rw), 3u);
+  // Last effect: the write at 8 + 1.
+  EXPECT_EQ(r->cycles, 9u);
+  EXPECT_EQ(r->cycles, testutil::expectedCycles(m, program));
+  EXPECT_EQ(r->instructions, 3u);
+  EXPECT_EQ(r->units[0].busyCycles, 3u);
+  EXPECT_EQ(isa::toString(rw),
+            "mem.read_write bank 0 row 5 -> s0 tag 7; s1 (tag 3) -> bank 1 "
+            "row 9");
+  uint8_t bytes[isa::kInstructionBytes];
+  isa::encode(rw, bytes);
+  EXPECT_TRUE(isa::decode(bytes) == rw);
+  EXPECT_EQ(bytes[0], 8);
+}
+
+TEST_F(EmulatorTest, MemReadWriteSameBankIsAnError) {
+  ASSERT_TRUE(b.at(m.memQueue(1), 1, emu::memRead(0, 2, 1, 3)).ok());
+  ASSERT_TRUE(
+      b.at(m.memQueue(0), 4, emu::memReadWrite(1, 5, 0, 7, 1, 3, 1, 9)).ok());
+  expectError({"chip 0", "MEM-W0", "cycle 4", "mem.read_write",
+               "a MEM read and a write to bank 1 of this slice in the same "
+               "cycle"});
+}
+
+TEST_F(EmulatorTest, MemReadWriteBankOutOfRange) {
+  ASSERT_TRUE(b.at(m.memQueue(1), 1, emu::memRead(0, 2, 1, 3)).ok());
+  ASSERT_TRUE(
+      b.at(m.memQueue(0), 4, emu::memReadWrite(0, 5, 0, 7, 1, 3, 2, 9)).ok());
+  expectError({"MEM-W0", "cycle 4", "bank 2 row 9 out of range"});
+}
+
 TEST_F(EmulatorTest, RowOutOfRange) {
   ASSERT_TRUE(b.at(m.memQueue(3), 7, emu::memRead(0, 4096, 0, 1)).ok());
   expectError({"MEM-W3", "cycle 7", "bank 0 row 4096 out of range"});

@@ -50,6 +50,8 @@ struct Program {
   std::vector<QueueProgram> queues; // indexed by queue
   std::vector<std::vector<int32_t>> laneMaps;
   std::vector<verify::SchedInst> sched;
+  /// MEM read/write pairs issued as one mem.read_write.
+  uint64_t merged = 0;
 };
 
 /// Tags: producers linked by a consumer's input group form one component;
@@ -115,8 +117,31 @@ LogicalResult buildProgram(ModuleOp module, const isa::Machine &machine,
     });
     QueueProgram &out = prog.queues[q];
     int64_t freeAt = 0; // cycle at which the queue can issue next
-    for (int i : list) {
-      const verify::SchedInst &s = sched[i];
+    for (size_t k = 0; k < list.size(); ++k) {
+      const verify::SchedInst &s = sched[list[k]];
+      isa::Instruction inst = s.inst;
+      // A read and a write of one slice in one cycle issue as one
+      // mem.read_write (the verifier has checked their banks differ).
+      if (k + 1 < list.size() && sched[list[k + 1]].cycle == s.cycle) {
+        const verify::SchedInst &n = sched[list[k + 1]];
+        const verify::SchedInst *rd = nullptr, *wr = nullptr;
+        for (const verify::SchedInst *x : {&s, &n}) {
+          if (x->inst.op == isa::Opcode::MemRead)
+            rd = x;
+          else if (x->inst.op == isa::Opcode::MemWrite)
+            wr = x;
+        }
+        if (rd && wr) {
+          inst = rd->inst;
+          inst.op = isa::Opcode::MemReadWrite;
+          inst.in0 = wr->inst.in0;
+          inst.expect0 = wr->inst.expect0;
+          inst.fn = uint8_t(wr->inst.a);
+          inst.c = wr->inst.b;
+          ++k;
+          ++prog.merged;
+        }
+      }
       int64_t gap = s.cycle - freeAt;
       if (gap < 0)
         return s.op->emitError()
@@ -135,8 +160,8 @@ LogicalResult buildProgram(ModuleOp module, const isa::Machine &machine,
         out.insts.push_back(nop);
       }
       out.cycles.push_back(s.cycle);
-      out.insts.push_back(s.inst);
-      freeAt = s.cycle + int64_t(machine.queueCycles(s.inst));
+      out.insts.push_back(inst);
+      freeAt = s.cycle + int64_t(machine.queueCycles(inst));
     }
   }
   return success();
@@ -306,7 +331,8 @@ llvm::Expected<std::vector<uint8_t>> emitLpubin(ModuleOp module,
                      llvm::Twine(cycles));
   stats->set_cycles(uint64_t(cycles));
   // The emulator counts issued instructions, NOPs excluded.
-  stats->set_instructions(uint64_t(prog.sched.size()));
+  // A mem.read_write is one instruction for two scheduled ops.
+  stats->set_instructions(uint64_t(prog.sched.size()) - prog.merged);
   const isa::Unit units[] = {isa::Unit::Mem, isa::Unit::Vxm, isa::Unit::Mxm,
                              isa::Unit::Sxm, isa::Unit::C2c};
   for (isa::Unit u : units) {

@@ -91,3 +91,54 @@ module attributes {lpu.target = "lpu-v1"} {
     return
   }
 }
+
+// -----
+
+// A MEM slice reads and writes in the same cycle when the banks differ (one
+// read port and one write port per slice; the emitter issues the pair as one
+// mem.read_write). Slice 0 reads rows 0..3 of bank 0 at cycles 0..3; the
+// copy from slice 1 arrives at slice 0 at cycle 3 and is written to bank 1
+// in that cycle, next to the read of row 3.
+// CHECK-LABEL: module attributes {lpu.target = "lpu-v1", lpuhw.cycles = 8 : i64}
+// CHECK: lpuhw.mem_read slice 0 bank 0 row 3 {cycle = 3 : i64, stream = 0 : i32}
+// CHECK: lpuhw.mem_read slice 1 bank 0 row 9 {cycle = 0 : i64, stream = 1 : i32}
+// CHECK: lpuhw.mem_write %{{.*}} slice 0 bank 1 row 5 {cycle = 3 : i64}
+module attributes {lpu.target = "lpu-v1"} {
+  func.func @main() {
+    %0 = lpuhw.mem_read slice 0 bank 0 row 0
+    lpuhw.mem_write %0 slice 44 bank 0 row 0
+    %1 = lpuhw.mem_read slice 0 bank 0 row 1
+    lpuhw.mem_write %1 slice 44 bank 0 row 1
+    %2 = lpuhw.mem_read slice 0 bank 0 row 2
+    lpuhw.mem_write %2 slice 44 bank 0 row 2
+    %3 = lpuhw.mem_read slice 0 bank 0 row 3
+    lpuhw.mem_write %3 slice 44 bank 0 row 3
+    %4 = lpuhw.mem_read slice 1 bank 0 row 9
+    lpuhw.mem_write %4 slice 0 bank 1 row 5
+    return
+  }
+}
+
+// -----
+
+// The same with the write to bank 0, the bank being read at cycle 3: a bank
+// serves one access per cycle, so the copy moves one cycle later.
+// CHECK-LABEL: module attributes {lpu.target = "lpu-v1", lpuhw.cycles = 8 : i64}
+// CHECK: lpuhw.mem_read slice 0 bank 0 row 3 {cycle = 3 : i64, stream = 0 : i32}
+// CHECK: lpuhw.mem_read slice 1 bank 0 row 9 {cycle = 1 : i64, stream = 1 : i32}
+// CHECK: lpuhw.mem_write %{{.*}} slice 0 bank 0 row 5 {cycle = 4 : i64}
+module attributes {lpu.target = "lpu-v1"} {
+  func.func @main() {
+    %0 = lpuhw.mem_read slice 0 bank 0 row 0
+    lpuhw.mem_write %0 slice 44 bank 0 row 0
+    %1 = lpuhw.mem_read slice 0 bank 0 row 1
+    lpuhw.mem_write %1 slice 44 bank 0 row 1
+    %2 = lpuhw.mem_read slice 0 bank 0 row 2
+    lpuhw.mem_write %2 slice 44 bank 0 row 2
+    %3 = lpuhw.mem_read slice 0 bank 0 row 3
+    lpuhw.mem_write %3 slice 44 bank 0 row 3
+    %4 = lpuhw.mem_read slice 1 bank 0 row 9
+    lpuhw.mem_write %4 slice 0 bank 0 row 5
+    return
+  }
+}

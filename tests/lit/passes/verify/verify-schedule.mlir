@@ -84,6 +84,35 @@ module attributes {lpuhw.cycles = 7 : i64} {
 
 // -----
 
+// A read of bank 1 and a write of bank 0 of one slice in one cycle: one
+// read port and one write port per slice, different banks: correct.
+// CHECK-LABEL: module attributes {lpuhw.cycles = 6 : i64}
+// CHECK: lpuhw.mem_write %{{.*}} slice 0 bank 0 row 5 {cycle = 3 : i64}
+module attributes {lpuhw.cycles = 6 : i64} {
+  func.func @main() {
+    %b = lpuhw.mem_read slice 1 bank 0 row 0 {cycle = 0 : i64, stream = 2 : i32}
+    lpuhw.mem_write %b slice 0 bank 0 row 5 {cycle = 3 : i64}
+    %c = lpuhw.mem_read slice 0 bank 1 row 0 {cycle = 3 : i64, stream = 3 : i32}
+    return
+  }
+}
+
+// -----
+
+// Two writes of one slice in one cycle (different banks): one write port.
+module attributes {lpuhw.cycles = 5 : i64} {
+  func.func @main() {
+    %a = lpuhw.mem_read slice 1 bank 0 row 0 {cycle = 1 : i64, stream = 2 : i32}
+    %b = lpuhw.mem_read slice 2 bank 0 row 0 {cycle = 0 : i64, stream = 3 : i32}
+    lpuhw.mem_write %a slice 0 bank 0 row 5 {cycle = 4 : i64}
+    // expected-error @+1 {{MEM-W0 at cycle 4: second write of the slice in one cycle}}
+    lpuhw.mem_write %b slice 0 bank 1 row 5 {cycle = 4 : i64}
+    return
+  }
+}
+
+// -----
+
 // Two reads of one slice in one cycle.
 module attributes {lpuhw.cycles = 3 : i64} {
   func.func @main() {
