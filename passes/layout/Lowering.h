@@ -19,9 +19,11 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 
 namespace lpuc::lpu {
 class MatmulOp;
@@ -80,11 +82,14 @@ private:
   /// A scratch activation tensor (not tied to a value).
   mlir::FailureOr<Tensor *> temp(mlir::Location loc, mlir::Type elem,
                                  llvm::ArrayRef<int64_t> shape);
-  /// A compile-time constant weight, created once per `key`.
+  /// A compile-time constant weight, created once per `key` and type: every
+  /// element `value`, or, if `valid` >= 0, `value` in the first `valid`
+  /// columns and `fill` in the others.
   mlir::FailureOr<Tensor *> constant(mlir::Location loc, llvm::StringRef key,
                                      mlir::Type elem,
                                      llvm::ArrayRef<int64_t> shape,
-                                     double splat);
+                                     double value, int64_t valid = -1,
+                                     double fill = 0.0);
 
   // Lowerings (LpuToLpuhw.cpp).
   mlir::LogicalResult lowerBinary(mlir::Operation *op, llvm::StringRef fn,
@@ -114,6 +119,67 @@ private:
   /// MXM planes usable for `dtype`, alternating west and east.
   llvm::SmallVector<uint32_t> mxmPlaneOrder(isa::DType dtype) const;
 
+  // Lanewise chains (Elementwise.cpp).
+public:
+  /// A vector in a VXM chain: a tensor vector (read afresh at every use) or
+  /// stream planes computed in the chain, on their streams at cycle `ready`.
+  struct Val {
+    Planes planes;
+    int64_t ready = 0;
+    const Tensor *leaf = nullptr;
+    int64_t row = 0, vec = 0;
+  };
+  /// Builds one chain of VXM operations computing in `type`.
+  struct Chain {
+    Lowering &L;
+    mlir::Location loc;
+    mlir::Type type;
+    llvm::DenseMap<mlir::Value, llvm::SmallVector<Planes>> delays;
+    /// Leaf reads by (slice, arrival cycle at the VXM) and their vector.
+    std::map<std::pair<uint32_t, int64_t>,
+             std::tuple<const Tensor *, int64_t, int64_t>>
+        slots;
+    std::map<std::tuple<const Tensor *, int64_t, int64_t, int64_t>, Planes>
+        reads;
+
+    Chain(Lowering &L, mlir::Location loc, mlir::Type type)
+        : L(L), loc(loc), type(type) {}
+    /// A value computed outside the chain, on its streams at cycle 0.
+    Val computed(mlir::ValueRange planes);
+
+    Val leaf(const Tensor &t, int64_t row, int64_t vec);
+    Val op(llvm::StringRef fn, const Val &a, double imm = 0.0);
+    Val op(llvm::StringRef fn, const Val &a, const Val &b);
+    /// 1/x = x * rsqrt(x*x)^2 (any sign; |x| in about [1e-19, 1e19] for
+    /// f32).
+    Val recip(const Val &x);
+    /// 1/x = rsqrt(x)^2 for x > 0.
+    Val recipPos(const Val &x);
+    Val sqrt(const Val &x);
+    Val sigmoid(const Val &x);
+    Val erf(const Val &x);
+    /// The planes of `v` in `to` (cast at the end if needed).
+    Planes result(const Val &v, mlir::Type to);
+
+  private:
+    /// The planes of `v` as they must be at `cycle` (fresh read, or delayed).
+    Planes at(const Val &v, int64_t cycle);
+    int64_t readyOf(const Val &v) const;
+  };
+
+private:
+  /// Each vector of `result` = f(vectors of `inputs` at the same row and
+  /// vector), computed in f32. All inputs have the result's shape.
+  mlir::LogicalResult
+  lowerMap(mlir::Operation *op, mlir::ValueRange inputs, mlir::Value result,
+           llvm::function_ref<Val(Chain &, llvm::ArrayRef<Val>)> f);
+
+  // Dispatch of math, reduction and data ops (MathOps.cpp).
+  static bool isMathOp(mlir::Operation *op);
+  /// Op-specific checks before anything is emitted.
+  mlir::LogicalResult validateMathOp(mlir::Operation *op);
+  mlir::LogicalResult lowerMathOp(mlir::Operation *op);
+
   // Reductions (Reductions.cpp).
 public:
   enum class Reduce { Sum, Max };
@@ -123,10 +189,6 @@ private:
   /// when `base` is given (one sxm_permute). Unchanged if valid == lanes.
   Planes maskLanes(mlir::Location loc, mlir::Type elem, mlir::ValueRange planes,
                    int64_t valid, mlir::ValueRange base = {});
-  /// A vector of `elem` with every lane = `value`, read from a constant
-  /// named after `key`.
-  mlir::FailureOr<Planes> splatVector(mlir::Location loc, llvm::StringRef key,
-                                      mlir::Type elem, double value);
   /// One sxm_permute without base.
   Planes permute(mlir::Location loc, mlir::Type elem, mlir::ValueRange planes,
                  llvm::ArrayRef<int32_t> map);
@@ -160,9 +222,13 @@ private:
                                   mlir::Value result,
                                   llvm::ArrayRef<int64_t> axes, Reduce kind,
                                   bool mean);
-  /// Softmax (or log-softmax) over the last axis.
+  /// Softmax (or log-softmax) over `axis` (another axis than the last is
+  /// transposed last and back).
   mlir::LogicalResult lowerSoftmax(mlir::Operation *op, mlir::Value input,
-                                   mlir::Value result, bool log);
+                                   mlir::Value result, int64_t axis, bool log);
+  /// Softmax over the last dimension of `src` into `dst` (same layout shape).
+  mlir::LogicalResult softmaxRows(mlir::Location loc, const Tensor &src,
+                                  const Tensor &dst);
   /// Layer normalisation over the last axis; `scale`/`bias` may be null.
   mlir::LogicalResult lowerLayerNorm(mlir::Operation *op, mlir::Value input,
                                      mlir::Value scale, mlir::Value bias,

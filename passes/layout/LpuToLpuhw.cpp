@@ -140,18 +140,27 @@ LogicalResult Lowering::validate() {
     }
     if (!llvm::isa<lpu::AddOp, lpu::SubOp, lpu::MulOp, lpu::ReluOp, lpu::CastOp,
                    lpu::MatmulOp, lpu::BroadcastOp, lpu::TransposeOp,
-                   lpu::ReshapeOp>(op)) {
+                   lpu::ReshapeOp>(op) &&
+        !isMathOp(&op)) {
       op.emitError() << "'" << op.getName()
                      << "' is not supported by lpu-to-lpuhw";
       ok = false;
       continue;
     }
     bool typesOk = true;
-    for (Type t : op.getOperandTypes())
-      typesOk = typesOk && succeeded(checkType(&op, t));
+    for (OpOperand &use : op.getOpOperands()) {
+      // Constant gather indices are compile-time data, not chip tensors.
+      if (llvm::isa<lpu::GatherOp>(op) && use.getOperandNumber() == 1)
+        continue;
+      typesOk = typesOk && succeeded(checkType(&op, use.get().getType()));
+    }
     for (Type t : op.getResultTypes())
       typesOk = typesOk && succeeded(checkType(&op, t));
     if (!typesOk) {
+      ok = false;
+      continue;
+    }
+    if (isMathOp(&op) && failed(validateMathOp(&op))) {
       ok = false;
       continue;
     }
@@ -259,7 +268,8 @@ FailureOr<Tensor *> Lowering::temp(Location loc, Type elem,
 }
 
 FailureOr<Tensor *> Lowering::constant(Location loc, StringRef key, Type elem,
-                                       ArrayRef<int64_t> shape, double splat) {
+                                       ArrayRef<int64_t> shape, double value,
+                                       int64_t valid, double fill) {
   std::string full = key.str();
   llvm::raw_string_ostream os(full);
   os << "_";
@@ -268,11 +278,23 @@ FailureOr<Tensor *> Lowering::constant(Location loc, StringRef key, Type elem,
   if (it != constants_.end())
     return it->second;
   auto type = RankedTensorType::get(shape, elem);
-  APFloat v(splat);
-  bool lost = false;
-  v.convert(cast<FloatType>(elem).getFloatSemantics(),
-            APFloat::rmNearestTiesToEven, &lost);
-  auto value = DenseElementsAttr::get(type, v);
+  const llvm::fltSemantics &sem = cast<FloatType>(elem).getFloatSemantics();
+  auto make = [&](double d) {
+    APFloat v(d);
+    bool lost = false;
+    v.convert(sem, APFloat::rmNearestTiesToEven, &lost);
+    return v;
+  };
+  DenseElementsAttr attr;
+  int64_t cols = shape.empty() ? 1 : shape.back();
+  if (valid < 0 || valid >= cols) {
+    attr = DenseElementsAttr::get(type, make(value));
+  } else {
+    SmallVector<APFloat> values;
+    for (int64_t i = 0, n = type.getNumElements(); i < n; ++i)
+      values.push_back(make(i % cols < valid ? value : fill));
+    attr = DenseElementsAttr::get(type, values);
+  }
   isa::DType dtype = lpuhw::toIsaType(elem);
   FailureOr<Placement> p = alloc_.allocate(dtype, shape, loc);
   if (failed(p))
@@ -282,7 +304,7 @@ FailureOr<Tensor *> Lowering::constant(Location loc, StringRef key, Type elem,
   t->elemType = elem;
   t->decl = layout::declareTensor(decls_, loc, uniqueName(full), "weight",
                                   StringAttr(), elem, shape, *p,
-                                  cast<ElementsAttr>(value));
+                                  cast<ElementsAttr>(attr));
   temps_.push_back(std::move(t));
   constants_[full] = temps_.back().get();
   return temps_.back().get();
@@ -645,6 +667,8 @@ LogicalResult Lowering::lowerOp(Operation *op) {
   if (auto r = dyn_cast<lpu::ReshapeOp>(op))
     return lowerRelayout(op, r.getInput(), r.getResult(),
                          [](int64_t lin) { return lin; });
+  if (isMathOp(op))
+    return lowerMathOp(op);
   return op->emitError() << "'" << op->getName()
                          << "' is not supported by lpu-to-lpuhw";
 }

@@ -67,15 +67,6 @@ Planes Lowering::maskLanes(Location loc, Type elem, ValueRange planes,
   return toPlanes(perm.getResults());
 }
 
-FailureOr<Planes> Lowering::splatVector(Location loc, StringRef key, Type elem,
-                                        double value) {
-  FailureOr<Tensor *> t =
-      constant(loc, key, elem, {1, int64_t(machine_.lanes())}, value);
-  if (failed(t))
-    return failure();
-  return toPlanes(readVector(body_, loc, (*t)->layout, 0, 0));
-}
-
 Planes Lowering::permute(Location loc, Type elem, ValueRange planes,
                          ArrayRef<int32_t> map) {
   auto perm = lpuhw::SxmPermuteOp::create(
@@ -89,21 +80,28 @@ FailureOr<Planes> Lowering::rowMax(Location loc, const Tensor &t, int64_t row,
   const isa::TensorLayout &l = t.layout;
   int64_t lanes = machine_.lanes(), cols = l.cols();
   Type elem = t.elemType;
-  Planes acc;
+  // Lanewise max over the row's vectors; padding lanes of the last vector
+  // are zeroed by a permute, then -inf is added to them (0 + -inf; valid
+  // lanes get + 0), so that garbage (even inf or NaN) never takes part.
+  Chain chain(*this, loc, elem);
+  std::optional<Val> accV;
   for (int64_t v = 0, vecs = l.vectors(); v < vecs; ++v) {
-    Planes x = toPlanes(readVector(body_, loc, l, row, v));
     int64_t valid = std::min(lanes, cols - v * lanes);
+    Val x = chain.leaf(t, row, v);
     if (valid < lanes) {
-      FailureOr<Planes> ninf = splatVector(
-          loc, "neginf", elem, -std::numeric_limits<double>::infinity());
-      if (failed(ninf))
+      std::string key = "maxmask" + std::to_string(valid);
+      FailureOr<Tensor *> mask =
+          constant(loc, key, elem, {1, lanes}, 0.0, valid,
+                   -std::numeric_limits<double>::infinity());
+      if (failed(mask))
         return failure();
-      x = maskLanes(loc, elem, x, valid, *ninf);
+      Planes zeroed =
+          maskLanes(loc, elem, readVector(body_, loc, l, row, v), valid);
+      x = chain.op("add", chain.computed(zeroed), chain.leaf(**mask, 0, 0));
     }
-    acc = acc.empty()
-              ? x
-              : toPlanes(vxmOp(body_, loc, "max", elem, concat(acc, x)));
+    accV = accV ? chain.op("max", *accV, x) : x;
   }
+  Planes acc = chain.result(*accV, elem);
   // Lanes that may hold data: all if the row has several vectors.
   int64_t span = std::min(lanes, cols);
   // Step j: lane i holds the max of lanes [i, i + 2^j) (mod lanes). Both
@@ -254,16 +252,15 @@ LogicalResult Lowering::lowerReduce(Operation *op, Value input, Value result,
     StringRef fn = kind == Reduce::Sum ? "add" : "max";
     for (int64_t o = 0; o < int64_t(groups.size()); ++o)
       for (int64_t v = 0, vecs = dst->layout.vectors(); v < vecs; ++v) {
-        Planes acc;
+        Chain chain(*this, loc, elem);
+        std::optional<Val> acc;
         for (int64_t r : groups[o]) {
-          Planes x = toPlanes(readVector(body_, loc, (*src)->layout, r, v));
-          acc = acc.empty()
-                    ? x
-                    : toPlanes(vxmOp(body_, loc, fn, elem, concat(acc, x)));
+          Val x = chain.leaf(**src, r, v);
+          acc = acc ? chain.op(fn, *acc, x) : x;
         }
         if (!last && scale != 1.0)
-          acc = toPlanes(vxmOp(body_, loc, "mul_imm", elem, acc, scale));
-        writeVector(body_, loc, dst->layout, o, v, acc);
+          acc = chain.op("mul_imm", *acc, scale);
+        writeVector(body_, loc, dst->layout, o, v, chain.result(*acc, elem));
       }
     if (!last)
       return success();
@@ -321,19 +318,69 @@ LogicalResult Lowering::lowerReduce(Operation *op, Value input, Value result,
 }
 
 LogicalResult Lowering::lowerSoftmax(Operation *op, Value input, Value result,
-                                     bool log) {
+                                     int64_t axis, bool log) {
   if (log)
     return op->emitError() << "log-softmax is not supported by lpu-to-lpuhw "
                               "yet (needs a VXM log)";
-  FailureOr<Tensor *> src = tensorOf(input);
-  if (failed(src))
+  FailureOr<Tensor *> in = tensorOf(input);
+  if (failed(in))
     return failure();
-  FailureOr<Tensor *> dst = defineResult(op, result);
-  if (failed(dst))
+  FailureOr<Tensor *> out = defineResult(op, result);
+  if (failed(out))
     return failure();
   Location loc = op->getLoc();
-  Type elem = (*src)->elemType;
-  const isa::TensorLayout &lx = (*src)->layout;
+  Type elem = (*in)->elemType;
+  // Another axis than the last: transpose it last, and back afterwards.
+  ArrayRef<int64_t> shape = cast<RankedTensorType>(input.getType()).getShape();
+  int64_t rank = int64_t(shape.size());
+  if (axis < 0)
+    axis += rank;
+  if (rank > 0 && axis != rank - 1) {
+    SmallVector<int64_t> perm; // dimension d of the transposed = perm[d]
+    for (int64_t d = 0; d < rank; ++d)
+      if (d != axis)
+        perm.push_back(d);
+    perm.push_back(axis);
+    SmallVector<int64_t> tshape;
+    for (int64_t d : perm)
+      tshape.push_back(shape[d]);
+    FailureOr<Tensor *> a = temp(loc, elem, tshape);
+    FailureOr<Tensor *> b = temp(loc, elem, tshape);
+    if (failed(a) || failed(b))
+      return failure();
+    SmallVector<int64_t> inStrides = stridesOf(shape),
+                         tStrides = stridesOf(tshape);
+    // Element lin of the transposed tensor is element toIn(lin) of the input.
+    auto toIn = [&](int64_t lin) {
+      int64_t src = 0;
+      for (int64_t d = 0; d < rank; ++d)
+        src += ((lin / tStrides[d]) % tshape[d]) * inStrides[perm[d]];
+      return src;
+    };
+    relayout(loc, **in, **a, toIn);
+    if (failed(softmaxRows(loc, **a, **b)))
+      return failure();
+    // Element lin of the result is element fromIn(lin) of the transposed.
+    SmallVector<int64_t> inv(static_cast<size_t>(rank));
+    for (int64_t d = 0; d < rank; ++d)
+      inv[perm[d]] = d;
+    auto fromIn = [&](int64_t lin) {
+      int64_t src = 0;
+      for (int64_t d = 0; d < rank; ++d)
+        src += ((lin / inStrides[d]) % shape[d]) * tStrides[inv[d]];
+      return src;
+    };
+    relayout(loc, **b, **out, fromIn);
+    return success();
+  }
+  return softmaxRows(loc, **in, **out);
+}
+
+LogicalResult Lowering::softmaxRows(Location loc, const Tensor &srcT,
+                                    const Tensor &dstT) {
+  const Tensor *src = &srcT, *dst = &dstT;
+  Type elem = src->elemType;
+  const isa::TensorLayout &lx = src->layout;
   int64_t rows = lx.rows(), vecs = lx.vectors();
   FailureOr<Tensor *> maxT = temp(loc, elem, {rows, 1});
   FailureOr<Tensor *> expT = temp(loc, elem, lx.shape);
@@ -342,7 +389,7 @@ LogicalResult Lowering::lowerSoftmax(Operation *op, Value input, Value result,
     return failure();
   // 1. m = max of the row, in every lane.
   for (int64_t r = 0; r < rows; ++r) {
-    FailureOr<Planes> m = rowMax(loc, **src, r, /*broadcast=*/true);
+    FailureOr<Planes> m = rowMax(loc, *src, r, /*broadcast=*/true);
     if (failed(m))
       return failure();
     writeVector(body_, loc, (*maxT)->layout, r, 0, *m);
@@ -350,11 +397,10 @@ LogicalResult Lowering::lowerSoftmax(Operation *op, Value input, Value result,
   // 2. e = exp(x - m).
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t v = 0; v < vecs; ++v) {
-      Planes x = toPlanes(readVector(body_, loc, lx, r, v));
-      Planes m = toPlanes(readVector(body_, loc, (*maxT)->layout, r, 0));
-      Planes d = toPlanes(vxmOp(body_, loc, "sub", elem, concat(x, m)));
-      writeVector(body_, loc, (*expT)->layout, r, v,
-                  vxmOp(body_, loc, "exp", elem, d));
+      Chain c(*this, loc, elem);
+      Val e =
+          c.op("exp", c.op("sub", c.leaf(*src, r, v), c.leaf(**maxT, r, 0)));
+      writeVector(body_, loc, (*expT)->layout, r, v, c.result(e, elem));
     }
   // 3. 1 / sum(e) (MXM sum in f32, reciprocal in f32).
   FailureOr<uint32_t> plane = installOnes(loc, elem);
@@ -370,10 +416,9 @@ LogicalResult Lowering::lowerSoftmax(Operation *op, Value input, Value result,
   // 4. y = e * (1 / sum).
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t v = 0; v < vecs; ++v) {
-      Planes e = toPlanes(readVector(body_, loc, (*expT)->layout, r, v));
-      Planes s = toPlanes(readVector(body_, loc, (*recT)->layout, r, 0));
-      writeVector(body_, loc, (*dst)->layout, r, v,
-                  vxmOp(body_, loc, "mul", elem, concat(e, s)));
+      Chain c(*this, loc, elem);
+      Val y = c.op("mul", c.leaf(**expT, r, v), c.leaf(**recT, r, 0));
+      writeVector(body_, loc, dst->layout, r, v, c.result(y, elem));
     }
   return success();
 }
@@ -423,10 +468,9 @@ LogicalResult Lowering::lowerLayerNorm(Operation *op, Value input, Value scale,
     }
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t v = 0; v < vecs; ++v) {
-        Planes x = toPlanes(readVector(body_, loc, lx, r, v));
-        Planes m = toPlanes(readVector(body_, loc, (*meanT)->layout, r, 0));
-        writeVector(body_, loc, (*dT)->layout, r, v,
-                    vxmOp(body_, loc, "sub", elem, concat(x, m)));
+        Chain c(*this, loc, elem);
+        Val d = c.op("sub", c.leaf(**src, r, v), c.leaf(**meanT, r, 0));
+        writeVector(body_, loc, (*dT)->layout, r, v, c.result(d, elem));
       }
     centred = *dT;
   }
@@ -445,22 +489,13 @@ LogicalResult Lowering::lowerLayerNorm(Operation *op, Value input, Value scale,
   }
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t v = 0; v < vecs; ++v) {
-      Planes d = toPlanes(readVector(body_, loc, centred->layout, r, v));
-      Planes k = toPlanes(readVector(body_, loc, (*rstdT)->layout, r, 0));
-      Planes y = toPlanes(vxmOp(body_, loc, "mul", elem, concat(d, k)));
-      if (sc) {
-        int64_t sr = sc->layout.rows() == 1 ? 0 : r;
-        y = toPlanes(
-            vxmOp(body_, loc, "mul", elem,
-                  concat(y, readVector(body_, loc, sc->layout, sr, v))));
-      }
-      if (bi) {
-        int64_t br = bi->layout.rows() == 1 ? 0 : r;
-        y = toPlanes(
-            vxmOp(body_, loc, "add", elem,
-                  concat(y, readVector(body_, loc, bi->layout, br, v))));
-      }
-      writeVector(body_, loc, (*dst)->layout, r, v, y);
+      Chain c(*this, loc, elem);
+      Val y = c.op("mul", c.leaf(*centred, r, v), c.leaf(**rstdT, r, 0));
+      if (sc)
+        y = c.op("mul", y, c.leaf(*sc, sc->layout.rows() == 1 ? 0 : r, v));
+      if (bi)
+        y = c.op("add", y, c.leaf(*bi, bi->layout.rows() == 1 ? 0 : r, v));
+      writeVector(body_, loc, (*dst)->layout, r, v, c.result(y, elem));
     }
   return success();
 }

@@ -1,0 +1,240 @@
+//===- MathOps.cpp - lowering of lpu math, reduction and data ops ---------===//
+//
+// Dispatch for the lpu ops beyond matmul/add/sub/mul/relu/cast and the
+// relayouts: unary math, div, pow, reductions, softmax, layer_norm, slice,
+// concat, trilu and gather with constant indices. The machinery is in
+// Elementwise.cpp (VXM chains) and Reductions.cpp (row reductions).
+//
+//===----------------------------------------------------------------------===//
+#include "passes/layout/Lowering.h"
+
+#include "dialects/lpu/LpuOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/BuiltinAttributes.h"
+
+#include <cmath>
+
+using namespace mlir;
+namespace lpu = lpuc::lpu;
+
+namespace lpuc::layout {
+
+namespace {
+
+/// Multi-index of row-major linear index `lin`.
+SmallVector<int64_t> unflatten(int64_t lin, ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> idx(shape.size());
+  for (int64_t d = int64_t(shape.size()) - 1; d >= 0; --d) {
+    idx[d] = shape[d] ? lin % shape[d] : 0;
+    lin = shape[d] ? lin / shape[d] : 0;
+  }
+  return idx;
+}
+
+int64_t flatten(ArrayRef<int64_t> idx, ArrayRef<int64_t> shape) {
+  int64_t lin = 0;
+  for (size_t d = 0; d < shape.size(); ++d)
+    lin = lin * shape[d] + idx[d];
+  return lin;
+}
+
+ArrayRef<int64_t> shapeOf(Value v) {
+  return cast<RankedTensorType>(v.getType()).getShape();
+}
+
+/// The integer values of a constant (dense, not a resource), if any.
+std::optional<SmallVector<int64_t>> constantInts(Value v) {
+  auto cst = v.getDefiningOp<arith::ConstantOp>();
+  if (!cst)
+    return std::nullopt;
+  auto dense = dyn_cast<DenseIntElementsAttr>(cst.getValue());
+  if (!dense)
+    return std::nullopt;
+  SmallVector<int64_t> out;
+  for (const APInt &a : dense.getValues<APInt>())
+    out.push_back(a.getSExtValue());
+  return out;
+}
+
+} // namespace
+
+bool Lowering::isMathOp(Operation *op) {
+  return llvm::isa<lpu::NegOp, lpu::ExpOp, lpu::ErfOp, lpu::TanhOp,
+                   lpu::SigmoidOp, lpu::SqrtOp, lpu::RsqrtOp, lpu::RecipOp,
+                   lpu::DivOp, lpu::PowOp, lpu::ReduceOp, lpu::SoftmaxOp,
+                   lpu::LayerNormOp, lpu::SliceOp, lpu::ConcatOp, lpu::TriluOp,
+                   lpu::GatherOp>(op);
+}
+
+LogicalResult Lowering::validateMathOp(Operation *op) {
+  if (auto g = dyn_cast<lpu::GatherOp>(op)) {
+    if (!constantInts(g.getIndices()))
+      return op->emitError()
+             << "gather with runtime indices needs a MEM gather, which the "
+                "LPU instruction set does not have yet";
+    return success();
+  }
+  if (auto ln = dyn_cast<lpu::LayerNormOp>(op)) {
+    ArrayRef<int64_t> shape = shapeOf(ln.getInput());
+    for (int64_t d = ln.getAxis(); d + 1 < int64_t(shape.size()); ++d)
+      if (shape[d] != 1)
+        return op->emitError()
+               << "layer_norm over several dimensions (axis " << ln.getAxis()
+               << ") is not supported yet (only the last)";
+    return success();
+  }
+  if (auto p = dyn_cast<lpu::PowOp>(op)) {
+    std::optional<double> e = splatValue(p.getRhs());
+    if (!e || (*e != 0.5 && *e != 1.0 && *e != 2.0 && *e != 3.0 && *e != -1.0 &&
+               *e != -0.5 && *e != -2.0))
+      return op->emitError() << "pow is supported for a constant exponent in "
+                                "{-2, -1, -0.5, 0.5, 1, 2, 3} only";
+    return success();
+  }
+  return success();
+}
+
+LogicalResult Lowering::lowerMathOp(Operation *op) {
+  Value res = op->getResult(0);
+  auto single = [&](Value in, StringRef fn) {
+    return lowerUnary(op, in, fn, 0.0);
+  };
+  if (auto o = dyn_cast<lpu::NegOp>(op))
+    return single(o.getInput(), "neg");
+  if (auto o = dyn_cast<lpu::ExpOp>(op))
+    return single(o.getInput(), "exp");
+  if (auto o = dyn_cast<lpu::TanhOp>(op))
+    return single(o.getInput(), "tanh");
+  if (auto o = dyn_cast<lpu::RsqrtOp>(op))
+    return single(o.getInput(), "rsqrt");
+  if (auto o = dyn_cast<lpu::ErfOp>(op))
+    return lowerMap(op, o.getInput(), res,
+                    [](Chain &c, ArrayRef<Val> x) { return c.erf(x[0]); });
+  if (auto o = dyn_cast<lpu::SigmoidOp>(op))
+    return lowerMap(op, o.getInput(), res,
+                    [](Chain &c, ArrayRef<Val> x) { return c.sigmoid(x[0]); });
+  if (auto o = dyn_cast<lpu::SqrtOp>(op))
+    return lowerMap(op, o.getInput(), res,
+                    [](Chain &c, ArrayRef<Val> x) { return c.sqrt(x[0]); });
+  if (auto o = dyn_cast<lpu::RecipOp>(op))
+    return lowerMap(op, o.getInput(), res,
+                    [](Chain &c, ArrayRef<Val> x) { return c.recip(x[0]); });
+  if (auto o = dyn_cast<lpu::DivOp>(op)) {
+    if (std::optional<double> c = splatValue(o.getRhs()))
+      return lowerUnary(op, o.getLhs(), "mul_imm", 1.0 / *c);
+    return lowerMap(op, {o.getLhs(), o.getRhs()}, res,
+                    [](Chain &c, ArrayRef<Val> x) {
+                      return c.op("mul", x[0], c.recip(x[1]));
+                    });
+  }
+  if (auto o = dyn_cast<lpu::PowOp>(op)) {
+    double e = *splatValue(o.getRhs());
+    return lowerMap(op, o.getLhs(), res, [e](Chain &c, ArrayRef<Val> x) {
+      Val v = x[0];
+      if (e == 0.5)
+        return c.sqrt(v);
+      if (e == -0.5)
+        return c.op("rsqrt", v);
+      if (e == 1.0)
+        return c.op("copy", v);
+      if (e == -1.0)
+        return c.recip(v);
+      Val sq = c.op("mul", v, v);
+      if (e == 2.0)
+        return sq;
+      if (e == -2.0)
+        return c.recip(sq);
+      return c.op("mul", sq, v); // 3
+    });
+  }
+  if (auto o = dyn_cast<lpu::ReduceOp>(op)) {
+    Reduce kind =
+        o.getKind() == lpu::ReduceKind::max ? Reduce::Max : Reduce::Sum;
+    return lowerReduce(op, o.getInput(), res, o.getAxes(), kind,
+                       o.getKind() == lpu::ReduceKind::mean);
+  }
+  if (auto o = dyn_cast<lpu::SoftmaxOp>(op))
+    return lowerSoftmax(op, o.getInput(), res, o.getAxis(), /*log=*/false);
+  if (auto o = dyn_cast<lpu::LayerNormOp>(op))
+    return lowerLayerNorm(op, o.getInput(), o.getScale(), o.getBias(), res,
+                          o.getEpsilon().convertToDouble(), /*rms=*/false);
+  if (auto o = dyn_cast<lpu::SliceOp>(op)) {
+    ArrayRef<int64_t> in = shapeOf(o.getInput()), out = shapeOf(res);
+    SmallVector<int64_t> starts(o.getStarts()), steps(o.getSteps());
+    return lowerRelayout(op, o.getInput(), res, [&](int64_t lin) {
+      SmallVector<int64_t> idx = unflatten(lin, out);
+      for (size_t d = 0; d < idx.size(); ++d)
+        idx[d] = starts[d] + idx[d] * steps[d];
+      return flatten(idx, in);
+    });
+  }
+  if (auto o = dyn_cast<lpu::TriluOp>(op)) {
+    ArrayRef<int64_t> shape = shapeOf(res);
+    int64_t rank = int64_t(shape.size());
+    bool upper = o.getUpper();
+    int64_t k = o.getK();
+    FailureOr<Tensor *> s = tensorOf(o.getInput());
+    if (failed(s))
+      return failure();
+    FailureOr<Tensor *> d = defineResult(op, res);
+    if (failed(d))
+      return failure();
+    const Tensor *from[] = {*s};
+    relayout(op->getLoc(), from, **d, [&](int64_t lin) {
+      int64_t c = lin % shape[rank - 1];
+      int64_t r = (lin / shape[rank - 1]) % shape[rank - 2];
+      bool keep = upper ? c - r >= k : c - r <= k;
+      return std::make_pair(0u, keep ? lin : int64_t(-1));
+    });
+    return success();
+  }
+  if (auto o = dyn_cast<lpu::ConcatOp>(op)) {
+    SmallVector<const Tensor *> from;
+    SmallVector<int64_t> offsets;
+    int64_t axis = o.getAxis(), off = 0;
+    for (Value in : o.getInputs()) {
+      FailureOr<Tensor *> t = tensorOf(in);
+      if (failed(t))
+        return failure();
+      from.push_back(*t);
+      offsets.push_back(off);
+      off += shapeOf(in)[axis];
+    }
+    FailureOr<Tensor *> d = defineResult(op, res);
+    if (failed(d))
+      return failure();
+    ArrayRef<int64_t> out = shapeOf(res);
+    relayout(op->getLoc(), from, **d, [&](int64_t lin) {
+      SmallVector<int64_t> idx = unflatten(lin, out);
+      unsigned k = 0;
+      while (k + 1 < offsets.size() && idx[axis] >= offsets[k + 1])
+        ++k;
+      idx[axis] -= offsets[k];
+      return std::make_pair(k, flatten(idx, shapeOf(o.getInputs()[k])));
+    });
+    return success();
+  }
+  if (auto o = dyn_cast<lpu::GatherOp>(op)) {
+    SmallVector<int64_t> indices = *constantInts(o.getIndices());
+    ArrayRef<int64_t> data = shapeOf(o.getData()), out = shapeOf(res);
+    int64_t axis = o.getAxis();
+    int64_t q = cast<RankedTensorType>(o.getIndices().getType()).getRank();
+    ArrayRef<int64_t> idxShape = shapeOf(o.getIndices());
+    return lowerRelayout(op, o.getData(), res, [&](int64_t lin) {
+      SmallVector<int64_t> i = unflatten(lin, out);
+      SmallVector<int64_t> j(i.begin() + axis, i.begin() + axis + q);
+      int64_t v = indices[flatten(j, idxShape)];
+      if (v < 0)
+        v += data[axis];
+      SmallVector<int64_t> src(i.begin(), i.begin() + axis);
+      src.push_back(v);
+      src.append(i.begin() + axis + q, i.end());
+      return flatten(src, data);
+    });
+  }
+  return op->emitError() << "'" << op->getName()
+                         << "' is not supported by lpu-to-lpuhw";
+}
+
+} // namespace lpuc::layout
