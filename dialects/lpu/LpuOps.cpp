@@ -225,131 +225,6 @@ OpFoldResult ReluOp::fold(FoldAdaptor adaptor) {
 }
 
 //===----------------------------------------------------------------------===//
-// BroadcastOp
-//===----------------------------------------------------------------------===//
-
-LogicalResult BroadcastOp::verify() {
-  auto in = cast<RankedTensorType>(getInput().getType());
-  auto out = cast<RankedTensorType>(getResult().getType());
-  if (in.getRank() > out.getRank())
-    return emitOpError("input rank ")
-           << in.getRank() << " exceeds result rank " << out.getRank();
-  int64_t lead = out.getRank() - in.getRank();
-  for (int64_t i = 0; i < in.getRank(); ++i) {
-    int64_t d = in.getDimSize(i), r = out.getDimSize(lead + i);
-    if (d != 1 && d != r)
-      return emitOpError("input dimension #")
-             << i << " (size " << d
-             << ") is not broadcastable to result dimension #" << lead + i
-             << " (size " << r << ")";
-  }
-  return success();
-}
-
-OpFoldResult BroadcastOp::fold(FoldAdaptor adaptor) {
-  if (getInput().getType() == getType())
-    return getInput();
-  if (Attribute splat = getSplat(adaptor.getInput()))
-    return DenseElementsAttr::get(cast<ShapedType>(getType()), splat);
-  return {};
-}
-
-//===----------------------------------------------------------------------===//
-// TransposeOp
-//===----------------------------------------------------------------------===//
-
-LogicalResult TransposeOp::verify() {
-  auto in = cast<RankedTensorType>(getInput().getType());
-  auto out = cast<RankedTensorType>(getResult().getType());
-  ArrayRef<int64_t> perm = getPermutation();
-  int64_t rank = in.getRank();
-  if (static_cast<int64_t>(perm.size()) != rank)
-    return emitOpError("permutation has ")
-           << perm.size() << " entries for an input of rank " << rank;
-  llvm::SmallBitVector seen(rank);
-  for (int64_t p : perm) {
-    if (p < 0 || p >= rank || seen.test(p))
-      return emitOpError("permutation ")
-             << shapeStr(perm) << " is not a permutation of [0, " << rank
-             << ")";
-    seen.set(p);
-  }
-  if (out.getRank() != rank)
-    return emitOpError("result rank ")
-           << out.getRank() << " differs from input rank " << rank;
-  for (int64_t d = 0; d < rank; ++d)
-    if (out.getDimSize(d) != in.getDimSize(perm[d]))
-      return emitOpError("result dimension #")
-             << d << " has size " << out.getDimSize(d) << ", expected "
-             << in.getDimSize(perm[d]) << " (input dimension #" << perm[d]
-             << ")";
-  return success();
-}
-
-OpFoldResult TransposeOp::fold(FoldAdaptor adaptor) {
-  ArrayRef<int64_t> perm = getPermutation();
-  auto isIdentity = [](ArrayRef<int64_t> p) {
-    for (auto [i, v] : llvm::enumerate(p))
-      if (static_cast<int64_t>(i) != v)
-        return false;
-    return true;
-  };
-  if (isIdentity(perm))
-    return getInput();
-  if (Attribute splat = getSplat(adaptor.getInput()))
-    return DenseElementsAttr::get(cast<ShapedType>(getType()), splat);
-  if (Attribute folded = transposeConstant(adaptor.getInput(),
-                                           cast<ShapedType>(getType()), perm))
-    return folded;
-  // transpose(transpose(x, p), q) = transpose(x, p o q).
-  if (auto inner = getInput().getDefiningOp<TransposeOp>()) {
-    ArrayRef<int64_t> p = inner.getPermutation();
-    SmallVector<int64_t> composed;
-    for (int64_t q : perm)
-      composed.push_back(p[q]);
-    if (isIdentity(composed))
-      return inner.getInput();
-    getInputMutable().assign(inner.getInput());
-    setPermutation(composed);
-    return getResult();
-  }
-  return {};
-}
-
-//===----------------------------------------------------------------------===//
-// ReshapeOp
-//===----------------------------------------------------------------------===//
-
-LogicalResult ReshapeOp::verify() {
-  auto in = cast<RankedTensorType>(getInput().getType());
-  auto out = cast<RankedTensorType>(getResult().getType());
-  if (in.getNumElements() != out.getNumElements())
-    return emitOpError("element count changes from ")
-           << in.getNumElements() << " " << shapeStr(in.getShape()) << " to "
-           << out.getNumElements() << " " << shapeStr(out.getShape());
-  return success();
-}
-
-OpFoldResult ReshapeOp::fold(FoldAdaptor adaptor) {
-  auto type = cast<ShapedType>(getType());
-  if (getInput().getType() == type)
-    return getInput();
-  if (auto dense = dyn_cast_or_null<DenseElementsAttr>(adaptor.getInput()))
-    return dense.reshape(type);
-  // A resource only changes its type; the blob is shared, not copied.
-  if (auto res =
-          dyn_cast_or_null<DenseResourceElementsAttr>(adaptor.getInput()))
-    return DenseResourceElementsAttr::get(type, res.getRawHandle());
-  if (auto inner = getInput().getDefiningOp<ReshapeOp>()) {
-    if (inner.getInput().getType() == type)
-      return inner.getInput();
-    getInputMutable().assign(inner.getInput());
-    return getResult();
-  }
-  return {};
-}
-
-//===----------------------------------------------------------------------===//
 // Constant element access shared by the folders
 //===----------------------------------------------------------------------===//
 
@@ -478,6 +353,148 @@ OpFoldResult foldUnaryFloat(ArrayRef<Attribute> operands, Type type,
 int64_t toI64(const APInt &v) { return v.getSExtValue(); }
 
 } // namespace
+
+//===----------------------------------------------------------------------===//
+// BroadcastOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult BroadcastOp::verify() {
+  auto in = cast<RankedTensorType>(getInput().getType());
+  auto out = cast<RankedTensorType>(getResult().getType());
+  if (in.getRank() > out.getRank())
+    return emitOpError("input rank ")
+           << in.getRank() << " exceeds result rank " << out.getRank();
+  int64_t lead = out.getRank() - in.getRank();
+  for (int64_t i = 0; i < in.getRank(); ++i) {
+    int64_t d = in.getDimSize(i), r = out.getDimSize(lead + i);
+    if (d != 1 && d != r)
+      return emitOpError("input dimension #")
+             << i << " (size " << d
+             << ") is not broadcastable to result dimension #" << lead + i
+             << " (size " << r << ")";
+  }
+  return success();
+}
+
+OpFoldResult BroadcastOp::fold(FoldAdaptor adaptor) {
+  if (getInput().getType() == getType())
+    return getInput();
+  auto type = cast<ShapedType>(getType());
+  if (Attribute splat = getSplat(adaptor.getInput()))
+    return DenseElementsAttr::get(type, splat);
+  // Integer and bool constants (shape arithmetic) are expanded when small;
+  // float data stays a broadcast, which the chip does on the fly.
+  if (!adaptor.getInput() || !isa<IntegerType>(type.getElementType()) ||
+      type.getNumElements() > 4096)
+    return {};
+  auto inType = cast<ShapedType>(getInput().getType());
+  ArrayRef<int64_t> inShape = inType.getShape();
+  SmallVector<int64_t> inStride = stridesOf(inShape);
+  int64_t lead = type.getRank() - inType.getRank();
+  return buildByIndexMap({adaptor.getInput()}, type,
+                         [&](int64_t, ArrayRef<int64_t> idx) {
+                           int64_t src = 0;
+                           for (size_t d = 0; d < inShape.size(); ++d)
+                             if (inShape[d] != 1)
+                               src += idx[lead + d] * inStride[d];
+                           return std::pair<unsigned, int64_t>(0, src);
+                         });
+}
+
+//===----------------------------------------------------------------------===//
+// TransposeOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult TransposeOp::verify() {
+  auto in = cast<RankedTensorType>(getInput().getType());
+  auto out = cast<RankedTensorType>(getResult().getType());
+  ArrayRef<int64_t> perm = getPermutation();
+  int64_t rank = in.getRank();
+  if (static_cast<int64_t>(perm.size()) != rank)
+    return emitOpError("permutation has ")
+           << perm.size() << " entries for an input of rank " << rank;
+  llvm::SmallBitVector seen(rank);
+  for (int64_t p : perm) {
+    if (p < 0 || p >= rank || seen.test(p))
+      return emitOpError("permutation ")
+             << shapeStr(perm) << " is not a permutation of [0, " << rank
+             << ")";
+    seen.set(p);
+  }
+  if (out.getRank() != rank)
+    return emitOpError("result rank ")
+           << out.getRank() << " differs from input rank " << rank;
+  for (int64_t d = 0; d < rank; ++d)
+    if (out.getDimSize(d) != in.getDimSize(perm[d]))
+      return emitOpError("result dimension #")
+             << d << " has size " << out.getDimSize(d) << ", expected "
+             << in.getDimSize(perm[d]) << " (input dimension #" << perm[d]
+             << ")";
+  return success();
+}
+
+OpFoldResult TransposeOp::fold(FoldAdaptor adaptor) {
+  ArrayRef<int64_t> perm = getPermutation();
+  auto isIdentity = [](ArrayRef<int64_t> p) {
+    for (auto [i, v] : llvm::enumerate(p))
+      if (static_cast<int64_t>(i) != v)
+        return false;
+    return true;
+  };
+  if (isIdentity(perm))
+    return getInput();
+  if (Attribute splat = getSplat(adaptor.getInput()))
+    return DenseElementsAttr::get(cast<ShapedType>(getType()), splat);
+  if (Attribute folded = transposeConstant(adaptor.getInput(),
+                                           cast<ShapedType>(getType()), perm))
+    return folded;
+  // transpose(transpose(x, p), q) = transpose(x, p o q).
+  if (auto inner = getInput().getDefiningOp<TransposeOp>()) {
+    ArrayRef<int64_t> p = inner.getPermutation();
+    SmallVector<int64_t> composed;
+    for (int64_t q : perm)
+      composed.push_back(p[q]);
+    if (isIdentity(composed))
+      return inner.getInput();
+    getInputMutable().assign(inner.getInput());
+    setPermutation(composed);
+    return getResult();
+  }
+  return {};
+}
+
+//===----------------------------------------------------------------------===//
+// ReshapeOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult ReshapeOp::verify() {
+  auto in = cast<RankedTensorType>(getInput().getType());
+  auto out = cast<RankedTensorType>(getResult().getType());
+  if (in.getNumElements() != out.getNumElements())
+    return emitOpError("element count changes from ")
+           << in.getNumElements() << " " << shapeStr(in.getShape()) << " to "
+           << out.getNumElements() << " " << shapeStr(out.getShape());
+  return success();
+}
+
+OpFoldResult ReshapeOp::fold(FoldAdaptor adaptor) {
+  auto type = cast<ShapedType>(getType());
+  if (getInput().getType() == type)
+    return getInput();
+  if (auto dense = dyn_cast_or_null<DenseElementsAttr>(adaptor.getInput()))
+    return dense.reshape(type);
+  // A resource only changes its type; the blob is shared, not copied.
+  if (auto res =
+          dyn_cast_or_null<DenseResourceElementsAttr>(adaptor.getInput()))
+    return DenseResourceElementsAttr::get(type, res.getRawHandle());
+  if (auto inner = getInput().getDefiningOp<ReshapeOp>()) {
+    if (inner.getInput().getType() == type)
+      return inner.getInput();
+    getInputMutable().assign(inner.getInput());
+    return getResult();
+  }
+  return {};
+}
 
 //===----------------------------------------------------------------------===//
 // Div, Pow

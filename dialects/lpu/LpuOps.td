@@ -127,8 +127,11 @@ def Lpu_BroadcastOp : Lpu_Op<"broadcast", [Pure,
     dimension. `result[i...] = input[j...]` where `j` is the trailing part of
     `i` with indices of size-1 input dimensions set to 0.
 
-    Folds to its operand when the types are equal, and to a splat constant
-    when the operand is a splat constant.
+    Folds to its operand when the types are equal, to a splat constant
+    when the operand is a splat constant, and to a `dense` constant when the
+    operand is an integer or bool constant and the result has at most 4096
+    elements (shape arithmetic). Float constants stay broadcasts: the chip
+    broadcasts on the fly instead of storing copies.
 
     ```mlir
     %0 = lpu.broadcast %bias : tensor<4xf32> -> tensor<3x4xf32>
