@@ -19,6 +19,7 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -176,6 +177,13 @@ private:
 
   // Dispatch of math, reduction and data ops (MathOps.cpp).
   static bool isMathOp(mlir::Operation *op);
+  /// Element lin of a compile-time i1 condition (a constant, possibly
+  /// broadcast or reshaped), if it is one.
+  static std::optional<std::function<bool(int64_t)>>
+  constantCondition(mlir::Value v);
+  /// A broadcast/reshape of a constant condition used only as a select's
+  /// condition: nothing to lower.
+  static bool isConditionOnly(mlir::Operation *op);
   /// Op-specific checks before anything is emitted.
   mlir::LogicalResult validateMathOp(mlir::Operation *op);
   mlir::LogicalResult lowerMathOp(mlir::Operation *op);

@@ -120,6 +120,8 @@ LogicalResult Lowering::validate() {
     return src_.emitError() << "lpu-to-lpuhw expects @main with one block";
   bool ok = true;
   for (Operation &op : src_.getBody().front()) {
+    if (isConditionOnly(&op))
+      continue;
     if (llvm::isa<arith::ConstantOp>(op)) {
       auto t = dyn_cast<RankedTensorType>(op.getResult(0).getType());
       if (!t || !t.hasStaticShape()) {
@@ -149,8 +151,11 @@ LogicalResult Lowering::validate() {
     }
     bool typesOk = true;
     for (OpOperand &use : op.getOpOperands()) {
-      // Constant gather indices are compile-time data, not chip tensors.
+      // Constant gather indices and select conditions are compile-time
+      // data, not chip tensors.
       if (llvm::isa<lpu::GatherOp>(op) && use.getOperandNumber() == 1)
+        continue;
+      if (llvm::isa<lpu::SelectOp>(op) && use.getOperandNumber() == 0)
         continue;
       typesOk = typesOk && succeeded(checkType(&op, use.get().getType()));
     }
@@ -642,8 +647,8 @@ void Lowering::copy(Location loc, const Tensor &from, const Tensor &to) {
 LogicalResult Lowering::lowerOp(Operation *op) {
   if (llvm::isa<arith::ConstantOp>(op) || isAliasReshape(op))
     return success(); // lazily, in tensorOf
-  if (op->use_empty())
-    return success(); // dead
+  if (op->use_empty() || isConditionOnly(op))
+    return success(); // dead, or compile-time data of a select
   if (auto b = dyn_cast<lpu::BroadcastOp>(op)) {
     if (splatValue(b.getInput()))
       return success(); // an immediate, or lowered in tensorOf when needed

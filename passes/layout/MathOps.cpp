@@ -14,6 +14,8 @@
 #include "mlir/IR/BuiltinAttributes.h"
 
 #include <cmath>
+#include <functional>
+#include <memory>
 
 using namespace mlir;
 namespace lpu = lpuc::lpu;
@@ -57,17 +59,103 @@ std::optional<SmallVector<int64_t>> constantInts(Value v) {
   return out;
 }
 
+/// The float values of a constant (dense or dense_resource), if any.
+std::optional<SmallVector<double>> constantFloats(Value v) {
+  auto cst = v.getDefiningOp<arith::ConstantOp>();
+  if (!cst)
+    return std::nullopt;
+  SmallVector<double> out;
+  if (auto dense = dyn_cast<DenseFPElementsAttr>(cst.getValue())) {
+    for (const APFloat &a : dense.getValues<APFloat>())
+      out.push_back(a.convertToDouble());
+    return out;
+  }
+  if (auto res = dyn_cast<DenseF32ResourceElementsAttr>(cst.getValue())) {
+    std::optional<ArrayRef<float>> data = res.tryGetAsArrayRef();
+    if (!data)
+      return std::nullopt;
+    out.assign(data->begin(), data->end());
+    return out;
+  }
+  return std::nullopt;
+}
+
 } // namespace
+
+std::optional<std::function<bool(int64_t)>>
+Lowering::constantCondition(Value v) {
+  Operation *def = v.getDefiningOp();
+  if (auto cst = dyn_cast_or_null<arith::ConstantOp>(def)) {
+    auto dense = dyn_cast<DenseIntElementsAttr>(cst.getValue());
+    if (!dense)
+      return std::nullopt;
+    if (dense.isSplat()) {
+      bool b = !dense.getSplatValue<APInt>().isZero();
+      return std::function<bool(int64_t)>([b](int64_t) { return b; });
+    }
+    auto bits = std::make_shared<std::vector<bool>>();
+    for (const APInt &a : dense.getValues<APInt>())
+      bits->push_back(!a.isZero());
+    return std::function<bool(int64_t)>(
+        [bits](int64_t lin) { return (*bits)[size_t(lin)]; });
+  }
+  if (auto r = dyn_cast_or_null<lpu::ReshapeOp>(def))
+    return constantCondition(r.getInput());
+  if (auto b = dyn_cast_or_null<lpu::BroadcastOp>(def)) {
+    std::optional<std::function<bool(int64_t)>> in =
+        constantCondition(b.getInput());
+    if (!in)
+      return std::nullopt;
+    SmallVector<int64_t> inShape(shapeOf(b.getInput())),
+        outShape(shapeOf(b.getResult()));
+    return std::function<bool(int64_t)>(
+        [in = *in, inShape, outShape](int64_t lin) {
+          SmallVector<int64_t> idx = unflatten(lin, outShape);
+          int64_t offset = int64_t(outShape.size()) - int64_t(inShape.size());
+          SmallVector<int64_t> src;
+          for (int64_t j = 0; j < int64_t(inShape.size()); ++j)
+            src.push_back(inShape[j] == 1 ? 0 : idx[j + offset]);
+          return in(flatten(src, inShape));
+        });
+  }
+  return std::nullopt;
+}
+
+bool Lowering::isConditionOnly(Operation *op) {
+  if (!llvm::isa<lpu::BroadcastOp, lpu::ReshapeOp>(op) ||
+      op->getNumResults() != 1)
+    return false;
+  for (OpOperand &use : op->getResult(0).getUses()) {
+    auto sel = dyn_cast<lpu::SelectOp>(use.getOwner());
+    if (!sel || use.getOperandNumber() != 0)
+      return false;
+  }
+  return constantCondition(op->getResult(0)).has_value();
+}
 
 bool Lowering::isMathOp(Operation *op) {
   return llvm::isa<lpu::NegOp, lpu::ExpOp, lpu::ErfOp, lpu::TanhOp,
                    lpu::SigmoidOp, lpu::SqrtOp, lpu::RsqrtOp, lpu::RecipOp,
                    lpu::DivOp, lpu::PowOp, lpu::ReduceOp, lpu::SoftmaxOp,
                    lpu::LayerNormOp, lpu::SliceOp, lpu::ConcatOp, lpu::TriluOp,
-                   lpu::GatherOp>(op);
+                   lpu::GatherOp, lpu::SelectOp, lpu::CosOp, lpu::SinOp>(op);
 }
 
 LogicalResult Lowering::validateMathOp(Operation *op) {
+  if (auto s = dyn_cast<lpu::SelectOp>(op)) {
+    if (!constantCondition(s.getCondition()))
+      return op->emitError() << "select with a runtime condition is not "
+                                "supported yet (needs a VXM select)";
+    return success();
+  }
+  if (llvm::isa<lpu::CosOp, lpu::SinOp>(op)) {
+    if (!constantFloats(op->getOperand(0)))
+      return op->emitError()
+             << "'" << op->getName()
+             << "' of a runtime value is not supported yet (only constants, "
+                "evaluated at compile time)";
+    return success();
+  }
   if (auto g = dyn_cast<lpu::GatherOp>(op)) {
     if (!constantInts(g.getIndices()))
       return op->emitError()
@@ -147,6 +235,59 @@ LogicalResult Lowering::lowerMathOp(Operation *op) {
         return c.recip(sq);
       return c.op("mul", sq, v); // 3
     });
+  }
+  if (llvm::isa<lpu::CosOp, lpu::SinOp>(op)) {
+    // Constant operand: evaluated here, the result is a weight.
+    SmallVector<double> in = *constantFloats(op->getOperand(0));
+    bool isCos = llvm::isa<lpu::CosOp>(op);
+    auto type = cast<RankedTensorType>(res.getType());
+    const llvm::fltSemantics &sem =
+        cast<FloatType>(type.getElementType()).getFloatSemantics();
+    SmallVector<APFloat> values;
+    for (double x : in) {
+      APFloat v(isCos ? std::cos(x) : std::sin(x));
+      bool lost = false;
+      v.convert(sem, APFloat::rmNearestTiesToEven, &lost);
+      values.push_back(v);
+    }
+    auto attr = cast<ElementsAttr>(DenseElementsAttr::get(type, values));
+    // A weight; if it is also a result, the driver copies it to an output.
+    directOutputs_.erase(res);
+    return success(succeeded(declare(res, op->getLoc(), "weight", StringAttr(),
+                                     "w" + std::to_string(weights_++), attr)));
+  }
+  if (auto o = dyn_cast<lpu::SelectOp>(op)) {
+    // Constant condition: a relayout from two sources. A splat on_false or
+    // on_true is read from one constant vector (lane i holds the value).
+    std::function<bool(int64_t)> cond = *constantCondition(o.getCondition());
+    int64_t lanes = machine_.lanes();
+    auto type = cast<RankedTensorType>(res.getType());
+    int64_t cols = type.getRank() ? type.getShape().back() : 1;
+    SmallVector<const Tensor *> from;
+    SmallVector<bool> splat;
+    for (Value in : {o.getOnTrue(), o.getOnFalse()}) {
+      FailureOr<Tensor *> t;
+      if (std::optional<double> c = splatValue(in)) {
+        std::string key = "splat";
+        for (char ch : std::to_string(*c)) // a symbol-friendly spelling
+          key += ch == '-' ? 'm' : ch == '.' ? 'p' : ch;
+        t = constant(op->getLoc(), key, type.getElementType(), {1, lanes}, *c);
+      } else {
+        t = tensorOf(in);
+      }
+      if (failed(t))
+        return failure();
+      from.push_back(*t);
+      splat.push_back(splatValue(in).has_value());
+    }
+    FailureOr<Tensor *> d = defineResult(op, res);
+    if (failed(d))
+      return failure();
+    relayout(op->getLoc(), from, **d, [&](int64_t lin) {
+      unsigned k = cond(lin) ? 0 : 1;
+      return std::make_pair(k, splat[k] ? (lin % cols) % lanes : lin);
+    });
+    return success();
   }
   if (auto o = dyn_cast<lpu::ReduceOp>(op)) {
     Reduce kind =
