@@ -1709,6 +1709,37 @@ const PatternEntry *lookup(StringRef opType, int64_t opset, int64_t &lowest) {
 // The pass
 //===----------------------------------------------------------------------===//
 
+/// A `dense` copy of a small `dense_resource` constant: integer and bool
+/// tensors of at most 4096 elements (shape data, indices, masks) and float
+/// scalars. Float tensors (weights) stay resources: never copied. Anything
+/// else is returned unchanged.
+TypedAttr inlineSmallResource(TypedAttr attr) {
+  auto res = dyn_cast<DenseResourceElementsAttr>(attr);
+  if (!res)
+    return attr;
+  auto type = cast<ShapedType>(res.getType());
+  Type elt = type.getElementType();
+  int64_t n = type.getNumElements();
+  if (!elt.isIntOrFloat() || (isa<IntegerType>(elt) ? n > 4096 : n != 1))
+    return attr;
+  AsmResourceBlob *blob = res.getRawHandle().getBlob();
+  if (!blob)
+    return attr; // shapes only (weights not loaded)
+  ArrayRef<char> data = blob->getData();
+  if (elt.isInteger(1)) {
+    if (data.size() != size_t(n))
+      return attr;
+    SmallVector<bool> bits;
+    for (char c : data)
+      bits.push_back(c != 0);
+    return DenseElementsAttr::get(type, ArrayRef<bool>(bits));
+  }
+  if (elt.getIntOrFloatBitWidth() % 8 != 0 ||
+      data.size() != size_t(n) * (elt.getIntOrFloatBitWidth() / 8))
+    return attr;
+  return DenseElementsAttr::getFromRawBuffer(type, data);
+}
+
 struct OnnxToLpuPass : lpuc::impl::OnnxToLpuBase<OnnxToLpuPass> {
   using Base::Base;
 
@@ -1746,9 +1777,11 @@ struct OnnxToLpuPass : lpuc::impl::OnnxToLpuBase<OnnxToLpuPass> {
     for (Operation *op : work) {
       rewriter.setInsertionPoint(op);
       if (auto cst = dyn_cast<lpuc::onnxir::ConstantOp>(op)) {
-        // Same attribute: a dense_resource keeps referencing its blob.
+        // Same attribute: a dense_resource keeps referencing its blob, except
+        // small ones (scalars, shapes, indices), which become `dense` so that
+        // folders see their values.
         rewriter.replaceOpWithNewOp<arith::ConstantOp>(
-            cst, cast<TypedAttr>(cst.getValue()));
+            cst, inlineSmallResource(cast<TypedAttr>(cst.getValue())));
         continue;
       }
       auto node = cast<NodeOp>(op);
