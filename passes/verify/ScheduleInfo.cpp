@@ -220,7 +220,7 @@ LogicalResult collectInstructions(ModuleOp module, const isa::Machine &machine,
   });
   if (!ok)
     return failure();
-  // Producers of operands and the in0/in1 streams.
+  // Producers of operands and the in0/in1/in2 streams (in2: vxm select).
   for (SchedInst &s : out) {
     for (auto [i, v] : llvm::enumerate(s.op->getOperands())) {
       OperandSource src;
@@ -245,7 +245,7 @@ LogicalResult collectInstructions(ModuleOp module, const isa::Machine &machine,
       if (src.producer < 0)
         continue;
       int64_t st = out[src.producer].stream + src.result;
-      (g == 0 ? s.inst.in0 : s.inst.in1) = uint8_t(st);
+      (g == 0 ? s.inst.in0 : g == 1 ? s.inst.in1 : s.inst.in2) = uint8_t(st);
     }
   }
   return success(ok);

@@ -11,7 +11,9 @@
 #include "runtime/isa/Numerics.h"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <queue>
 #include <unordered_map>
@@ -91,6 +93,11 @@ std::string where(const isa::Machine &m, uint32_t chip, uint32_t q,
 
 bool validDType(DType d) { return isa::widthBytes(d) != 0; }
 
+bool isFloat(DType d) {
+  return d == DType::F32 || d == DType::F16 || d == DType::BF16 ||
+         d == DType::FP8E4M3;
+}
+
 } // namespace
 
 absl::Status validateProgram(const isa::Machine &m, uint32_t chip,
@@ -129,8 +136,11 @@ absl::Status validateProgram(const isa::Machine &m, uint32_t chip,
       if (needsType && !validDType(inst.dtype))
         return fail("invalid dtype " + std::to_string(unsigned(inst.dtype)));
       if (inst.op == Opcode::Vxm) {
-        if (inst.fn > uint8_t(AluOp::Copy))
+        if (inst.fn > isa::kLastAluOp)
           return fail("unknown ALU op " + std::to_string(unsigned(inst.fn)));
+        if (isa::aluIsTranscendental(AluOp(inst.fn)) && !isFloat(inst.dtype))
+          return fail(std::string(isa::aluOpName(AluOp(inst.fn))) +
+                      " needs a float dtype");
         if (AluOp(inst.fn) == AluOp::Cast &&
             (inst.b > 255 || !validDType(DType(inst.b))))
           return fail("cast to invalid dtype " + std::to_string(inst.b));
@@ -138,9 +148,9 @@ absl::Status validateProgram(const isa::Machine &m, uint32_t chip,
       if (inst.op == Opcode::MxmLoad && (inst.a == 0 || inst.a > m.lanes()))
         return fail("load_weights rows must be in [1, " +
                     std::to_string(m.lanes()) + "]");
-      for (unsigned i = 0; i < 2; ++i) {
+      for (unsigned i = 0; i < 3; ++i) {
         unsigned w = m.inputWidth(inst, i);
-        uint8_t s = i == 0 ? inst.in0 : inst.in1;
+        uint8_t s = i == 0 ? inst.in0 : i == 1 ? inst.in1 : inst.in2;
         if (w > 0 && !m.validGroup(s, w))
           return fail("input " + std::to_string(i) +
                       " is not a valid group of " + std::to_string(w) +
@@ -241,10 +251,6 @@ struct Plane {
   std::vector<std::unique_ptr<AccRow>> acc;
 };
 
-bool isFloat(DType d) {
-  return d == DType::F32 || d == DType::F16 || d == DType::BF16;
-}
-
 /// Decodes `lanes` elements from byte planes.
 void decodeF(DType d, const uint8_t *const *p, uint32_t lanes, float *out) {
   switch (d) {
@@ -261,6 +267,10 @@ void decodeF(DType d, const uint8_t *const *p, uint32_t lanes, float *out) {
   case DType::BF16:
     for (uint32_t i = 0; i < lanes; ++i)
       out[i] = isa::bf16ToFloat(uint16_t(p[0][i] | p[1][i] << 8));
+    break;
+  case DType::FP8E4M3:
+    for (uint32_t i = 0; i < lanes; ++i)
+      out[i] = isa::fp8E4M3ToFloat(p[0][i]);
     break;
   case DType::I8:
     for (uint32_t i = 0; i < lanes; ++i)
@@ -323,6 +333,10 @@ void encodeFloats(DType d, const float *v, uint32_t lanes, uint32_t *bits) {
     for (uint32_t i = 0; i < lanes; ++i)
       bits[i] = isa::floatToBF16(v[i]);
     break;
+  case DType::FP8E4M3:
+    for (uint32_t i = 0; i < lanes; ++i)
+      bits[i] = isa::floatToFp8E4M3(v[i]);
+    break;
   case DType::I8:
   case DType::I32:
     for (uint32_t i = 0; i < lanes; ++i)
@@ -383,6 +397,7 @@ private:
                         uint32_t tag, const uint32_t *slots);
   void prune(uint64_t cycle);
   absl::Status issue(uint32_t q, uint64_t t, const Instruction &inst);
+  absl::Status issueVxm(uint32_t q, uint64_t t, const Instruction &inst);
   absl::Status memRead(uint32_t q, uint64_t t, const Instruction &inst,
                        uint32_t bank, uint32_t row);
   absl::Status memWrite(uint32_t q, uint64_t t, const Instruction &inst,
@@ -435,6 +450,255 @@ absl::Status ChipRun::readOne(uint32_t q, uint64_t cycle,
                     ", expected tag " + std::to_string(expect));
   out = pool_.get(best->slot);
   return absl::OkStatus();
+}
+
+/// One ALU operation on floats (fp32 arithmetic; the caller rounds to the
+/// result type). Compares give 1 or 0; select is done on bytes elsewhere.
+void aluFloat(AluOp op, const float *x, const float *y, float imm, uint32_t L,
+              float *r) {
+  switch (op) {
+  case AluOp::Add:
+    for (uint32_t i = 0; i < L; ++i)
+      r[i] = x[i] + y[i];
+    break;
+  case AluOp::Sub:
+    for (uint32_t i = 0; i < L; ++i)
+      r[i] = x[i] - y[i];
+    break;
+  case AluOp::Mul:
+    for (uint32_t i = 0; i < L; ++i)
+      r[i] = x[i] * y[i];
+    break;
+  case AluOp::Max:
+    for (uint32_t i = 0; i < L; ++i)
+      r[i] = fmaxNan(x[i], y[i]);
+    break;
+  case AluOp::Min:
+    for (uint32_t i = 0; i < L; ++i)
+      r[i] = fminNan(x[i], y[i]);
+    break;
+  case AluOp::Neg:
+    for (uint32_t i = 0; i < L; ++i)
+      r[i] = -x[i];
+    break;
+  case AluOp::Abs:
+    for (uint32_t i = 0; i < L; ++i)
+      r[i] = std::fabs(x[i]);
+    break;
+  case AluOp::AddImm:
+    for (uint32_t i = 0; i < L; ++i)
+      r[i] = x[i] + imm;
+    break;
+  case AluOp::SubImm:
+    for (uint32_t i = 0; i < L; ++i)
+      r[i] = x[i] - imm;
+    break;
+  case AluOp::RsubImm:
+    for (uint32_t i = 0; i < L; ++i)
+      r[i] = imm - x[i];
+    break;
+  case AluOp::MulImm:
+    for (uint32_t i = 0; i < L; ++i)
+      r[i] = x[i] * imm;
+    break;
+  case AluOp::MaxImm:
+    for (uint32_t i = 0; i < L; ++i)
+      r[i] = fmaxNan(x[i], imm);
+    break;
+  case AluOp::MinImm:
+    for (uint32_t i = 0; i < L; ++i)
+      r[i] = fminNan(x[i], imm);
+    break;
+  case AluOp::Exp:
+    for (uint32_t i = 0; i < L; ++i)
+      r[i] = float(std::exp(double(x[i])));
+    break;
+  case AluOp::Rsqrt:
+    for (uint32_t i = 0; i < L; ++i)
+      r[i] = float(1.0 / std::sqrt(double(x[i])));
+    break;
+  case AluOp::Tanh:
+    for (uint32_t i = 0; i < L; ++i)
+      r[i] = float(std::tanh(double(x[i])));
+    break;
+  case AluOp::Eq:
+    for (uint32_t i = 0; i < L; ++i)
+      r[i] = x[i] == y[i] ? 1.0f : 0.0f;
+    break;
+  case AluOp::Ne:
+    for (uint32_t i = 0; i < L; ++i)
+      r[i] = x[i] != y[i] ? 1.0f : 0.0f;
+    break;
+  case AluOp::Lt:
+    for (uint32_t i = 0; i < L; ++i)
+      r[i] = x[i] < y[i] ? 1.0f : 0.0f;
+    break;
+  case AluOp::Le:
+    for (uint32_t i = 0; i < L; ++i)
+      r[i] = x[i] <= y[i] ? 1.0f : 0.0f;
+    break;
+  case AluOp::Gt:
+    for (uint32_t i = 0; i < L; ++i)
+      r[i] = x[i] > y[i] ? 1.0f : 0.0f;
+    break;
+  case AluOp::Ge:
+    for (uint32_t i = 0; i < L; ++i)
+      r[i] = x[i] >= y[i] ? 1.0f : 0.0f;
+    break;
+  default: // copy, cast: the value
+    for (uint32_t i = 0; i < L; ++i)
+      r[i] = x[i];
+    break;
+  }
+}
+
+/// One ALU operation on an integer lane (int64; the caller wraps).
+int64_t aluInt(AluOp op, int64_t x, int64_t y, int64_t imm) {
+  switch (op) {
+  case AluOp::Add:
+    return x + y;
+  case AluOp::Sub:
+    return x - y;
+  case AluOp::Mul:
+    return int64_t(uint64_t(x) * uint64_t(y));
+  case AluOp::Max:
+    return std::max(x, y);
+  case AluOp::Min:
+    return std::min(x, y);
+  case AluOp::Neg:
+    return -x;
+  case AluOp::Abs:
+    return x < 0 ? -x : x;
+  case AluOp::AddImm:
+    return x + imm;
+  case AluOp::SubImm:
+    return x - imm;
+  case AluOp::RsubImm:
+    return imm - x;
+  case AluOp::MulImm:
+    return int64_t(uint64_t(x) * uint64_t(imm));
+  case AluOp::MaxImm:
+    return std::max(x, imm);
+  case AluOp::MinImm:
+    return std::min(x, imm);
+  case AluOp::Eq:
+    return x == y;
+  case AluOp::Ne:
+    return x != y;
+  case AluOp::Lt:
+    return x < y;
+  case AluOp::Le:
+    return x <= y;
+  case AluOp::Gt:
+    return x > y;
+  case AluOp::Ge:
+    return x >= y;
+  default:
+    return x;
+  }
+}
+
+absl::Status ChipRun::issueVxm(uint32_t q, uint64_t t,
+                               const Instruction &inst) {
+  AluOp op = AluOp(inst.fn);
+  DType d = inst.dtype;
+  unsigned w = isa::widthBytes(d);
+  unsigned n = isa::aluOperandCount(op);
+  const uint8_t *in[3][4];
+  const uint8_t streams[3] = {inst.in0, inst.in1, inst.in2};
+  const uint32_t expects[3] = {inst.expect0, inst.expect1, inst.expect2};
+  for (unsigned g = 0; g < n; ++g)
+    if (absl::Status s =
+            readGroup(q, t, inst, streams[g], w, expects[g], in[g]);
+        !s.ok())
+      return s;
+  DType outType = op == AluOp::Cast ? DType(inst.b) : d;
+  unsigned ow = isa::widthBytes(outType);
+  uint32_t L = lanes_;
+  uint32_t slots[4];
+  uint8_t *out[4];
+  for (unsigned k = 0; k < ow; ++k) {
+    slots[k] = pool_.alloc();
+    out[k] = pool_.get(slots[k]);
+  }
+  if (timing_) {
+    // No data: the output slots are put as they are.
+  } else if (op == AluOp::Copy || (op == AluOp::Cast && outType == d)) {
+    for (unsigned k = 0; k < ow; ++k)
+      std::memcpy(out[k], in[0][k], L);
+  } else if (op == AluOp::Select) {
+    // Bytes of in1 or in2, chosen by in0 != 0 (float: NaN != 0 selects in1,
+    // -0 == 0 selects in2); values are passed unchanged.
+    std::vector<uint8_t> take(L);
+    if (isFloat(d)) {
+      fa_.resize(L);
+      decodeF(d, in[0], L, fa_.data());
+      for (uint32_t i = 0; i < L; ++i)
+        take[i] = fa_[i] != 0.0f;
+    } else {
+      ia_.resize(L);
+      decodeI(d, in[0], L, ia_.data());
+      for (uint32_t i = 0; i < L; ++i)
+        take[i] = ia_[i] != 0;
+    }
+    for (unsigned k = 0; k < w; ++k)
+      for (uint32_t i = 0; i < L; ++i)
+        out[k][i] = take[i] ? in[1][k][i] : in[2][k][i];
+  } else if (isFloat(d)) {
+    fa_.resize(L);
+    fr_.resize(L);
+    decodeF(d, in[0], L, fa_.data());
+    if (n == 2) {
+      fb_.resize(L);
+      decodeF(d, in[1], L, fb_.data());
+    }
+    aluFloat(op, fa_.data(), fb_.data(), inst.imm, L, fr_.data());
+    bits_.resize(L);
+    encodeFloats(outType, fr_.data(), L, bits_.data());
+    encodeBits(ow, bits_.data(), L, out);
+  } else if (op == AluOp::Cast) {
+    // Integer source. To an integer: saturate. To f32: RNE. To a narrower
+    // float: round-to-odd to f32 first, so that the RNE to the target is the
+    // correctly rounded value of the integer.
+    ia_.resize(L);
+    decodeI(d, in[0], L, ia_.data());
+    bits_.resize(L);
+    if (!isFloat(outType)) {
+      int64_t lo = outType == DType::I8 ? -128 : INT32_MIN;
+      int64_t hi = outType == DType::I8 ? 127 : INT32_MAX;
+      for (uint32_t i = 0; i < L; ++i)
+        bits_[i] = wrapInt(std::min(hi, std::max(lo, ia_[i])), outType);
+    } else {
+      fr_.resize(L);
+      for (uint32_t i = 0; i < L; ++i)
+        fr_[i] = outType == DType::F32
+                     ? float(ia_[i])
+                     : isa::doubleToFloatRoundOdd(double(ia_[i]));
+      encodeFloats(outType, fr_.data(), L, bits_.data());
+    }
+    encodeBits(ow, bits_.data(), L, out);
+  } else {
+    // Integer arithmetic in int64, wrapped to the type's width.
+    ia_.resize(L);
+    decodeI(d, in[0], L, ia_.data());
+    if (n == 2) {
+      ib_.resize(L);
+      decodeI(d, in[1], L, ib_.data());
+    }
+    // Immediates round to the nearest integer (NaN -> 0), clamped so the
+    // conversion is defined; results wrap to the type's width.
+    double di = std::nearbyint(double(inst.imm));
+    int64_t imm =
+        std::isnan(di)
+            ? 0
+            : int64_t(std::min(8589934592.0, std::max(-8589934592.0, di)));
+    bits_.resize(L);
+    for (uint32_t i = 0; i < L; ++i)
+      bits_[i] = wrapInt(aluInt(op, ia_[i], n == 2 ? ib_[i] : 0, imm), d);
+    encodeBits(ow, bits_.data(), L, out);
+  }
+  return putGroup(q, t, t + m_.outputLatency(inst), inst, inst.out, ow,
+                  inst.tag, slots);
 }
 
 absl::Status ChipRun::readGroup(uint32_t q, uint64_t cycle,
@@ -764,153 +1028,8 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
     }
     return absl::OkStatus();
   }
-  case Opcode::Vxm: {
-    AluOp op = AluOp(inst.fn);
-    DType d = inst.dtype;
-    unsigned w = isa::widthBytes(d);
-    const uint8_t *a[4], *b[4];
-    if (absl::Status s = readGroup(q, t, inst, inst.in0, w, inst.expect0, a);
-        !s.ok())
-      return s;
-    bool binary = isa::aluOperandCount(op) == 2;
-    if (binary)
-      if (absl::Status s = readGroup(q, t, inst, inst.in1, w, inst.expect1, b);
-          !s.ok())
-        return s;
-    DType outType = op == AluOp::Cast ? DType(inst.b) : d;
-    unsigned ow = isa::widthBytes(outType);
-    uint32_t L = lanes_;
-    uint32_t slots[4];
-    uint8_t *out[4];
-    for (unsigned k = 0; k < ow; ++k) {
-      slots[k] = pool_.alloc();
-      out[k] = pool_.get(slots[k]);
-    }
-    bits_.resize(L);
-    if (timing_) {
-      // No data: the output slots are put as they are.
-    } else if (op == AluOp::Copy || (op == AluOp::Cast && outType == d)) {
-      for (unsigned k = 0; k < ow; ++k)
-        std::memcpy(out[k], a[k], L);
-    } else if (isFloat(d) || op == AluOp::Cast) {
-      fa_.resize(L);
-      fr_.resize(L);
-      decodeF(d, a, L, fa_.data());
-      if (binary) {
-        fb_.resize(L);
-        decodeF(d, b, L, fb_.data());
-      }
-      const float *x = fa_.data(), *y = fb_.data();
-      float *r = fr_.data();
-      float imm = inst.imm;
-      if (op == AluOp::Cast && !isFloat(d)) {
-        // Integer source: convert exactly via int64 -> float (RNE).
-        ia_.resize(L);
-        decodeI(d, a, L, ia_.data());
-        for (uint32_t i = 0; i < L; ++i)
-          r[i] = float(ia_[i]);
-      } else {
-        switch (op) {
-        case AluOp::Add:
-          for (uint32_t i = 0; i < L; ++i)
-            r[i] = x[i] + y[i];
-          break;
-        case AluOp::Sub:
-          for (uint32_t i = 0; i < L; ++i)
-            r[i] = x[i] - y[i];
-          break;
-        case AluOp::Mul:
-          for (uint32_t i = 0; i < L; ++i)
-            r[i] = x[i] * y[i];
-          break;
-        case AluOp::Max:
-          for (uint32_t i = 0; i < L; ++i)
-            r[i] = fmaxNan(x[i], y[i]);
-          break;
-        case AluOp::Min:
-          for (uint32_t i = 0; i < L; ++i)
-            r[i] = fminNan(x[i], y[i]);
-          break;
-        case AluOp::Neg:
-          for (uint32_t i = 0; i < L; ++i)
-            r[i] = -x[i];
-          break;
-        case AluOp::AddImm:
-          for (uint32_t i = 0; i < L; ++i)
-            r[i] = x[i] + imm;
-          break;
-        case AluOp::MulImm:
-          for (uint32_t i = 0; i < L; ++i)
-            r[i] = x[i] * imm;
-          break;
-        case AluOp::MaxImm:
-          for (uint32_t i = 0; i < L; ++i)
-            r[i] = fmaxNan(x[i], imm);
-          break;
-        default: // Cast float -> float / int: value unchanged here
-          for (uint32_t i = 0; i < L; ++i)
-            r[i] = x[i];
-          break;
-        }
-      }
-      encodeFloats(outType, r, L, bits_.data());
-      encodeBits(ow, bits_.data(), L, out);
-    } else {
-      // Integer arithmetic in int64, wrapped to the type's width.
-      ia_.resize(L);
-      decodeI(d, a, L, ia_.data());
-      if (binary) {
-        ib_.resize(L);
-        decodeI(d, b, L, ib_.data());
-      }
-      // Immediates round to the nearest integer (NaN -> 0), clamped so the
-      // conversion is defined; results wrap to the type's width.
-      double di = std::nearbyint(double(inst.imm));
-      int64_t imm =
-          std::isnan(di)
-              ? 0
-              : int64_t(std::min(8589934592.0, std::max(-8589934592.0, di)));
-      for (uint32_t i = 0; i < L; ++i) {
-        int64_t x = ia_[i], y = binary ? ib_[i] : 0, r = 0;
-        switch (op) {
-        case AluOp::Add:
-          r = x + y;
-          break;
-        case AluOp::Sub:
-          r = x - y;
-          break;
-        case AluOp::Mul:
-          r = int64_t(uint64_t(x) * uint64_t(y));
-          break;
-        case AluOp::Max:
-          r = std::max(x, y);
-          break;
-        case AluOp::Min:
-          r = std::min(x, y);
-          break;
-        case AluOp::Neg:
-          r = -x;
-          break;
-        case AluOp::AddImm:
-          r = x + imm;
-          break;
-        case AluOp::MulImm:
-          r = int64_t(uint64_t(x) * uint64_t(imm));
-          break;
-        case AluOp::MaxImm:
-          r = std::max(x, imm);
-          break;
-        default:
-          r = x;
-          break;
-        }
-        bits_[i] = wrapInt(r, d);
-      }
-      encodeBits(ow, bits_.data(), L, out);
-    }
-    return putGroup(q, t, t + m_.outputLatency(inst), inst, inst.out, ow,
-                    inst.tag, slots);
-  }
+  case Opcode::Vxm:
+    return issueVxm(q, t, inst);
   case Opcode::SxmPermute: {
     if (inst.a >= prog_.laneMaps.size())
       return fail(q, t, inst,

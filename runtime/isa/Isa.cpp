@@ -13,6 +13,7 @@ unsigned widthBytes(DType t) {
   case DType::BF16:
     return 2;
   case DType::I8:
+  case DType::FP8E4M3:
     return 1;
   case DType::Invalid:
     break;
@@ -32,6 +33,8 @@ const char *dtypeName(DType t) {
     return "i8";
   case DType::I32:
     return "i32";
+  case DType::FP8E4M3:
+    return "fp8e4m3";
   case DType::Invalid:
     break;
   }
@@ -39,7 +42,8 @@ const char *dtypeName(DType t) {
 }
 
 bool parseDType(const std::string &name, DType &out) {
-  for (DType t : {DType::F32, DType::F16, DType::BF16, DType::I8, DType::I32})
+  for (DType t : {DType::F32, DType::F16, DType::BF16, DType::I8, DType::I32,
+                  DType::FP8E4M3})
     if (name == dtypeName(t)) {
       out = t;
       return true;
@@ -71,9 +75,13 @@ const char *opcodeName(Opcode op) {
   return "invalid";
 }
 
-static const char *const kAluNames[] = {"add",     "sub",  "mul",     "max",
-                                        "min",     "neg",  "add_imm", "mul_imm",
-                                        "max_imm", "cast", "copy"};
+static const char *const kAluNames[] = {
+    "add",     "sub",     "mul",     "max",     "min", "neg",   "add_imm",
+    "mul_imm", "max_imm", "cast",    "copy",    "exp", "rsqrt", "tanh",
+    "abs",     "eq",      "ne",      "lt",      "le",  "gt",    "ge",
+    "select",  "sub_imm", "min_imm", "rsub_imm"};
+static_assert(sizeof(kAluNames) / sizeof(kAluNames[0]) == kLastAluOp + 1,
+              "one name per ALU op");
 
 const char *aluOpName(AluOp op) {
   unsigned i = unsigned(op);
@@ -97,13 +105,25 @@ unsigned aluOperandCount(AluOp op) {
   case AluOp::Mul:
   case AluOp::Max:
   case AluOp::Min:
+  case AluOp::Eq:
+  case AluOp::Ne:
+  case AluOp::Lt:
+  case AluOp::Le:
+  case AluOp::Gt:
+  case AluOp::Ge:
     return 2;
+  case AluOp::Select:
+    return 3;
   default:
     return 1;
   }
 }
 
-bool aluIsTranscendental(AluOp) { return false; }
+bool aluIsTranscendental(AluOp op) {
+  return op == AluOp::Exp || op == AluOp::Rsqrt || op == AluOp::Tanh;
+}
+
+bool aluIsCompare(AluOp op) { return op >= AluOp::Eq && op <= AluOp::Ge; }
 
 bool Instruction::operator==(const Instruction &o) const {
   uint8_t x[kInstructionBytes], y[kInstructionBytes];
@@ -129,7 +149,7 @@ void encode(const Instruction &i, uint8_t out[kInstructionBytes]) {
   out[4] = i.in0;
   out[5] = i.in1;
   out[6] = i.out;
-  out[7] = 0;
+  out[7] = i.in2;
   put32(out + 8, i.expect0);
   put32(out + 12, i.expect1);
   put32(out + 16, i.tag);
@@ -139,7 +159,7 @@ void encode(const Instruction &i, uint8_t out[kInstructionBytes]) {
   uint32_t bits;
   std::memcpy(&bits, &i.imm, 4);
   put32(out + 32, bits);
-  put32(out + 36, 0);
+  put32(out + 36, i.expect2);
 }
 
 Instruction decode(const uint8_t in[kInstructionBytes]) {
@@ -151,7 +171,7 @@ Instruction decode(const uint8_t in[kInstructionBytes]) {
   i.in0 = in[4];
   i.in1 = in[5];
   i.out = in[6];
-  i.reserved = in[7];
+  i.in2 = in[7];
   i.expect0 = get32(in + 8);
   i.expect1 = get32(in + 12);
   i.tag = get32(in + 16);
@@ -160,7 +180,7 @@ Instruction decode(const uint8_t in[kInstructionBytes]) {
   i.c = get32(in + 28);
   uint32_t bits = get32(in + 32);
   std::memcpy(&i.imm, &bits, 4);
-  i.reserved2 = get32(in + 36);
+  i.expect2 = get32(in + 36);
   return i;
 }
 
@@ -214,16 +234,22 @@ std::string toString(const Instruction &i) {
         (i.flags & kAccumulate) ? " accumulate" : "",
         (i.flags & kEmit) ? " emit" : "", streamStr(i.out).c_str(), i.tag);
     break;
-  case Opcode::Vxm:
-    std::snprintf(buf, sizeof buf,
-                  "vxm.%s %s %s (tag %u), %s (tag %u) imm %g%s%s -> %s tag %u",
-                  aluOpName(AluOp(i.fn)), dtypeName(i.dtype),
-                  streamStr(i.in0).c_str(), i.expect0, streamStr(i.in1).c_str(),
-                  i.expect1, double(i.imm),
-                  AluOp(i.fn) == AluOp::Cast ? " to " : "",
-                  AluOp(i.fn) == AluOp::Cast ? dtypeName(DType(i.b)) : "",
-                  streamStr(i.out).c_str(), i.tag);
+  case Opcode::Vxm: {
+    AluOp fn = AluOp(i.fn);
+    char third[64] = "";
+    if (fn == AluOp::Select)
+      std::snprintf(third, sizeof third, ", %s (tag %u)",
+                    streamStr(i.in2).c_str(), i.expect2);
+    std::snprintf(
+        buf, sizeof buf,
+        "vxm.%s %s %s (tag %u), %s (tag %u)%s imm %g%s%s -> %s tag %u",
+        aluOpName(fn), dtypeName(i.dtype), streamStr(i.in0).c_str(), i.expect0,
+        streamStr(i.in1).c_str(), i.expect1, third, double(i.imm),
+        fn == AluOp::Cast ? " to " : "",
+        fn == AluOp::Cast ? dtypeName(DType(i.b)) : "",
+        streamStr(i.out).c_str(), i.tag);
     break;
+  }
   case Opcode::SxmPermute:
     std::snprintf(
         buf, sizeof buf,

@@ -25,6 +25,8 @@ enum class DType : uint8_t {
   BF16 = 3,
   I8 = 4,
   I32 = 5,
+  // 6 and 7 are lpuc.schema.DType's I64 and BOOL (host-side only).
+  FP8E4M3 = 8, // OCP e4m3 ("E4M3FN"): bias 7, max 448, no inf, NaN S.1111.111
 };
 
 /// Bytes per element; a vector of this type travels on this many streams
@@ -69,13 +71,30 @@ enum class AluOp : uint8_t {
   MaxImm = 8, // max(in0, imm): relu is MaxImm 0
   Cast = 9,   // in0 (dtype) -> b (destination dtype)
   Copy = 10,
+  Exp = 11,   // transcendental (float dtypes only)
+  Rsqrt = 12, // transcendental: 1 / sqrt(x) (float dtypes only)
+  Tanh = 13,  // transcendental (float dtypes only)
+  Abs = 14,
+  Eq = 15, // compare in0 with in1: 1 if true else 0, in the operand dtype
+  Ne = 16,
+  Lt = 17,
+  Le = 18,
+  Gt = 19,
+  Ge = 20,
+  Select = 21,  // in0 != 0 ? in1 : in2 (three groups of dtype)
+  SubImm = 22,  // in0 - imm
+  MinImm = 23,  // min(in0, imm)
+  RsubImm = 24, // imm - in0
 };
+constexpr uint8_t kLastAluOp = uint8_t(AluOp::RsubImm);
 const char *aluOpName(AluOp op);
 bool parseAluOp(const std::string &name, AluOp &out);
-/// Number of stream-group inputs the ALU operation reads (1 or 2).
+/// Number of stream-group inputs the ALU operation reads (1, 2 or 3).
 unsigned aluOperandCount(AluOp op);
-/// True for exp/rsqrt/tanh-class operations (none yet in the set above).
+/// True for exp, rsqrt and tanh (latency vxm_transcendental_latency).
 bool aluIsTranscendental(AluOp op);
+/// True for eq, ne, lt, le, gt, ge.
+bool aluIsCompare(AluOp op);
 
 constexpr uint8_t kNoStream = 0xFF;
 constexpr uint8_t kAccumulate = 1; // MxmMul: add to the accumulator row
@@ -95,7 +114,7 @@ struct Instruction {
   uint8_t in0 = kNoStream;
   uint8_t in1 = kNoStream;
   uint8_t out = kNoStream;
-  uint8_t reserved = 0;
+  uint8_t in2 = 0; // Vxm select only: third input group (else 0)
   uint32_t expect0 = 0;
   uint32_t expect1 = 0;
   uint32_t tag = 0;
@@ -103,7 +122,7 @@ struct Instruction {
   uint32_t b = 0;
   uint32_t c = 0;
   float imm = 0.0f;
-  uint32_t reserved2 = 0;
+  uint32_t expect2 = 0; // Vxm select only: tag expected on in2 (else 0)
 
   bool operator==(const Instruction &o) const;
 };

@@ -224,9 +224,7 @@ unsigned Machine::inputWidth(const Instruction &inst, unsigned i) const {
   case Opcode::MxmMul:
     return i == 0 ? widthBytes(inst.dtype) : 0;
   case Opcode::Vxm:
-    if (i == 0)
-      return widthBytes(inst.dtype);
-    return aluOperandCount(AluOp(inst.fn)) == 2 ? widthBytes(inst.dtype) : 0;
+    return i < aluOperandCount(AluOp(inst.fn)) ? widthBytes(inst.dtype) : 0;
   case Opcode::SxmPermute:
     if (i == 0)
       return widthBytes(inst.dtype);

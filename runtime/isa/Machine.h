@@ -111,7 +111,8 @@ public:
   uint32_t busyCycles(const Instruction &inst) const;
   /// Number of output streams of an instruction (group width).
   unsigned outputWidth(const Instruction &inst) const;
-  /// Width of input group `i` (0 or 1) of an instruction; 0 if unused.
+  /// Width of input group `i` (0, 1, or 2 for vxm select) of an
+  /// instruction; 0 if unused.
   unsigned inputWidth(const Instruction &inst, unsigned i) const;
 
 private:

@@ -1,5 +1,7 @@
 #include "runtime/isa/Numerics.h"
 
+#include <cmath>
+
 namespace lpuc::isa {
 
 uint16_t floatToHalf(float f) {
@@ -59,6 +61,58 @@ uint16_t floatToBF16(float f) {
     return uint16_t((x >> 16) | 0x40u); // quiet NaN
   uint32_t rounding = 0x7FFFu + ((x >> 16) & 1u);
   return uint16_t((x + rounding) >> 16);
+}
+
+uint8_t floatToFp8E4M3(float f) {
+  uint32_t x = floatBits(f);
+  uint8_t sign = uint8_t((x >> 24) & 0x80u);
+  if (f != f)
+    return uint8_t(sign | 0x7Fu);
+  uint32_t ax = x & 0x7FFFFFFFu;
+  float a = bitsFloat(ax);
+  if (a >= 448.0f) // includes infinity: saturate
+    return uint8_t(sign | 0x7Eu);
+  int32_t e = int32_t(ax >> 23) - 127 + 7;
+  if (e <= 0) {
+    // Subnormal e4m3: multiples of 2^-9; a * 512 is exact, round to nearest
+    // even integer (0 .. 8; 8 is the smallest normal, encoded 0x08).
+    float q = a * 512.0f;
+    uint32_t n = uint32_t(q);
+    float rem = q - float(n);
+    if (rem > 0.5f || (rem == 0.5f && (n & 1u)))
+      ++n;
+    return uint8_t(sign | n);
+  }
+  uint32_t man = ax & 0x7FFFFFu;
+  uint32_t v = (uint32_t(e) << 3) | (man >> 20);
+  uint32_t rem = man & 0xFFFFFu;
+  if (rem > 0x80000u || (rem == 0x80000u && (v & 1u)))
+    ++v; // may carry into the exponent; a < 448 keeps v <= 0x7E
+  return uint8_t(sign | v);
+}
+
+float fp8E4M3ToFloat(uint8_t v) {
+  float sign = (v & 0x80u) ? -1.0f : 1.0f;
+  uint32_t exp = (v >> 3) & 0xFu;
+  uint32_t man = v & 7u;
+  if (exp == 15 && man == 7)
+    return bitsFloat(((v & 0x80u) ? 0x80000000u : 0u) | 0x7FC00000u);
+  if (exp == 0)
+    return sign * float(man) * (1.0f / 512.0f);
+  return bitsFloat(((v & 0x80u) ? 0x80000000u : 0u) | ((exp - 7 + 127) << 23) |
+                   (man << 20));
+}
+
+float doubleToFloatRoundOdd(double v) {
+  float f = float(v);
+  if (double(f) == v || f != f)
+    return f;
+  // Truncate toward zero (sign-magnitude: one step down in the bits; an
+  // infinity steps to the largest finite value), then set the sticky bit.
+  uint32_t b = floatBits(f);
+  if (std::fabs(double(f)) > std::fabs(v))
+    b -= 1;
+  return bitsFloat(b | 1u);
 }
 
 } // namespace lpuc::isa

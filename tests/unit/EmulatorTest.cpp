@@ -233,6 +233,39 @@ std::vector<std::vector<float>> tile(uint32_t rows, uint32_t lanes, float s) {
 }
 } // namespace
 
+/// Element bits of `v` in type `d` (i8: round(4 v), so the test's quarter
+/// steps become small integers).
+static uint32_t encodeElem(DType d, float v) {
+  switch (d) {
+  case DType::F32:
+    return isa::floatBits(v);
+  case DType::F16:
+    return isa::floatToHalf(v);
+  case DType::BF16:
+    return isa::floatToBF16(v);
+  case DType::FP8E4M3:
+    return isa::floatToFp8E4M3(v);
+  default:
+    return uint8_t(int8_t(std::lrint(v * 4.0f)));
+  }
+}
+/// The value the chip sees for `v` (i8: the integer).
+static float roundElem(DType d, float v) {
+  uint32_t b = encodeElem(d, v);
+  switch (d) {
+  case DType::F32:
+    return isa::bitsFloat(b);
+  case DType::F16:
+    return isa::halfToFloat(uint16_t(b));
+  case DType::BF16:
+    return isa::bf16ToFloat(uint16_t(b));
+  case DType::FP8E4M3:
+    return isa::fp8E4M3ToFloat(uint8_t(b));
+  default:
+    return float(int8_t(b));
+  }
+}
+
 /// Feeds a tile to plane 0's load_weights at `t` on westward streams
 /// 32..47 from west slices 0..15 (bank 0, rows `row0`..).
 static void feedTile(const isa::Machine &m, emu::ProgramBuilder &b,
@@ -246,7 +279,7 @@ static void feedTile(const isa::Machine &m, emu::ProgramBuilder &b,
     const std::vector<float> &r = w[q / width];
     std::vector<uint32_t> bits(m.lanes());
     for (uint32_t n = 0; n < m.lanes(); ++n)
-      bits[n] = d == DType::F32 ? isa::floatBits(r[n]) : isa::floatToHalf(r[n]);
+      bits[n] = encodeElem(d, r[n]);
     auto planes = toPlanes(bits, width, m.lanes());
     feed(m, b, sram, {planes[q % width]}, uint8_t(32 + i), m.mxmPosition(0),
          t + k, tag, {i}, 0, row0 + k);
@@ -271,7 +304,7 @@ static void mxmTwoTiles(EmulatorTest *, const isa::Machine &m, DType d,
   auto act = [&](const std::vector<float> &v) {
     std::vector<uint32_t> bits(m.lanes());
     for (uint32_t n = 0; n < m.lanes(); ++n)
-      bits[n] = d == DType::F32 ? isa::floatBits(v[n]) : isa::floatToHalf(v[n]);
+      bits[n] = encodeElem(d, v[n]);
     return toPlanes(bits, width, m.lanes());
   };
   // Tile 1: load at 50, install at 50 + L, multiply at 60 into acc 0.
@@ -302,14 +335,24 @@ static void mxmTwoTiles(EmulatorTest *, const isa::Machine &m, DType d,
   if (timingOnly)
     return;
   std::vector<uint32_t> got = collect(e.sram(0), 4, {43, 42, 41, 40}, 1, 0);
-  auto rd = [&](float v) {
-    return d == DType::F32 ? v : isa::halfToFloat(isa::floatToHalf(v));
-  };
+  auto rd = [&](float v) { return roundElem(d, v); };
   for (uint32_t n = 0; n < m.lanes(); ++n) {
+    if (d == DType::I8) {
+      // int8 x int8 products accumulated in int32.
+      int32_t r = 0;
+      for (uint32_t k = 0; k < R; ++k)
+        r += int32_t(rd(x[k])) * int32_t(rd(w1[k][n])) +
+             int32_t(rd(x2[k])) * int32_t(rd(w2[k][n]));
+      ASSERT_EQ(got[n], uint32_t(r)) << "lane " << n;
+      continue;
+    }
     float r1 = 0, r2 = 0;
     for (uint32_t k = 0; k < m.lanes(); ++k) {
       float a1 = rd(x[k]), a2 = rd(x2[k]);
       float b1 = k < R ? rd(w1[k][n]) : 0.0f, b2 = k < R ? rd(w2[k][n]) : 0.0f;
+      // Narrow products are exact in fp32: the product of the doubles is
+      // the same number.
+      ASSERT_EQ(double(a1 * b1), double(a1) * double(b1));
       r1 += a1 * b1;
       r2 += a2 * b2;
     }
@@ -322,6 +365,15 @@ TEST_F(EmulatorTest, MxmF32AccumulateAcrossTwoTiles) {
 }
 TEST_F(EmulatorTest, MxmF16AccumulateAcrossTwoTiles) {
   mxmTwoTiles(this, m, DType::F16);
+}
+TEST_F(EmulatorTest, MxmBf16AccumulateAcrossTwoTiles) {
+  mxmTwoTiles(this, m, DType::BF16);
+}
+TEST_F(EmulatorTest, MxmFp8AccumulateAcrossTwoTiles) {
+  mxmTwoTiles(this, m, DType::FP8E4M3);
+}
+TEST_F(EmulatorTest, MxmInt8AccumulatesInInt32) {
+  mxmTwoTiles(this, m, DType::I8);
 }
 TEST_F(EmulatorTest, MxmTimingOnlySameCycles) {
   mxmTwoTiles(this, m, DType::F16, true);
@@ -697,4 +749,378 @@ TEST_F(EmulatorTest, SustainedF16MultiplyStream) {
           << "multiply " << i << " lane " << n;
     }
   }
+}
+
+//===----------------------------------------------------------------------===//
+// The full VXM ALU set, casts and the narrow number formats
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Runs one vxm instruction issued at cycle 20 on ALU 0: input group g (of
+/// `inst.dtype`, element bits per lane) arrives at the VXM on eastward
+/// streams 4g.. from west slices 4g..4g+3; the result (group s16..) is
+/// written to east slices 44.. (bank 1, row 2). Checks the program length
+/// (last write + 1) against the latency `lat` and returns the result bits.
+std::vector<uint32_t>
+runOneVxm(const isa::Machine &m, isa::Instruction inst,
+          const std::vector<std::vector<uint32_t>> &groups, uint32_t lat) {
+  emu::Emulator e(m, 1);
+  emu::ProgramBuilder pb(m);
+  int vxm = m.vxmPosition();
+  unsigned w = isa::widthBytes(inst.dtype);
+  uint8_t *ins[3] = {&inst.in0, &inst.in1, &inst.in2};
+  uint32_t *exp[3] = {&inst.expect0, &inst.expect1, &inst.expect2};
+  for (unsigned g = 0; g < groups.size(); ++g) {
+    std::vector<uint32_t> slices;
+    for (unsigned k = 0; k < w; ++k)
+      slices.push_back(4 * g + k);
+    feed(m, pb, e.sram(0), toPlanes(groups[g], w, m.lanes()), uint8_t(4 * g),
+         vxm, 20, 11 + g, slices, 0, 0);
+    *ins[g] = uint8_t(4 * g);
+    *exp[g] = 11 + g;
+  }
+  inst.out = 16;
+  inst.tag = 20;
+  EXPECT_EQ(m.outputLatency(inst), lat);
+  EXPECT_EQ(m.queueCycles(inst), 1u);
+  EXPECT_EQ(m.inputCycles(inst), 1u);
+  for (unsigned g = 0; g < 3; ++g)
+    EXPECT_EQ(m.inputWidth(inst, g), g < groups.size() ? w : 0u);
+  unsigned ow = m.outputWidth(inst);
+  EXPECT_TRUE(pb.at(m.vxmQueue(0), 20, inst).ok());
+  std::vector<uint32_t> out = {44, 45, 46, 47};
+  out.resize(ow);
+  drain(m, pb, ow, 16, vxm, 20 + lat, 20, out, 1, 2);
+  emu::ChipProgram prog = pb.take();
+  uint64_t want = testutil::expectedCycles(m, prog);
+  absl::Status s = e.setProgram(0, std::move(prog));
+  EXPECT_TRUE(s.ok()) << s;
+  absl::StatusOr<emu::RunStats> r = e.run();
+  EXPECT_TRUE(r.ok()) << r.status();
+  if (!r.ok())
+    return {};
+  EXPECT_EQ(r->cycles, want);
+  // Last write: slice 44 + ow - 1 at position 47 + ow - 1, one hop per
+  // position from the VXM (46), then + 1 for the write.
+  EXPECT_EQ(r->cycles, 20u + lat + ow + 1);
+  return collect(e.sram(0), ow, out, 1, 2);
+}
+
+isa::Instruction vxmInst(AluOp op, DType d, float imm = 0, DType to = {}) {
+  isa::Instruction i;
+  i.op = isa::Opcode::Vxm;
+  i.fn = uint8_t(op);
+  i.dtype = d;
+  i.imm = imm;
+  i.b = uint32_t(to);
+  return i;
+}
+
+} // namespace
+
+TEST_F(EmulatorTest, VxmFullAluSetF32) {
+  std::vector<float> x = ramp(0.1f, 0.05f), y = ramp(-0.3f, 1.0f);
+  // Equal lanes, NaN and signed zeros for the compares.
+  x[0] = y[0] = 2.5f;
+  x[1] = std::nanf("");
+  x[2] = -0.0f;
+  y[2] = 0.0f;
+  std::vector<float> c(m.lanes());
+  for (uint32_t i = 0; i < m.lanes(); ++i)
+    c[i] = i % 3 == 0 ? 0.0f : (i % 3 == 1 ? -2.0f : std::nanf(""));
+  c[3] = -0.0f;
+  using F = std::function<float(float, float)>;
+  struct Case {
+    AluOp op;
+    float imm;
+    F f;
+    uint32_t lat;
+  };
+  std::vector<Case> cases = {
+      {AluOp::Min, 0,
+       [](float a, float b) { return a != a ? a : (a < b ? a : b); }, 1},
+      {AluOp::Abs, 0, [](float a, float) { return std::fabs(a); }, 1},
+      {AluOp::SubImm, 0.75f, [](float a, float) { return a - 0.75f; }, 1},
+      {AluOp::RsubImm, 1.0f, [](float a, float) { return 1.0f - a; }, 1},
+      {AluOp::MinImm, 0.5f,
+       [](float a, float) { return a != a ? a : (a < 0.5f ? a : 0.5f); }, 1},
+      {AluOp::Exp, 0, [](float a, float) { return float(std::exp(double(a))); },
+       3},
+      {AluOp::Rsqrt, 0,
+       [](float a, float) { return float(1.0 / std::sqrt(double(a))); }, 3},
+      {AluOp::Tanh, 0,
+       [](float a, float) { return float(std::tanh(double(a))); }, 3},
+      {AluOp::Eq, 0, [](float a, float b) { return a == b ? 1.0f : 0.0f; }, 1},
+      {AluOp::Ne, 0, [](float a, float b) { return a != b ? 1.0f : 0.0f; }, 1},
+      {AluOp::Lt, 0, [](float a, float b) { return a < b ? 1.0f : 0.0f; }, 1},
+      {AluOp::Le, 0, [](float a, float b) { return a <= b ? 1.0f : 0.0f; }, 1},
+      {AluOp::Gt, 0, [](float a, float b) { return a > b ? 1.0f : 0.0f; }, 1},
+      {AluOp::Ge, 0, [](float a, float b) { return a >= b ? 1.0f : 0.0f; }, 1},
+  };
+  for (const Case &k : cases) {
+    SCOPED_TRACE(isa::aluOpName(k.op));
+    unsigned n = isa::aluOperandCount(k.op);
+    std::vector<std::vector<uint32_t>> in = {f32Bits(x)};
+    if (n == 2)
+      in.push_back(f32Bits(y));
+    std::vector<uint32_t> got =
+        runOneVxm(m, vxmInst(k.op, DType::F32, k.imm), in, k.lat);
+    ASSERT_EQ(got.size(), m.lanes());
+    for (uint32_t i = 0; i < m.lanes(); ++i) {
+      float want = k.f(x[i], y[i]);
+      if (want != want)
+        ASSERT_TRUE(std::isnan(isa::bitsFloat(got[i]))) << "lane " << i;
+      else
+        ASSERT_EQ(got[i], isa::floatBits(want)) << "lane " << i;
+    }
+  }
+  // Named values: NaN compares unequal, -0 == +0, exp(0) = 1, rsqrt(4) = .5.
+  std::vector<uint32_t> ne =
+      runOneVxm(m, vxmInst(AluOp::Ne, DType::F32), {f32Bits(x), f32Bits(y)}, 1);
+  EXPECT_EQ(ne[1], isa::floatBits(1.0f));
+  EXPECT_EQ(ne[2], isa::floatBits(0.0f));
+  EXPECT_EQ(ne[0], isa::floatBits(0.0f));
+  std::vector<float> v = {0.0f, 4.0f, -1.0f, 0.0f};
+  v.resize(m.lanes(), 1.0f);
+  EXPECT_EQ(runOneVxm(m, vxmInst(AluOp::Exp, DType::F32), {f32Bits(v)}, 3)[0],
+            isa::floatBits(1.0f));
+  std::vector<uint32_t> rs =
+      runOneVxm(m, vxmInst(AluOp::Rsqrt, DType::F32), {f32Bits(v)}, 3);
+  EXPECT_EQ(rs[1], isa::floatBits(0.5f));
+  EXPECT_TRUE(std::isnan(isa::bitsFloat(rs[2]))); // rsqrt(-1)
+  EXPECT_EQ(rs[0], isa::floatBits(INFINITY));     // rsqrt(+0)
+  // select: c != 0 ? x : y, bytes passed unchanged (NaN selects x).
+  std::vector<uint32_t> sel =
+      runOneVxm(m, vxmInst(AluOp::Select, DType::F32),
+                {f32Bits(c), f32Bits(x), f32Bits(y)}, 1);
+  ASSERT_EQ(sel.size(), m.lanes());
+  for (uint32_t i = 0; i < m.lanes(); ++i)
+    ASSERT_EQ(sel[i], isa::floatBits(c[i] != 0.0f ? x[i] : y[i])) << i;
+  EXPECT_EQ(sel[3], isa::floatBits(y[3])); // -0 is zero
+}
+
+TEST_F(EmulatorTest, VxmNarrowFloatsRoundEachResult) {
+  // f16, bf16 and fp8: the fp32 result of the operation on the decoded
+  // inputs, rounded to nearest even in the type (fp8 saturating).
+  std::vector<float> x = ramp(0.37f, 0.11f), y = ramp(-0.73f, 0.4f);
+  struct Fmt {
+    DType d;
+    std::function<uint32_t(float)> enc;
+    std::function<float(uint32_t)> dec;
+  };
+  std::vector<Fmt> fmts = {
+      {DType::F16, [](float f) { return uint32_t(isa::floatToHalf(f)); },
+       [](uint32_t b) { return isa::halfToFloat(uint16_t(b)); }},
+      {DType::BF16, [](float f) { return uint32_t(isa::floatToBF16(f)); },
+       [](uint32_t b) { return isa::bf16ToFloat(uint16_t(b)); }},
+      {DType::FP8E4M3, [](float f) { return uint32_t(isa::floatToFp8E4M3(f)); },
+       [](uint32_t b) { return isa::fp8E4M3ToFloat(uint8_t(b)); }},
+  };
+  for (const Fmt &f : fmts) {
+    SCOPED_TRACE(isa::dtypeName(f.d));
+    std::vector<uint32_t> xb, yb;
+    for (uint32_t i = 0; i < m.lanes(); ++i) {
+      xb.push_back(f.enc(x[i] * 40.0f));
+      yb.push_back(f.enc(y[i] * 40.0f));
+    }
+    std::vector<uint32_t> mul =
+        runOneVxm(m, vxmInst(AluOp::Mul, f.d), {xb, yb}, 1);
+    std::vector<uint32_t> ex = runOneVxm(m, vxmInst(AluOp::Exp, f.d), {xb}, 3);
+    std::vector<uint32_t> lt =
+        runOneVxm(m, vxmInst(AluOp::Lt, f.d), {xb, yb}, 1);
+    ASSERT_EQ(mul.size(), m.lanes());
+    for (uint32_t i = 0; i < m.lanes(); ++i) {
+      float a = f.dec(xb[i]), b = f.dec(yb[i]);
+      ASSERT_EQ(mul[i], f.enc(a * b)) << i;
+      ASSERT_EQ(ex[i], f.enc(float(std::exp(double(a))))) << i;
+      ASSERT_EQ(lt[i], f.enc(a < b ? 1.0f : 0.0f)) << i;
+    }
+  }
+  // fp8 products saturate at 448 (no infinity): 20 * 30 -> 448.
+  std::vector<uint32_t> a(m.lanes(), isa::floatToFp8E4M3(20.0f)),
+      b(m.lanes(), isa::floatToFp8E4M3(-30.0f));
+  std::vector<uint32_t> p =
+      runOneVxm(m, vxmInst(AluOp::Mul, DType::FP8E4M3), {a, b}, 1);
+  EXPECT_EQ(p[0], 0xFEu);
+}
+
+TEST_F(EmulatorTest, VxmIntegerOpsAndCompares) {
+  std::vector<uint32_t> x, y, c;
+  for (uint32_t i = 0; i < m.lanes(); ++i) {
+    x.push_back(uint32_t(int32_t(i * 7919) - 1000000));
+    y.push_back(uint32_t(int32_t(i % 13) * 100000 - 600000));
+    c.push_back(i % 4 == 0 ? 0u : uint32_t(-int32_t(i)));
+  }
+  x[0] = uint32_t(INT32_MIN);
+  y[1] = x[1];
+  struct Case {
+    AluOp op;
+    std::function<int64_t(int64_t, int64_t)> f;
+  };
+  std::vector<Case> cases = {
+      {AluOp::Min, [](int64_t a, int64_t b) { return std::min(a, b); }},
+      {AluOp::Abs, [](int64_t a, int64_t) { return a < 0 ? -a : a; }},
+      {AluOp::Eq, [](int64_t a, int64_t b) { return int64_t(a == b); }},
+      {AluOp::Ne, [](int64_t a, int64_t b) { return int64_t(a != b); }},
+      {AluOp::Lt, [](int64_t a, int64_t b) { return int64_t(a < b); }},
+      {AluOp::Le, [](int64_t a, int64_t b) { return int64_t(a <= b); }},
+      {AluOp::Gt, [](int64_t a, int64_t b) { return int64_t(a > b); }},
+      {AluOp::Ge, [](int64_t a, int64_t b) { return int64_t(a >= b); }},
+      {AluOp::SubImm, [](int64_t a, int64_t) { return a - 3; }},
+      {AluOp::RsubImm, [](int64_t a, int64_t) { return 3 - a; }},
+      {AluOp::MinImm,
+       [](int64_t a, int64_t) { return std::min<int64_t>(a, 3); }},
+  };
+  for (const Case &k : cases) {
+    SCOPED_TRACE(isa::aluOpName(k.op));
+    std::vector<std::vector<uint32_t>> in = {x};
+    if (isa::aluOperandCount(k.op) == 2)
+      in.push_back(y);
+    std::vector<uint32_t> got =
+        runOneVxm(m, vxmInst(k.op, DType::I32, 3.0f), in, 1);
+    ASSERT_EQ(got.size(), m.lanes());
+    for (uint32_t i = 0; i < m.lanes(); ++i)
+      ASSERT_EQ(got[i], uint32_t(k.f(int32_t(x[i]), int32_t(y[i])))) << i;
+  }
+  // abs(INT32_MIN) wraps to INT32_MIN.
+  EXPECT_EQ(runOneVxm(m, vxmInst(AluOp::Abs, DType::I32), {x}, 1)[0],
+            uint32_t(INT32_MIN));
+  std::vector<uint32_t> sel =
+      runOneVxm(m, vxmInst(AluOp::Select, DType::I32), {c, x, y}, 1);
+  for (uint32_t i = 0; i < m.lanes(); ++i)
+    ASSERT_EQ(sel[i], c[i] ? x[i] : y[i]) << i;
+  // i8: compare gives 1, wraps like the other i8 ops.
+  std::vector<uint32_t> a8(m.lanes(), 0x80), b8(m.lanes(), 0x7F);
+  EXPECT_EQ(runOneVxm(m, vxmInst(AluOp::Lt, DType::I8), {a8, b8}, 1)[0], 1u);
+  EXPECT_EQ(runOneVxm(m, vxmInst(AluOp::Abs, DType::I8), {a8}, 1)[0], 0x80u);
+}
+
+TEST_F(EmulatorTest, VxmCastsAmongAllTypes) {
+  // Each (from, to) pair on values that exercise rounding, saturation and
+  // NaN; expected bits written out by hand.
+  struct Case {
+    DType from, to;
+    uint32_t in, want;
+  };
+  uint32_t nan = 0x7FC00000u;
+  std::vector<Case> cases = {
+      // f32 -> fp8: RNE (1.0625 ties to 1.0, 1.1875 to 1.25), saturation,
+      // infinity saturates, NaN -> 0x7F, subnormal 2^-9, 2^-10 ties to 0.
+      {DType::F32, DType::FP8E4M3, isa::floatBits(1.0625f), 0x38},
+      {DType::F32, DType::FP8E4M3, isa::floatBits(1.1875f), 0x3A},
+      {DType::F32, DType::FP8E4M3, isa::floatBits(-1000.0f), 0xFE},
+      {DType::F32, DType::FP8E4M3, isa::floatBits(INFINITY), 0x7E},
+      {DType::F32, DType::FP8E4M3, nan, 0x7F},
+      {DType::F32, DType::FP8E4M3, isa::floatBits(0.001953125f), 0x01},
+      {DType::F32, DType::FP8E4M3, isa::floatBits(0.0009765625f), 0x00},
+      // fp8 -> f32/f16/bf16 exact; NaN stays NaN.
+      {DType::FP8E4M3, DType::F32, 0x7E, isa::floatBits(448.0f)},
+      {DType::FP8E4M3, DType::F32, 0x81, isa::floatBits(-0.001953125f)},
+      {DType::FP8E4M3, DType::F16, 0x77, isa::floatToHalf(240.0f)},
+      {DType::FP8E4M3, DType::BF16, 0xFF, 0xFFC0},
+      // f16 -> fp8 rounds once from the exact value.
+      {DType::F16, DType::FP8E4M3, isa::floatToHalf(17.0f), 0x58},
+      // float -> int: RNE, saturating, NaN -> 0.
+      {DType::F32, DType::I8, isa::floatBits(2.5f), 2},
+      {DType::F32, DType::I8, isa::floatBits(-3.5f), 0xFC},
+      {DType::F32, DType::I8, isa::floatBits(300.0f), 0x7F},
+      {DType::F32, DType::I8, nan, 0},
+      {DType::BF16, DType::I32, 0xCF80 /* -2^32 */, 0x80000000u},
+      {DType::FP8E4M3, DType::I8, 0x7E, 0x7F},
+      // int -> int saturates.
+      {DType::I32, DType::I8, uint32_t(-1000), 0x80},
+      {DType::I32, DType::I8, 100, 100},
+      {DType::I8, DType::I32, 0xF6, uint32_t(-10)},
+      // int -> float: correctly rounded (no double rounding via f32).
+      {DType::I32, DType::BF16, (1u << 25) + (1u << 17) + 1, 0x4C01},
+      {DType::I32, DType::F16, 2049, isa::floatToHalf(2048.0f)},
+      {DType::I32, DType::F16, 100000, 0x7C00},
+      {DType::I32, DType::FP8E4M3, 17, 0x58},
+      {DType::I8, DType::FP8E4M3, 0x81 /* -127 -> -128 */, 0xF0},
+      {DType::I32, DType::F32, 16777217, isa::floatBits(16777216.0f)},
+  };
+  for (const Case &k : cases) {
+    SCOPED_TRACE(std::string(isa::dtypeName(k.from)) + " -> " +
+                 isa::dtypeName(k.to) + " of " + std::to_string(k.in));
+    std::vector<uint32_t> in(m.lanes(), k.in);
+    std::vector<uint32_t> got =
+        runOneVxm(m, vxmInst(AluOp::Cast, k.from, 0, k.to), {in}, 1);
+    ASSERT_EQ(got.size(), m.lanes());
+    EXPECT_EQ(got[0], k.want);
+    EXPECT_EQ(got[m.lanes() - 1], k.want);
+  }
+}
+
+TEST(Numerics, Fp8E4M3) {
+  EXPECT_EQ(isa::floatToFp8E4M3(0.0f), 0x00);
+  EXPECT_EQ(isa::floatToFp8E4M3(-0.0f), 0x80);
+  EXPECT_EQ(isa::floatToFp8E4M3(1.0f), 0x38);
+  EXPECT_EQ(isa::floatToFp8E4M3(448.0f), 0x7E);
+  EXPECT_EQ(isa::floatToFp8E4M3(463.9f), 0x7E);
+  EXPECT_EQ(isa::floatToFp8E4M3(-INFINITY), 0xFE);
+  EXPECT_EQ(isa::floatToFp8E4M3(-std::nanf("")), 0xFF);
+  EXPECT_EQ(isa::floatToFp8E4M3(240.0f), 0x77);
+  EXPECT_EQ(isa::floatToFp8E4M3(0.013671875f), 0x07);  // 7 * 2^-9
+  EXPECT_EQ(isa::floatToFp8E4M3(0.0146484375f), 0x08); // 7.5 * 2^-9 -> 2^-6
+  EXPECT_EQ(isa::floatToFp8E4M3(0.0029296875f), 0x02); // 1.5 * 2^-9 -> 2
+  EXPECT_FLOAT_EQ(isa::fp8E4M3ToFloat(0x08), 0.015625f);
+  EXPECT_TRUE(std::isnan(isa::fp8E4M3ToFloat(0x7F)));
+  EXPECT_TRUE(std::isnan(isa::fp8E4M3ToFloat(0xFF)));
+  EXPECT_EQ(isa::fp8E4M3ToFloat(0xFE), -448.0f);
+  // Every non-NaN code round-trips; codes are monotonic in value.
+  for (unsigned c = 0; c < 256; ++c) {
+    if ((c & 0x7F) == 0x7F)
+      continue;
+    float f = isa::fp8E4M3ToFloat(uint8_t(c));
+    EXPECT_EQ(isa::floatToFp8E4M3(f), c) << c;
+    if ((c & 0x7F) > 0 && c < 0x7F)
+      EXPECT_LT(isa::fp8E4M3ToFloat(uint8_t(c - 1)), f);
+  }
+}
+
+TEST(Numerics, Bf16AndRoundToOdd) {
+  EXPECT_EQ(isa::floatToBF16(1.00390625f), 0x3F80); // 1 + 2^-8 ties to even
+  EXPECT_EQ(isa::floatToBF16(1.01171875f), 0x3F82); // 1 + 3 * 2^-8 ties up
+  EXPECT_EQ(isa::floatToBF16(3.4e38f), 0x7F80);     // overflow to inf
+  EXPECT_EQ(isa::floatToBF16(std::nanf("")) & 0x7FC0, 0x7FC0);
+  EXPECT_EQ(isa::doubleToFloatRoundOdd(1.0), 1.0f);
+  // 2^24 + 1 is between 2^24 and 2^24 + 2: round-to-odd takes the odd one.
+  EXPECT_EQ(isa::floatBits(isa::doubleToFloatRoundOdd(16777217.0)),
+            isa::floatBits(16777218.0f));
+  EXPECT_EQ(isa::floatBits(isa::doubleToFloatRoundOdd(-16777217.0)),
+            isa::floatBits(-16777218.0f));
+  EXPECT_EQ(isa::floatBits(isa::doubleToFloatRoundOdd(16777219.0)),
+            isa::floatBits(16777218.0f));
+}
+
+TEST_F(EmulatorTest, TranscendentalOnIntegerIsAStaticError) {
+  isa::Instruction i = vxmInst(AluOp::Exp, DType::I32);
+  i.in0 = 0;
+  i.out = 4;
+  ASSERT_TRUE(b.at(m.vxmQueue(2), 3, i).ok());
+  expectError(
+      {"chip 0", "VXM ALU 2", "cycle 3", "vxm.exp", "exp needs a float dtype"});
+}
+
+TEST_F(EmulatorTest, SelectThirdInputReadEarly) {
+  // The select's third group arrives one cycle after the issue: the error
+  // names the third input's stream.
+  std::vector<uint32_t> v(m.lanes(), 0);
+  int vxm = m.vxmPosition();
+  feed(m, b, sram(), toPlanes(v, 4, m.lanes()), 0, vxm, 20, 1, kWestA, 0, 0);
+  feed(m, b, sram(), toPlanes(v, 4, m.lanes()), 4, vxm, 20, 2, kWestB, 0, 0);
+  feed(m, b, sram(), toPlanes(v, 4, m.lanes()), 8, vxm, 21, 3, {8, 9, 10, 11},
+       0, 0);
+  isa::Instruction i = vxmInst(AluOp::Select, DType::F32);
+  i.in0 = 0;
+  i.expect0 = 1;
+  i.in1 = 4;
+  i.expect1 = 2;
+  i.in2 = 8;
+  i.expect2 = 3;
+  i.out = 16;
+  ASSERT_TRUE(b.at(m.vxmQueue(0), 20, i).ok());
+  expectError({"chip 0", "VXM ALU 0", "cycle 20", "vxm.select",
+               "stream s8 holds no value at position 46 in cycle 20"});
 }

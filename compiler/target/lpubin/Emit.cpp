@@ -94,7 +94,9 @@ LogicalResult buildProgram(ModuleOp module, const isa::Machine &machine,
       if (group.count == 0)
         continue;
       uint32_t expect = tags[s.operands[group.first].producer];
-      (g == 0 ? s.inst.expect0 : s.inst.expect1) = expect;
+      (g == 0   ? s.inst.expect0
+       : g == 1 ? s.inst.expect1
+                : s.inst.expect2) = expect;
     }
     if (s.inst.op == isa::Opcode::SxmPermute) {
       std::vector<int32_t> map(s.laneMap.begin(), s.laneMap.end());

@@ -78,3 +78,33 @@ module attributes {lpu.target = "lpu-v1"} {
     return
   }
 }
+
+// -----
+
+// select (three input groups: cond, a, b) and exp (transcendental: 3
+// cycles). The three select operands pass the VXM in cycle 5 (MEM-W2 at 43
+// reads at 0: 0 + 2 + 3; MEM-W1 at 1: 1 + 2 + 2; MEM-W0 at 2: 2 + 2 + 1);
+// its result is at 46 in 6, at MEM-E0 (47) in 7. exp issues at 7 on the same
+// ALU; its f16 result is put at 7 + 3 = 10 and written at 48 and 49 in 12
+// and 13.
+// CHECK-LABEL: module attributes {lpu.target = "lpu-v1", lpuhw.cycles = 14 : i64}
+// CHECK: lpuhw.vxm "select" i8({{.*}}) {alu = 0 : i32, cycle = 5 : i64, stream = 0 : i32}
+// CHECK: lpuhw.mem_write %{{.*}} slice 44 bank 0 row 0 {cycle = 7 : i64}
+// CHECK: lpuhw.vxm "exp" f16({{.*}}) {alu = 0 : i32, cycle = 7 : i64, stream = 0 : i32}
+// CHECK: lpuhw.mem_write %{{.*}} slice 45 bank 0 row 0 {cycle = 12 : i64}
+// CHECK: lpuhw.mem_write %{{.*}} slice 46 bank 0 row 0 {cycle = 13 : i64}
+module attributes {lpu.target = "lpu-v1"} {
+  func.func @main() {
+    %c = lpuhw.mem_read slice 0 bank 0 row 0
+    %a = lpuhw.mem_read slice 1 bank 0 row 0
+    %b = lpuhw.mem_read slice 2 bank 0 row 0
+    %s = lpuhw.vxm "select" i8 (%c, %a, %b) : !lpuhw.stream
+    lpuhw.mem_write %s slice 44 bank 0 row 0
+    %x0 = lpuhw.mem_read slice 3 bank 0 row 0
+    %x1 = lpuhw.mem_read slice 4 bank 0 row 0
+    %e:2 = lpuhw.vxm "exp" f16 (%x0, %x1) : !lpuhw.stream, !lpuhw.stream
+    lpuhw.mem_write %e#0 slice 45 bank 0 row 0
+    lpuhw.mem_write %e#1 slice 46 bank 0 row 0
+    return
+  }
+}
