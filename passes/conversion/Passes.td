@@ -22,10 +22,31 @@ def OnnxToLpu : Pass<"onnx-to-lpu", "::mlir::ModuleOp"> {
     on the `onnx.node` must agree with the computed one. Function result
     types are updated to the converted (static) types.
 
-    Supported: Add, Sub, Mul (7+, numpy broadcasting), MatMul (1+, N-D with
-    batch broadcasting and 1-D operands), Gemm (7+; C optional from 11),
-    Relu (6+), Constant (1+; value_* attributes from 12), Identity (1+),
-    Reshape (5+; allowzero from 14; the shape must be a constant).
+    Each converted node is constant-folded right away (lpu folders), so
+    shape subgraphs (Shape, Gather, Unsqueeze, Concat, Range, Slice, Cast,
+    Equal, Where, ConstantOfShape ...) are constants by the time a Reshape,
+    Expand, Slice or Split needs their values. Small integer and bool
+    initializers and float scalars become `dense` constants for the same
+    reason; float tensors keep their `dense_resource` blob. Symbolic
+    dimensions must be bound at import (`lpuc --dim NAME=N`); an unbound one
+    is named in the error of the first node that needs it.
+
+    The supported set is the pattern table (`lpuc --list-ops` prints it):
+    Add, Sub, Mul, Div (7+, numpy broadcasting), Pow (7+; integer
+    exponents are cast to the base type), Sqrt, Reciprocal, Neg, Exp, Tanh,
+    Sigmoid, Relu (6+), Erf (9+), Cos, Sin (7+), Equal (11+), Less (9+),
+    Not (1+), Where (9+), Cast (6+), Softmax and LogSoftmax (1+; 2-D
+    coercion before 13, single axis from 13), LayerNormalization (17),
+    ReduceSum (axes input from 13), ReduceMean and ReduceMax (axes input
+    from 18), MatMul (1+), Gemm (7+; C optional from 11), Einsum (12; the
+    matmul and transpose forms), Gather (1+), Reshape (5+; allowzero from
+    14), Transpose (1+), Split (2+; split input from 13, num_outputs from
+    18), Slice (10+), Concat (4+), Squeeze and Unsqueeze (axes input from
+    13), Expand (8+), Trilu (14), Identity (1+), Constant (1+), Shape (1+;
+    start/end from 15), ConstantOfShape (9+) and Range (11+). Inputs that
+    decide shapes (Reshape's shape, Slice's starts ..., Split's split, the
+    axes inputs, Expand's shape, Range, Trilu's k) must be constants after
+    folding.
   }];
   let dependentDialects = ["::lpuc::lpu::LpuDialect",
                            "::mlir::arith::ArithDialect"];

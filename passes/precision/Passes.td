@@ -21,6 +21,15 @@ def LpuPrecision : Pass<"lpu-precision", "::mlir::ModuleOp"> {
     * narrow values used outside `lpu` ops (e.g. by `func.return`) get an
       `lpu.cast` back to `f32`, so the function interface stays `f32`.
 
+    Only `f32` values change: integer and bool tensors (indices, shape
+    data, masks, compare results) are left as they are, so an
+    `lpu.compare` of narrowed floats still gives `i1`, an `lpu.gather`
+    keeps its `i64` indices, and an `lpu.cast` from `i1` produces the narrow
+    float directly. Attributes such as `lpu.layer_norm`'s `epsilon` stay
+    `f32`; the lowering converts them to the element type. Note that fp16
+    cannot hold masks made of `-3.4e38` (`finfo(float32).min`): they round
+    to -inf, and a fully masked softmax row then gives NaN.
+
     `precision=fp32` (the default) leaves the IR unchanged; any other value
     is an error.
 
