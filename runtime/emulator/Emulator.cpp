@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/emulator/Emulator.h"
 
+#include "runtime/emulator/ProgramBuilder.h"
 #include "runtime/isa/Numerics.h"
 
 #include <algorithm>
@@ -119,7 +120,7 @@ absl::Status validateProgram(const isa::Machine &m, uint32_t chip,
       auto fail = [&](const std::string &msg) {
         return absl::InvalidArgumentError(where(m, chip, q, cycle, inst) + msg);
       };
-      if (uint8_t(inst.op) > uint8_t(Opcode::MemReadWrite))
+      if (uint8_t(inst.op) > isa::kLastOpcode)
         return fail("unknown opcode " + std::to_string(unsigned(inst.op)));
       if (!m.opcodeAllowed(q, inst.op))
         return fail(std::string(isa::opcodeName(inst.op)) +
@@ -130,9 +131,43 @@ absl::Status validateProgram(const isa::Machine &m, uint32_t chip,
         cycle += inst.a;
         continue;
       }
-      bool needsType = inst.op == Opcode::MxmLoad ||
-                       inst.op == Opcode::MxmMul || inst.op == Opcode::Vxm ||
-                       inst.op == Opcode::SxmPermute;
+      if (inst.op == Opcode::Repeat) {
+        const Instruction *prev = nullptr;
+        for (const Instruction *x = &inst; x != p.queues[q].data();) {
+          --x;
+          if (x->op != Opcode::Nop) {
+            prev = x;
+            break;
+          }
+        }
+        if (!prev || prev->op == Opcode::Repeat || prev->op == Opcode::Sync ||
+            prev->op == Opcode::Notify)
+          return fail("repeat must follow the instruction it repeats");
+        if (inst.a == 0)
+          return fail("repeat count must be at least 1");
+        if (inst.c < m.queueCycles(*prev))
+          return fail("repeat interval " + std::to_string(inst.c) +
+                      " is shorter than the " +
+                      std::to_string(m.queueCycles(*prev)) +
+                      " cycles the repeated instruction holds its queue");
+        bool mem = prev->op == Opcode::MemRead ||
+                   prev->op == Opcode::MemWrite ||
+                   prev->op == Opcode::MemReadWrite;
+        if (inst.b != 0 && !mem)
+          return fail("a stride needs a MEM instruction (row addresses)");
+      }
+      if (inst.op == Opcode::Sync && inst.b == 0)
+        return fail("sync must wait at least 1 cycle");
+      if (inst.op == Opcode::SxmTranspose &&
+          m.lanes() % isa::kTransposeStreams != 0)
+        return fail("transpose needs lanes to be a multiple of 16");
+      if ((inst.op == Opcode::SxmShift || inst.op == Opcode::SxmRotate) &&
+          (inst.flags & ~isa::kShiftDown) != 0)
+        return fail("unknown shift flags " + std::to_string(inst.flags));
+      bool needsType =
+          inst.op == Opcode::MxmLoad || inst.op == Opcode::MxmMul ||
+          inst.op == Opcode::Vxm || inst.op == Opcode::SxmPermute ||
+          inst.op == Opcode::SxmShift || inst.op == Opcode::SxmRotate;
       if (needsType && !validDType(inst.dtype))
         return fail("invalid dtype " + std::to_string(unsigned(inst.dtype)));
       if (inst.op == Opcode::Vxm) {
@@ -207,9 +242,11 @@ struct Put {
 
 struct Event {
   uint64_t cycle;
-  uint8_t phase; // 0: MEM write commit, 1: MXM load read, 2: issue
+  uint8_t phase; // 0: MEM write commit, 1: MXM load read, 2: sync check,
+                 // 3: issue
   uint32_t queue;
-  uint32_t k; // phase 0: pending write index; phase 1: load step
+  uint32_t k; // phase 0: pending write index; phase 1: load step;
+              // phase 2: the sync's issue cycle's low bits (unused)
   bool operator>(const Event &o) const {
     if (cycle != o.cycle)
       return cycle > o.cycle;
@@ -398,6 +435,8 @@ private:
   void prune(uint64_t cycle);
   absl::Status issue(uint32_t q, uint64_t t, const Instruction &inst);
   absl::Status issueVxm(uint32_t q, uint64_t t, const Instruction &inst);
+  absl::Status issueSxm(uint32_t q, uint64_t t, const Instruction &inst);
+  absl::Status syncCheck(uint32_t q, uint64_t cycle);
   absl::Status memRead(uint32_t q, uint64_t t, const Instruction &inst,
                        uint32_t bank, uint32_t row);
   absl::Status memWrite(uint32_t q, uint64_t t, const Instruction &inst,
@@ -418,6 +457,10 @@ private:
   std::unordered_map<uint64_t, std::vector<Put>> diags_;
   std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events_;
   std::vector<PendingWrite> writes_;
+  // Flags: cycle of the pending notify per flag id.
+  std::unordered_map<uint32_t, uint64_t> flags_;
+  // Per queue: the sync being waited on (instruction, issue cycle).
+  std::unordered_map<uint32_t, std::pair<Instruction, uint64_t>> syncs_;
   std::vector<uint32_t> freeWrites_;
   // Scratch.
   std::vector<float> fa_, fb_, fr_;
@@ -596,6 +639,68 @@ int64_t aluInt(AluOp op, int64_t x, int64_t y, int64_t imm) {
   default:
     return x;
   }
+}
+
+absl::Status ChipRun::syncCheck(uint32_t q, uint64_t cycle) {
+  auto [inst, t] = syncs_[q];
+  syncs_.erase(q);
+  auto it = flags_.find(inst.a);
+  if (it == flags_.end())
+    return fail(q, t, inst,
+                "no notify of flag " + std::to_string(inst.a) + " by cycle " +
+                    std::to_string(cycle - 1) +
+                    ": the sync would wait past its " + std::to_string(inst.b) +
+                    " cycles");
+  uint64_t at = it->second;
+  flags_.erase(it);
+  if (at + 1 != cycle)
+    return fail(q, t, inst,
+                "flag " + std::to_string(inst.a) + " was notified in cycle " +
+                    std::to_string(at) + ", the sync expects cycle " +
+                    std::to_string(cycle - 1) +
+                    " (a statically scheduled sync releases exactly one cycle "
+                    "after its notify)");
+  return absl::OkStatus();
+}
+
+absl::Status ChipRun::issueSxm(uint32_t q, uint64_t t,
+                               const Instruction &inst) {
+  bool transpose = inst.op == Opcode::SxmTranspose;
+  unsigned w = transpose ? isa::kTransposeStreams : isa::widthBytes(inst.dtype);
+  const uint8_t *in[isa::kTransposeStreams];
+  if (absl::Status s = readGroup(q, t, inst, inst.in0, w, inst.expect0, in);
+      !s.ok())
+    return s;
+  uint32_t slots[isa::kTransposeStreams];
+  uint32_t L = lanes_;
+  for (unsigned k = 0; k < w; ++k) {
+    slots[k] = pool_.alloc();
+    if (timing_)
+      continue;
+    uint8_t *o = pool_.get(slots[k]);
+    if (transpose) {
+      // Per superlane g: out stream k, lane 16g + i = in stream i, lane
+      // 16g + k.
+      for (uint32_t g = 0; g < L; g += isa::kTransposeStreams)
+        for (unsigned i = 0; i < isa::kTransposeStreams; ++i)
+          o[g + i] = in[i][g + k];
+    } else if (inst.op == Opcode::SxmRotate) {
+      uint32_t n = inst.a % L;
+      uint32_t sh = (inst.flags & isa::kShiftDown) ? n : (L - n) % L;
+      // out[i] = in[(i + sh) mod L].
+      std::memcpy(o, in[k] + sh, L - sh);
+      std::memcpy(o + (L - sh), in[k], sh);
+    } else {
+      uint32_t n = std::min<uint32_t>(inst.a, L);
+      std::memset(o, 0, L);
+      if (inst.flags & isa::kShiftDown)
+        std::memcpy(o, in[k] + n, L - n); // out[i] = in[i + n]
+      else
+        std::memcpy(o + n, in[k], L - n); // out[i] = in[i - n]
+    }
+  }
+  return putGroup(q, t, t + m_.outputLatency(inst), inst, inst.out, w, inst.tag,
+                  slots);
 }
 
 absl::Status ChipRun::issueVxm(uint32_t q, uint64_t t,
@@ -1030,6 +1135,26 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
   }
   case Opcode::Vxm:
     return issueVxm(q, t, inst);
+  case Opcode::SxmShift:
+  case Opcode::SxmRotate:
+  case Opcode::SxmTranspose:
+    return issueSxm(q, t, inst);
+  case Opcode::Notify: {
+    auto it = flags_.find(inst.a);
+    if (it != flags_.end())
+      return fail(q, t, inst,
+                  "flag " + std::to_string(inst.a) +
+                      " is still set by the notify of cycle " +
+                      std::to_string(it->second) + " (no sync consumed it)");
+    flags_[inst.a] = t;
+    return absl::OkStatus();
+  }
+  case Opcode::Sync:
+    syncs_[q] = {inst, t};
+    events_.push({t + inst.b, 2, q, 0});
+    return absl::OkStatus();
+  case Opcode::Repeat:
+    return fail(q, t, inst, "internal: repeat was not expanded");
   case Opcode::SxmPermute: {
     if (inst.a >= prog_.laneMaps.size())
       return fail(q, t, inst,
@@ -1072,7 +1197,7 @@ absl::Status ChipRun::run(RunStats &stats, std::vector<uint64_t> &unitBusy) {
   std::vector<size_t> pc(prog_.queues.size(), 0);
   for (uint32_t q = 0; q < prog_.queues.size(); ++q)
     if (!prog_.queues[q].empty())
-      events_.push({0, 2, q, 0});
+      events_.push({0, 3, q, 0});
   uint64_t nextPrune = uint64_t(m_.numPositions());
   while (!events_.empty()) {
     Event e = events_.top();
@@ -1094,6 +1219,11 @@ absl::Status ChipRun::run(RunStats &stats, std::vector<uint64_t> &unitBusy) {
         return s;
       continue;
     }
+    if (e.phase == 2) {
+      if (absl::Status s = syncCheck(e.queue, e.cycle); !s.ok())
+        return s;
+      continue;
+    }
     const Instruction &inst = prog_.queues[e.queue][pc[e.queue]++];
     uint64_t next = e.cycle + m_.queueCycles(inst);
     if (inst.op != Opcode::Nop) {
@@ -1104,7 +1234,7 @@ absl::Status ChipRun::run(RunStats &stats, std::vector<uint64_t> &unitBusy) {
       unitBusy[size_t(m_.queue(e.queue).unit)] += m_.queueCycles(inst);
     }
     if (pc[e.queue] < prog_.queues[e.queue].size())
-      events_.push({next, 2, e.queue, 0});
+      events_.push({next, 3, e.queue, 0});
   }
   return absl::OkStatus();
 }
@@ -1132,8 +1262,44 @@ absl::Status Emulator::setProgram(uint32_t chip, ChipProgram program) {
                                       " out of range");
   if (absl::Status s = validateProgram(machine_, chip, program); !s.ok())
     return s;
+  expandRepeats(machine_, program);
   programs_[chip] = std::move(program);
   return absl::OkStatus();
+}
+
+void expandRepeats(const isa::Machine &m, ChipProgram &program) {
+  for (std::vector<Instruction> &queue : program.queues) {
+    bool any = false;
+    for (const Instruction &i : queue)
+      any |= i.op == Opcode::Repeat;
+    if (!any)
+      continue;
+    std::vector<Instruction> out;
+    out.reserve(queue.size());
+    for (size_t j = 0; j < queue.size(); ++j) {
+      const Instruction &r = queue[j];
+      if (r.op != Opcode::Repeat) {
+        out.push_back(r);
+        continue;
+      }
+      size_t pj = j - 1; // validated: a real instruction before the NOPs
+      while (queue[pj].op == Opcode::Nop)
+        --pj;
+      const Instruction &prev = queue[pj];
+      uint32_t gap = r.c - m.queueCycles(prev);
+      for (uint32_t k = 1; k <= r.a; ++k) {
+        Instruction x = prev;
+        uint32_t add = r.b * k;
+        x.b += add; // the row of MemRead/MemWrite, the read row of both
+        if (x.op == Opcode::MemReadWrite)
+          x.c += add; // and the write row
+        out.push_back(x);
+        if (gap > 0)
+          out.push_back(emu::nop(gap));
+      }
+    }
+    queue = std::move(out);
+  }
 }
 
 absl::StatusOr<RunStats> Emulator::run() {

@@ -99,6 +99,13 @@ private:
 absl::Status validateProgram(const isa::Machine &machine, uint32_t chip,
                              const ChipProgram &program);
 
+/// Replaces every `repeat n, stride, interval` (validated: it follows the
+/// instruction it repeats) by n copies of that instruction, row address(es)
+/// + k * stride, with NOPs filling each interval. Timing is unchanged:
+/// issue cycles, busy cycles and the queue's later instructions are those
+/// of the repeat. Emulator::setProgram calls it.
+void expandRepeats(const isa::Machine &machine, ChipProgram &program);
+
 class Emulator {
 public:
   Emulator(const isa::Machine &machine, uint32_t chips);

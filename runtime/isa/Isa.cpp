@@ -71,6 +71,18 @@ const char *opcodeName(Opcode op) {
     return "sxm.permute";
   case Opcode::MemReadWrite:
     return "mem.read_write";
+  case Opcode::SxmShift:
+    return "sxm.shift";
+  case Opcode::SxmRotate:
+    return "sxm.rotate";
+  case Opcode::SxmTranspose:
+    return "sxm.transpose";
+  case Opcode::Repeat:
+    return "repeat";
+  case Opcode::Notify:
+    return "notify";
+  case Opcode::Sync:
+    return "sync";
   }
   return "invalid";
 }
@@ -256,6 +268,29 @@ std::string toString(const Instruction &i) {
         "sxm.permute %s %s (tag %u) map %u base %s (tag %u) -> %s tag %u",
         dtypeName(i.dtype), streamStr(i.in0).c_str(), i.expect0, i.a,
         streamStr(i.in1).c_str(), i.expect1, streamStr(i.out).c_str(), i.tag);
+    break;
+  case Opcode::SxmShift:
+  case Opcode::SxmRotate:
+    std::snprintf(buf, sizeof buf, "%s %s %s (tag %u) %s %u -> %s tag %u",
+                  opcodeName(i.op), dtypeName(i.dtype),
+                  streamStr(i.in0).c_str(), i.expect0,
+                  (i.flags & kShiftDown) ? "down" : "up", i.a,
+                  streamStr(i.out).c_str(), i.tag);
+    break;
+  case Opcode::SxmTranspose:
+    std::snprintf(buf, sizeof buf, "sxm.transpose %s (tag %u) -> %s tag %u",
+                  streamStr(i.in0).c_str(), i.expect0, streamStr(i.out).c_str(),
+                  i.tag);
+    break;
+  case Opcode::Repeat:
+    std::snprintf(buf, sizeof buf, "repeat %u stride %u every %u", i.a, i.b,
+                  i.c);
+    break;
+  case Opcode::Notify:
+    std::snprintf(buf, sizeof buf, "notify flag %u", i.a);
+    break;
+  case Opcode::Sync:
+    std::snprintf(buf, sizeof buf, "sync flag %u wait %u", i.a, i.b);
     break;
   default:
     std::snprintf(buf, sizeof buf, "invalid opcode %u", unsigned(i.op));

@@ -49,14 +49,32 @@ enum class Opcode : uint8_t {
                   // Cast: b = destination DType
   SxmPermute = 7, // dtype; in0 = group; in1 = optional base group;
                   // a = lane map index; out group; tag
-  MemReadWrite = 8, // one read and one write of a slice in one issue, to
-                    // different banks: a = read bank, b = read row, out =
-                    // read stream, tag; fn = write bank, c = write row, in0
-                    // = write stream, expect0. Timing of each half as the
-                    // separate MemRead / MemWrite (the emitter merges a
-                    // read and a write scheduled on one slice in one cycle).
-  // 16 .. 23 are reserved for C2C (send, receive) of the multi-chip issue.
+  MemReadWrite = 8,  // one read and one write of a slice in one issue, to
+                     // different banks: a = read bank, b = read row, out =
+                     // read stream, tag; fn = write bank, c = write row, in0
+                     // = write stream, expect0. Timing of each half as the
+                     // separate MemRead / MemWrite (the emitter merges a
+                     // read and a write scheduled on one slice in one cycle).
+  SxmShift = 9,      // dtype; in0 group; a = n lanes; flags kShiftDown;
+                     // out group; tag. Up: out[i] = in[i - n], down:
+                     // out[i] = in[i + n]; lanes shifted in are 0
+  SxmRotate = 10,    // as SxmShift, lanes wrap around (n mod lanes)
+  SxmTranspose = 11, // in0 = first of 16 streams, out = first of 16; tag:
+                     // per superlane g, out stream j lane 16g + i = in
+                     // stream i lane 16g + j (bytes; lanes % 16 == 0)
+  Repeat = 12,       // a = n, b = stride, c = interval: the previous
+                     // non-NOP instruction of this queue (not a control
+                     // instruction) issues n more times, every
+                     // c cycles from this one's issue, its row address(es)
+                     // + stride each time (expanded when loaded)
+  Notify = 13,       // a = flag: sets the chip's flag a in this cycle
+  Sync = 14,         // a = flag, b = wait: holds the queue b cycles; the
+                     // flag must have been set exactly in cycle t + b - 1
+                     // (and is consumed then)
+  // 15 is reserved for VxmChain; 16 .. 23 for C2C (send, receive) of the
+  // multi-chip issue.
 };
+constexpr uint8_t kLastOpcode = uint8_t(Opcode::Sync);
 const char *opcodeName(Opcode op);
 
 enum class AluOp : uint8_t {
@@ -99,6 +117,9 @@ bool aluIsCompare(AluOp op);
 constexpr uint8_t kNoStream = 0xFF;
 constexpr uint8_t kAccumulate = 1; // MxmMul: add to the accumulator row
 constexpr uint8_t kEmit = 2;       // MxmMul: put the accumulator on `out`
+constexpr uint8_t kShiftDown = 1;  // SxmShift/SxmRotate: toward lane 0
+/// SxmTranspose: streams in and out, and the block edge in lanes.
+constexpr unsigned kTransposeStreams = 16;
 
 /// One instruction. Stream ids: 0 .. S-1 eastward, S .. 2S-1 westward, with S
 /// = streams_per_direction; a group of width w is w consecutive ids in one

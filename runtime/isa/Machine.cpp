@@ -89,7 +89,8 @@ std::string Machine::queueName(uint32_t q) const {
 bool Machine::opcodeAllowed(uint32_t q, Opcode op) const {
   if (q >= numQueues_)
     return false;
-  if (op == Opcode::Nop)
+  if (op == Opcode::Nop || op == Opcode::Repeat || op == Opcode::Notify ||
+      op == Opcode::Sync)
     return true;
   QueueInfo info = queue(q);
   switch (op) {
@@ -105,6 +106,9 @@ bool Machine::opcodeAllowed(uint32_t q, Opcode op) const {
   case Opcode::Vxm:
     return info.unit == Unit::Vxm;
   case Opcode::SxmPermute:
+  case Opcode::SxmShift:
+  case Opcode::SxmRotate:
+  case Opcode::SxmTranspose:
     return info.unit == Unit::Sxm;
   default:
     return false;
@@ -146,6 +150,10 @@ uint32_t Machine::queueCycles(const Instruction &inst) const {
   switch (inst.op) {
   case Opcode::Nop:
     return inst.a;
+  case Opcode::Sync:
+    return inst.b;
+  case Opcode::Repeat:
+    return inst.a * inst.c;
   case Opcode::MxmLoad:
     return mxmLoadCycles(inst.dtype, inst.a);
   case Opcode::MxmMul:
@@ -167,6 +175,9 @@ uint32_t Machine::outputLatency(const Instruction &inst) const {
                ? target_.vxm_transcendental_latency()
                : target_.vxm_simple_latency();
   case Opcode::SxmPermute:
+  case Opcode::SxmShift:
+  case Opcode::SxmRotate:
+  case Opcode::SxmTranspose:
     return target_.sxm_latency();
   default:
     return 0;
@@ -182,6 +193,9 @@ uint32_t Machine::inputCycles(const Instruction &inst) const {
   case Opcode::MxmMul:
   case Opcode::Vxm:
   case Opcode::SxmPermute:
+  case Opcode::SxmShift:
+  case Opcode::SxmRotate:
+  case Opcode::SxmTranspose:
     return 1;
   default:
     return 0;
@@ -208,7 +222,11 @@ unsigned Machine::outputWidth(const Instruction &inst) const {
     return AluOp(inst.fn) == AluOp::Cast ? widthBytes(DType(inst.b))
                                          : widthBytes(inst.dtype);
   case Opcode::SxmPermute:
+  case Opcode::SxmShift:
+  case Opcode::SxmRotate:
     return widthBytes(inst.dtype);
+  case Opcode::SxmTranspose:
+    return kTransposeStreams;
   default:
     return 0;
   }
@@ -229,6 +247,11 @@ unsigned Machine::inputWidth(const Instruction &inst, unsigned i) const {
     if (i == 0)
       return widthBytes(inst.dtype);
     return inst.in1 != kNoStream ? widthBytes(inst.dtype) : 0;
+  case Opcode::SxmShift:
+  case Opcode::SxmRotate:
+    return i == 0 ? widthBytes(inst.dtype) : 0;
+  case Opcode::SxmTranspose:
+    return i == 0 ? kTransposeStreams : 0;
   default:
     return 0;
   }

@@ -1124,3 +1124,246 @@ TEST_F(EmulatorTest, SelectThirdInputReadEarly) {
   expectError({"chip 0", "VXM ALU 0", "cycle 20", "vxm.select",
                "stream s8 holds no value at position 46 in cycle 20"});
 }
+
+//===----------------------------------------------------------------------===//
+// SXM shift, rotate, transpose, distribute
+//===----------------------------------------------------------------------===//
+
+namespace {
+isa::Instruction sxmOp(isa::Opcode op, DType d, uint8_t in, uint32_t expect,
+                       uint32_t n, bool down, uint8_t out, uint32_t tag) {
+  isa::Instruction i;
+  i.op = op;
+  i.dtype = d;
+  i.in0 = in;
+  i.expect0 = expect;
+  i.a = n;
+  i.flags = down ? isa::kShiftDown : 0;
+  i.out = out;
+  i.tag = tag;
+  return i;
+}
+} // namespace
+
+TEST_F(EmulatorTest, SxmShiftAndRotateF16) {
+  // f16 group (2 planes) from west slices 0, 1 on westward s32, s33 to SXM-W
+  // (position 1) in cycle 60; results put in 64 on eastward s0.. and written
+  // at west slices 43, 42 (positions 2, 3) and 41, 40 (4, 5), etc.
+  int sxm = m.sxmPosition(0);
+  uint32_t L = m.lanes();
+  std::vector<uint32_t> x(L);
+  for (uint32_t i = 0; i < L; ++i)
+    x[i] = isa::floatToHalf(float(i) + 0.5f);
+  feed(m, b, sram(), toPlanes(x, 2, L), 32, sxm, 60, 1, {0, 1}, 0, 0);
+  using isa::Opcode;
+  struct Case {
+    Opcode op;
+    uint32_t n;
+    bool down;
+    std::vector<uint32_t> slices;
+  };
+  std::vector<Case> cases = {{Opcode::SxmShift, 5, false, {43, 42}},
+                             {Opcode::SxmShift, 7, true, {41, 40}},
+                             {Opcode::SxmRotate, 3, false, {39, 38}},
+                             {Opcode::SxmRotate, L + 2, true, {37, 36}}};
+  for (uint32_t k = 0; k < cases.size(); ++k) {
+    const Case &c = cases[k];
+    isa::Instruction i =
+        sxmOp(c.op, DType::F16, 32, 1, c.n, c.down, uint8_t(2 * k), 10 + k);
+    EXPECT_EQ(m.outputLatency(i), 4u);
+    EXPECT_EQ(m.outputWidth(i), 2u);
+    EXPECT_EQ(m.inputWidth(i, 0), 2u);
+    EXPECT_EQ(m.busyCycles(i), 5u);
+    ASSERT_TRUE(b.at(m.sxmQueue(k), 60, i).ok());
+    drain(m, b, 2, uint8_t(2 * k), sxm, 64, 10 + k, c.slices, 1, 0);
+  }
+  absl::StatusOr<emu::RunStats> r = run();
+  ASSERT_TRUE(r.ok()) << r.status();
+  // Last write: slice 36 at position 9 in 64 + 8, + 1.
+  EXPECT_EQ(r->cycles, 73u);
+  EXPECT_EQ(r->cycles, testutil::expectedCycles(m, program));
+  auto at = [&](int64_t j) { return j >= 0 && j < int64_t(L) ? x[j] : 0u; };
+  std::vector<std::vector<uint32_t>> got;
+  for (const Case &c : cases)
+    got.push_back(collect(sram(), 2, c.slices, 1, 0));
+  for (uint32_t i = 0; i < L; ++i) {
+    ASSERT_EQ(got[0][i], at(int64_t(i) - 5)) << i;
+    ASSERT_EQ(got[1][i], at(int64_t(i) + 7)) << i;
+    ASSERT_EQ(got[2][i], x[(i + L - 3) % L]) << i;
+    ASSERT_EQ(got[3][i], x[(i + 2) % L]) << i;
+  }
+}
+
+TEST_F(EmulatorTest, SxmTranspose16x16) {
+  // 16 byte streams (westward s32..s47 from west slices 0..15) transposed
+  // per superlane; the 16 results go east (s0..s15) to slices 43..28.
+  int sxm = m.sxmPosition(0);
+  uint32_t L = m.lanes();
+  std::vector<std::vector<uint8_t>> in(16, std::vector<uint8_t>(L));
+  for (unsigned s = 0; s < 16; ++s)
+    for (uint32_t i = 0; i < L; ++i)
+      in[s][i] = uint8_t(s * 16 + i % 16 + i / 16 * 7);
+  for (unsigned s = 0; s < 16; ++s)
+    feed(m, b, sram(), {in[s]}, uint8_t(32 + s), sxm, 60, 1, {s}, 0, 0);
+  isa::Instruction t;
+  t.op = isa::Opcode::SxmTranspose;
+  t.in0 = 32;
+  t.expect0 = 1;
+  t.out = 0;
+  t.tag = 2;
+  EXPECT_EQ(m.inputWidth(t, 0), 16u);
+  EXPECT_EQ(m.outputWidth(t), 16u);
+  EXPECT_EQ(m.outputLatency(t), 4u);
+  ASSERT_TRUE(b.at(m.sxmQueue(0), 60, t).ok());
+  std::vector<uint32_t> outSlices;
+  for (unsigned s = 0; s < 16; ++s)
+    outSlices.push_back(43 - s);
+  for (unsigned s = 0; s < 16; ++s)
+    drain(m, b, 1, uint8_t(s), sxm, 64, 2, {outSlices[s]}, 1, 0);
+  absl::StatusOr<emu::RunStats> r = run();
+  ASSERT_TRUE(r.ok()) << r.status();
+  // Last write: slice 28 at position 17 in 64 + 16, + 1.
+  EXPECT_EQ(r->cycles, 81u);
+  for (unsigned j = 0; j < 16; ++j) {
+    const uint8_t *o = sram().row(outSlices[j], 1, 0);
+    for (uint32_t g = 0; g < L; g += 16)
+      for (unsigned i = 0; i < 16; ++i)
+        ASSERT_EQ(o[g + i], in[i][g + j])
+            << "stream " << j << " lane " << g + i;
+  }
+}
+
+TEST_F(EmulatorTest, SxmDistributeIsAPermuteMap) {
+  // distribute = broadcast of lane k: the lane map with every entry k.
+  int sxm = m.sxmPosition(0);
+  std::vector<uint8_t> x(m.lanes());
+  for (uint32_t i = 0; i < m.lanes(); ++i)
+    x[i] = uint8_t(i * 5);
+  feed(m, b, sram(), {x}, 32, sxm, 60, 1, {0}, 0, 0);
+  uint32_t map = b.addLaneMap(std::vector<int16_t>(m.lanes(), 17));
+  ASSERT_TRUE(
+      b.at(m.sxmQueue(0), 60,
+           emu::sxmPermute(DType::I8, 32, 1, map, isa::kNoStream, 0, 0, 3))
+          .ok());
+  drain(m, b, 1, 0, sxm, 64, 3, {43}, 1, 0);
+  absl::StatusOr<emu::RunStats> r = run();
+  ASSERT_TRUE(r.ok()) << r.status();
+  for (uint32_t i = 0; i < m.lanes(); ++i)
+    ASSERT_EQ(sram().row(43, 1, 0)[i], x[17]);
+}
+
+TEST_F(EmulatorTest, SxmShiftReadOfWrongTag) {
+  int sxm = m.sxmPosition(0);
+  std::vector<uint8_t> x(m.lanes(), 1);
+  feed(m, b, sram(), {x}, 32, sxm, 60, 1, {0}, 0, 0);
+  ASSERT_TRUE(
+      b.at(m.sxmQueue(3), 60,
+           sxmOp(isa::Opcode::SxmShift, DType::I8, 32, 9, 1, false, 0, 2))
+          .ok());
+  expectError({"chip 0", "SXM 3", "cycle 60", "sxm.shift",
+               "holds tag 1, expected tag 9"});
+}
+
+//===----------------------------------------------------------------------===//
+// Queue control: repeat, notify, sync
+//===----------------------------------------------------------------------===//
+
+namespace {
+isa::Instruction ctl(isa::Opcode op, uint32_t a, uint32_t b = 0,
+                     uint32_t c = 0) {
+  isa::Instruction i;
+  i.op = op;
+  i.a = a;
+  i.b = b;
+  i.c = c;
+  return i;
+}
+} // namespace
+
+TEST_F(EmulatorTest, RepeatWithStrideCopiesRows) {
+  // MEM-W0 reads rows 0, 2, 4, 6 (a read and `repeat 3 stride 2 every 2`);
+  // MEM-E0 writes them to rows 10, 11, 12, 13 (`repeat 3 stride 1 every 2`).
+  for (uint32_t r = 0; r < 8; ++r)
+    std::memset(sram().mutableRow(0, 0, r), int(r + 1), m.lanes());
+  using isa::Opcode;
+  ASSERT_TRUE(b.at(m.memQueue(0), 0, emu::memRead(0, 0, 0, 7)).ok());
+  ASSERT_TRUE(b.at(m.memQueue(0), 2, ctl(Opcode::Repeat, 3, 2, 2)).ok());
+  ASSERT_TRUE(b.at(m.memQueue(44), 4, emu::memWrite(0, 7, 1, 10)).ok());
+  ASSERT_TRUE(b.at(m.memQueue(44), 6, ctl(Opcode::Repeat, 3, 1, 2)).ok());
+  EXPECT_EQ(m.queueCycles(ctl(Opcode::Repeat, 3, 1, 2)), 6u);
+  absl::StatusOr<emu::RunStats> r = run();
+  ASSERT_TRUE(r.ok()) << r.status();
+  for (uint32_t k = 0; k < 4; ++k)
+    EXPECT_EQ(sram().row(44, 1, 10 + k)[5], 2 * k + 1) << k;
+  // The last write issues at 10 (+1): same as the explicit program.
+  EXPECT_EQ(r->cycles, 11u);
+  EXPECT_EQ(r->instructions, 8u);
+  emu::ChipProgram expanded = program;
+  emu::expandRepeats(m, expanded);
+  EXPECT_EQ(r->cycles, testutil::expectedCycles(m, expanded));
+  // read, nop 1, then (read, nop 1) x 3.
+  ASSERT_EQ(expanded.queues[0].size(), 8u);
+}
+
+TEST_F(EmulatorTest, RepeatOfANopIsAStaticError) {
+  ASSERT_TRUE(b.at(m.memQueue(2), 5, ctl(isa::Opcode::Repeat, 3, 0, 1)).ok());
+  expectError({"chip 0", "MEM-W2", "cycle 5", "repeat 3 stride 0 every 1",
+               "repeat must follow the instruction it repeats"});
+}
+
+TEST_F(EmulatorTest, RepeatIntervalShorterThanTheInstruction) {
+  isa::Instruction load = emu::mxmLoad(DType::F16, 32, 32, 1); // 4 cycles
+  ASSERT_TRUE(b.at(m.mxmLoadQueue(0), 0, load).ok());
+  ASSERT_TRUE(
+      b.at(m.mxmLoadQueue(0), 4, ctl(isa::Opcode::Repeat, 1, 0, 3)).ok());
+  expectError({"MXM plane 0 (weights)", "cycle 4",
+               "repeat interval 3 is shorter than the 4 cycles"});
+}
+
+TEST_F(EmulatorTest, RepeatStrideOnANonMemInstruction) {
+  ASSERT_TRUE(b.at(m.mxmMulQueue(0), 0, emu::mxmInstall()).ok());
+  ASSERT_TRUE(
+      b.at(m.mxmMulQueue(0), 1, ctl(isa::Opcode::Repeat, 1, 4, 1)).ok());
+  expectError(
+      {"MXM plane 0 (compute)", "cycle 1", "a stride needs a MEM instruction"});
+}
+
+TEST_F(EmulatorTest, NotifyReleasesSyncAtTheStaticCycle) {
+  // VXM ALU 3 notifies flag 5 in cycle 9; MEM-W0 syncs on it from cycle 4,
+  // waiting 6 cycles: it resumes in 10 and reads there.
+  using isa::Opcode;
+  std::memset(sram().mutableRow(0, 0, 1), 42, m.lanes());
+  ASSERT_TRUE(b.at(m.vxmQueue(3), 9, ctl(Opcode::Notify, 5)).ok());
+  isa::Instruction sync = ctl(Opcode::Sync, 5, 6);
+  EXPECT_EQ(m.queueCycles(sync), 6u);
+  EXPECT_EQ(m.busyCycles(sync), 6u);
+  EXPECT_EQ(m.busyCycles(ctl(Opcode::Notify, 5)), 1u);
+  ASSERT_TRUE(b.at(m.memQueue(0), 4, sync).ok());
+  ASSERT_TRUE(b.at(m.memQueue(0), 10, emu::memRead(0, 1, 0, 7)).ok());
+  ASSERT_TRUE(b.at(m.memQueue(44), 14, emu::memWrite(0, 7, 1, 0)).ok());
+  absl::StatusOr<emu::RunStats> r = run();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(sram().row(44, 1, 0)[3], 42);
+  EXPECT_EQ(r->cycles, 15u);
+  EXPECT_EQ(r->cycles, testutil::expectedCycles(m, program));
+}
+
+TEST_F(EmulatorTest, SyncWithoutNotifyWaitsPastItsBound) {
+  ASSERT_TRUE(b.at(m.memQueue(0), 4, ctl(isa::Opcode::Sync, 5, 6)).ok());
+  expectError({"chip 0", "MEM-W0", "cycle 4", "sync flag 5 wait 6",
+               "no notify of flag 5 by cycle 9"});
+}
+
+TEST_F(EmulatorTest, SyncReleasedAtAnotherCycleThanExpected) {
+  ASSERT_TRUE(b.at(m.vxmQueue(0), 7, ctl(isa::Opcode::Notify, 5)).ok());
+  ASSERT_TRUE(b.at(m.memQueue(0), 4, ctl(isa::Opcode::Sync, 5, 6)).ok());
+  expectError({"MEM-W0", "cycle 4",
+               "flag 5 was notified in cycle 7, the sync expects cycle 9"});
+}
+
+TEST_F(EmulatorTest, NotifyOfAFlagStillSet) {
+  ASSERT_TRUE(b.at(m.vxmQueue(0), 2, ctl(isa::Opcode::Notify, 1)).ok());
+  ASSERT_TRUE(b.at(m.vxmQueue(1), 3, ctl(isa::Opcode::Notify, 1)).ok());
+  expectError({"chip 0", "VXM ALU 1", "cycle 3", "notify flag 1",
+               "flag 1 is still set by the notify of cycle 2"});
+}
