@@ -30,6 +30,7 @@ namespace lpuc::lpu {
 class MatmulOp;
 class BroadcastOp;
 class TransposeOp;
+class GatherOp;
 } // namespace lpuc::lpu
 
 namespace lpuc::layout {
@@ -91,6 +92,11 @@ private:
                                      llvm::ArrayRef<int64_t> shape,
                                      double value, int64_t valid = -1,
                                      double fill = 0.0);
+  /// Same with element i (row-major) = valueAt(i).
+  mlir::FailureOr<Tensor *>
+  constant(mlir::Location loc, llvm::StringRef key, mlir::Type elem,
+           llvm::ArrayRef<int64_t> shape,
+           llvm::function_ref<double(int64_t)> valueAt);
 
   // Lowerings (LpuToLpuhw.cpp).
   mlir::LogicalResult lowerBinary(mlir::Operation *op, llvm::StringRef fn,
@@ -101,6 +107,11 @@ private:
   mlir::LogicalResult lowerNegAddImm(mlir::Operation *op, mlir::Value input,
                                      double imm);
   mlir::LogicalResult lowerMatmul(lpu::MatmulOp op);
+  /// C = A x B for `batch` products of [m, k] x [k, n] (A's rows b*m+i, B's
+  /// rows b*k+j, C's rows b*m+i).
+  mlir::LogicalResult matmul(mlir::Location loc, const Tensor &A,
+                             const Tensor &B, const Tensor &C, int64_t batch,
+                             int64_t m, int64_t k, int64_t n);
   mlir::LogicalResult lowerRelayout(mlir::Operation *op, mlir::Value input,
                                     mlir::Value result,
                                     llvm::function_ref<int64_t(int64_t)> srcOf);
@@ -177,6 +188,10 @@ private:
 
   // Dispatch of math, reduction and data ops (MathOps.cpp).
   static bool isMathOp(mlir::Operation *op);
+  /// An integer graph input used only as gather indices or cast to float:
+  /// held on the chip as f32.
+  static bool isIndexInput(mlir::Value v);
+  mlir::LogicalResult lowerEmbedding(lpu::GatherOp op);
   /// Element lin of a compile-time i1 condition (a constant, possibly
   /// broadcast or reshaped), if it is one.
   static std::optional<std::function<bool(int64_t)>>

@@ -157,6 +157,8 @@ LogicalResult Lowering::validate() {
         continue;
       if (llvm::isa<lpu::SelectOp>(op) && use.getOperandNumber() == 0)
         continue;
+      if (isIndexInput(use.get()))
+        continue;
       typesOk = typesOk && succeeded(checkType(&op, use.get().getType()));
     }
     for (Type t : op.getResultTypes())
@@ -181,7 +183,7 @@ LogicalResult Lowering::validate() {
   if (!ok)
     return failure();
   for (BlockArgument arg : src_.getArguments())
-    if (failed(checkType(src_, arg.getType()))) {
+    if (!isIndexInput(arg) && failed(checkType(src_, arg.getType()))) {
       ok = false;
     }
   return success(ok);
@@ -206,6 +208,9 @@ FailureOr<Tensor *> Lowering::declare(Value v, Location loc, StringRef kind,
                                       StringAttr onnxName, StringRef symBase,
                                       ElementsAttr value) {
   auto type = cast<RankedTensorType>(v.getType());
+  // Integer graph inputs (token ids) are held as f32 (exact below 2^24).
+  if (isIndexInput(v))
+    type = type.clone(Float32Type::get(v.getContext()));
   lpuc::isa::DType dtype = lpuhw::toIsaType(type.getElementType());
   FailureOr<Placement> p = alloc_.allocate(dtype, type.getShape(), loc);
   if (failed(p))
@@ -275,6 +280,16 @@ FailureOr<Tensor *> Lowering::temp(Location loc, Type elem,
 FailureOr<Tensor *> Lowering::constant(Location loc, StringRef key, Type elem,
                                        ArrayRef<int64_t> shape, double value,
                                        int64_t valid, double fill) {
+  int64_t cols = shape.empty() ? 1 : shape.back();
+  return constant(loc, key, elem, shape, [&](int64_t i) {
+    return valid < 0 || i % cols < valid ? value : fill;
+  });
+}
+
+FailureOr<Tensor *>
+Lowering::constant(Location loc, StringRef key, Type elem,
+                   ArrayRef<int64_t> shape,
+                   llvm::function_ref<double(int64_t)> valueAt) {
   std::string full = key.str();
   llvm::raw_string_ostream os(full);
   os << "_";
@@ -284,22 +299,18 @@ FailureOr<Tensor *> Lowering::constant(Location loc, StringRef key, Type elem,
     return it->second;
   auto type = RankedTensorType::get(shape, elem);
   const llvm::fltSemantics &sem = cast<FloatType>(elem).getFloatSemantics();
-  auto make = [&](double d) {
-    APFloat v(d);
+  SmallVector<APFloat> values;
+  bool splat = true;
+  for (int64_t i = 0, n = type.getNumElements(); i < n; ++i) {
+    APFloat v(valueAt(i));
     bool lost = false;
     v.convert(sem, APFloat::rmNearestTiesToEven, &lost);
-    return v;
-  };
-  DenseElementsAttr attr;
-  int64_t cols = shape.empty() ? 1 : shape.back();
-  if (valid < 0 || valid >= cols) {
-    attr = DenseElementsAttr::get(type, make(value));
-  } else {
-    SmallVector<APFloat> values;
-    for (int64_t i = 0, n = type.getNumElements(); i < n; ++i)
-      values.push_back(make(i % cols < valid ? value : fill));
-    attr = DenseElementsAttr::get(type, values);
+    splat = splat && (values.empty() || v.bitwiseIsEqual(values.front()));
+    values.push_back(v);
   }
+  DenseElementsAttr attr = splat && !values.empty()
+                               ? DenseElementsAttr::get(type, values.front())
+                               : DenseElementsAttr::get(type, values);
   isa::DType dtype = lpuhw::toIsaType(elem);
   FailureOr<Placement> p = alloc_.allocate(dtype, shape, loc);
   if (failed(p))
@@ -369,16 +380,16 @@ LogicalResult Lowering::lowerBinary(Operation *op, StringRef fn, Value lhs,
   FailureOr<Tensor *> c = defineResult(op, op->getResult(0));
   if (failed(c))
     return failure();
-  const lpuc::isa::TensorLayout &la = (*a)->layout, &lb = (*b)->layout,
-                                &lc = (*c)->layout;
+  const lpuc::isa::TensorLayout &lc = (*c)->layout;
   Location loc = op->getLoc();
+  // Through a chain: two operands in one MEM slice are read in different
+  // cycles (one read per slice and cycle), the same vector only once.
   for (int64_t r = 0, rows = lc.rows(); r < rows; ++r)
     for (int64_t v = 0, vecs = lc.vectors(); v < vecs; ++v) {
-      SmallVector<Value> in = layout::readVector(body_, loc, la, r, v);
-      SmallVector<Value> inB = layout::readVector(body_, loc, lb, r, v);
-      in.append(inB.begin(), inB.end());
-      SmallVector<Value> out = vxmOp(body_, loc, fn, (*c)->elemType, in);
-      layout::writeVector(body_, loc, lc, r, v, out);
+      Chain chain(*this, loc, (*c)->elemType);
+      Val y = chain.op(fn, chain.leaf(**a, r, v), chain.leaf(**b, r, v));
+      layout::writeVector(body_, loc, lc, r, v,
+                          chain.result(y, (*c)->elemType));
     }
   return success();
 }
@@ -450,17 +461,21 @@ LogicalResult Lowering::lowerMatmul(lpu::MatmulOp op) {
   FailureOr<Tensor *> c = defineResult(op, op.getResult());
   if (failed(c))
     return failure();
-  const lpuc::isa::TensorLayout &la = (*a)->layout, &lb = (*b)->layout,
-                                &lc = (*c)->layout;
-  Type elem = (*a)->elemType;
   ArrayRef<int64_t> lhsShape = op.getLhs().getType().getShape();
   ArrayRef<int64_t> rhsShape = op.getRhs().getType().getShape();
   int64_t rank = int64_t(lhsShape.size());
-  int64_t m = lhsShape[rank - 2], k = lhsShape[rank - 1],
-          n = rhsShape[rank - 1];
   int64_t batch = 1;
   for (int64_t i = 0; i < rank - 2; ++i)
     batch *= lhsShape[i];
+  return matmul(op.getLoc(), **a, **b, **c, batch, lhsShape[rank - 2],
+                lhsShape[rank - 1], rhsShape[rank - 1]);
+}
+
+LogicalResult Lowering::matmul(Location loc, const Tensor &A, const Tensor &B,
+                               const Tensor &C, int64_t batch, int64_t m,
+                               int64_t k, int64_t n) {
+  const lpuc::isa::TensorLayout &la = A.layout, &lb = B.layout, &lc = C.layout;
+  Type elem = A.elemType;
   int64_t lanes = machine_.lanes();
   int64_t kTiles = (k + lanes - 1) / lanes, nTiles = (n + lanes - 1) / lanes;
   int64_t chunk =
@@ -469,9 +484,8 @@ LogicalResult Lowering::lowerMatmul(lpu::MatmulOp op) {
   lpuc::isa::DType dtype = la.dtype;
   SmallVector<uint32_t> mixed = mxmPlaneOrder(dtype);
   if (mixed.empty())
-    return op.emitError() << "target has no MXM plane for " << elem;
-  Location loc = op.getLoc();
-  MLIRContext *ctx = op.getContext();
+    return emitError(loc) << "target has no MXM plane for " << elem;
+  MLIRContext *ctx = body_.getContext();
   for (int64_t bi = 0; bi < batch; ++bi)
     for (int64_t nt = 0; nt < nTiles; ++nt)
       for (int64_t m0 = 0; m0 < m; m0 += chunk) {

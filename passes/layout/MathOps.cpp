@@ -133,6 +133,24 @@ bool Lowering::isConditionOnly(Operation *op) {
   return constantCondition(op->getResult(0)).has_value();
 }
 
+bool Lowering::isIndexInput(Value v) {
+  auto arg = dyn_cast<BlockArgument>(v);
+  auto type = dyn_cast<RankedTensorType>(v.getType());
+  if (!arg || !type || !llvm::isa<IntegerType>(type.getElementType()) ||
+      type.getElementType().getIntOrFloatBitWidth() < 8 || v.use_empty())
+    return false;
+  for (OpOperand &use : v.getUses()) {
+    Operation *user = use.getOwner();
+    if (llvm::isa<lpu::GatherOp>(user) && use.getOperandNumber() == 1)
+      continue;
+    if (auto c = dyn_cast<lpu::CastOp>(user))
+      if (llvm::isa<FloatType>(c.getType().getElementType()))
+        continue;
+    return false;
+  }
+  return true;
+}
+
 bool Lowering::isMathOp(Operation *op) {
   return llvm::isa<lpu::NegOp, lpu::ExpOp, lpu::ErfOp, lpu::TanhOp,
                    lpu::SigmoidOp, lpu::SqrtOp, lpu::RsqrtOp, lpu::RecipOp,
@@ -157,10 +175,13 @@ LogicalResult Lowering::validateMathOp(Operation *op) {
     return success();
   }
   if (auto g = dyn_cast<lpu::GatherOp>(op)) {
-    if (!constantInts(g.getIndices()))
+    if (constantInts(g.getIndices()))
+      return success();
+    if (!isIndexInput(g.getIndices()) || g.getAxis() != 0 ||
+        cast<RankedTensorType>(g.getData().getType()).getRank() != 2)
       return op->emitError()
-             << "gather with runtime indices needs a MEM gather, which the "
-                "LPU instruction set does not have yet";
+             << "gather with runtime indices is supported for a graph input "
+                "of indices into dimension 0 of a 2-D table (embeddings) only";
     return success();
   }
   if (auto ln = dyn_cast<lpu::LayerNormOp>(op)) {
@@ -356,6 +377,8 @@ LogicalResult Lowering::lowerMathOp(Operation *op) {
     });
     return success();
   }
+  if (auto o = dyn_cast<lpu::GatherOp>(op); o && !constantInts(o.getIndices()))
+    return lowerEmbedding(o);
   if (auto o = dyn_cast<lpu::GatherOp>(op)) {
     SmallVector<int64_t> indices = *constantInts(o.getIndices());
     ArrayRef<int64_t> data = shapeOf(o.getData()), out = shapeOf(res);
@@ -376,6 +399,55 @@ LogicalResult Lowering::lowerMathOp(Operation *op) {
   }
   return op->emitError() << "'" << op->getName()
                          << "' is not supported by lpu-to-lpuhw";
+}
+
+} // namespace lpuc::layout
+
+namespace lpuc::layout {
+
+// Runtime indices into a [V, D] table: one-hot rows times the table on the
+// MXM. ids (f32 on the chip) are broadcast to every lane (a permute), then
+// onehot[j, c] = max(1 - |c - id_j|, 0) against a constant iota (exactly 1 at
+// c = id_j and 0 elsewhere for integer ids below 2^24), then onehot x table.
+// An id outside [0, V) gives a zero row.
+LogicalResult Lowering::lowerEmbedding(lpu::GatherOp op) {
+  Location loc = op.getLoc();
+  FailureOr<Tensor *> ids = tensorOf(op.getIndices());
+  FailureOr<Tensor *> table = tensorOf(op.getData());
+  if (failed(ids) || failed(table))
+    return failure();
+  FailureOr<Tensor *> out = defineResult(op, op.getResult());
+  if (failed(out))
+    return failure();
+  ArrayRef<int64_t> data = shapeOf(op.getData());
+  int64_t vocab = data[0], dim = data[1];
+  int64_t tokens = (*ids)->layout.numElements();
+  int64_t lanes = machine_.lanes(), idCols = (*ids)->layout.cols();
+  Type f32 = Float32Type::get(op.getContext());
+  Type elem = (*table)->elemType;
+  FailureOr<Tensor *> idsB = temp(loc, f32, {tokens, 1});
+  FailureOr<Tensor *> iota =
+      constant(loc, "iota" + std::to_string(vocab), f32, {1, vocab},
+               [](int64_t i) { return double(i); });
+  FailureOr<Tensor *> onehot = temp(loc, elem, {tokens, vocab});
+  if (failed(idsB) || failed(iota) || failed(onehot))
+    return failure();
+  for (int64_t j = 0; j < tokens; ++j) {
+    int64_t r = j / idCols, c = j % idCols;
+    Planes p =
+        permute(loc, f32, readVector(body_, loc, (*ids)->layout, r, c / lanes),
+                SmallVector<int32_t>(size_t(lanes), int32_t(c % lanes)));
+    writeVector(body_, loc, (*idsB)->layout, j, 0, p);
+  }
+  for (int64_t j = 0; j < tokens; ++j)
+    for (int64_t v = 0, vecs = (*onehot)->layout.vectors(); v < vecs; ++v) {
+      Chain ch(*this, loc, f32);
+      Val d = ch.op("sub", ch.leaf(**iota, 0, v), ch.leaf(**idsB, j, 0));
+      Val a = ch.op("max", d, ch.op("neg", d));
+      Val h = ch.op("max_imm", ch.op("add_imm", ch.op("neg", a), 1.0), 0.0);
+      writeVector(body_, loc, (*onehot)->layout, j, v, ch.result(h, elem));
+    }
+  return matmul(loc, **onehot, **table, **out, 1, tokens, vocab, dim);
 }
 
 } // namespace lpuc::layout

@@ -4,6 +4,7 @@
 #include "runtime/loader/Loader.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 namespace lpuc::rt {
@@ -111,7 +112,18 @@ absl::Status Session::setInput(const std::string &name, const HostTensor &t) {
   bool hostFloat = t.dtype == HostDType::Float32 ||
                    t.dtype == HostDType::Float16 ||
                    t.dtype == HostDType::Double;
-  if (!(t.dtype == native || (isFloatChip && hostFloat)))
+  // Integer host data (token ids) for a float chip input: the compiler holds
+  // integer graph inputs used as indices as f32; every value must be exact.
+  bool hostInt = t.dtype == HostDType::Int64 || t.dtype == HostDType::Int32;
+  if (isFloatChip && hostInt && d == isa::DType::F32)
+    for (int64_t i = 0, n = t.numElements(); i < n; ++i)
+      if (std::fabs(t.at(i)) > 16777216.0)
+        return absl::InvalidArgumentError(
+            "input '" + name + "': integer value " +
+            std::to_string(int64_t(t.at(i))) +
+            " is not exact in the chip's float32 (|v| <= 2^24)");
+  if (!(t.dtype == native || (isFloatChip && hostFloat) ||
+        (hostInt && d == isa::DType::F32)))
     return absl::InvalidArgumentError(
         "input '" + name + "': expected " +
         (isFloatChip ? std::string("float32") : hostDTypeName(native)) +
