@@ -518,8 +518,22 @@ OpFoldResult DivOp::fold(FoldAdaptor adaptor) {
 }
 
 OpFoldResult PowOp::fold(FoldAdaptor adaptor) {
-  if (!isa<FloatType>(getElementTypeOrSelf(getType())))
-    return {};
+  if (isa<IntegerType>(getElementTypeOrSelf(getType()))) {
+    auto rhs = dyn_cast_or_null<DenseIntElementsAttr>(adaptor.getRhs());
+    if (!rhs || llvm::any_of(rhs.getValues<APInt>(),
+                             [](const APInt &v) { return v.isNegative(); }))
+      return {};
+    return constFoldBinaryOp<IntegerAttr, APInt, void>(
+        adaptor.getOperands(), getType(), [](const APInt &a, const APInt &e) {
+          APInt r(a.getBitWidth(), 1), base = a;
+          for (uint64_t n = e.getZExtValue(); n; n >>= 1) {
+            if (n & 1)
+              r *= base;
+            base *= base;
+          }
+          return r;
+        });
+  }
   return constFoldBinaryOp<FloatAttr, APFloat, void>(
       adaptor.getOperands(), getType(), [](const APFloat &a, const APFloat &b) {
         APFloat r(std::pow(a.convertToDouble(), b.convertToDouble()));

@@ -81,20 +81,21 @@ def Lpu_DivOp : Lpu_BinaryElementwiseOp<"div", "lhs[i...] / rhs[i...]"> {
 }
 def Lpu_PowOp : Lpu_BinaryElementwiseOp<"pow", "pow(lhs[i...], rhs[i...])"> {
   let description = [{
-    `result[i...] = pow(lhs[i...], rhs[i...])` (C `pow`) for floats. The
-    exponent has the base's type (ONNX `Pow` with an integer exponent gets
-    an `lpu.cast` of the exponent first). A negative base with a
-    non-integer exponent gives NaN. Lowering may special-case constant
+    `result[i...] = pow(lhs[i...], rhs[i...])`. The exponent has the base's
+    type (ONNX `Pow` with an exponent of another type gets an `lpu.cast` of
+    the exponent first). Floats: C `pow` (a negative base with a
+    non-integer exponent gives NaN). Integers (signed): repeated
+    multiplication, wrapping on overflow, for exponents >= 0; a negative
+    exponent is undefined (not folded). Lowering may special-case constant
     exponents 2 (`x * x`), 0.5 (`sqrt`), 1 and -1 (`recip`); they are exact
-    for 2, 1 and within the unit's rounding for the others. Broadcasting is
-    explicit. Folds constants.
+    for 2 and 1 and within the unit's rounding for the others. Broadcasting
+    is explicit. Folds constants.
 
     ```mlir
     %0 = lpu.pow %x, %two : tensor<2x3xf32>
+    %1 = lpu.pow %n, %e : tensor<3xi64>
     ```
   }];
-  let arguments = (ins Lpu_FloatTensor:$lhs, Lpu_FloatTensor:$rhs);
-  let results = (outs Lpu_FloatTensor:$result);
 }
 
 def Lpu_ReluOp : Lpu_Op<"relu", [Pure, Elementwise, SameOperandsAndResultType]> {

@@ -20,7 +20,6 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
-#include "mlir/Transforms/FoldUtils.h"
 
 #include <algorithm>
 #include <cmath>
@@ -658,11 +657,11 @@ FailureOr<SmallVector<int64_t>> broadcastAll(NodeOp node,
 //===----------------------------------------------------------------------===//
 
 /// Pow (7+; 12+ lets the exponent have another type: it is cast to the
-/// base's type).
+/// base's type, so a float exponent of an integer base is truncated).
 FailureOr<Values> convertPow(NodeOp node, OpBuilder &b) {
   auto lt = inputType(node, 0);
   auto rt = inputType(node, 1);
-  if (failed(lt) || failed(rt) || failed(requireFloat(node, *lt)))
+  if (failed(lt) || failed(rt))
     return failure();
   auto shape = lpu::broadcastShapes(lt->getShape(), rt->getShape());
   if (failed(shape)) {
@@ -830,8 +829,8 @@ FailureOr<Values> convertSoftmax(NodeOp node, OpBuilder &b) {
 }
 
 /// LayerNormalization (17): over dims [axis, rank); Scale required, B
-/// optional, both broadcast to the normalized shape. The Mean and
-/// InvStdDev outputs are supported only when unused.
+/// optional, both broadcast to the normalized shape. The Mean and InvStdDev
+/// outputs, when used, are computed separately (lpu.reduce, rsqrt).
 FailureOr<Values> convertLayerNorm(NodeOp node, OpBuilder &b) {
   auto t = inputType(node, 0);
   if (failed(t) || failed(requireFloat(node, *t)))
@@ -840,13 +839,6 @@ FailureOr<Values> convertLayerNorm(NodeOp node, OpBuilder &b) {
       normalizeAxis(node, node.getIntAttr("axis").value_or(-1), t->getRank());
   if (failed(axis))
     return failure();
-  for (unsigned i = 1; i < node.getNumResults(); ++i)
-    if (!node.getResult(i).use_empty()) {
-      nodeError(node) << "output #" << i
-                      << " (Mean / InvStdDev) is used; only the normalized "
-                         "output is supported";
-      return failure();
-    }
   Location loc = node.getLoc();
   ArrayRef<int64_t> norm = t->getShape().drop_front(*axis);
   Value params[2];
@@ -875,7 +867,43 @@ FailureOr<Values> convertLayerNorm(NodeOp node, OpBuilder &b) {
   Values out{lpu::LayerNormOp::create(
       b, loc, *t, node.getInputs()[0], params[0], params[1],
       b.getI64IntegerAttr(*axis), b.getF32FloatAttr(eps))};
-  out.resize(node.getNumResults()); // unused Mean / InvStdDev
+  out.resize(node.getNumResults());
+  bool wantMean = out.size() > 1 && !node.getResult(1).use_empty();
+  bool wantInvStd = out.size() > 2 && !node.getResult(2).use_empty();
+  if (!wantMean && !wantInvStd)
+    return out; // unused outputs get no value
+  // Mean and InvStdDev = 1 / sqrt(mean((x - mean)^2) + epsilon), of the
+  // `stash_type` (default float), with the normalized dimensions kept as 1.
+  Type stash = onnxElementType(b, node.getIntAttr("stash_type").value_or(1));
+  if (!isa_and_nonnull<FloatType>(stash)) {
+    nodeError(node) << "unsupported stash_type";
+    return failure();
+  }
+  Value x = node.getInputs()[0];
+  RankedTensorType xt = t->clone(stash);
+  if (stash != t->getElementType())
+    x = lpu::CastOp::create(b, loc, xt, x);
+  SmallVector<int64_t> axes, kept(t->getShape());
+  for (int64_t d = *axis; d < t->getRank(); ++d) {
+    axes.push_back(d);
+    kept[d] = 1;
+  }
+  RankedTensorType keptT = withShape(xt, kept);
+  Value mean = lpu::ReduceOp::create(b, loc, keptT, lpu::ReduceKind::mean, x,
+                                     b.getDenseI64ArrayAttr(axes));
+  out[1] = mean;
+  if (wantInvStd) {
+    Value d = lpu::SubOp::create(b, loc, xt, x,
+                                 broadcastTo(b, loc, mean, xt.getShape()));
+    Value sq = lpu::MulOp::create(b, loc, xt, d, d);
+    Value var = lpu::ReduceOp::create(b, loc, keptT, lpu::ReduceKind::mean, sq,
+                                      b.getDenseI64ArrayAttr(axes));
+    auto e = splatConstant(node, b, keptT, eps, "epsilon");
+    if (failed(e))
+      return failure();
+    out[2] = lpu::RsqrtOp::create(b, loc, keptT,
+                                  lpu::AddOp::create(b, loc, keptT, var, *e));
+  }
   return out;
 }
 
@@ -929,11 +957,12 @@ FailureOr<Values> convertReduce(NodeOp node, OpBuilder &b) {
 // Einsum
 //===----------------------------------------------------------------------===//
 
-/// Einsum (12+): one operand that is a pure permutation ("ij->ji"), or two
-/// operands whose labels are batch (both and output), contracted (both, not
-/// output) or free (one operand and output): lowered to transposes,
-/// reshapes and one batched lpu.matmul. Ellipses, repeated labels and
-/// labels summed within one operand are reported at the node.
+/// Einsum (12+): labels found in one operand only and not in the output are
+/// summed first (lpu.reduce). Then one operand must be a permutation
+/// ("ij->ji"), and two operands have labels that are batch (both and
+/// output), contracted (both, not output) or free (one operand and output):
+/// transposes, reshapes and one batched lpu.matmul. Ellipses and repeated
+/// labels (diagonals) are reported at the node.
 FailureOr<Values> convertEinsum(NodeOp node, OpBuilder &b) {
   constexpr size_t npos = std::string::npos;
   std::optional<StringRef> eqAttr = node.getStringAttr("equation");
@@ -1013,11 +1042,40 @@ FailureOr<Values> convertEinsum(NodeOp node, OpBuilder &b) {
     return lpu::TransposeOp::create(b, loc, withShape(t, shape), v,
                                     b.getDenseI64ArrayAttr(perm));
   };
+  // A label in one operand only and not in the output is summed over
+  // first (lpu.reduce sum, then the dimension is dropped).
+  SmallVector<Value> operands(node.getInputs().begin(), node.getInputs().end());
+  for (unsigned k = 0; k < ins.size(); ++k) {
+    SmallVector<int64_t> axes, keptShape;
+    std::string kept;
+    for (auto [i, c] : llvm::enumerate(ins[k])) {
+      bool elsewhere = out.find(c) != npos;
+      for (unsigned j = 0; j < ins.size(); ++j)
+        elsewhere |= j != k && ins[j].find(c) != npos;
+      if (elsewhere) {
+        kept.push_back(c);
+        keptShape.push_back(types[k].getDimSize(i));
+      } else {
+        axes.push_back(i);
+      }
+    }
+    if (axes.empty())
+      continue;
+    SmallVector<int64_t> reduced(types[k].getShape());
+    for (int64_t a : axes)
+      reduced[a] = 1;
+    Value r = lpu::ReduceOp::create(b, loc, withShape(types[k], reduced),
+                                    lpu::ReduceKind::sum, operands[k],
+                                    b.getDenseI64ArrayAttr(axes));
+    operands[k] = reshapeTo(b, loc, r, keptShape);
+    ins[k] = kept;
+    types[k] = cast<RankedTensorType>(operands[k].getType());
+  }
   if (ins.size() == 1) {
     if (ins[0].size() != out.size() ||
         llvm::any_of(out, [&](char c) { return ins[0].find(c) == npos; }))
       return unsupported("a one-operand equation must be a permutation");
-    return Values{permuteTo(node.getInputs()[0], ins[0], out)};
+    return Values{permuteTo(operands[0], ins[0], out)};
   }
   if (ins.size() != 2)
     return unsupported("more than two operands");
@@ -1066,8 +1124,8 @@ FailureOr<Values> convertEinsum(NodeOp node, OpBuilder &b) {
   };
   int64_t bN = product(sizes(batch)), m = product(sizes(lfree)),
           k = product(sizes(contract)), n = product(sizes(rfree));
-  Value lv = permuteTo(node.getInputs()[0], l, batch + lfree + contract);
-  Value rv = permuteTo(node.getInputs()[1], r, batch + contract + rfree);
+  Value lv = permuteTo(operands[0], l, batch + lfree + contract);
+  Value rv = permuteTo(operands[1], r, batch + contract + rfree);
   lv = reshapeTo(b, loc, lv, {bN, m, k});
   rv = reshapeTo(b, loc, rv, {bN, k, n});
   Value mm =
@@ -1709,6 +1767,28 @@ const PatternEntry *lookup(StringRef opType, int64_t opset, int64_t &lowest) {
 // The pass
 //===----------------------------------------------------------------------===//
 
+/// Folds `op` once: constants are materialized at its place with its
+/// location (the node's name, which later diagnostics cite), then `op` goes.
+void foldInPlace(RewriterBase &rewriter, Operation *op) {
+  SmallVector<OpFoldResult> results;
+  if (failed(op->fold(results)) || results.empty())
+    return; // nothing, or updated in place
+  rewriter.setInsertionPoint(op);
+  SmallVector<Value> values;
+  for (auto [r, folded] : llvm::zip(op->getResults(), results)) {
+    if (auto v = dyn_cast<Value>(folded)) {
+      values.push_back(v);
+      continue;
+    }
+    Operation *cst = op->getDialect()->materializeConstant(
+        rewriter, cast<Attribute>(folded), r.getType(), op->getLoc());
+    if (!cst)
+      return;
+    values.push_back(cst->getResult(0));
+  }
+  rewriter.replaceOp(op, values);
+}
+
 /// A `dense` copy of a small `dense_resource` constant: integer and bool
 /// tensors of at most 4096 elements (shape data, indices, masks) and float
 /// scalars. Float tensors (weights) stay resources: never copied. Anything
@@ -1772,7 +1852,6 @@ struct OnnxToLpuPass : lpuc::impl::OnnxToLpuBase<OnnxToLpuPass> {
         work.push_back(op);
     });
     IRRewriter rewriter(&getContext());
-    OperationFolder folder(&getContext());
     bool failedAny = false;
     for (Operation *op : work) {
       rewriter.setInsertionPoint(op);
@@ -1805,7 +1884,7 @@ struct OnnxToLpuPass : lpuc::impl::OnnxToLpuBase<OnnxToLpuPass> {
         if (!o->hasTrait<OpTrait::ConstantLike>())
           created.push_back(o);
       for (Operation *o : created)
-        (void)folder.tryToFold(o);
+        foldInPlace(rewriter, o);
     }
     if (failedAny)
       return signalPassFailure();

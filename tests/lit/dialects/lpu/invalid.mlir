@@ -263,11 +263,3 @@ func.func @not_float(%a: tensor<2xf32>) {
   %0 = lpu.not %a : tensor<2xf32>
   return
 }
-
-// -----
-
-func.func @pow_int(%a: tensor<2xi32>) {
-  // expected-error @+1 {{operand #0 must be statically shaped tensor of floating-point values}}
-  %0 = lpu.pow %a, %a : tensor<2xi32>
-  return
-}
