@@ -156,6 +156,41 @@ absl::Status validateProgram(const isa::Machine &m, uint32_t chip,
         if (inst.b != 0 && !mem)
           return fail("a stride needs a MEM instruction (row addresses)");
       }
+      if (inst.op == Opcode::VxmChain) {
+        if (inst.b == 0 || inst.b > isa::kMaxChainSteps)
+          return fail("a chain has 1 to " +
+                      std::to_string(isa::kMaxChainSteps) + " steps");
+        if (uint64_t(inst.a) + inst.b > p.chainSteps.size())
+          return fail("chain steps " + std::to_string(inst.a) + ".." +
+                      std::to_string(uint64_t(inst.a) + inst.b - 1) +
+                      " outside the chain table (" +
+                      std::to_string(p.chainSteps.size()) + " steps)");
+        const isa::ChainStep *steps = p.chainSteps.data() + inst.a;
+        for (uint32_t k = 0; k < inst.b; ++k) {
+          const isa::ChainStep &st = steps[k];
+          std::string at = "chain step " + std::to_string(inst.a + k) + ": ";
+          if (uint8_t(st.fn) > isa::kLastAluOp)
+            return fail(at + "unknown ALU op " +
+                        std::to_string(unsigned(st.fn)));
+          if (st.fn == AluOp::Cast || st.fn == AluOp::Select)
+            return fail(at + isa::aluOpName(st.fn) + " cannot be chained");
+          bool binary = isa::aluOperandCount(st.fn) == 2;
+          if (binary != bool(st.flags & isa::kStepIn1) ||
+              (st.flags & ~isa::kStepIn1) != 0)
+            return fail(at + isa::aluOpName(st.fn) +
+                        (binary ? " needs in1 (flag kStepIn1)"
+                                : " takes no stream operand"));
+          if (binary && inst.in1 == isa::kNoStream)
+            return fail(at + isa::aluOpName(st.fn) +
+                        " reads in1, which the chain does not name");
+          if (isa::aluIsTranscendental(st.fn) && !isFloat(inst.dtype))
+            return fail(at + isa::aluOpName(st.fn) + " needs a float dtype");
+        }
+        uint32_t lat = m.chainLatency(steps, inst.b);
+        if (inst.c != lat)
+          return fail("chain latency field is " + std::to_string(inst.c) +
+                      ", its steps take " + std::to_string(lat) + " cycles");
+      }
       if (inst.op == Opcode::Sync && inst.b == 0)
         return fail("sync must wait at least 1 cycle");
       if (inst.op == Opcode::SxmTranspose &&
@@ -436,6 +471,7 @@ private:
   absl::Status issue(uint32_t q, uint64_t t, const Instruction &inst);
   absl::Status issueVxm(uint32_t q, uint64_t t, const Instruction &inst);
   absl::Status issueSxm(uint32_t q, uint64_t t, const Instruction &inst);
+  absl::Status issueChain(uint32_t q, uint64_t t, const Instruction &inst);
   absl::Status syncCheck(uint32_t q, uint64_t cycle);
   absl::Status memRead(uint32_t q, uint64_t t, const Instruction &inst,
                        uint32_t bank, uint32_t row);
@@ -661,6 +697,77 @@ absl::Status ChipRun::syncCheck(uint32_t q, uint64_t cycle) {
                     " (a statically scheduled sync releases exactly one cycle "
                     "after its notify)");
   return absl::OkStatus();
+}
+
+absl::Status ChipRun::issueChain(uint32_t q, uint64_t t,
+                                 const Instruction &inst) {
+  DType d = inst.dtype;
+  unsigned w = isa::widthBytes(d);
+  const uint8_t *a[4], *b[4];
+  if (absl::Status s = readGroup(q, t, inst, inst.in0, w, inst.expect0, a);
+      !s.ok())
+    return s;
+  bool hasIn1 = inst.in1 != isa::kNoStream;
+  if (hasIn1)
+    if (absl::Status s = readGroup(q, t, inst, inst.in1, w, inst.expect1, b);
+        !s.ok())
+      return s;
+  uint32_t slots[4];
+  uint8_t *out[4];
+  for (unsigned k = 0; k < w; ++k) {
+    slots[k] = pool_.alloc();
+    out[k] = pool_.get(slots[k]);
+  }
+  uint32_t L = lanes_;
+  if (!timing_) {
+    const isa::ChainStep *steps = prog_.chainSteps.data() + inst.a;
+    bits_.resize(L);
+    if (isFloat(d)) {
+      std::vector<float> acc(L), nxt(L), y;
+      decodeF(d, a, L, acc.data());
+      if (hasIn1) {
+        y.resize(L);
+        decodeF(d, b, L, y.data());
+      }
+      std::vector<uint8_t> tmp(size_t(w) * L);
+      uint8_t *tp[4];
+      for (unsigned k = 0; k < w; ++k)
+        tp[k] = tmp.data() + size_t(k) * L;
+      for (uint32_t k = 0; k < inst.b; ++k) {
+        aluFloat(steps[k].fn, acc.data(), y.data(), steps[k].imm, L,
+                 nxt.data());
+        // Round to the dtype between steps, as on a stream.
+        encodeFloats(d, nxt.data(), L, bits_.data());
+        encodeBits(w, bits_.data(), L, tp);
+        decodeF(d, tp, L, acc.data());
+      }
+      encodeFloats(d, acc.data(), L, bits_.data());
+    } else {
+      ia_.resize(L);
+      decodeI(d, a, L, ia_.data());
+      if (hasIn1) {
+        ib_.resize(L);
+        decodeI(d, b, L, ib_.data());
+      }
+      for (uint32_t k = 0; k < inst.b; ++k) {
+        double di = std::nearbyint(double(steps[k].imm));
+        int64_t imm =
+            std::isnan(di)
+                ? 0
+                : int64_t(std::min(8589934592.0, std::max(-8589934592.0, di)));
+        for (uint32_t i = 0; i < L; ++i) {
+          uint32_t r =
+              wrapInt(aluInt(steps[k].fn, ia_[i], hasIn1 ? ib_[i] : 0, imm), d);
+          ia_[i] = d == DType::I8 ? int8_t(r) : int32_t(r);
+        }
+      }
+      for (uint32_t i = 0; i < L; ++i)
+        bits_[i] = wrapInt(ia_[i], d);
+    }
+    encodeBits(w, bits_.data(), L, out);
+  }
+  return putGroup(q, t, t + m_.outputLatency(inst), inst, inst.out, w, inst.tag,
+                  slots);
 }
 
 absl::Status ChipRun::issueSxm(uint32_t q, uint64_t t,
@@ -1135,6 +1242,8 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
   }
   case Opcode::Vxm:
     return issueVxm(q, t, inst);
+  case Opcode::VxmChain:
+    return issueChain(q, t, inst);
   case Opcode::SxmShift:
   case Opcode::SxmRotate:
   case Opcode::SxmTranspose:

@@ -59,6 +59,8 @@ private:
 struct ChipProgram {
   std::vector<std::vector<isa::Instruction>> queues;
   std::vector<std::vector<int16_t>> laneMaps;
+  /// The chain table of vxm.chain instructions (steps a .. a + b - 1).
+  std::vector<isa::ChainStep> chainSteps;
 };
 
 struct UnitBusy {

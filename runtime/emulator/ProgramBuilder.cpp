@@ -44,6 +44,14 @@ uint32_t ProgramBuilder::addLaneMap(std::vector<int16_t> map) {
   return uint32_t(program_.laneMaps.size() - 1);
 }
 
+uint32_t
+ProgramBuilder::addChainSteps(const std::vector<isa::ChainStep> &steps) {
+  uint32_t first = uint32_t(program_.chainSteps.size());
+  program_.chainSteps.insert(program_.chainSteps.end(), steps.begin(),
+                             steps.end());
+  return first;
+}
+
 Instruction nop(uint32_t cycles) {
   Instruction i;
   i.op = Opcode::Nop;
@@ -84,6 +92,25 @@ Instruction memReadWrite(uint32_t readBank, uint32_t readRow, uint8_t out,
   i.expect0 = expect;
   i.fn = uint8_t(writeBank);
   i.c = writeRow;
+  return i;
+}
+
+Instruction vxmChain(const isa::Machine &m, isa::DType dtype, uint32_t first,
+                     const std::vector<isa::ChainStep> &steps, uint8_t in0,
+                     uint32_t expect0, uint8_t in1, uint32_t expect1,
+                     uint8_t out, uint32_t tag) {
+  Instruction i;
+  i.op = Opcode::VxmChain;
+  i.dtype = dtype;
+  i.in0 = in0;
+  i.expect0 = expect0;
+  i.in1 = in1;
+  i.expect1 = expect1;
+  i.a = first;
+  i.b = uint32_t(steps.size());
+  i.c = m.chainLatency(steps.data(), uint32_t(steps.size()));
+  i.out = out;
+  i.tag = tag;
   return i;
 }
 

@@ -24,6 +24,8 @@ public:
   uint64_t nextFree(uint32_t queue) const;
   /// Adds an SXM lane map; returns its index.
   uint32_t addLaneMap(std::vector<int16_t> map);
+  /// Appends VXM chain steps; returns the index of the first.
+  uint32_t addChainSteps(const std::vector<isa::ChainStep> &steps);
 
   const ChipProgram &program() const { return program_; }
   ChipProgram take() { return std::move(program_); }
@@ -56,6 +58,13 @@ isa::Instruction vxm(isa::AluOp op, isa::DType dtype, uint8_t in0,
                      uint8_t out, uint32_t tag, float imm = 0.0f);
 isa::Instruction vxmCast(isa::DType from, isa::DType to, uint8_t in,
                          uint32_t expect, uint8_t out, uint32_t tag);
+/// vxm.chain over steps [first, first + steps.size()) of the chain table
+/// (latency computed from the steps).
+isa::Instruction vxmChain(const isa::Machine &m, isa::DType dtype,
+                          uint32_t first,
+                          const std::vector<isa::ChainStep> &steps, uint8_t in0,
+                          uint32_t expect0, uint8_t in1, uint32_t expect1,
+                          uint8_t out, uint32_t tag);
 isa::Instruction sxmPermute(isa::DType dtype, uint8_t in0, uint32_t expect0,
                             uint32_t map, uint8_t in1, uint32_t expect1,
                             uint8_t out, uint32_t tag);

@@ -388,6 +388,16 @@ absl::StatusOr<Lpubin> readLpubin(std::vector<uint8_t> bytes) {
                    std::to_string(sg.chip()));
       break;
     }
+    case schema::Segment::VXM_CHAINS: {
+      if (sg.size() % isa::kChainStepBytes != 0)
+        return err(name + ": chain segment has " + std::to_string(sg.size()) +
+                   " bytes, not a multiple of " +
+                   std::to_string(isa::kChainStepBytes));
+      if (!laneMaps.insert({sg.chip(), 1}).second)
+        return err(name + ": second chain segment for chip " +
+                   std::to_string(sg.chip()));
+      break;
+    }
     default:
       return err(name + ": invalid kind " + std::to_string(int(sg.kind())));
     }

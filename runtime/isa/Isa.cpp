@@ -83,6 +83,8 @@ const char *opcodeName(Opcode op) {
     return "notify";
   case Opcode::Sync:
     return "sync";
+  case Opcode::VxmChain:
+    return "vxm.chain";
   }
   return "invalid";
 }
@@ -196,6 +198,24 @@ Instruction decode(const uint8_t in[kInstructionBytes]) {
   return i;
 }
 
+void encodeChainStep(const ChainStep &s, uint8_t out[kChainStepBytes]) {
+  out[0] = uint8_t(s.fn);
+  out[1] = s.flags;
+  out[2] = out[3] = 0;
+  uint32_t bits;
+  std::memcpy(&bits, &s.imm, 4);
+  put32(out + 4, bits);
+}
+
+ChainStep decodeChainStep(const uint8_t in[kChainStepBytes]) {
+  ChainStep s;
+  s.fn = AluOp(in[0]);
+  s.flags = in[1];
+  uint32_t bits = get32(in + 4);
+  std::memcpy(&s.imm, &bits, 4);
+  return s;
+}
+
 void encodeAll(const std::vector<Instruction> &insts,
                std::vector<uint8_t> &out) {
   size_t base = out.size();
@@ -281,6 +301,14 @@ std::string toString(const Instruction &i) {
     std::snprintf(buf, sizeof buf, "sxm.transpose %s (tag %u) -> %s tag %u",
                   streamStr(i.in0).c_str(), i.expect0, streamStr(i.out).c_str(),
                   i.tag);
+    break;
+  case Opcode::VxmChain:
+    std::snprintf(buf, sizeof buf,
+                  "vxm.chain %s %s (tag %u), %s (tag %u) steps %u..%u latency "
+                  "%u -> %s tag %u",
+                  dtypeName(i.dtype), streamStr(i.in0).c_str(), i.expect0,
+                  streamStr(i.in1).c_str(), i.expect1, i.a, i.a + i.b - 1, i.c,
+                  streamStr(i.out).c_str(), i.tag);
     break;
   case Opcode::Repeat:
     std::snprintf(buf, sizeof buf, "repeat %u stride %u every %u", i.a, i.b,

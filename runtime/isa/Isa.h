@@ -71,10 +71,15 @@ enum class Opcode : uint8_t {
   Sync = 14,         // a = flag, b = wait: holds the queue b cycles; the
                      // flag must have been set exactly in cycle t + b - 1
                      // (and is consumed then)
-  // 15 is reserved for VxmChain; 16 .. 23 for C2C (send, receive) of the
-  // multi-chip issue.
+  VxmChain = 15,     // dtype; in0 group (the chain's input); in1 group
+                     // (optional, kNoStream if no step reads it); a =
+                     // first step in the chip's chain table, b = steps
+                     // (1 .. kMaxChainSteps), c = total latency (the sum of
+                     // the steps' ALU latencies, checked); out group; tag
+  // 16 .. 23 are reserved for C2C (send, receive) of the multi-chip issue.
 };
-constexpr uint8_t kLastOpcode = uint8_t(Opcode::Sync);
+constexpr uint8_t kLastOpcode = uint8_t(Opcode::VxmChain);
+
 const char *opcodeName(Opcode op);
 
 enum class AluOp : uint8_t {
@@ -105,6 +110,23 @@ enum class AluOp : uint8_t {
   RsubImm = 24, // imm - in0
 };
 constexpr uint8_t kLastAluOp = uint8_t(AluOp::RsubImm);
+
+/// One step of a VXM chain: acc = fn(acc, in1 or imm). Binary ops (add, sub,
+/// mul, max, min, compares) take in1 and need kStepIn1; *_imm ops take imm;
+/// unary ops (neg, abs, exp, rsqrt, tanh, copy) take neither. Cast and
+/// select cannot be chained. Each step's result is rounded to the chain's
+/// dtype, as on the stream between two ALUs.
+struct ChainStep {
+  AluOp fn = AluOp::Copy;
+  uint8_t flags = 0;
+  float imm = 0.0f;
+};
+constexpr uint8_t kStepIn1 = 1;
+constexpr uint32_t kMaxChainSteps = 16;
+constexpr size_t kChainStepBytes = 8;
+/// Little-endian: fn, flags, two zero bytes, imm (binary32 bits).
+void encodeChainStep(const ChainStep &s, uint8_t out[kChainStepBytes]);
+ChainStep decodeChainStep(const uint8_t in[kChainStepBytes]);
 const char *aluOpName(AluOp op);
 bool parseAluOp(const std::string &name, AluOp &out);
 /// Number of stream-group inputs the ALU operation reads (1, 2 or 3).

@@ -104,6 +104,7 @@ bool Machine::opcodeAllowed(uint32_t q, Opcode op) const {
   case Opcode::MxmMul:
     return info.unit == Unit::Mxm && !info.mxmWeights;
   case Opcode::Vxm:
+  case Opcode::VxmChain:
     return info.unit == Unit::Vxm;
   case Opcode::SxmPermute:
   case Opcode::SxmShift:
@@ -154,6 +155,8 @@ uint32_t Machine::queueCycles(const Instruction &inst) const {
     return inst.b;
   case Opcode::Repeat:
     return inst.a * inst.c;
+  case Opcode::VxmChain:
+    return inst.b; // one issue slot of its ALU per step
   case Opcode::MxmLoad:
     return mxmLoadCycles(inst.dtype, inst.a);
   case Opcode::MxmMul:
@@ -174,6 +177,8 @@ uint32_t Machine::outputLatency(const Instruction &inst) const {
     return aluIsTranscendental(AluOp(inst.fn))
                ? target_.vxm_transcendental_latency()
                : target_.vxm_simple_latency();
+  case Opcode::VxmChain:
+    return inst.c;
   case Opcode::SxmPermute:
   case Opcode::SxmShift:
   case Opcode::SxmRotate:
@@ -192,6 +197,7 @@ uint32_t Machine::inputCycles(const Instruction &inst) const {
   case Opcode::MemReadWrite:
   case Opcode::MxmMul:
   case Opcode::Vxm:
+  case Opcode::VxmChain:
   case Opcode::SxmPermute:
   case Opcode::SxmShift:
   case Opcode::SxmRotate:
@@ -200,6 +206,15 @@ uint32_t Machine::inputCycles(const Instruction &inst) const {
   default:
     return 0;
   }
+}
+
+uint32_t Machine::chainLatency(const ChainStep *steps, uint32_t n) const {
+  uint32_t lat = 0;
+  for (uint32_t k = 0; k < n; ++k)
+    lat += aluIsTranscendental(steps[k].fn)
+               ? target_.vxm_transcendental_latency()
+               : target_.vxm_simple_latency();
+  return lat;
 }
 
 uint32_t Machine::busyCycles(const Instruction &inst) const {
@@ -224,6 +239,7 @@ unsigned Machine::outputWidth(const Instruction &inst) const {
   case Opcode::SxmPermute:
   case Opcode::SxmShift:
   case Opcode::SxmRotate:
+  case Opcode::VxmChain:
     return widthBytes(inst.dtype);
   case Opcode::SxmTranspose:
     return kTransposeStreams;
@@ -250,6 +266,10 @@ unsigned Machine::inputWidth(const Instruction &inst, unsigned i) const {
   case Opcode::SxmShift:
   case Opcode::SxmRotate:
     return i == 0 ? widthBytes(inst.dtype) : 0;
+  case Opcode::VxmChain:
+    if (i == 0)
+      return widthBytes(inst.dtype);
+    return i == 1 && inst.in1 != kNoStream ? widthBytes(inst.dtype) : 0;
   case Opcode::SxmTranspose:
     return i == 0 ? kTransposeStreams : 0;
   default:

@@ -109,6 +109,9 @@ public:
   /// maximum of issue + busyCycles over all non-NOP instructions of all
   /// chips: the compiler predicts it and the emulator measures it.
   uint32_t busyCycles(const Instruction &inst) const;
+  /// VxmChain: the latency of a chain of steps (sum of the ALU latencies);
+  /// the instruction's `c` must equal it.
+  uint32_t chainLatency(const ChainStep *steps, uint32_t n) const;
   /// Number of output streams of an instruction (group width).
   unsigned outputWidth(const Instruction &inst) const;
   /// Width of input group `i` (0, 1, or 2 for vxm select) of an

@@ -38,6 +38,10 @@ decodePrograms(const format::Lpubin &file, const isa::Machine &machine) {
           const uint8_t *e = p + (k * machine.lanes() + l) * 2;
           c.laneMaps[k][l] = int16_t(uint16_t(e[0] | e[1] << 8));
         }
+    } else if (s.kind() == schema::Segment::VXM_CHAINS) {
+      for (size_t k = 0; k < s.size() / isa::kChainStepBytes; ++k)
+        c.chainSteps.push_back(
+            isa::decodeChainStep(p + k * isa::kChainStepBytes));
     }
   }
   for (uint32_t c = 0; c < chips.size(); ++c)

@@ -3,7 +3,9 @@
 
 #include "runtime/emulator/Emulator.h"
 #include "runtime/emulator/ProgramBuilder.h"
+#include "runtime/format/Lpubin.h"
 #include "runtime/isa/Numerics.h"
+#include "runtime/loader/Loader.h"
 
 #include <chrono>
 #include <cmath>
@@ -764,9 +766,11 @@ namespace {
 /// (last write + 1) against the latency `lat` and returns the result bits.
 std::vector<uint32_t>
 runOneVxm(const isa::Machine &m, isa::Instruction inst,
-          const std::vector<std::vector<uint32_t>> &groups, uint32_t lat) {
+          const std::vector<std::vector<uint32_t>> &groups, uint32_t lat,
+          const std::vector<isa::ChainStep> &chain = {}) {
   emu::Emulator e(m, 1);
   emu::ProgramBuilder pb(m);
+  pb.addChainSteps(chain);
   int vxm = m.vxmPosition();
   unsigned w = isa::widthBytes(inst.dtype);
   uint8_t *ins[3] = {&inst.in0, &inst.in1, &inst.in2};
@@ -783,7 +787,8 @@ runOneVxm(const isa::Machine &m, isa::Instruction inst,
   inst.out = 16;
   inst.tag = 20;
   EXPECT_EQ(m.outputLatency(inst), lat);
-  EXPECT_EQ(m.queueCycles(inst), 1u);
+  EXPECT_EQ(m.queueCycles(inst),
+            inst.op == isa::Opcode::VxmChain ? inst.b : 1u);
   EXPECT_EQ(m.inputCycles(inst), 1u);
   for (unsigned g = 0; g < 3; ++g)
     EXPECT_EQ(m.inputWidth(inst, g), g < groups.size() ? w : 0u);
@@ -1366,4 +1371,155 @@ TEST_F(EmulatorTest, NotifyOfAFlagStillSet) {
   ASSERT_TRUE(b.at(m.vxmQueue(1), 3, ctl(isa::Opcode::Notify, 1)).ok());
   expectError({"chip 0", "VXM ALU 1", "cycle 3", "notify flag 1",
                "flag 1 is still set by the notify of cycle 2"});
+}
+
+//===----------------------------------------------------------------------===//
+// VXM chains
+//===----------------------------------------------------------------------===//
+
+TEST_F(EmulatorTest, VxmChainLatencyIsTheSumOfItsSteps) {
+  // f32: ((x * 2 + y) -> exp) max 1: latency 1 + 1 + 3 + 1 = 6, the ALU
+  // queue held 4 cycles (one issue slot per step).
+  using isa::ChainStep;
+  std::vector<ChainStep> steps = {{AluOp::MulImm, 0, 2.0f},
+                                  {AluOp::Add, isa::kStepIn1, 0.0f},
+                                  {AluOp::Exp, 0, 0.0f},
+                                  {AluOp::MaxImm, 0, 1.0f}};
+  std::vector<float> x = ramp(0.05f, 0.0f), y = ramp(-0.02f, 0.1f);
+  isa::Instruction c =
+      emu::vxmChain(m, DType::F32, 0, steps, 0, 0, 4, 0, 16, 20);
+  EXPECT_EQ(c.c, 6u);
+  EXPECT_EQ(m.outputLatency(c), 6u);
+  EXPECT_EQ(m.busyCycles(c), 7u);
+  std::vector<uint32_t> got =
+      runOneVxm(m, c, {f32Bits(x), f32Bits(y)}, 6, steps);
+  ASSERT_EQ(got.size(), m.lanes());
+  for (uint32_t i = 0; i < m.lanes(); ++i) {
+    float v = float(std::exp(double(x[i] * 2.0f + y[i])));
+    ASSERT_EQ(got[i], isa::floatBits(v > 1.0f ? v : 1.0f)) << i;
+  }
+  // f16: each step rounds to f16 (as between two ALUs): x * 3 - 1 != the
+  // fp32 value rounded once, for some lanes.
+  std::vector<ChainStep> s16 = {{AluOp::MulImm, 0, 3.0f},
+                                {AluOp::SubImm, 0, 1.0f}};
+  std::vector<uint32_t> h;
+  for (uint32_t i = 0; i < m.lanes(); ++i)
+    h.push_back(isa::floatToHalf(1000.0f + float(i) * 0.37f));
+  isa::Instruction c16 =
+      emu::vxmChain(m, DType::F16, 0, s16, 0, 0, isa::kNoStream, 0, 16, 20);
+  std::vector<uint32_t> g16 = runOneVxm(m, c16, {h}, 2, s16);
+  ASSERT_EQ(g16.size(), m.lanes());
+  int differ = 0;
+  for (uint32_t i = 0; i < m.lanes(); ++i) {
+    float a = isa::halfToFloat(uint16_t(h[i]));
+    float step = isa::halfToFloat(isa::floatToHalf(a * 3.0f));
+    ASSERT_EQ(g16[i], isa::floatToHalf(step - 1.0f)) << i;
+    differ += g16[i] != isa::floatToHalf(a * 3.0f - 1.0f);
+  }
+  EXPECT_GT(differ, 0);
+  // i32: wraps at each step.
+  std::vector<ChainStep> si = {{AluOp::MulImm, 0, 65536.0f},
+                               {AluOp::MulImm, 0, 65536.0f},
+                               {AluOp::AddImm, 0, 5.0f}};
+  std::vector<uint32_t> v(m.lanes(), 7);
+  isa::Instruction ci =
+      emu::vxmChain(m, DType::I32, 0, si, 0, 0, isa::kNoStream, 0, 16, 20);
+  EXPECT_EQ(runOneVxm(m, ci, {v}, 3, si)[0], 5u);
+}
+
+TEST_F(EmulatorTest, VxmChainStaticErrors) {
+  using isa::ChainStep;
+  auto tryChain = [&](const std::vector<ChainStep> &steps, uint8_t in1,
+                      uint32_t latency, const char *msg) {
+    emu::ProgramBuilder pb(m);
+    pb.addChainSteps(steps);
+    isa::Instruction c =
+        emu::vxmChain(m, DType::F32, 0, steps, 0, 0, in1, 0, 16, 20);
+    if (latency)
+      c.c = latency;
+    EXPECT_TRUE(pb.at(m.vxmQueue(5), 8, c).ok());
+    emu::Emulator e(m, 1);
+    absl::Status s = e.setProgram(0, pb.take());
+    ASSERT_FALSE(s.ok()) << msg;
+    std::string text(s.message());
+    for (const char *f : {"chip 0", "VXM ALU 5", "cycle 8", "vxm.chain", msg})
+      EXPECT_NE(text.find(f), std::string::npos) << f << " not in " << text;
+  };
+  tryChain({{AluOp::Add, isa::kStepIn1, 0}}, isa::kNoStream, 0,
+           "chain step 0: add reads in1, which the chain does not name");
+  tryChain({{AluOp::Add, 0, 0}}, 4, 0,
+           "chain step 0: add needs in1 (flag kStepIn1)");
+  tryChain({{AluOp::Exp, 0, 0}, {AluOp::Select, 0, 0}}, 4, 0,
+           "chain step 1: select cannot be chained");
+  tryChain({{AluOp::Exp, 0, 0}}, isa::kNoStream, 1,
+           "chain latency field is 1, its steps take 3 cycles");
+  // Steps beyond the table.
+  emu::ProgramBuilder pb(m);
+  isa::Instruction c = emu::vxmChain(m, DType::F32, 2, {{AluOp::Neg, 0, 0}}, 0,
+                                     0, isa::kNoStream, 0, 16, 20);
+  EXPECT_TRUE(pb.at(m.vxmQueue(0), 0, c).ok());
+  emu::Emulator e(m, 1);
+  absl::Status s = e.setProgram(0, pb.take());
+  EXPECT_NE(std::string(s.message())
+                .find("chain steps 2..2 outside the chain table (0 steps)"),
+            std::string::npos)
+      << s;
+}
+
+TEST(Isa, ChainStepEncoding) {
+  isa::ChainStep st{AluOp::MinImm, isa::kStepIn1, -2.5f};
+  uint8_t bytes[isa::kChainStepBytes];
+  isa::encodeChainStep(st, bytes);
+  EXPECT_EQ(bytes[0], 23);
+  EXPECT_EQ(bytes[1], 1);
+  EXPECT_EQ(bytes[2], 0);
+  EXPECT_EQ(bytes[7], 0xC0); // -2.5f = 0xC0200000
+  isa::ChainStep back = isa::decodeChainStep(bytes);
+  EXPECT_EQ(back.fn, AluOp::MinImm);
+  EXPECT_EQ(back.flags, 1);
+  EXPECT_EQ(back.imm, -2.5f);
+}
+
+TEST(Isa, ChainSegmentThroughTheFileAndLoader) {
+  // A one-chip file with a vxm.chain and its VXM_CHAINS segment: the reader
+  // accepts it and the loader decodes the steps; a segment that is not a
+  // whole number of steps is rejected.
+  isa::Machine m(testutil::v1Target());
+  std::vector<isa::ChainStep> steps = {{AluOp::MulImm, 0, 3.0f},
+                                       {AluOp::Tanh, 0, 0.0f}};
+  schema::Manifest man;
+  *man.mutable_target() = m.target();
+  man.set_chip_count(1);
+  man.add_chips()->set_chip(0);
+  std::vector<format::SegmentData> segs(2);
+  segs[0].info.set_kind(schema::Segment::INSTRUCTIONS);
+  segs[0].info.set_queue(m.vxmQueue(0));
+  segs[0].info.set_instructions(1);
+  isa::encodeAll(
+      {emu::vxmChain(m, DType::F16, 0, steps, 0, 0, isa::kNoStream, 0, 4, 1)},
+      segs[0].bytes);
+  segs[1].info.set_kind(schema::Segment::VXM_CHAINS);
+  for (const isa::ChainStep &s : steps) {
+    uint8_t b[isa::kChainStepBytes];
+    isa::encodeChainStep(s, b);
+    segs[1].bytes.insert(segs[1].bytes.end(), b, b + isa::kChainStepBytes);
+  }
+  absl::StatusOr<format::Lpubin> f =
+      format::readLpubin(format::writeLpubin(man, segs));
+  ASSERT_TRUE(f.ok()) << f.status();
+  absl::StatusOr<std::vector<emu::ChipProgram>> p =
+      loader::decodePrograms(*f, m);
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_EQ((*p)[0].chainSteps.size(), 2u);
+  EXPECT_EQ((*p)[0].chainSteps[1].fn, AluOp::Tanh);
+  EXPECT_EQ((*p)[0].chainSteps[0].imm, 3.0f);
+  EXPECT_EQ((*p)[0].queues[m.vxmQueue(0)][0].c, 4u); // 1 + 3
+  segs[1].bytes.pop_back();
+  absl::StatusOr<format::Lpubin> bad =
+      format::readLpubin(format::writeLpubin(man, segs));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(std::string(bad.status().message())
+                .find("chain segment has 15 bytes, not a multiple of 8"),
+            std::string::npos)
+      << bad.status();
 }
