@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <cstring>
 #include <queue>
+#include <thread>
 #include <unordered_map>
 
 namespace lpuc::emu {
@@ -1414,10 +1415,43 @@ void expandRepeats(const isa::Machine &m, ChipProgram &program) {
 absl::StatusOr<RunStats> Emulator::run() {
   RunStats stats;
   std::vector<uint64_t> busy(5, 0);
-  for (uint32_t c = 0; c < programs_.size(); ++c) {
-    ChipRun run(machine_, c, programs_[c], *sram_[c], timingOnly_);
-    if (absl::Status s = run.run(stats, busy); !s.ok())
-      return s;
+  // Chips are independent (no C2C yet): each runs on its own stats, merged
+  // in chip order, so results do not depend on the thread count; with
+  // several failing chips the lowest chip's error is reported, as in a
+  // sequential run.
+  size_t n = programs_.size();
+  std::vector<RunStats> chipStats(n);
+  std::vector<std::vector<uint64_t>> chipBusy(n, std::vector<uint64_t>(5, 0));
+  std::vector<absl::Status> status(n);
+  auto runChip = [&](size_t c) {
+    ChipRun run(machine_, uint32_t(c), programs_[c], *sram_[c], timingOnly_);
+    status[c] = run.run(chipStats[c], chipBusy[c]);
+  };
+  uint32_t workers = std::min<uint32_t>(std::max(threads_, 1u), uint32_t(n));
+  if (workers <= 1) {
+    for (size_t c = 0; c < n; ++c) {
+      runChip(c);
+      if (!status[c].ok())
+        return status[c];
+    }
+  } else {
+    std::vector<std::thread> pool;
+    for (uint32_t w = 0; w < workers; ++w)
+      pool.emplace_back([&, w] {
+        for (size_t c = w; c < n; c += workers)
+          runChip(c);
+      });
+    for (std::thread &t : pool)
+      t.join();
+    for (size_t c = 0; c < n; ++c)
+      if (!status[c].ok())
+        return status[c];
+  }
+  for (size_t c = 0; c < n; ++c) {
+    stats.cycles = std::max(stats.cycles, chipStats[c].cycles);
+    stats.instructions += chipStats[c].instructions;
+    for (int u = 0; u < 5; ++u)
+      busy[u] += chipBusy[c][u];
   }
   const schema::Target &t = machine_.target();
   uint32_t chips = uint32_t(programs_.size());

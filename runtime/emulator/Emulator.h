@@ -132,11 +132,19 @@ public:
   void setTimingOnly(bool on) { timingOnly_ = on; }
   bool timingOnly() const { return timingOnly_; }
 
+  /// Host threads for run(): chips are spread over them (chip c on thread
+  /// c mod n). Outputs, cycles and statistics are identical for every
+  /// thread count (each chip has its own state; results merge in chip
+  /// order). 1 (the default) runs everything on the calling thread.
+  void setThreads(uint32_t n) { threads_ = n; }
+  uint32_t threads() const { return threads_; }
+
 private:
   isa::Machine machine_;
   std::vector<std::unique_ptr<Sram>> sram_;
   std::vector<ChipProgram> programs_;
   bool timingOnly_ = false;
+  uint32_t threads_ = 1;
 };
 
 } // namespace lpuc::emu

@@ -1523,3 +1523,60 @@ TEST(Isa, ChainSegmentThroughTheFileAndLoader) {
             std::string::npos)
       << bad.status();
 }
+
+TEST(EmulatorThreads, SameResultsAndCyclesForOneAndTwoThreads) {
+  isa::Machine m(testutil::v1Target());
+  auto build = [&](uint32_t threads, bool breakSome,
+                   std::vector<std::vector<uint32_t>> &outs)
+      -> absl::StatusOr<emu::RunStats> {
+    const uint32_t chips = 5;
+    emu::Emulator e(m, chips);
+    e.setThreads(threads);
+    for (uint32_t c = 0; c < chips; ++c) {
+      emu::ProgramBuilder b(m);
+      std::vector<float> x(m.lanes());
+      for (uint32_t i = 0; i < m.lanes(); ++i)
+        x[i] = float(int(i % 23) - 11) * 0.01f * float(c + 1);
+      int vxm = m.vxmPosition();
+      uint64_t at = 10 + 3 * c; // chip-dependent timing
+      feed(m, b, e.sram(c), toPlanes(f32Bits(x), 4, m.lanes()), 0, vxm, at, 1,
+           {0, 1, 2, 3}, 0, 0);
+      EXPECT_TRUE(b.at(m.vxmQueue(c), at,
+                       emu::vxm(AluOp::Exp, DType::F32, 0,
+                                breakSome && c % 2 == 1 ? 9 : 1, isa::kNoStream,
+                                0, 8, 2))
+                      .ok());
+      drain(m, b, 4, 8, vxm, at + 3, 2, {44, 45, 46, 47}, 1, 0);
+      EXPECT_TRUE(e.setProgram(c, b.take()).ok());
+    }
+    absl::StatusOr<emu::RunStats> r = e.run();
+    outs.clear();
+    for (uint32_t c = 0; c < chips; ++c)
+      outs.push_back(collect(e.sram(c), 4, {44, 45, 46, 47}, 1, 0));
+    return r;
+  };
+  std::vector<std::vector<uint32_t>> o1, o2;
+  absl::StatusOr<emu::RunStats> r1 = build(1, false, o1);
+  absl::StatusOr<emu::RunStats> r2 = build(2, false, o2);
+  ASSERT_TRUE(r1.ok()) << r1.status();
+  ASSERT_TRUE(r2.ok()) << r2.status();
+  EXPECT_EQ(o1, o2);
+  EXPECT_NE(o1[0], o1[1]);
+  EXPECT_EQ(r1->cycles, r2->cycles);
+  EXPECT_EQ(r1->cycles, 10u + 3 * 4 + 3 + 4 + 1); // chip 4 is last
+  EXPECT_EQ(r1->instructions, r2->instructions);
+  EXPECT_EQ(r1->instructions, 5u * 9);
+  for (int u = 0; u < 5; ++u) {
+    EXPECT_EQ(r1->units[u].busyCycles, r2->units[u].busyCycles);
+    EXPECT_EQ(r1->units[u].utilisation, r2->units[u].utilisation);
+  }
+  // Chips 1 and 3 break: both runs report chip 1.
+  absl::StatusOr<emu::RunStats> b1 = build(1, true, o1);
+  absl::StatusOr<emu::RunStats> b2 = build(2, true, o2);
+  ASSERT_FALSE(b1.ok());
+  ASSERT_FALSE(b2.ok());
+  EXPECT_EQ(b1.status().message(), b2.status().message());
+  EXPECT_NE(std::string(b1.status().message()).find("chip 1, VXM ALU 1"),
+            std::string::npos)
+      << b1.status();
+}
