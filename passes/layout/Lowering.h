@@ -252,11 +252,18 @@ private:
   /// Softmax over the last dimension of `src` into `dst` (same layout shape).
   mlir::LogicalResult softmaxRows(mlir::Location loc, const Tensor &src,
                                   const Tensor &dst);
-  /// Layer normalisation over the last axis; `scale`/`bias` may be null.
+  /// Layer normalisation over dimensions [axis, rank); `scale`/`bias` may
+  /// be null.
   mlir::LogicalResult lowerLayerNorm(mlir::Operation *op, mlir::Value input,
                                      mlir::Value scale, mlir::Value bias,
-                                     mlir::Value result, double epsilon,
-                                     bool rms);
+                                     mlir::Value result, int64_t axis,
+                                     double epsilon, bool rms);
+  /// Layer (or RMS) normalisation of the rows of `src` into `dst`; `sc` and
+  /// `bi` have one row (or one per row) of the same columns, or are null.
+  mlir::LogicalResult layerNormRows(mlir::Location loc, const Tensor &src,
+                                    const Tensor *sc, const Tensor *bi,
+                                    const Tensor &dst, double epsilon,
+                                    bool rms);
 
   mlir::ModuleOp module_;
   mlir::func::FuncOp src_;

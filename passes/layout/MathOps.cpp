@@ -184,15 +184,6 @@ LogicalResult Lowering::validateMathOp(Operation *op) {
                 "of indices into dimension 0 of a 2-D table (embeddings) only";
     return success();
   }
-  if (auto ln = dyn_cast<lpu::LayerNormOp>(op)) {
-    ArrayRef<int64_t> shape = shapeOf(ln.getInput());
-    for (int64_t d = ln.getAxis(); d + 1 < int64_t(shape.size()); ++d)
-      if (shape[d] != 1)
-        return op->emitError()
-               << "layer_norm over several dimensions (axis " << ln.getAxis()
-               << ") is not supported yet (only the last)";
-    return success();
-  }
   if (auto p = dyn_cast<lpu::PowOp>(op)) {
     std::optional<double> e = splatValue(p.getRhs());
     if (!e || (*e != 0.5 && *e != 1.0 && *e != 2.0 && *e != 3.0 && *e != -1.0 &&
@@ -320,7 +311,8 @@ LogicalResult Lowering::lowerMathOp(Operation *op) {
     return lowerSoftmax(op, o.getInput(), res, o.getAxis(), /*log=*/false);
   if (auto o = dyn_cast<lpu::LayerNormOp>(op))
     return lowerLayerNorm(op, o.getInput(), o.getScale(), o.getBias(), res,
-                          o.getEpsilon().convertToDouble(), /*rms=*/false);
+                          o.getAxis(), o.getEpsilon().convertToDouble(),
+                          /*rms=*/false);
   if (auto o = dyn_cast<lpu::SliceOp>(op)) {
     ArrayRef<int64_t> in = shapeOf(o.getInput()), out = shapeOf(res);
     SmallVector<int64_t> starts(o.getStarts()), steps(o.getSteps());

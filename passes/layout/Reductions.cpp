@@ -424,8 +424,8 @@ LogicalResult Lowering::softmaxRows(Location loc, const Tensor &srcT,
 }
 
 LogicalResult Lowering::lowerLayerNorm(Operation *op, Value input, Value scale,
-                                       Value bias, Value result, double epsilon,
-                                       bool rms) {
+                                       Value bias, Value result, int64_t axis,
+                                       double epsilon, bool rms) {
   FailureOr<Tensor *> src = tensorOf(input);
   if (failed(src))
     return failure();
@@ -442,34 +442,72 @@ LogicalResult Lowering::lowerLayerNorm(Operation *op, Value input, Value scale,
       return failure();
     bi = *t;
   }
-  FailureOr<Tensor *> dst = defineResult(op, result);
-  if (failed(dst))
+  FailureOr<Tensor *> out = defineResult(op, result);
+  if (failed(out))
     return failure();
   Location loc = op->getLoc();
-  Type elem = (*src)->elemType;
-  Type f32 = Float32Type::get(op->getContext());
-  const isa::TensorLayout &lx = (*src)->layout;
+  // Several trailing dimensions: normalise rows of their product (a
+  // relayout of x, scale and bias to [rows, N] and of the result back).
+  ArrayRef<int64_t> shape = cast<RankedTensorType>(input.getType()).getShape();
+  int64_t rank = int64_t(shape.size());
+  if (axis < 0)
+    axis += rank;
+  int64_t n = 1, rows = 1;
+  for (int64_t d = 0; d < rank; ++d)
+    (d >= axis ? n : rows) *= shape[d];
+  if (rank > 0 && n != shape.back()) {
+    Type elem = (*src)->elemType;
+    auto same = [](int64_t lin) { return lin; };
+    auto flat = [&](const Tensor *t, SmallVector<int64_t> s) -> Tensor * {
+      FailureOr<Tensor *> f = temp(loc, elem, s);
+      if (failed(f))
+        return nullptr;
+      relayout(loc, *t, **f, same);
+      return *f;
+    };
+    Tensor *x2 = flat(*src, {rows, n});
+    Tensor *s2 = sc ? flat(sc, {n}) : nullptr;
+    Tensor *b2 = bi ? flat(bi, {n}) : nullptr;
+    FailureOr<Tensor *> y2 = temp(loc, elem, {rows, n});
+    if (!x2 || (sc && !s2) || (bi && !b2) || failed(y2))
+      return failure();
+    if (failed(layerNormRows(loc, *x2, s2, b2, **y2, epsilon, rms)))
+      return failure();
+    relayout(loc, **y2, **out, same);
+    return success();
+  }
+  return layerNormRows(loc, **src, sc, bi, **out, epsilon, rms);
+}
+
+LogicalResult Lowering::layerNormRows(Location loc, const Tensor &srcT,
+                                      const Tensor *sc, const Tensor *bi,
+                                      const Tensor &dstT, double epsilon,
+                                      bool rms) {
+  const Tensor *src = &srcT, *dst = &dstT;
+  Type elem = src->elemType;
+  Type f32 = Float32Type::get(body_.getContext());
+  const isa::TensorLayout &lx = src->layout;
   int64_t rows = lx.rows(), vecs = lx.vectors(), cols = lx.cols();
   int64_t accRows =
       std::max<int64_t>(1, machine_.target().mxm_accumulator_rows());
   FailureOr<uint32_t> plane = installOnes(loc, elem);
   if (failed(plane))
     return failure();
-  const Tensor *centred = *src;
+  const Tensor *centred = src;
   if (!rms) {
     FailureOr<Tensor *> meanT = temp(loc, elem, {rows, 1});
     FailureOr<Tensor *> dT = temp(loc, elem, lx.shape);
     if (failed(meanT) || failed(dT))
       return failure();
     for (int64_t r = 0; r < rows; ++r) {
-      Planes s = rowSum(loc, *plane, **src, r, r % accRows);
+      Planes s = rowSum(loc, *plane, *src, r, r % accRows);
       s = toPlanes(vxmOp(body_, loc, "mul_imm", f32, s, 1.0 / double(cols)));
       writeVector(body_, loc, (*meanT)->layout, r, 0, castF32To(loc, s, elem));
     }
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t v = 0; v < vecs; ++v) {
         Chain c(*this, loc, elem);
-        Val d = c.op("sub", c.leaf(**src, r, v), c.leaf(**meanT, r, 0));
+        Val d = c.op("sub", c.leaf(*src, r, v), c.leaf(**meanT, r, 0));
         writeVector(body_, loc, (*dT)->layout, r, v, c.result(d, elem));
       }
     centred = *dT;
@@ -495,7 +533,7 @@ LogicalResult Lowering::lowerLayerNorm(Operation *op, Value input, Value scale,
         y = c.op("mul", y, c.leaf(*sc, sc->layout.rows() == 1 ? 0 : r, v));
       if (bi)
         y = c.op("add", y, c.leaf(*bi, bi->layout.rows() == 1 ? 0 : r, v));
-      writeVector(body_, loc, (*dst)->layout, r, v, c.result(y, elem));
+      writeVector(body_, loc, dst->layout, r, v, c.result(y, elem));
     }
   return success();
 }
