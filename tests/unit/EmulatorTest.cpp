@@ -1580,3 +1580,75 @@ TEST(EmulatorThreads, SameResultsAndCyclesForOneAndTwoThreads) {
             std::string::npos)
       << b1.status();
 }
+
+//===----------------------------------------------------------------------===//
+// MXM hazards not covered above
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Loads a 4-row f32 tile on plane 0 at 50 and installs it at 51.
+void installF32Tile(const isa::Machine &m, emu::ProgramBuilder &b,
+                    emu::Sram &sram) {
+  feedTile(m, b, sram, tile(4, m.lanes(), 1.0f), DType::F32, 50, 1, 0);
+  ASSERT_TRUE(
+      b.at(m.mxmLoadQueue(0), 50, emu::mxmLoad(DType::F32, 4, 32, 1)).ok());
+  ASSERT_TRUE(b.at(m.mxmMulQueue(0), 51, emu::mxmInstall()).ok());
+}
+} // namespace
+
+TEST_F(EmulatorTest, AccumulatorRowOutOfRange) {
+  installF32Tile(m, b, sram());
+  uint32_t rows = m.target().mxm_accumulator_rows();
+  feed(m, b, sram(), toPlanes(f32Bits(ramp(1, 0)), 4, m.lanes()), 48, 0, 52, 2,
+       {16, 17, 18, 19}, 0, 0);
+  ASSERT_TRUE(
+      b.at(m.mxmMulQueue(0), 52, emu::mxmMul(DType::F32, 48, 2, rows, 0, 0, 2))
+          .ok());
+  expectError(
+      {"chip 0", "MXM plane 0 (compute)", "cycle 52", "mxm.multiply",
+       ("accumulator row " + std::to_string(rows) + " out of range").c_str()});
+}
+
+TEST_F(EmulatorTest, ActivationTypeDiffersFromTile) {
+  installF32Tile(m, b, sram());
+  feed(m, b, sram(),
+       toPlanes(std::vector<uint32_t>(m.lanes(), 0x3C00), 2, m.lanes()), 48, 0,
+       52, 2, {16, 17}, 0, 0);
+  ASSERT_TRUE(
+      b.at(m.mxmMulQueue(0), 52, emu::mxmMul(DType::F16, 48, 2, 0, 0, 0, 2))
+          .ok());
+  expectError({"chip 0", "MXM plane 0 (compute)", "cycle 52",
+               "activations are f16 but the installed tile is f32"});
+}
+
+TEST_F(EmulatorTest, OddPlaneWhileEvenHoldsAWideTile) {
+  installF32Tile(m, b, sram());
+  ASSERT_TRUE(
+      b.at(m.mxmLoadQueue(1), 53, emu::mxmLoad(DType::I8, 4, 40, 0)).ok());
+  expectError({"chip 0", "MXM plane 1 (weights)", "cycle 53",
+               "mxm.load_weights i8",
+               "plane 1 is paired with plane 0, which holds a 16/32-bit tile"});
+}
+
+TEST_F(EmulatorTest, AccumulateMixesIntegerAndFloat) {
+  installF32Tile(m, b, sram());
+  feed(m, b, sram(), toPlanes(f32Bits(ramp(1, 0)), 4, m.lanes()), 48, 0, 52, 2,
+       {16, 17, 18, 19}, 0, 0);
+  ASSERT_TRUE(
+      b.at(m.mxmMulQueue(0), 52, emu::mxmMul(DType::F32, 48, 2, 0, 0, 0, 0))
+          .ok());
+  // An i8 tile (4 rows: one load cycle) replaces it; accumulating its i32
+  // result into the f32 row 0 is an error.
+  feedTile(m, b, sram(), tile(4, m.lanes(), 1.0f), DType::I8, 53, 3, 10);
+  ASSERT_TRUE(
+      b.at(m.mxmLoadQueue(0), 53, emu::mxmLoad(DType::I8, 4, 32, 3)).ok());
+  // The f32 multiply holds the compute queue 4 cycles (52 .. 55).
+  ASSERT_TRUE(b.at(m.mxmMulQueue(0), 56, emu::mxmInstall()).ok());
+  feed(m, b, sram(), {std::vector<uint8_t>(m.lanes(), 1)}, 52, 0, 57, 4, {20},
+       0, 0);
+  ASSERT_TRUE(b.at(m.mxmMulQueue(0), 57,
+                   emu::mxmMul(DType::I8, 52, 4, 0, isa::kAccumulate, 0, 0))
+                  .ok());
+  expectError({"chip 0", "MXM plane 0 (compute)", "cycle 57",
+               "accumulate mixes integer and float results in row 0"});
+}
