@@ -435,6 +435,30 @@ float fminNan(float a, float b) {
   return a < b ? a : b;
 }
 
+/// The MXM kernels: r[n] += act[k] * W[k][n] for k = 0 .. L-1 in order
+/// (float: fp32 products and sums, no contraction; int: wrapping int32).
+/// Built for AVX2 and the baseline (the loader picks at run time); both
+/// compute lane-wise in the same order, so the bits are the same.
+__attribute__((target_clones("avx2", "default"))) void
+mxmKernelF32(const float *act, const float *W, uint32_t L, float *r) {
+  for (uint32_t k = 0; k < L; ++k) {
+    float a = act[k];
+    const float *wk = W + size_t(k) * L;
+    for (uint32_t n = 0; n < L; ++n)
+      r[n] += a * wk[n];
+  }
+}
+
+__attribute__((target_clones("avx2", "default"))) void
+mxmKernelI32(const int64_t *act, const int32_t *W, uint32_t L, uint32_t *r) {
+  for (uint32_t k = 0; k < L; ++k) {
+    uint32_t a = uint32_t(int32_t(act[k]));
+    const int32_t *wk = W + size_t(k) * L;
+    for (uint32_t n = 0; n < L; ++n)
+      r[n] += a * uint32_t(wk[n]);
+  }
+}
+
 class ChipRun {
 public:
   ChipRun(const isa::Machine &m, uint32_t chip, const ChipProgram &prog,
@@ -1196,12 +1220,7 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
       const float *W = pl.activeF.data();
       float *r = fr_.data();
       // result[n] = sum_k act[k] * W[k][n], in fp32, k = 0 .. lanes-1.
-      for (uint32_t k = 0; k < L; ++k) {
-        float a = fa_[k];
-        const float *wk = W + size_t(k) * L;
-        for (uint32_t n = 0; n < L; ++n)
-          r[n] += a * wk[n];
-      }
+      mxmKernelF32(fa_.data(), W, L, r);
       acc.f.resize(L);
       if (accumulate)
         for (uint32_t n = 0; n < L; ++n)
@@ -1212,13 +1231,7 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
       ia_.resize(L);
       decodeI(inst.dtype, planes, L, ia_.data());
       std::vector<uint32_t> r(L, 0);
-      const int32_t *W = pl.activeI.data();
-      for (uint32_t k = 0; k < L; ++k) {
-        uint32_t a = uint32_t(int32_t(ia_[k]));
-        const int32_t *wk = W + size_t(k) * L;
-        for (uint32_t n = 0; n < L; ++n)
-          r[n] += a * uint32_t(wk[n]);
-      }
+      mxmKernelI32(ia_.data(), pl.activeI.data(), L, r.data());
       acc.i.resize(L);
       for (uint32_t n = 0; n < L; ++n)
         acc.i[n] = int32_t(accumulate ? uint32_t(acc.i[n]) + r[n] : r[n]);
