@@ -310,6 +310,7 @@ struct Plane {
   bool shadowLoaded = false; // a complete tile, or one being loaded
   uint64_t shadowDone = 0;   // first cycle install may use it
   DType shadowType = DType::Invalid;
+  uint32_t shadowRows = 0; // loaded tile rows; the rest are zero
   std::vector<float> shadowF;
   std::vector<int32_t> shadowI;
   std::vector<uint8_t> raw; // plane-rows while loading
@@ -319,6 +320,7 @@ struct Plane {
   // Active tile.
   bool active = false;
   DType activeType = DType::Invalid;
+  uint32_t activeRows = 0;
   std::vector<float> activeF;
   std::vector<int32_t> activeI;
   std::vector<std::unique_ptr<AccRow>> acc;
@@ -435,13 +437,14 @@ float fminNan(float a, float b) {
   return a < b ? a : b;
 }
 
-/// The MXM kernels: r[n] += act[k] * W[k][n] for k = 0 .. L-1 in order
+/// The MXM kernels: r[n] += act[k] * W[k][n] for k = 0 .. rows-1 in order
 /// (float: fp32 products and sums, no contraction; int: wrapping int32).
 /// Built for AVX2 and the baseline (the loader picks at run time); both
 /// compute lane-wise in the same order, so the bits are the same.
 __attribute__((target_clones("avx2", "default"))) void
-mxmKernelF32(const float *act, const float *W, uint32_t L, float *r) {
-  for (uint32_t k = 0; k < L; ++k) {
+mxmKernelF32(const float *act, const float *W, uint32_t rows, uint32_t L,
+             float *r) {
+  for (uint32_t k = 0; k < rows; ++k) {
     float a = act[k];
     const float *wk = W + size_t(k) * L;
     for (uint32_t n = 0; n < L; ++n)
@@ -450,8 +453,9 @@ mxmKernelF32(const float *act, const float *W, uint32_t L, float *r) {
 }
 
 __attribute__((target_clones("avx2", "default"))) void
-mxmKernelI32(const int64_t *act, const int32_t *W, uint32_t L, uint32_t *r) {
-  for (uint32_t k = 0; k < L; ++k) {
+mxmKernelI32(const int64_t *act, const int32_t *W, uint32_t rows, uint32_t L,
+             uint32_t *r) {
+  for (uint32_t k = 0; k < rows; ++k) {
     uint32_t a = uint32_t(int32_t(act[k]));
     const int32_t *wk = W + size_t(k) * L;
     for (uint32_t n = 0; n < L; ++n)
@@ -1127,6 +1131,7 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
     pl.loadIssue = t;
     pl.shadowLoaded = true;
     pl.shadowType = inst.dtype;
+    pl.shadowRows = inst.a;
     pl.shadowDone = t + L;
     if (!timing_)
       pl.raw.assign(size_t(inst.a) * isa::widthBytes(inst.dtype) * lanes_, 0);
@@ -1155,6 +1160,7 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
     std::swap(pl.activeF, pl.shadowF);
     std::swap(pl.activeI, pl.shadowI);
     std::swap(pl.activeType, pl.shadowType);
+    std::swap(pl.activeRows, pl.shadowRows);
     pl.active = true;
     pl.shadowLoaded = wasActive;
     pl.shadowDone = t;
@@ -1220,7 +1226,15 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
       const float *W = pl.activeF.data();
       float *r = fr_.data();
       // result[n] = sum_k act[k] * W[k][n], in fp32, k = 0 .. lanes-1.
-      mxmKernelF32(fa_.data(), W, L, r);
+      // Rows >= activeRows are zero: their products are +-0 when the
+      // activation is finite and adding +-0 leaves a sum that starts at +0
+      // unchanged, so they are skipped unless an activation there is inf or
+      // NaN (then 0 * inf = NaN must reach the sum).
+      uint32_t rows = pl.activeRows;
+      for (uint32_t k = rows; k < L && rows < L; ++k)
+        if (!std::isfinite(fa_[k]))
+          rows = L;
+      mxmKernelF32(fa_.data(), W, rows, L, r);
       acc.f.resize(L);
       if (accumulate)
         for (uint32_t n = 0; n < L; ++n)
@@ -1231,7 +1245,7 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
       ia_.resize(L);
       decodeI(inst.dtype, planes, L, ia_.data());
       std::vector<uint32_t> r(L, 0);
-      mxmKernelI32(ia_.data(), pl.activeI.data(), L, r.data());
+      mxmKernelI32(ia_.data(), pl.activeI.data(), pl.activeRows, L, r.data());
       acc.i.resize(L);
       for (uint32_t n = 0; n < L; ++n)
         acc.i[n] = int32_t(accumulate ? uint32_t(acc.i[n]) + r[n] : r[n]);

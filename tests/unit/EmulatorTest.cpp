@@ -1652,3 +1652,38 @@ TEST_F(EmulatorTest, AccumulateMixesIntegerAndFloat) {
   expectError({"chip 0", "MXM plane 0 (compute)", "cycle 57",
                "accumulate mixes integer and float results in row 0"});
 }
+
+TEST_F(EmulatorTest, MxmZeroRowsStillMeetInfinities) {
+  // A 4-row tile: rows 4.. are zero. An infinite activation at k = 100 makes
+  // every result NaN (0 * inf), as the full sum over k requires; finite
+  // activations there leave the sum of the 4 rows.
+  installF32Tile(m, b, sram());
+  std::vector<float> x(m.lanes(), 0.5f);
+  x[100] = INFINITY;
+  feed(m, b, sram(), toPlanes(f32Bits(x), 4, m.lanes()), 48, 0, 52, 2,
+       {16, 17, 18, 19}, 0, 0);
+  ASSERT_TRUE(b.at(m.mxmMulQueue(0), 52,
+                   emu::mxmMul(DType::F32, 48, 2, 0, isa::kEmit, 0, 5))
+                  .ok());
+  std::vector<float> y(m.lanes(), 0.5f);
+  feed(m, b, sram(), toPlanes(f32Bits(y), 4, m.lanes()), 52, 0, 56, 3,
+       {20, 21, 22, 23}, 0, 0);
+  ASSERT_TRUE(b.at(m.mxmMulQueue(0), 56,
+                   emu::mxmMul(DType::F32, 52, 3, 1, isa::kEmit, 4, 6))
+                  .ok());
+  uint64_t put = 52 + m.target().mxm_result_latency();
+  drain(m, b, 4, 0, 0, put, 5, {43, 42, 41, 40}, 1, 0);
+  drain(m, b, 4, 4, 0, put + 4, 6, {39, 38, 37, 36}, 1, 0);
+  absl::StatusOr<emu::RunStats> r = run();
+  ASSERT_TRUE(r.ok()) << r.status();
+  std::vector<uint32_t> inf = collect(sram(), 4, {43, 42, 41, 40}, 1, 0);
+  std::vector<uint32_t> fin = collect(sram(), 4, {39, 38, 37, 36}, 1, 0);
+  auto w = tile(4, m.lanes(), 1.0f);
+  for (uint32_t n = 0; n < m.lanes(); ++n) {
+    ASSERT_TRUE(std::isnan(isa::bitsFloat(inf[n]))) << n;
+    float s = 0;
+    for (uint32_t k = 0; k < 4; ++k)
+      s += 0.5f * w[k][n];
+    ASSERT_EQ(fin[n], isa::floatBits(s)) << n;
+  }
+}
