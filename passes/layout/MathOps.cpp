@@ -12,6 +12,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 
 #include <cmath>
 #include <functional>
@@ -61,6 +62,20 @@ std::optional<SmallVector<int64_t>> constantInts(Value v) {
 
 /// The float values of a constant (dense or dense_resource), if any.
 std::optional<SmallVector<double>> constantFloats(Value v) {
+  // A float cast of a constant (lpu-precision): its values, rounded.
+  if (auto c = v.getDefiningOp<lpu::CastOp>()) {
+    auto to = dyn_cast<FloatType>(c.getType().getElementType());
+    std::optional<SmallVector<double>> in = constantFloats(c.getInput());
+    if (!to || !in)
+      return std::nullopt;
+    for (double &d : *in) {
+      APFloat f(d);
+      bool lost = false;
+      f.convert(to.getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
+      d = f.convertToDouble();
+    }
+    return in;
+  }
   auto cst = v.getDefiningOp<arith::ConstantOp>();
   if (!cst)
     return std::nullopt;
@@ -70,11 +85,24 @@ std::optional<SmallVector<double>> constantFloats(Value v) {
       out.push_back(a.convertToDouble());
     return out;
   }
-  if (auto res = dyn_cast<DenseF32ResourceElementsAttr>(cst.getValue())) {
-    std::optional<ArrayRef<float>> data = res.tryGetAsArrayRef();
-    if (!data)
+  if (auto res = dyn_cast<DenseResourceElementsAttr>(cst.getValue())) {
+    // Raw little-endian elements of any float type (f32, f16, bf16).
+    auto ft = dyn_cast<FloatType>(res.getType().getElementType());
+    const AsmResourceBlob *blob = res.getRawHandle().getBlob();
+    if (!ft || !blob)
       return std::nullopt;
-    out.assign(data->begin(), data->end());
+    ArrayRef<char> data = blob->getData();
+    unsigned bytes = ft.getWidth() / 8;
+    int64_t n = res.getType().getNumElements();
+    if (!bytes || data.size() != size_t(n) * bytes)
+      return std::nullopt;
+    for (int64_t i = 0; i < n; ++i) {
+      uint64_t bits = 0;
+      for (unsigned b = 0; b < bytes; ++b)
+        bits |= uint64_t(uint8_t(data[size_t(i) * bytes + b])) << (8 * b);
+      out.push_back(APFloat(ft.getFloatSemantics(), APInt(ft.getWidth(), bits))
+                        .convertToDouble());
+    }
     return out;
   }
   return std::nullopt;

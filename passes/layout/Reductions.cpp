@@ -383,8 +383,11 @@ LogicalResult Lowering::softmaxRows(Location loc, const Tensor &srcT,
   const isa::TensorLayout &lx = src->layout;
   int64_t rows = lx.rows(), vecs = lx.vectors();
   FailureOr<Tensor *> maxT = temp(loc, elem, {rows, 1});
-  FailureOr<Tensor *> expT = temp(loc, elem, lx.shape);
-  FailureOr<Tensor *> recT = temp(loc, elem, {rows, 1});
+  // Exponentials, sums and reciprocals are kept in f32 whatever the element
+  // type (16-bit inputs are cast in the chains, the result cast back).
+  Type f32 = Float32Type::get(body_.getContext());
+  FailureOr<Tensor *> expT = temp(loc, f32, lx.shape);
+  FailureOr<Tensor *> recT = temp(loc, f32, {rows, 1});
   if (failed(maxT) || failed(expT) || failed(recT))
     return failure();
   // 1. m = max of the row, in every lane.
@@ -397,26 +400,25 @@ LogicalResult Lowering::softmaxRows(Location loc, const Tensor &srcT,
   // 2. e = exp(x - m).
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t v = 0; v < vecs; ++v) {
-      Chain c(*this, loc, elem);
+      Chain c(*this, loc, f32);
       Val e =
           c.op("exp", c.op("sub", c.leaf(*src, r, v), c.leaf(**maxT, r, 0)));
-      writeVector(body_, loc, (*expT)->layout, r, v, c.result(e, elem));
+      writeVector(body_, loc, (*expT)->layout, r, v, c.result(e, f32));
     }
   // 3. 1 / sum(e) (MXM sum in f32, reciprocal in f32).
-  FailureOr<uint32_t> plane = installOnes(loc, elem);
+  FailureOr<uint32_t> plane = installOnes(loc, f32);
   if (failed(plane))
     return failure();
   int64_t accRows =
       std::max<int64_t>(1, machine_.target().mxm_accumulator_rows());
   for (int64_t r = 0; r < rows; ++r) {
     Planes s = rowSum(loc, *plane, **expT, r, r % accRows);
-    writeVector(body_, loc, (*recT)->layout, r, 0,
-                castF32To(loc, reciprocal(loc, s), elem));
+    writeVector(body_, loc, (*recT)->layout, r, 0, reciprocal(loc, s));
   }
   // 4. y = e * (1 / sum).
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t v = 0; v < vecs; ++v) {
-      Chain c(*this, loc, elem);
+      Chain c(*this, loc, f32);
       Val y = c.op("mul", c.leaf(**expT, r, v), c.leaf(**recT, r, 0));
       writeVector(body_, loc, dst->layout, r, v, c.result(y, elem));
     }
@@ -495,39 +497,46 @@ LogicalResult Lowering::layerNormRows(Location loc, const Tensor &srcT,
     return failure();
   const Tensor *centred = src;
   if (!rms) {
-    FailureOr<Tensor *> meanT = temp(loc, elem, {rows, 1});
-    FailureOr<Tensor *> dT = temp(loc, elem, lx.shape);
+    // Mean, centred values and 1/std are kept in f32 whatever the element
+    // type (16-bit inputs are cast in the chains, the result cast back).
+    FailureOr<Tensor *> meanT = temp(loc, f32, {rows, 1});
+    FailureOr<Tensor *> dT = temp(loc, f32, lx.shape);
     if (failed(meanT) || failed(dT))
       return failure();
     for (int64_t r = 0; r < rows; ++r) {
       Planes s = rowSum(loc, *plane, *src, r, r % accRows);
       s = toPlanes(vxmOp(body_, loc, "mul_imm", f32, s, 1.0 / double(cols)));
-      writeVector(body_, loc, (*meanT)->layout, r, 0, castF32To(loc, s, elem));
+      writeVector(body_, loc, (*meanT)->layout, r, 0, s);
     }
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t v = 0; v < vecs; ++v) {
-        Chain c(*this, loc, elem);
+        Chain c(*this, loc, f32);
         Val d = c.op("sub", c.leaf(*src, r, v), c.leaf(**meanT, r, 0));
-        writeVector(body_, loc, (*dT)->layout, r, v, c.result(d, elem));
+        writeVector(body_, loc, (*dT)->layout, r, v, c.result(d, f32));
       }
     centred = *dT;
+    if (elem != f32) {
+      plane = installOnes(loc, f32);
+      if (failed(plane))
+        return failure();
+    }
   }
-  FailureOr<Tensor *> rstdT = temp(loc, elem, {rows, 1});
+  FailureOr<Tensor *> rstdT = temp(loc, f32, {rows, 1});
   if (failed(rstdT))
     return failure();
   auto square = [&](Planes x) {
-    return toPlanes(vxmOp(body_, loc, "mul", elem, concat(x, x)));
+    return toPlanes(vxmOp(body_, loc, "mul", centred->elemType, concat(x, x)));
   };
   for (int64_t r = 0; r < rows; ++r) {
     Planes s = rowSum(loc, *plane, *centred, r, r % accRows, square);
     s = toPlanes(vxmOp(body_, loc, "mul_imm", f32, s, 1.0 / double(cols)));
     s = toPlanes(vxmOp(body_, loc, "add_imm", f32, s, epsilon));
     s = toPlanes(vxmOp(body_, loc, "rsqrt", f32, s));
-    writeVector(body_, loc, (*rstdT)->layout, r, 0, castF32To(loc, s, elem));
+    writeVector(body_, loc, (*rstdT)->layout, r, 0, s);
   }
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t v = 0; v < vecs; ++v) {
-      Chain c(*this, loc, elem);
+      Chain c(*this, loc, f32);
       Val y = c.op("mul", c.leaf(*centred, r, v), c.leaf(**rstdT, r, 0));
       if (sc)
         y = c.op("mul", y, c.leaf(*sc, sc->layout.rows() == 1 ? 0 : r, v));
