@@ -53,6 +53,7 @@ Session::Session(const Program &program, SessionOptions options)
       emulator_(program.machine(), program.manifest().chip_count()),
       options_(options) {
   emulator_.setTimingOnly(options.timingOnly);
+  emulator_.setThreads(options.threads);
   for (uint32_t c = 0; c < program.chips().size(); ++c) {
     // Already validated by Program; cannot fail.
     (void)emulator_.setProgram(c, program.chips()[c]);

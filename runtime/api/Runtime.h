@@ -47,6 +47,9 @@ struct SessionOptions {
   /// Timing only: the same instructions, checks and cycle count without
   /// data (no weights or inputs in SRAM, no outputs): inputs are optional.
   bool timingOnly = false;
+  /// Host threads for the emulator (chips run in parallel; results, cycles
+  /// and errors are identical for any count).
+  uint32_t threads = 1;
 };
 
 /// One execution context: an emulator with the program's weights in SRAM.

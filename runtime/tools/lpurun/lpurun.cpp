@@ -278,8 +278,9 @@ readCase(const fs::path &dir, const std::string &prefix) {
   return out;
 }
 
-int check(const rt::Program &p, const std::string &caseDir, double rtolOpt,
-          double atolOpt, const std::string &statsPath) {
+int check(const rt::Program &p, const rt::SessionOptions &opts,
+          const std::string &caseDir, double rtolOpt, double atolOpt,
+          const std::string &statsPath) {
   fs::path dir = fs::path(caseDir) / "test_data_set_0";
   std::error_code ec;
   if (!fs::is_directory(dir, ec))
@@ -293,7 +294,7 @@ int check(const rt::Program &p, const std::string &caseDir, double rtolOpt,
   const schema::Manifest &m = p.manifest();
   const auto &frozen = m.frozen_inputs();
   std::vector<const schema::TensorInfo *> want = p.inputs();
-  rt::Session s(p);
+  rt::Session s(p, opts);
   size_t next = 0;
   for (auto &[name, t] : *inputs) {
     if (!name.empty() &&
@@ -380,8 +381,8 @@ int check(const rt::Program &p, const std::string &caseDir, double rtolOpt,
   return allOk && match ? 0 : 1;
 }
 
-int timingOnly(const rt::Program &p, const std::string &statsPath) {
-  rt::SessionOptions opts;
+int timingOnly(const rt::Program &p, rt::SessionOptions opts,
+               const std::string &statsPath) {
   opts.timingOnly = true;
   rt::Session s(p, opts);
   absl::StatusOr<rt::RunStats> stats = s.run();
@@ -397,10 +398,11 @@ int timingOnly(const rt::Program &p, const std::string &statsPath) {
   return match ? 0 : 1;
 }
 
-int runWithInputs(const rt::Program &p, const std::vector<std::string> &specs,
+int runWithInputs(const rt::Program &p, const rt::SessionOptions &opts,
+                  const std::vector<std::string> &specs,
                   const std::string &outDir, const std::string &format,
                   const std::string &statsPath) {
-  rt::Session s(p);
+  rt::Session s(p, opts);
   for (const std::string &spec : specs) {
     size_t eq = spec.find('=');
     if (eq == std::string::npos || eq == 0)
@@ -470,6 +472,12 @@ int main(int argc, char **argv) {
                  "also write the run's figures (cycles, per-unit busy cycles "
                  "and utilisation, SRAM per chip by kind, latency) as JSON "
                  "to this file");
+  rt::SessionOptions opts;
+  app.add_option("--threads", opts.threads,
+                 "host threads for the emulator (same results and cycles for "
+                 "any count)")
+      ->check(CLI::Range(1u, 256u))
+      ->capture_default_str();
   app.add_option("--output-format", format, "npy or pb")
       ->check(CLI::IsMember({"npy", "pb"}));
   try {
@@ -488,8 +496,8 @@ int main(int argc, char **argv) {
   if (!p.ok())
     return fail(p.status());
   if (timing)
-    return timingOnly(*p, statsPath);
+    return timingOnly(*p, opts, statsPath);
   if (!caseDir.empty())
-    return check(*p, caseDir, rtol, atol, statsPath);
-  return runWithInputs(*p, inputs, outDir, format, statsPath);
+    return check(*p, opts, caseDir, rtol, atol, statsPath);
+  return runWithInputs(*p, opts, inputs, outDir, format, statsPath);
 }
