@@ -47,6 +47,9 @@ struct Tensor {
 using Planes = llvm::SmallVector<mlir::Value, 4>;
 
 bool isChipFloat(mlir::Type t);
+/// A reshape whose last dimension is unchanged (the result aliases the
+/// operand's placement).
+bool isAliasReshape(mlir::Operation *op);
 /// The scalar of a splat float constant, seen through broadcasts and
 /// reshapes.
 std::optional<double> splatValue(mlir::Value v);

@@ -122,6 +122,8 @@ LogicalResult Lowering::validate() {
   for (Operation &op : src_.getBody().front()) {
     if (isConditionOnly(&op))
       continue;
+    if (op.getNumResults() == 1 && isIndexInput(op.getResult(0)))
+      continue; // a reshape of integer ids, held as f32
     if (llvm::isa<arith::ConstantOp>(op)) {
       auto t = dyn_cast<RankedTensorType>(op.getResult(0).getType());
       if (!t || !t.hasStaticShape()) {

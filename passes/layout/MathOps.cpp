@@ -162,7 +162,14 @@ bool Lowering::isConditionOnly(Operation *op) {
 }
 
 bool Lowering::isIndexInput(Value v) {
-  auto arg = dyn_cast<BlockArgument>(v);
+  // An integer graph input, or a last-dimension-keeping reshape of one.
+  Value root = v;
+  while (auto r = root.getDefiningOp<lpu::ReshapeOp>()) {
+    if (!isAliasReshape(r))
+      return false;
+    root = r.getInput();
+  }
+  auto arg = dyn_cast<BlockArgument>(root);
   auto type = dyn_cast<RankedTensorType>(v.getType());
   if (!arg || !type || !llvm::isa<IntegerType>(type.getElementType()) ||
       type.getElementType().getIntOrFloatBitWidth() < 8 || v.use_empty())
@@ -173,6 +180,9 @@ bool Lowering::isIndexInput(Value v) {
       continue;
     if (auto c = dyn_cast<lpu::CastOp>(user))
       if (llvm::isa<FloatType>(c.getType().getElementType()))
+        continue;
+    if (auto r = dyn_cast<lpu::ReshapeOp>(user))
+      if (isIndexInput(r.getResult()))
         continue;
     return false;
   }

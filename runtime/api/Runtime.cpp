@@ -122,7 +122,7 @@ absl::Status Session::setInput(const std::string &name, const HostTensor &t) {
         return absl::InvalidArgumentError(
             "input '" + name + "': integer value " +
             std::to_string(int64_t(t.at(i))) +
-            " is not exact in the chip's float32 (|v| <= 2^24)");
+            " is outside the integers float32 holds exactly (|v| <= 2^24)");
   if (!(t.dtype == native || (isFloatChip && hostFloat) ||
         (hostInt && d == isa::DType::F32)))
     return absl::InvalidArgumentError(

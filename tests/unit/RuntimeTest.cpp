@@ -142,8 +142,14 @@ TEST(Runtime, InputErrors) {
   i64.dtype = rt::HostDType::Int64;
   i64.shape = {2, 3};
   i64.bytes.resize(48);
+  // Integer data binds to an f32 input (token ids) while every value is an
+  // integer float32 holds exactly.
+  EXPECT_TRUE(s.setInput("x", i64).ok());
+  int64_t big = (int64_t(1) << 24) + 1;
+  std::memcpy(i64.bytes.data() + 8, &big, 8);
   e = s.setInput("x", i64);
-  EXPECT_EQ(e.message(), "input 'x': expected float32, got int64");
+  EXPECT_EQ(e.message(), "input 'x': integer value 16777217 is outside the "
+                         "integers float32 holds exactly (|v| <= 2^24)");
   rt::HostTensor f64;
   f64.dtype = rt::HostDType::Double;
   f64.shape = {2, 3};
