@@ -341,18 +341,22 @@ int check(const rt::Program &p, const rt::SessionOptions &opts,
       allOk = false;
       continue;
     }
-    int64_t n = ref.numElements(), bad = 0;
+    int64_t n = ref.numElements(), bad = 0, nonFinite = 0;
     double maxAbs = 0, maxRel = 0;
     for (int64_t i = 0; i < n; ++i) {
       double g = got->at(i), r = ref.at(i);
       if (std::isnan(g) || std::isnan(r)) {
-        if (!(std::isnan(g) && std::isnan(r)))
+        if (!(std::isnan(g) && std::isnan(r))) {
           ++bad;
+          ++nonFinite;
+        }
         continue;
       }
       if (std::isinf(g) || std::isinf(r)) {
-        if (g != r)
+        if (g != r) {
           ++bad;
+          ++nonFinite;
+        }
         continue;
       }
       double e = std::fabs(g - r);
@@ -366,9 +370,12 @@ int check(const rt::Program &p, const rt::SessionOptions &opts,
       std::printf("output %s: max abs err %.3g, max rel err %.3g: ok\n",
                   name.c_str(), maxAbs, maxRel);
     } else {
+      // The error figures cover finite pairs only: say how many were not.
       std::printf("output %s: max abs err %.3g, max rel err %.3g: MISMATCH "
-                  "(%lld of %lld elements out of tolerance)\n",
-                  name.c_str(), maxAbs, maxRel, (long long)bad, (long long)n);
+                  "(%lld of %lld elements out of tolerance, %lld of them "
+                  "NaN or inf where the reference differs)\n",
+                  name.c_str(), maxAbs, maxRel, (long long)bad, (long long)n,
+                  (long long)nonFinite);
       allOk = false;
     }
   }
