@@ -115,5 +115,44 @@ LogicalResult SxmPermuteOp::verify() {
   return success();
 }
 
+/// `up` or `down` (the `direction` of sxm_shift / sxm_rotate).
+static ParseResult parseDirection(OpAsmParser &parser, StringAttr &dir) {
+  StringRef word;
+  SMLoc loc = parser.getCurrentLocation();
+  if (parser.parseKeyword(&word))
+    return failure();
+  if (word != "up" && word != "down")
+    return parser.emitError(loc)
+           << "expected `up` or `down`, got `" << word << "`";
+  dir = parser.getBuilder().getStringAttr(word);
+  return success();
+}
+
+static void printDirection(OpAsmPrinter &printer, Operation *, StringAttr dir) {
+  printer << dir.getValue();
+}
+
+template <typename Op> static LogicalResult verifySxmMove(Op op) {
+  FailureOr<unsigned> w = widthOf(op, op.getDtype());
+  if (failed(w))
+    return failure();
+  if (op.getDirection() != "up" && op.getDirection() != "down")
+    return op.emitOpError() << "direction must be `up` or `down`, got `"
+                            << op.getDirection() << "`";
+  if (int32_t(op.getAmount()) < 0)
+    return op.emitOpError()
+           << "amount must be non-negative, got " << int32_t(op.getAmount());
+  if (op.getInputs().size() != *w)
+    return op.emitOpError() << "expects " << *w << " input planes, got "
+                            << op.getInputs().size();
+  if (op.getResults().size() != *w)
+    return op.emitOpError() << "expects " << *w << " result planes, got "
+                            << op.getResults().size();
+  return success();
+}
+
+LogicalResult SxmShiftOp::verify() { return verifySxmMove(*this); }
+LogicalResult SxmRotateOp::verify() { return verifySxmMove(*this); }
+
 #define GET_OP_CLASSES
 #include "dialects/lpuhw/LpuhwOps.cpp.inc"

@@ -175,4 +175,38 @@ def Lpuhw_SxmPermuteOp : Lpuhw_Inst<"sxm_permute"> {
   let hasVerifier = 1;
 }
 
+// Shift and rotate move every byte plane of a vector across lanes.
+class Lpuhw_SxmMoveOp<string mnemonic, string what, string edge>
+    : Lpuhw_Inst<mnemonic> {
+  let summary = "SXM lane " # what;
+  let description = [{
+    Moves the lanes of every byte plane by `amount`: `up`
+    `out[i] = in[i - amount]`, `down` `out[i] = in[i + amount]`; }] # edge # [{
+    Operands and results are `width(dtype)` planes; the results are on the
+    streams `sxm_latency` cycles after issue. `unit` picks the SXM
+    (assigned by the scheduler if absent). Opcode `sxm.}] # what # [{` of
+    runtime/isa/Isa.h.
+
+    ```mlir
+    %o:4 = lpuhw.sxm_}] # what # [{ f32 up 3 (%a0, %a1, %a2, %a3) : !lpuhw.stream, !lpuhw.stream, !lpuhw.stream, !lpuhw.stream
+    ```
+  }];
+  let arguments = !con((ins TypeAttr:$dtype, StrAttr:$direction,
+                            I32Attr:$amount, OptionalAttr<I32Attr>:$unit,
+                            Lpuhw_Streams:$inputs), schedArgs);
+  let results = (outs Lpuhw_Streams:$results);
+  let assemblyFormat = [{
+    $dtype custom<Direction>($direction) $amount ` ` `(` $inputs `)` attr-dict `:` type($results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Lpuhw_SxmShiftOp : Lpuhw_SxmMoveOp<"sxm_shift", "shift", [{lanes
+    shifted in are 0 (an `amount` of at least the lane count gives zeros).
+}]>;
+
+def Lpuhw_SxmRotateOp : Lpuhw_SxmMoveOp<"sxm_rotate", "rotate", [{lanes
+    wrap around (indices modulo the lane count).
+}]>;
+
 #endif

@@ -34,7 +34,36 @@ namespace {
 
 bool isInstruction(Operation *op) {
   return llvm::isa<MemReadOp, MemWriteOp, MxmLoadOp, MxmInstallOp, MxmMulOp,
-                   VxmOp, SxmPermuteOp>(op);
+                   VxmOp, SxmPermuteOp, SxmShiftOp, SxmRotateOp>(op);
+}
+
+/// The fields the scheduler needs of an SXM instruction.
+struct SxmView {
+  isa::Opcode opcode;
+  Type dtype;
+  std::optional<uint32_t> unit;
+  OperandRange inputs;
+  uint32_t a = 0;
+  uint8_t flags = 0;
+};
+
+std::optional<SxmView> sxmView(Operation *op) {
+  if (auto p = dyn_cast<SxmPermuteOp>(op))
+    return SxmView{isa::Opcode::SxmPermute, p.getDtype(), p.getUnit(),
+                   p.getInputs()};
+  auto move = [](auto o, isa::Opcode opcode) {
+    return SxmView{opcode,
+                   o.getDtype(),
+                   o.getUnit(),
+                   o.getInputs(),
+                   o.getAmount(),
+                   uint8_t(o.getDirection() == "down" ? isa::kShiftDown : 0)};
+  };
+  if (auto sh = dyn_cast<SxmShiftOp>(op))
+    return move(sh, isa::Opcode::SxmShift);
+  if (auto r = dyn_cast<SxmRotateOp>(op))
+    return move(r, isa::Opcode::SxmRotate);
+  return std::nullopt;
 }
 
 /// Per MXM plane: the last load, install and multiply in program order.
@@ -71,9 +100,9 @@ std::optional<int> fixedPosition(Operation *op, const isa::Machine &m) {
     return m.mxmPosition(mul.getPlane());
   if (llvm::isa<VxmOp>(op))
     return m.vxmPosition();
-  if (auto s = dyn_cast<SxmPermuteOp>(op))
-    if (std::optional<uint32_t> unit = s.getUnit())
-      return m.sxmPosition(*unit);
+  if (std::optional<SxmView> s = sxmView(op))
+    if (s->unit)
+      return m.sxmPosition(*s->unit);
   return std::nullopt;
 }
 
@@ -323,11 +352,13 @@ void LpuhwSchedulePass::runOnOperation() {
       }
       spec.position = m.vxmPosition();
       addOperands(v.getInputs(), isa::widthBytes(inst.dtype), 1, false);
-    } else if (auto s = dyn_cast<SxmPermuteOp>(op)) {
-      inst.op = isa::Opcode::SxmPermute;
-      inst.dtype = toIsaType(s.getDtype());
+    } else if (std::optional<SxmView> s = sxmView(op)) {
+      inst.op = s->opcode;
+      inst.dtype = toIsaType(s->dtype);
+      inst.a = s->a;
+      inst.flags = s->flags;
       unsigned firstUnit = 0, numUnits = 2 * sxmHalf;
-      if (std::optional<uint32_t> unit = s.getUnit()) {
+      if (std::optional<uint32_t> unit = s->unit) {
         if (*unit >= 2 * sxmHalf) {
           error(op) << "SXM unit " << *unit << " out of range (target has "
                     << 2 * sxmHalf << ")";
@@ -344,7 +375,7 @@ void LpuhwSchedulePass::runOnOperation() {
           int x = m.sxmPosition(side == 0 ? 0 : sxmHalf);
           bool ok = true;
           int64_t cost = 0;
-          for (Value in : s.getInputs()) {
+          for (Value in : s->inputs) {
             auto res = dyn_cast<OpResult>(in);
             if (!res || !index.count(res.getOwner()))
               continue;
@@ -357,7 +388,7 @@ void LpuhwSchedulePass::runOnOperation() {
             }
           }
           bool west = false, east = false;
-          for (Value r : s.getResults())
+          for (Value r : op->getResults())
             for (Operation *u : r.getUsers())
               if (std::optional<int> c = fixedPosition(u, m)) {
                 cost += std::abs(*c - x);
@@ -376,7 +407,7 @@ void LpuhwSchedulePass::runOnOperation() {
       for (uint32_t u = firstUnit; u < firstUnit + numUnits; ++u)
         spec.queues.push_back(m.sxmQueue(u));
       spec.position = m.sxmPosition(firstUnit);
-      addOperands(s.getInputs(), isa::widthBytes(inst.dtype), 1, false);
+      addOperands(s->inputs, isa::widthBytes(inst.dtype), 1, false);
     }
     if (bad)
       break;
@@ -402,7 +433,7 @@ void LpuhwSchedulePass::runOnOperation() {
       op->setAttr("stream", b.getI32IntegerAttr(r.stream));
     if (llvm::isa<VxmOp>(op))
       op->setAttr("alu", b.getI32IntegerAttr(r.queue - m.vxmQueue(0)));
-    if (llvm::isa<SxmPermuteOp>(op))
+    if (sxmView(op))
       op->setAttr("unit", b.getI32IntegerAttr(r.queue - m.sxmQueue(0)));
   }
   module->setAttr(kCyclesAttrName, b.getI64IntegerAttr(scheduler.length()));

@@ -9,7 +9,7 @@ def LpuhwVerifySchedulePass
   let summary = "Check a scheduled lpuhw module with the emulator's hazard rules";
   let description = [{
     An independent checker of the output of `lpuhw-schedule`: every
-    instruction has a cycle (results a stream, vxm an ALU, sxm_permute a
+    instruction has a cycle (results a stream, vxm an ALU, the SXM ops a
     unit); every operand is read exactly when its value passes the reader,
     on the right stream of its group, and was not ended on its way; no two
     values are put on one stream slot; queues, MEM ports, SRAM rows and MXM

@@ -17,7 +17,8 @@ namespace lpuc::verify {
 bool isInstruction(Operation *op) {
   return mlir::isa<lpuhw::MemReadOp, lpuhw::MemWriteOp, lpuhw::MxmLoadOp,
                    lpuhw::MxmInstallOp, lpuhw::MxmMulOp, lpuhw::VxmOp,
-                   lpuhw::SxmPermuteOp>(op);
+                   lpuhw::SxmPermuteOp, lpuhw::SxmShiftOp, lpuhw::SxmRotateOp>(
+      op);
 }
 
 namespace {
@@ -137,19 +138,21 @@ public:
                   return o.emitError()
                          << "lane map entry " << e
                          << " is not a lane (target has " << m_.lanes() << ")";
-              uint32_t units = 2 * m_.target().sxm_units_per_hemisphere();
-              auto unit = o.getUnitAttr();
-              if (!unit)
-                return o.emitError()
-                       << "sxm_permute has no `unit`: run lpuhw-schedule";
-              if (unit.getInt() < 0 || unit.getInt() >= int64_t(units))
-                return o.emitError()
-                       << "SXM unit " << unit.getInt()
-                       << " out of range (target has " << units << ")";
-              s.index = uint32_t(unit.getInt());
-              s.queue = m_.sxmQueue(s.index);
-              return success();
+              return sxmUnit(o, o.getUnitAttr(), s);
             })
+            .Case<lpuhw::SxmShiftOp, lpuhw::SxmRotateOp>(
+                [&](auto o) -> LogicalResult {
+                  s.inst.op = mlir::isa<lpuhw::SxmShiftOp>(o)
+                                  ? isa::Opcode::SxmShift
+                                  : isa::Opcode::SxmRotate;
+                  s.inst.dtype = lpuhw::toIsaType(o.getDtype());
+                  s.inst.a = o.getAmount();
+                  s.inst.flags =
+                      o.getDirection() == "down" ? isa::kShiftDown : 0;
+                  unsigned w = isa::widthBytes(s.inst.dtype);
+                  s.groups.push_back({0, w, w});
+                  return sxmUnit(o, o.getUnitAttr(), s);
+                })
             .Default([&](Operation *o) -> LogicalResult {
               return o->emitError() << "not an lpuhw instruction";
             });
@@ -179,6 +182,19 @@ private:
              << " out of range (bank has " << m_.rowsPerBank() << " rows)";
     s.inst.a = bank;
     s.inst.b = row;
+    return success();
+  }
+
+  LogicalResult sxmUnit(Operation *op, IntegerAttr unit, SchedInst &s) {
+    uint32_t units = 2 * m_.target().sxm_units_per_hemisphere();
+    if (!unit)
+      return op->emitError() << op->getName().stripDialect()
+                             << " has no `unit`: run lpuhw-schedule";
+    if (unit.getInt() < 0 || unit.getInt() >= int64_t(units))
+      return op->emitError() << "SXM unit " << unit.getInt()
+                             << " out of range (target has " << units << ")";
+    s.index = uint32_t(unit.getInt());
+    s.queue = m_.sxmQueue(s.index);
     return success();
   }
 

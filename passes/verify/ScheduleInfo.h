@@ -53,8 +53,9 @@ struct SchedInst {
   uint32_t queue = 0;
   int position = 0;
   /// Opcode, dtype, fn, flags, a, b, imm; `out` from the op's `stream`, in0
-  /// and in1 from the producers' streams. Tags and the SXM lane-map index
-  /// (a) are the emitter's business and are 0 here.
+  /// and in1 from the producers' streams (a of sxm shift/rotate: the amount).
+  /// Tags and the SXM permute's lane-map index (a) are the emitter's business
+  /// and are 0 here.
   isa::Instruction inst;
   /// First output stream (-1 if the op has no results).
   int64_t stream = -1;

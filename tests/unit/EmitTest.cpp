@@ -405,6 +405,66 @@ TEST_F(Fixture, EmulatorAgrees) {
     EXPECT_EQ(isa::halfToFloat(h), x[c] + w[c]) << "lane " << c;
   }
 }
+// sxm_shift and sxm_rotate as lpuhw-schedule places them (the third case of
+// tests/lit/passes/schedule/sxm-move.mlir): the emitted program runs on the
+// emulator in the predicted cycles and moves the lanes of both f16 planes.
+TEST_F(Fixture, EmulatorShiftRotate) {
+  const char *text = R"mlir(
+module attributes {lpu.target = "lpu-v1", lpuhw.cycles = 95 : i64} {
+  func.func @main() {
+    %0 = lpuhw.mem_read slice 0 bank 0 row 0 {cycle = 0 : i64, stream = 32 : i32}
+    %1 = lpuhw.mem_read slice 1 bank 0 row 0 {cycle = 1 : i64, stream = 33 : i32}
+    %2:2 = lpuhw.sxm_shift f16 up 3 (%0, %1) {cycle = 46 : i64, stream = 0 : i32, unit = 0 : i32} : !lpuhw.stream, !lpuhw.stream
+    %3:2 = lpuhw.sxm_rotate f16 down 7 (%0, %1) {cycle = 46 : i64, stream = 2 : i32, unit = 1 : i32} : !lpuhw.stream, !lpuhw.stream
+    lpuhw.mem_write %2#0 slice 0 bank 1 row 0 {cycle = 94 : i64}
+    lpuhw.mem_write %2#1 slice 1 bank 1 row 0 {cycle = 93 : i64}
+    lpuhw.mem_write %3#0 slice 2 bank 1 row 0 {cycle = 92 : i64}
+    lpuhw.mem_write %3#1 slice 3 bank 1 row 0 {cycle = 91 : i64}
+    return
+  }
+}
+)mlir";
+  OwningOpRef<ModuleOp> m = parse(text);
+  ASSERT_TRUE(m);
+  absl::StatusOr<format::Lpubin> bin = format::readLpubin(emit(*m));
+  ASSERT_TRUE(bin.ok()) << bin.status().message();
+  EXPECT_EQ(bin->manifest.predicted().cycles(), 95u);
+  // SXM queues on lpu-v1 start at 112: the shift (up = no kShiftDown) on
+  // unit 0, the rotate (down) on unit 1, with their amounts.
+  std::vector<isa::Instruction> sh = queueInsts(*bin, 112);
+  std::vector<isa::Instruction> ro = queueInsts(*bin, 113);
+  ASSERT_FALSE(sh.empty());
+  ASSERT_FALSE(ro.empty());
+  EXPECT_EQ(sh.back().op, isa::Opcode::SxmShift);
+  EXPECT_EQ(sh.back().a, 3u);
+  EXPECT_EQ(sh.back().flags, 0u);
+  EXPECT_EQ(ro.back().op, isa::Opcode::SxmRotate);
+  EXPECT_EQ(ro.back().a, 7u);
+  EXPECT_EQ(ro.back().flags, isa::kShiftDown);
+
+  isa::Machine machine(bin->manifest.target());
+  emu::Emulator e = load(*bin, machine);
+  const unsigned lanes = machine.lanes();
+  ASSERT_EQ(lanes, 320u);
+  auto x = [](unsigned lane) { return float(lane) + 1.0f; };
+  for (unsigned c = 0; c < lanes; ++c) {
+    uint16_t h = isa::floatToHalf(x(c));
+    e.sram(0).mutableRow(0, 0, 0)[c] = uint8_t(h & 0xFF);
+    e.sram(0).mutableRow(1, 0, 0)[c] = uint8_t(h >> 8);
+  }
+  absl::StatusOr<emu::RunStats> stats = e.run();
+  ASSERT_TRUE(stats.ok()) << stats.status().message();
+  EXPECT_EQ(stats->cycles, bin->manifest.predicted().cycles());
+  EXPECT_EQ(stats->instructions, bin->manifest.predicted().instructions());
+  auto at = [&](uint32_t lo, uint32_t hi, unsigned c) {
+    return isa::halfToFloat(
+        uint16_t(e.sram(0).row(lo, 1, 0)[c] | e.sram(0).row(hi, 1, 0)[c] << 8));
+  };
+  for (unsigned c = 0; c < lanes; ++c) {
+    EXPECT_EQ(at(0, 1, c), c < 3 ? 0.0f : x(c - 3)) << "shift, lane " << c;
+    EXPECT_EQ(at(2, 3, c), x((c + 7) % lanes)) << "rotate, lane " << c;
+  }
+}
 #endif
 
 } // namespace

@@ -1,0 +1,69 @@
+// RUN: lpuc-opt %s --split-input-file --verify-diagnostics | FileCheck %s
+
+// Round trip: direction keyword, amount, width(dtype) planes in and out.
+// CHECK-LABEL: func.func @ok
+// CHECK: lpuhw.sxm_shift f32 up 3 (%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) : !lpuhw.stream, !lpuhw.stream, !lpuhw.stream, !lpuhw.stream
+// CHECK: lpuhw.sxm_rotate i8 down 400 (%{{.*}}) {unit = 9 : i32} : !lpuhw.stream
+func.func @ok() {
+  %a = lpuhw.mem_read slice 0 bank 0 row 0
+  %b = lpuhw.mem_read slice 1 bank 0 row 0
+  %c = lpuhw.mem_read slice 2 bank 0 row 0
+  %d = lpuhw.mem_read slice 3 bank 0 row 0
+  %s:4 = lpuhw.sxm_shift f32 up 3 (%a, %b, %c, %d) : !lpuhw.stream, !lpuhw.stream, !lpuhw.stream, !lpuhw.stream
+  %r = lpuhw.sxm_rotate i8 down 400 (%a) {unit = 9 : i32} : !lpuhw.stream
+  return
+}
+
+// -----
+
+func.func @planes_in() {
+  %a = lpuhw.mem_read slice 0 bank 0 row 0
+  // expected-error @+1 {{'lpuhw.sxm_shift' op expects 2 input planes, got 1}}
+  %s:2 = lpuhw.sxm_shift f16 up 1 (%a) : !lpuhw.stream, !lpuhw.stream
+  return
+}
+
+// -----
+
+func.func @planes_out() {
+  %a = lpuhw.mem_read slice 0 bank 0 row 0
+  // expected-error @+1 {{'lpuhw.sxm_rotate' op expects 1 result planes, got 2}}
+  %s:2 = lpuhw.sxm_rotate i8 up 1 (%a) : !lpuhw.stream, !lpuhw.stream
+  return
+}
+
+// -----
+
+func.func @negative() {
+  %a = lpuhw.mem_read slice 0 bank 0 row 0
+  // expected-error @+1 {{'lpuhw.sxm_shift' op amount must be non-negative, got -2}}
+  %s = lpuhw.sxm_shift i8 up -2 (%a) : !lpuhw.stream
+  return
+}
+
+// -----
+
+func.func @direction() {
+  %a = lpuhw.mem_read slice 0 bank 0 row 0
+  // expected-error @+1 {{expected `up` or `down`, got `left`}}
+  %s = lpuhw.sxm_shift i8 left 2 (%a) : !lpuhw.stream
+  return
+}
+
+// -----
+
+func.func @direction_generic() {
+  %a = lpuhw.mem_read slice 0 bank 0 row 0
+  // expected-error @+1 {{'lpuhw.sxm_rotate' op direction must be `up` or `down`, got `left`}}
+  %s = "lpuhw.sxm_rotate"(%a) {dtype = i8, direction = "left", amount = 1 : i32} : (!lpuhw.stream) -> !lpuhw.stream
+  return
+}
+
+// -----
+
+func.func @dtype() {
+  %a = lpuhw.mem_read slice 0 bank 0 row 0
+  // expected-error @+1 {{'lpuhw.sxm_rotate' op element type 'i16' is not a chip type}}
+  %s = lpuhw.sxm_rotate i16 up 1 (%a) : !lpuhw.stream
+  return
+}
