@@ -154,5 +154,16 @@ template <typename Op> static LogicalResult verifySxmMove(Op op) {
 LogicalResult SxmShiftOp::verify() { return verifySxmMove(*this); }
 LogicalResult SxmRotateOp::verify() { return verifySxmMove(*this); }
 
+LogicalResult SxmTransposeOp::verify() {
+  const size_t n = isa::kTransposeStreams;
+  if (getInputs().size() != n)
+    return emitOpError() << "expects " << n << " input streams, got "
+                         << getInputs().size();
+  if (getResults().size() != n)
+    return emitOpError() << "expects " << n << " result streams, got "
+                         << getResults().size();
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "dialects/lpuhw/LpuhwOps.cpp.inc"

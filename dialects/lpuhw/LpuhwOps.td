@@ -209,4 +209,27 @@ def Lpuhw_SxmRotateOp : Lpuhw_SxmMoveOp<"sxm_rotate", "rotate", [{lanes
     wrap around (indices modulo the lane count).
 }]>;
 
+def Lpuhw_SxmTransposeOp : Lpuhw_Inst<"sxm_transpose"> {
+  let summary = "SXM 16 x 16 byte transpose per superlane";
+  let description = [{
+    Reads 16 streams and puts 16: per superlane `g` (lanes `16g .. 16g+15`),
+    result `j` lane `16g + i` is operand `i` lane `16g + j`. Bytes only: a
+    wider type is transposed plane by plane. The target's lane count must be
+    a multiple of 16. Results are on the streams `sxm_latency` cycles after
+    issue; `unit` picks the SXM (assigned by the scheduler if absent).
+    Opcode `sxm.transpose` of runtime/isa/Isa.h.
+
+    ```mlir
+    %t:16 = lpuhw.sxm_transpose (%a0, ..., %a15) : !lpuhw.stream, ... (16)
+    ```
+  }];
+  let arguments = !con((ins OptionalAttr<I32Attr>:$unit,
+                            Lpuhw_Streams:$inputs), schedArgs);
+  let results = (outs Lpuhw_Streams:$results);
+  let assemblyFormat = [{
+    ` ` `(` $inputs `)` attr-dict `:` type($results)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif

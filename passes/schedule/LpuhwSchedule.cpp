@@ -34,10 +34,12 @@ namespace {
 
 bool isInstruction(Operation *op) {
   return llvm::isa<MemReadOp, MemWriteOp, MxmLoadOp, MxmInstallOp, MxmMulOp,
-                   VxmOp, SxmPermuteOp, SxmShiftOp, SxmRotateOp>(op);
+                   VxmOp, SxmPermuteOp, SxmShiftOp, SxmRotateOp,
+                   SxmTransposeOp>(op);
 }
 
-/// The fields the scheduler needs of an SXM instruction.
+/// The fields the scheduler needs of an SXM instruction (`dtype` is null
+/// for the byte transpose).
 struct SxmView {
   isa::Opcode opcode;
   Type dtype;
@@ -63,6 +65,9 @@ std::optional<SxmView> sxmView(Operation *op) {
     return move(sh, isa::Opcode::SxmShift);
   if (auto r = dyn_cast<SxmRotateOp>(op))
     return move(r, isa::Opcode::SxmRotate);
+  if (auto t = dyn_cast<SxmTransposeOp>(op))
+    return SxmView{isa::Opcode::SxmTranspose, Type(), t.getUnit(),
+                   t.getInputs()};
   return std::nullopt;
 }
 
@@ -354,7 +359,7 @@ void LpuhwSchedulePass::runOnOperation() {
       addOperands(v.getInputs(), isa::widthBytes(inst.dtype), 1, false);
     } else if (std::optional<SxmView> s = sxmView(op)) {
       inst.op = s->opcode;
-      inst.dtype = toIsaType(s->dtype);
+      inst.dtype = s->dtype ? toIsaType(s->dtype) : isa::DType::Invalid;
       inst.a = s->a;
       inst.flags = s->flags;
       unsigned firstUnit = 0, numUnits = 2 * sxmHalf;
@@ -407,7 +412,10 @@ void LpuhwSchedulePass::runOnOperation() {
       for (uint32_t u = firstUnit; u < firstUnit + numUnits; ++u)
         spec.queues.push_back(m.sxmQueue(u));
       spec.position = m.sxmPosition(firstUnit);
-      addOperands(s->inputs, isa::widthBytes(inst.dtype), 1, false);
+      addOperands(s->inputs,
+                  s->dtype ? isa::widthBytes(inst.dtype)
+                           : isa::kTransposeStreams,
+                  1, false);
     }
     if (bad)
       break;

@@ -11,7 +11,7 @@ def LpuhwSchedulePass : Pass<"lpuhw-schedule", "::mlir::ModuleOp"> {
     `lpu.target`: sets `cycle` on every instruction, `stream` (first output
     stream id: 0..S-1 east, S..2S-1 west) on every instruction with results,
     `alu` on `lpuhw.vxm` and `unit` on the SXM ops (`sxm_permute`,
-    `sxm_shift`, `sxm_rotate`) when absent, and
+    `sxm_shift`, `sxm_rotate`, `sxm_transpose`) when absent, and
     the schedule length as the module attribute `lpuhw.cycles`.
 
     Ops connected by stream values form rigid bundles (each stream edge is an

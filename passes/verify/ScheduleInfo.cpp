@@ -17,8 +17,8 @@ namespace lpuc::verify {
 bool isInstruction(Operation *op) {
   return mlir::isa<lpuhw::MemReadOp, lpuhw::MemWriteOp, lpuhw::MxmLoadOp,
                    lpuhw::MxmInstallOp, lpuhw::MxmMulOp, lpuhw::VxmOp,
-                   lpuhw::SxmPermuteOp, lpuhw::SxmShiftOp, lpuhw::SxmRotateOp>(
-      op);
+                   lpuhw::SxmPermuteOp, lpuhw::SxmShiftOp, lpuhw::SxmRotateOp,
+                   lpuhw::SxmTransposeOp>(op);
 }
 
 namespace {
@@ -153,6 +153,17 @@ public:
                   s.groups.push_back({0, w, w});
                   return sxmUnit(o, o.getUnitAttr(), s);
                 })
+            .Case([&](lpuhw::SxmTransposeOp o) -> LogicalResult {
+              s.inst.op = isa::Opcode::SxmTranspose;
+              unsigned n = isa::kTransposeStreams;
+              if (m_.lanes() % n != 0)
+                return o.emitError()
+                       << "transpose needs the lane count to be a multiple "
+                          "of "
+                       << n << " (target has " << m_.lanes() << ")";
+              s.groups.push_back({0, n, n});
+              return sxmUnit(o, o.getUnitAttr(), s);
+            })
             .Default([&](Operation *o) -> LogicalResult {
               return o->emitError() << "not an lpuhw instruction";
             });

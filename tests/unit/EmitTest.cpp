@@ -465,6 +465,59 @@ module attributes {lpu.target = "lpu-v1", lpuhw.cycles = 95 : i64} {
     EXPECT_EQ(at(2, 3, c), x((c + 7) % lanes)) << "rotate, lane " << c;
   }
 }
+// sxm_transpose as lpuhw-schedule places it (tests/lit/passes/schedule/
+// sxm-transpose.mlir): rows of slices 43..28 in, 16x16 byte blocks per
+// superlane transposed, written to bank 1 of the same slices.
+TEST_F(Fixture, EmulatorTranspose) {
+  std::string text = "module attributes {lpu.target = \"lpu-v1\", "
+                     "lpuhw.cycles = 39 : i64} {\n  func.func @main() {\n";
+  std::string ins, types;
+  for (int i = 0; i < 16; ++i) {
+    text += "    %a" + std::to_string(i) + " = lpuhw.mem_read slice " +
+            std::to_string(43 - i) +
+            " bank 0 row 2 {cycle = " + std::to_string(15 - i) +
+            " : i64, stream = " + std::to_string(32 + i) + " : i32}\n";
+    ins += (i ? ", %a" : "%a") + std::to_string(i);
+    types += i ? ", !lpuhw.stream" : "!lpuhw.stream";
+  }
+  text += "    %t:16 = lpuhw.sxm_transpose (" + ins +
+          ") {cycle = 18 : i64, stream = 0 : i32, unit = 0 : i32} : " + types +
+          "\n";
+  for (int j = 0; j < 16; ++j)
+    text += "    lpuhw.mem_write %t#" + std::to_string(j) + " slice " +
+            std::to_string(43 - j) +
+            " bank 1 row 2 {cycle = " + std::to_string(23 + j) + " : i64}\n";
+  text += "    return\n  }\n}\n";
+  OwningOpRef<ModuleOp> m = parse(text);
+  ASSERT_TRUE(m);
+  absl::StatusOr<format::Lpubin> bin = format::readLpubin(emit(*m));
+  ASSERT_TRUE(bin.ok()) << bin.status().message();
+  EXPECT_EQ(bin->manifest.predicted().cycles(), 39u);
+  std::vector<isa::Instruction> tr = queueInsts(*bin, 112);
+  ASSERT_FALSE(tr.empty());
+  EXPECT_EQ(tr.back().op, isa::Opcode::SxmTranspose);
+  EXPECT_EQ(tr.back().in0, 32u);
+  EXPECT_EQ(tr.back().out, 0u);
+
+  isa::Machine machine(bin->manifest.target());
+  emu::Emulator e = load(*bin, machine);
+  const unsigned lanes = machine.lanes();
+  auto v = [](unsigned i, unsigned l) {
+    return uint8_t(i * 16 + l % 16 + 7 * (l / 16));
+  };
+  for (unsigned i = 0; i < 16; ++i)
+    for (unsigned l = 0; l < lanes; ++l)
+      e.sram(0).mutableRow(43 - i, 0, 2)[l] = v(i, l);
+  absl::StatusOr<emu::RunStats> stats = e.run();
+  ASSERT_TRUE(stats.ok()) << stats.status().message();
+  EXPECT_EQ(stats->cycles, bin->manifest.predicted().cycles());
+  EXPECT_EQ(stats->instructions, bin->manifest.predicted().instructions());
+  for (unsigned j = 0; j < 16; ++j)
+    for (unsigned g = 0; g < lanes / 16; ++g)
+      for (unsigned i = 0; i < 16; ++i)
+        ASSERT_EQ(e.sram(0).row(43 - j, 1, 2)[16 * g + i], v(i, 16 * g + j))
+            << "result " << j << ", superlane " << g << ", lane " << i;
+}
 #endif
 
 } // namespace

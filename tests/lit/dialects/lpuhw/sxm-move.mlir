@@ -67,3 +67,22 @@ func.func @dtype() {
   %s = lpuhw.sxm_rotate i16 up 1 (%a) : !lpuhw.stream
   return
 }
+
+// -----
+
+// sxm_transpose takes and produces exactly 16 streams.
+func.func @transpose_count() {
+  %a = lpuhw.mem_read slice 0 bank 0 row 0
+  // expected-error @+1 {{'lpuhw.sxm_transpose' op expects 16 input streams, got 2}}
+  %t:16 = lpuhw.sxm_transpose (%a, %a) : !lpuhw.stream, !lpuhw.stream, !lpuhw.stream, !lpuhw.stream, !lpuhw.stream, !lpuhw.stream, !lpuhw.stream, !lpuhw.stream, !lpuhw.stream, !lpuhw.stream, !lpuhw.stream, !lpuhw.stream, !lpuhw.stream, !lpuhw.stream, !lpuhw.stream, !lpuhw.stream
+  return
+}
+
+// -----
+
+func.func @transpose_results() {
+  %a = lpuhw.mem_read slice 0 bank 0 row 0
+  // expected-error @+1 {{'lpuhw.sxm_transpose' op expects 16 result streams, got 1}}
+  %t = lpuhw.sxm_transpose (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a) : !lpuhw.stream
+  return
+}
