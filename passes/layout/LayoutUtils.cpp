@@ -5,6 +5,9 @@
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/Support/FormatVariadic.h"
 
+#include <algorithm>
+#include <cassert>
+
 using namespace mlir;
 
 namespace lpuc::layout {
@@ -67,22 +70,26 @@ std::vector<std::vector<uint32_t>> sliceGroups(const isa::Machine &machine) {
 SramAllocator::SramAllocator(const isa::Machine &machine)
     : machine_(machine), groups_(sliceGroups(machine)),
       banks_(machine.banks() ? machine.banks() : 1) {
-  used_.assign(groups_.size() * banks_, 0);
+  slots_.resize(groups_.size() * banks_);
+  uint32_t rows = machine.rowsPerBank();
+  for (Slot &s : slots_)
+    if (rows)
+      s.free[0] = rows;
 }
 
 FailureOr<Placement> SramAllocator::allocate(isa::DType dtype,
                                              ArrayRef<int64_t> shape,
-                                             Location loc) {
+                                             Location loc, Lifetime life) {
   // Every group has the same number of slices except the all-slices
   // fallback, which is the only group then.
   Placement probe;
   probe.slices = groups_.front();
   isa::TensorLayout l = makeLayout(dtype, shape, probe, machine_);
-  return allocateRows(l.sramRowsPerSlice(), loc);
+  return allocateRows(l.sramRowsPerSlice(), loc, life);
 }
 
 FailureOr<Placement> SramAllocator::allocateRows(int64_t rowsPerSlice,
-                                                 Location loc) {
+                                                 Location loc, Lifetime life) {
   uint64_t g = groups_.size();
   uint64_t candidates = g * banks_;
   uint64_t rowsPerBank = machine_.rowsPerBank();
@@ -92,20 +99,45 @@ FailureOr<Placement> SramAllocator::allocateRows(int64_t rowsPerSlice,
   for (uint64_t i = 0; i < candidates; ++i) {
     uint64_t k = (first + i) % candidates;
     uint32_t group = uint32_t(k % g), bank = uint32_t(k / g);
-    uint32_t &used = used_[group * banks_ + bank];
-    uint64_t free = rowsPerBank - used;
-    if (uint64_t(rowsPerSlice) <= free) {
-      Placement p;
-      p.slices = groups_[group];
-      p.bank = bank;
-      p.baseRow = used;
-      used += uint32_t(rowsPerSlice);
+    Slot &slot = slots_[group * banks_ + bank];
+    Placement p;
+    p.slices = groups_[group];
+    p.bank = bank;
+    p.rows = uint32_t(rowsPerSlice);
+    p.slot = int32_t(group * banks_ + bank);
+    if (rowsPerSlice == 0)
       return p;
+    // Program: the lowest range that fits; transient: the highest.
+    auto fit = slot.free.end();
+    uint64_t largest = 0;
+    for (auto it = slot.free.begin(); it != slot.free.end(); ++it) {
+      uint64_t len = it->second - it->first;
+      largest = std::max(largest, len);
+      if (len >= uint64_t(rowsPerSlice) &&
+          (fit == slot.free.end() || life == Lifetime::Transient))
+        fit = it;
     }
-    if (free > bestFree) {
-      bestFree = free;
-      bestIdx = k;
+    if (fit == slot.free.end()) {
+      if (largest > bestFree) {
+        bestFree = largest;
+        bestIdx = k;
+      }
+      continue;
     }
+    uint32_t lo = fit->first, hi = fit->second;
+    slot.free.erase(fit);
+    if (life == Lifetime::Program) {
+      p.baseRow = lo;
+      if (lo + p.rows < hi)
+        slot.free[lo + p.rows] = hi;
+    } else {
+      p.baseRow = hi - p.rows;
+      if (lo < p.baseRow)
+        slot.free[lo] = p.baseRow;
+    }
+    slot.used += p.rows;
+    slot.peak = std::max(slot.peak, slot.used);
+    return p;
   }
   // Bytes of one row in every slice of a group: what the shortfall costs.
   uint64_t rowBytes = uint64_t(groups_[bestIdx % g].size()) * machine_.lanes();
@@ -126,11 +158,30 @@ FailureOr<Placement> SramAllocator::allocateRows(int64_t rowsPerSlice,
   return failure();
 }
 
-uint64_t SramAllocator::usedBytes() const {
-  uint64_t bytes = 0;
-  for (size_t i = 0; i < used_.size(); ++i)
-    bytes += uint64_t(used_[i]) * groups_[i / banks_].size() * machine_.lanes();
-  return bytes;
+void SramAllocator::release(const Placement &p) {
+  if (p.slot < 0 || p.rows == 0)
+    return;
+  Slot &slot = slots_[size_t(p.slot)];
+  uint32_t lo = p.baseRow, hi = p.baseRow + p.rows;
+  assert(slot.used >= p.rows && "releasing more rows than allocated");
+  slot.used -= p.rows;
+  // Merge with the neighbouring free ranges.
+  auto next = slot.free.lower_bound(lo);
+  assert((next == slot.free.end() || next->first >= hi) &&
+         "releasing rows that are free");
+  if (next != slot.free.end() && next->first == hi) {
+    hi = next->second;
+    next = slot.free.erase(next);
+  }
+  if (next != slot.free.begin()) {
+    auto prev = std::prev(next);
+    assert(prev->second <= lo && "releasing rows that are free");
+    if (prev->second == lo) {
+      lo = prev->first;
+      slot.free.erase(prev);
+    }
+  }
+  slot.free[lo] = hi;
 }
 
 SmallVector<Type> streamTypes(MLIRContext *ctx, unsigned n) {

@@ -20,6 +20,7 @@
 #include "mlir/Support/LLVM.h"
 
 #include <cstdint>
+#include <map>
 #include <vector>
 
 namespace lpuc::layout {
@@ -33,6 +34,10 @@ struct Placement {
   std::vector<uint32_t> slices;
   uint32_t bank = 0;
   uint32_t baseRow = 0;
+  /// Rows used in each slice, and the allocator's (group, bank) slot
+  /// (-1: not from an SramAllocator); what SramAllocator::release needs.
+  uint32_t rows = 0;
+  int32_t slot = -1;
 };
 
 /// The layout of a tensor of `dtype` and `shape` at `placement`.
@@ -47,10 +52,23 @@ isa::TensorLayout makeLayout(isa::DType dtype, llvm::ArrayRef<int64_t> shape,
 /// are enough. If a target has fewer than S slices, one group of all slices.
 std::vector<std::vector<uint32_t>> sliceGroups(const isa::Machine &machine);
 
-/// A bump allocator per (slice group, bank). Allocation k prefers group
-/// k % G and bank (k / G) % banks, so that consecutive tensors (an op's
-/// operands and its result) sit in different slices or banks; if that
-/// (group, bank) is full, the next ones in the same rotation are tried.
+/// How long a placement lives: for the whole program (weights, inputs,
+/// outputs) or until released (activations, scratch).
+enum class Lifetime { Program, Transient };
+
+/// SRAM rows per (slice group, bank), with reuse: free row ranges are kept
+/// per slot; program-lifetime tensors are placed from row 0 up (first fit),
+/// transient ones from the top of a bank down, so that released
+/// activations leave holes that later activations fill, not islands between
+/// weights. Allocation k prefers group k % G and bank (k / G) % banks, so
+/// that consecutive tensors (an op's operands and its result) sit in
+/// different slices or banks; if that slot has no free range large enough,
+/// the next ones in the same rotation are tried.
+///
+/// Reusing rows is safe because lpuhw-schedule orders every access to an
+/// SRAM address by program order (read after write, write after read,
+/// write after write), so a later tensor's writes wait for the earlier
+/// tensor's last reads.
 class SramAllocator {
 public:
   explicit SramAllocator(const isa::Machine &machine);
@@ -58,25 +76,37 @@ public:
   /// Places a tensor of `dtype` and `shape`. On failure emits at `loc`
   /// "does not fit in SRAM: needs N rows in slice group G bank B, target has
   /// M rows per bank (F free)" and fails.
-  mlir::FailureOr<Placement>
-  allocate(isa::DType dtype, llvm::ArrayRef<int64_t> shape, mlir::Location loc);
+  mlir::FailureOr<Placement> allocate(isa::DType dtype,
+                                      llvm::ArrayRef<int64_t> shape,
+                                      mlir::Location loc,
+                                      Lifetime life = Lifetime::Transient);
   /// Same, for a tensor needing `rowsPerSlice` rows in each slice.
   mlir::FailureOr<Placement> allocateRows(int64_t rowsPerSlice,
-                                          mlir::Location loc);
+                                          mlir::Location loc,
+                                          Lifetime life = Lifetime::Transient);
+  /// Returns a placement's rows to its slot (no-op for slot -1 or 0 rows).
+  void release(const Placement &p);
 
   unsigned numGroups() const { return unsigned(groups_.size()); }
   const std::vector<uint32_t> &group(unsigned g) const { return groups_[g]; }
-  /// Rows in use in every slice of group `g`, bank `bank`.
+  /// Rows in use now in every slice of group `g`, bank `bank`.
   uint32_t usedRows(unsigned g, uint32_t bank) const {
-    return used_[g * banks_ + bank];
+    return slots_[g * banks_ + bank].used;
   }
-  /// Bytes of SRAM reserved so far (rows x slices x lanes).
-  uint64_t usedBytes() const;
+  /// The most rows in use at once in group `g`, bank `bank`.
+  uint32_t peakRows(unsigned g, uint32_t bank) const {
+    return slots_[g * banks_ + bank].peak;
+  }
 
 private:
+  struct Slot {
+    /// Free row ranges: first row -> one past the last.
+    std::map<uint32_t, uint32_t> free;
+    uint32_t used = 0, peak = 0;
+  };
   const isa::Machine &machine_;
   std::vector<std::vector<uint32_t>> groups_;
-  std::vector<uint32_t> used_; // per group * banks + bank
+  std::vector<Slot> slots_; // per group * banks + bank
   uint32_t banks_;
   uint64_t next_ = 0;
 };

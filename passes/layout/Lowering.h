@@ -41,6 +41,9 @@ struct Tensor {
   mlir::Type elemType;
   /// Null for an alias (a reshape that keeps the last dimension).
   lpuhw::TensorOp decl;
+  /// Its SRAM rows if they are released after the last use (activations and
+  /// scratch); slot -1 for program-lifetime tensors and aliases.
+  Placement transient;
 };
 
 /// Stream planes of one vector (width(dtype) values, plane 0 first).
@@ -277,6 +280,17 @@ private:
   llvm::DenseMap<mlir::Value, std::unique_ptr<Tensor>> tensors_;
   std::vector<std::unique_ptr<Tensor>> temps_;
   llvm::StringMap<Tensor *> constants_;
+  /// Per storage root (a value not defined by an alias reshape): the index
+  /// of the last op of the source body that reads it (directly or through
+  /// aliases); roots of returned values are absent from it and live to the
+  /// end.
+  llvm::DenseMap<mlir::Value, size_t> lastUse_;
+  /// Scratch tensors of the op being lowered, released after it.
+  std::vector<Tensor *> opTemps_;
+  /// Computes lastUse_.
+  void computeLastUses();
+  /// Releases the SRAM of `t` if it is transient.
+  void release(Tensor &t);
   /// Values that are the function's result #index (their own output tensor).
   llvm::DenseMap<mlir::Value, unsigned> directOutputs_;
   llvm::StringSet<> names_;

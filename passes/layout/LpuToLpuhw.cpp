@@ -20,6 +20,7 @@
 #include "mlir/IR/SymbolTable.h"
 
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringSet.h"
 
@@ -214,12 +215,18 @@ FailureOr<Tensor *> Lowering::declare(Value v, Location loc, StringRef kind,
   if (isIndexInput(v))
     type = type.clone(Float32Type::get(v.getContext()));
   lpuc::isa::DType dtype = lpuhw::toIsaType(type.getElementType());
-  FailureOr<Placement> p = alloc_.allocate(dtype, type.getShape(), loc);
+  // Inputs, outputs and weights keep their rows; activations are released
+  // after their last use.
+  Lifetime life =
+      kind == "activation" ? Lifetime::Transient : Lifetime::Program;
+  FailureOr<Placement> p = alloc_.allocate(dtype, type.getShape(), loc, life);
   if (failed(p))
     return failure();
   auto t = std::make_unique<Tensor>();
   t->layout = layout::makeLayout(dtype, type.getShape(), *p, machine_);
   t->elemType = type.getElementType();
+  if (life == Lifetime::Transient)
+    t->transient = *p;
   t->decl =
       layout::declareTensor(decls_, loc, uniqueName(symBase), kind, onnxName,
                             type.getElementType(), type.getShape(), *p, value);
@@ -275,7 +282,9 @@ FailureOr<Tensor *> Lowering::temp(Location loc, Type elem,
   t->decl = layout::declareTensor(
       decls_, loc, uniqueName("t" + std::to_string(activations_++)),
       "activation", StringAttr(), elem, shape, *p);
+  t->transient = *p;
   temps_.push_back(std::move(t));
+  opTemps_.push_back(temps_.back().get());
   return temps_.back().get();
 }
 
@@ -314,7 +323,8 @@ Lowering::constant(Location loc, StringRef key, Type elem,
                                ? DenseElementsAttr::get(type, values.front())
                                : DenseElementsAttr::get(type, values);
   isa::DType dtype = lpuhw::toIsaType(elem);
-  FailureOr<Placement> p = alloc_.allocate(dtype, shape, loc);
+  FailureOr<Placement> p =
+      alloc_.allocate(dtype, shape, loc, Lifetime::Program);
   if (failed(p))
     return failure();
   auto t = std::make_unique<Tensor>();
@@ -694,6 +704,34 @@ LogicalResult Lowering::lowerOp(Operation *op) {
                          << "' is not supported by lpu-to-lpuhw";
 }
 
+void Lowering::computeLastUses() {
+  auto root = [](Value v) {
+    while (Operation *def = v.getDefiningOp()) {
+      if (!isAliasReshape(def))
+        break;
+      v = cast<lpu::ReshapeOp>(def).getInput();
+    }
+    return v;
+  };
+  Block &body = src_.getBody().front();
+  llvm::DenseSet<Value> returned;
+  for (Value v : body.getTerminator()->getOperands())
+    returned.insert(root(v));
+  for (auto [i, op] : llvm::enumerate(body.without_terminator()))
+    for (Value v : op.getOperands()) {
+      Value r = root(v);
+      if (returned.contains(r))
+        continue;
+      size_t &last = lastUse_[r];
+      last = std::max(last, size_t(i));
+    }
+}
+
+void Lowering::release(Tensor &t) {
+  alloc_.release(t.transient);
+  t.transient = Placement();
+}
+
 LogicalResult Lowering::run() {
   if (failed(validate()))
     return failure();
@@ -726,9 +764,29 @@ LogicalResult Lowering::run() {
       return failure();
   }
 
-  for (Operation &op : src_.getBody().front().without_terminator())
+  // Activations and scratch tensors give their rows back after their last
+  // use, so later ones reuse them (lpuhw-schedule orders the accesses).
+  computeLastUses();
+  llvm::DenseMap<size_t, SmallVector<Value>> dying;
+  for (auto [root, last] : lastUse_)
+    dying[last].push_back(root);
+  for (auto [i, op] :
+       llvm::enumerate(src_.getBody().front().without_terminator())) {
+    opTemps_.clear();
     if (failed(lowerOp(&op)))
       return failure();
+    for (Tensor *t : opTemps_)
+      release(*t);
+    for (Value v : dying.lookup(i))
+      if (auto it = tensors_.find(v); it != tensors_.end())
+        release(*it->second);
+    // Results nobody reads (of a multi-result op) die at once.
+    for (Value r : op.getResults())
+      if (r.use_empty() && !lastUse_.count(r))
+        if (auto it = tensors_.find(r); it != tensors_.end())
+          release(*it->second);
+  }
+  opTemps_.clear();
 
   for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
     FailureOr<Tensor *> t = tensorOf(v);

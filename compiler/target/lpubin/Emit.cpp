@@ -259,6 +259,21 @@ llvm::Expected<std::vector<uint8_t>> emitLpubin(ModuleOp module,
   chip->set_chip(kChip);
   std::vector<format::SegmentData> weightSegments;
   uint64_t weightBytes = 0, activationBytes = 0;
+  // Activation tensors share rows once one is dead (lpu-to-lpuhw reuses
+  // them): count the SRAM rows they cover, not the sum of their sizes.
+  const size_t cells = size_t(machine.memSlices()) * machine.banks();
+  std::vector<std::vector<bool>> activationRows(cells), weightRows(cells);
+  auto markRows = [&](const isa::TensorLayout &l,
+                      std::vector<std::vector<bool>> &rows) {
+    for (int64_t q = 0, n = l.planeRows(); q < n; ++q) {
+      isa::SramAddress a = l.address(q);
+      std::vector<bool> &bank =
+          rows[size_t(a.slice) * machine.banks() + a.bank];
+      if (bank.empty())
+        bank.resize(machine.rowsPerBank());
+      bank[a.row] = true;
+    }
+  };
   for (lpuhw::TensorOp t : module.getOps<lpuhw::TensorOp>()) {
     isa::TensorLayout l = layout::layoutOf(t, machine);
     uint64_t bytes = uint64_t(l.planeRows()) * machine.lanes();
@@ -268,9 +283,10 @@ llvm::Expected<std::vector<uint8_t>> emitLpubin(ModuleOp module,
     else if (kind == "output")
       fillTensorInfo(t, l, *m.add_outputs());
     if (kind != "weight") {
-      activationBytes += bytes;
+      markRows(l, activationRows);
       continue;
     }
+    markRows(l, weightRows);
     weightBytes += bytes;
     if (!t.getValue())
       return makeError("weight @" + t.getSymName() + " has no value");
@@ -318,6 +334,10 @@ llvm::Expected<std::vector<uint8_t>> emitLpubin(ModuleOp module,
   for (format::SegmentData &seg : weightSegments)
     segments.push_back(std::move(seg));
 
+  for (size_t c = 0; c < cells; ++c)
+    for (size_t r = 0; r < activationRows[c].size(); ++r)
+      if (activationRows[c][r] && (weightRows[c].empty() || !weightRows[c][r]))
+        activationBytes += machine.lanes();
   chip->set_sram_weight_bytes(weightBytes);
   chip->set_sram_activation_bytes(activationBytes);
   chip->set_sram_instruction_bytes(instructionCount *

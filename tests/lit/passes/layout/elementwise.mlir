@@ -55,8 +55,8 @@ module attributes {lpu.target = "lpu-v1"} {
 // CHECK-NEXT: %[[X0:.*]] = lpuhw.mem_read slice 0 bank 0 row 0
 // CHECK-NEXT: %[[X1:.*]] = lpuhw.mem_read slice 1 bank 0 row 0
 // CHECK-NEXT: %[[P:.*]]:2 = lpuhw.vxm "add_imm" f16(%[[X0]], %[[X1]]) {imm = 2.500000e+00 : f32}
-// CHECK-NEXT: lpuhw.mem_write %[[P]]#0 slice 16 bank 0 row 0
-// CHECK-NEXT: lpuhw.mem_write %[[P]]#1 slice 17 bank 0 row 0
+// CHECK-NEXT: lpuhw.mem_write %[[P]]#0 slice 16 bank 0 row 4095
+// CHECK-NEXT: lpuhw.mem_write %[[P]]#1 slice 17 bank 0 row 4095
 // CHECK: lpuhw.vxm "mul_imm" f16({{.*}}) {imm = 3.000000e+00 : f32}
 // CHECK: lpuhw.vxm "add_imm" f16({{.*}}) {imm = -2.500000e+00 : f32}
 // CHECK: %[[N:.*]]:2 = lpuhw.vxm "neg" f16
