@@ -31,6 +31,7 @@ CONFIGS = {
     # name: layers, d_model, heads, vocab, seq (context = seq), batch
     "small": dict(n_layer=2, d=64, heads=4, vocab=256, seq=8, batch=1),
     "gpt2-55m": dict(n_layer=6, d=768, heads=12, vocab=8192, seq=64, batch=1),
+    "gpt2-1l": dict(n_layer=1, d=768, heads=12, vocab=8192, seq=64, batch=1),
 }
 
 
