@@ -382,7 +382,10 @@ private:
       }
       if (pl.lastMul >= 0) {
         const SchedInst &prev = insts_[pl.lastMul];
-        int64_t next = prev.cycle + int64_t(m_.mxmIssueInterval(s.inst.dtype));
+        // The earlier multiply holds the plane for its own issue interval
+        // (the emulator's queue model), whatever the later one's type.
+        int64_t next =
+            prev.cycle + int64_t(m_.mxmIssueInterval(prev.inst.dtype));
         if (s.cycle < next)
           error(s) << "multiply within the issue interval of the earlier "
                    << what(prev) << " (next multiply from cycle " << next

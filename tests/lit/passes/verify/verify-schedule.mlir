@@ -247,3 +247,64 @@ module attributes {lpuhw.cycles = 50 : i64} {
     return
   }
 }
+
+// -----
+
+// An i8 multiply holds its plane for the i8 issue interval (1 cycle): after
+// an install of an f32 tile, an f32 multiply may issue 2 cycles later (the
+// f32 interval binds the multiply after it, as in the emulator).
+// CHECK-LABEL: module attributes {lpuhw.cycles = 55 : i64}
+// CHECK: lpuhw.mxm_mul plane 0 f32
+module attributes {lpuhw.cycles = 55 : i64} {
+  func.func @main() {
+    %w = lpuhw.mem_read slice 0 bank 0 row 2 {cycle = 0 : i64, stream = 32 : i32}
+    lpuhw.mxm_load plane 0 i8 rows 1 (%w) {cycle = 47 : i64}
+    lpuhw.mxm_install plane 0 {cycle = 48 : i64}
+    %x = lpuhw.mem_read slice 4 bank 0 row 3 {cycle = 6 : i64, stream = 33 : i32}
+    lpuhw.mxm_mul plane 0 i8 acc 0 (%x) {cycle = 49 : i64}
+    %v0 = lpuhw.mem_read slice 0 bank 0 row 4 {cycle = 2 : i64, stream = 36 : i32}
+    %v1 = lpuhw.mem_read slice 1 bank 0 row 4 {cycle = 3 : i64, stream = 37 : i32}
+    %v2 = lpuhw.mem_read slice 2 bank 0 row 4 {cycle = 4 : i64, stream = 38 : i32}
+    %v3 = lpuhw.mem_read slice 3 bank 0 row 4 {cycle = 5 : i64, stream = 39 : i32}
+    lpuhw.mxm_load plane 0 f32 rows 1 (%v0, %v1, %v2, %v3) {cycle = 49 : i64}
+    lpuhw.mxm_install plane 0 {cycle = 50 : i64}
+    %a0 = lpuhw.mem_read slice 0 bank 0 row 5 {cycle = 4 : i64, stream = 40 : i32}
+    %a1 = lpuhw.mem_read slice 1 bank 0 row 5 {cycle = 5 : i64, stream = 41 : i32}
+    %a2 = lpuhw.mem_read slice 2 bank 0 row 5 {cycle = 6 : i64, stream = 42 : i32}
+    %a3 = lpuhw.mem_read slice 3 bank 0 row 5 {cycle = 7 : i64, stream = 43 : i32}
+    lpuhw.mxm_mul plane 0 f32 acc 1 (%a0, %a1, %a2, %a3) {cycle = 51 : i64}
+    return
+  }
+}
+
+// -----
+
+// The same, with a second f32 multiply 2 cycles after the first: too soon.
+module attributes {lpuhw.cycles = 57 : i64} {
+  func.func @main() {
+    %w = lpuhw.mem_read slice 0 bank 0 row 2 {cycle = 0 : i64, stream = 32 : i32}
+    lpuhw.mxm_load plane 0 i8 rows 1 (%w) {cycle = 47 : i64}
+    lpuhw.mxm_install plane 0 {cycle = 48 : i64}
+    %x = lpuhw.mem_read slice 4 bank 0 row 3 {cycle = 6 : i64, stream = 33 : i32}
+    lpuhw.mxm_mul plane 0 i8 acc 0 (%x) {cycle = 49 : i64}
+    %v0 = lpuhw.mem_read slice 0 bank 0 row 4 {cycle = 2 : i64, stream = 36 : i32}
+    %v1 = lpuhw.mem_read slice 1 bank 0 row 4 {cycle = 3 : i64, stream = 37 : i32}
+    %v2 = lpuhw.mem_read slice 2 bank 0 row 4 {cycle = 4 : i64, stream = 38 : i32}
+    %v3 = lpuhw.mem_read slice 3 bank 0 row 4 {cycle = 5 : i64, stream = 39 : i32}
+    lpuhw.mxm_load plane 0 f32 rows 1 (%v0, %v1, %v2, %v3) {cycle = 49 : i64}
+    lpuhw.mxm_install plane 0 {cycle = 50 : i64}
+    %a0 = lpuhw.mem_read slice 0 bank 0 row 5 {cycle = 4 : i64, stream = 40 : i32}
+    %a1 = lpuhw.mem_read slice 1 bank 0 row 5 {cycle = 5 : i64, stream = 41 : i32}
+    %a2 = lpuhw.mem_read slice 2 bank 0 row 5 {cycle = 6 : i64, stream = 42 : i32}
+    %a3 = lpuhw.mem_read slice 3 bank 0 row 5 {cycle = 7 : i64, stream = 43 : i32}
+    lpuhw.mxm_mul plane 0 f32 acc 1 (%a0, %a1, %a2, %a3) {cycle = 51 : i64}
+    %b0 = lpuhw.mem_read slice 0 bank 0 row 6 {cycle = 6 : i64, stream = 44 : i32}
+    %b1 = lpuhw.mem_read slice 1 bank 0 row 6 {cycle = 7 : i64, stream = 45 : i32}
+    %b2 = lpuhw.mem_read slice 2 bank 0 row 6 {cycle = 8 : i64, stream = 46 : i32}
+    %b3 = lpuhw.mem_read slice 3 bank 0 row 6 {cycle = 9 : i64, stream = 47 : i32}
+    // expected-error @+2 {{MXM plane 0 (compute) at cycle 53: queue is busy until cycle 55 with mxm.multiply (MXM plane 0 (compute) at cycle 51)}}
+    // expected-error @+1 {{MXM plane 0 (compute) at cycle 53: multiply within the issue interval of the earlier mxm.multiply (MXM plane 0 (compute) at cycle 51) (next multiply from cycle 55)}}
+    lpuhw.mxm_mul plane 0 f32 acc 2 (%b0, %b1, %b2, %b3) {cycle = 53 : i64}
+    return
+  }
+}
