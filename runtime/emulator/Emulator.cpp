@@ -1430,6 +1430,10 @@ void expandRepeats(const isa::Machine &m, ChipProgram &program) {
         x.b += add; // the row of MemRead/MemWrite, the read row of both
         if (x.op == Opcode::MemReadWrite)
           x.c += add; // and the write row
+        x.tag += r.tag * k;
+        x.expect0 += r.expect0 * k;
+        x.expect1 += r.expect1 * k;
+        x.expect2 += r.expect2 * k;
         out.push_back(x);
         if (gap > 0)
           out.push_back(emu::nop(gap));

@@ -313,6 +313,11 @@ std::string toString(const Instruction &i) {
   case Opcode::Repeat:
     std::snprintf(buf, sizeof buf, "repeat %u stride %u every %u", i.a, i.b,
                   i.c);
+    if (i.tag || i.expect0 || i.expect1 || i.expect2) {
+      size_t len = std::strlen(buf);
+      std::snprintf(buf + len, sizeof buf - len, " tags +%u expect +%u +%u +%u",
+                    i.tag, i.expect0, i.expect1, i.expect2);
+    }
     break;
   case Opcode::Notify:
     std::snprintf(buf, sizeof buf, "notify flag %u", i.a);

@@ -66,7 +66,10 @@ enum class Opcode : uint8_t {
                      // non-NOP instruction of this queue (not a control
                      // instruction) issues n more times, every
                      // c cycles from this one's issue, its row address(es)
-                     // + stride each time (expanded when loaded)
+                     // + stride each time (expanded when loaded); tag,
+                     // expect0, expect1, expect2 = what the k-th repetition
+                     // adds k times to the instruction's tag and expected
+                     // tags (mod 2^32; 0 keeps them)
   Notify = 13,       // a = flag: sets the chip's flag a in this cycle
   Sync = 14,         // a = flag, b = wait: holds the queue b cycles; the
                      // flag must have been set exactly in cycle t + b - 1

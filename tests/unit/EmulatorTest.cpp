@@ -1310,6 +1310,46 @@ TEST_F(EmulatorTest, RepeatWithStrideCopiesRows) {
   ASSERT_EQ(expanded.queues[0].size(), 8u);
 }
 
+TEST_F(EmulatorTest, RepeatAdvancesTagsAndExpectedTags) {
+  // The reads carry tags 7, 8, 9, 10 (`tags +1`), the writes expect them
+  // (`expect +1`): each repetition checks its own value's tag.
+  for (uint32_t r = 0; r < 4; ++r)
+    std::memset(sram().mutableRow(0, 0, r), int(r + 1), m.lanes());
+  using isa::Opcode;
+  isa::Instruction rep = ctl(Opcode::Repeat, 3, 1, 2);
+  rep.tag = 1;
+  isa::Instruction repW = ctl(Opcode::Repeat, 3, 1, 2);
+  repW.expect0 = 1;
+  EXPECT_EQ(isa::toString(repW),
+            "repeat 3 stride 1 every 2 tags +0 expect +1 +0 +0");
+  ASSERT_TRUE(b.at(m.memQueue(0), 0, emu::memRead(0, 0, 0, 7)).ok());
+  ASSERT_TRUE(b.at(m.memQueue(0), 2, rep).ok());
+  ASSERT_TRUE(b.at(m.memQueue(44), 4, emu::memWrite(0, 7, 1, 10)).ok());
+  ASSERT_TRUE(b.at(m.memQueue(44), 6, repW).ok());
+  absl::StatusOr<emu::RunStats> r = run();
+  ASSERT_TRUE(r.ok()) << r.status();
+  for (uint32_t k = 0; k < 4; ++k)
+    EXPECT_EQ(sram().row(44, 1, 10 + k)[5], k + 1) << k;
+  emu::ChipProgram expanded = program;
+  emu::expandRepeats(m, expanded);
+  EXPECT_EQ(expanded.queues[m.memQueue(0)][4].tag, 9u);
+}
+
+TEST_F(EmulatorTest, RepeatWithTheWrongExpectStepIsCaught) {
+  // The writes expect 7, 9, 11, 13 but the values carry 7, 8, 9, 10: the
+  // second write names its tag mismatch.
+  using isa::Opcode;
+  isa::Instruction rep = ctl(Opcode::Repeat, 3, 1, 2);
+  rep.tag = 1;
+  isa::Instruction repW = ctl(Opcode::Repeat, 3, 1, 2);
+  repW.expect0 = 2;
+  ASSERT_TRUE(b.at(m.memQueue(0), 0, emu::memRead(0, 0, 0, 7)).ok());
+  ASSERT_TRUE(b.at(m.memQueue(0), 2, rep).ok());
+  ASSERT_TRUE(b.at(m.memQueue(44), 4, emu::memWrite(0, 7, 1, 10)).ok());
+  ASSERT_TRUE(b.at(m.memQueue(44), 6, repW).ok());
+  expectError({"chip 0", "MEM-E0", "cycle 6", "tag 8"});
+}
+
 TEST_F(EmulatorTest, RepeatOfANopIsAStaticError) {
   ASSERT_TRUE(b.at(m.memQueue(2), 5, ctl(isa::Opcode::Repeat, 3, 0, 1)).ok());
   expectError({"chip 0", "MEM-W2", "cycle 5", "repeat 3 stride 0 every 1",

@@ -25,6 +25,7 @@
 #include "llvm/Support/Path.h"
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 
 using namespace mlir;
@@ -39,11 +40,126 @@ llvm::Error makeError(const llvm::Twine &msg) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), msg);
 }
 
-/// One queue's emitted instructions with their issue cycles.
+/// One queue's emitted instructions (NOPs and repeats included) with their
+/// issue cycles, and the instructions it issues (repeats expanded).
 struct QueueProgram {
   std::vector<int64_t> cycles;
   std::vector<isa::Instruction> insts;
+  std::vector<isa::Instruction> issued;
 };
+
+/// Whether `b` is `a` issued again by a repeat: every field equal except the
+/// row address(es) (MEM only), the tag and the expected tags.
+bool repeatable(const isa::Instruction &a, const isa::Instruction &b) {
+  using isa::Opcode;
+  if (a.op != b.op || a.op == Opcode::Nop || a.op == Opcode::Repeat ||
+      a.op == Opcode::Sync || a.op == Opcode::Notify)
+    return false;
+  bool mem = a.op == Opcode::MemRead || a.op == Opcode::MemWrite ||
+             a.op == Opcode::MemReadWrite;
+  uint32_t aImm, bImm;
+  std::memcpy(&aImm, &a.imm, 4);
+  std::memcpy(&bImm, &b.imm, 4);
+  return a.dtype == b.dtype && a.fn == b.fn && a.flags == b.flags &&
+         a.in0 == b.in0 && a.in1 == b.in1 && a.out == b.out && a.in2 == b.in2 &&
+         a.a == b.a && aImm == bImm && (mem || a.b == b.b) &&
+         (a.op == Opcode::MemReadWrite ? b.c - a.c == b.b - a.b : a.c == b.c);
+}
+
+/// The repeat that turns `a` into `b` one interval later (a = 1, c = 0).
+isa::Instruction repeatStep(const isa::Instruction &a,
+                            const isa::Instruction &b) {
+  isa::Instruction r;
+  r.op = isa::Opcode::Repeat;
+  r.a = 1;
+  r.b = b.b - a.b; // mod 2^32, as the emulator adds it
+  r.tag = b.tag - a.tag;
+  r.expect0 = b.expect0 - a.expect0;
+  r.expect1 = b.expect1 - a.expect1;
+  r.expect2 = b.expect2 - a.expect2;
+  return r;
+}
+
+/// The instruction stream of one queue from the instructions it issues
+/// (sorted by cycle, not overlapping): NOPs in the gaps, and each run of at
+/// least kMinRepeatRun instructions that differ only by constant steps of
+/// row, tag and expected tags, issued at a constant interval, as the first
+/// one and `repeat n-1` (instructions live in SRAM: this is what keeps a
+/// matmul's tile loads and row loops small).
+constexpr size_t kMinRepeatRun = 3;
+LogicalResult
+encodeQueue(const std::vector<std::pair<int64_t, Operation *>> &at,
+            const isa::Machine &machine, uint32_t q, QueueProgram &out) {
+  const std::vector<isa::Instruction> &real = out.issued;
+  int64_t freeAt = 0; // cycle at which the queue can issue next
+  auto push = [&](int64_t cycle, const isa::Instruction &inst) {
+    out.cycles.push_back(cycle);
+    out.insts.push_back(inst);
+  };
+  auto pad = [&](int64_t cycle, Operation *op) -> LogicalResult {
+    int64_t gap = cycle - freeAt;
+    if (gap < 0)
+      return op->emitError()
+             << "internal: " << machine.queueName(q) << " at cycle " << cycle
+             << ": the queue is busy until cycle " << freeAt
+             << " (schedule not verified?)";
+    if (gap > int64_t(UINT32_MAX))
+      return op->emitError() << "gap of " << gap << " cycles on "
+                             << machine.queueName(q) << " exceeds one nop";
+    if (gap > 0) {
+      isa::Instruction nop;
+      nop.op = isa::Opcode::Nop;
+      nop.a = uint32_t(gap);
+      push(freeAt, nop);
+    }
+    return success();
+  };
+  for (size_t i = 0; i < real.size();) {
+    int64_t t0 = at[i].first;
+    uint32_t busy = machine.queueCycles(real[i]);
+    // The longest run from i with one interval and one step.
+    size_t j = i + 1;
+    int64_t interval = 0;
+    isa::Instruction step;
+    if (j < real.size() && repeatable(real[i], real[j]) &&
+        at[j].first - t0 >= int64_t(busy) &&
+        at[j].first - t0 <= int64_t(UINT32_MAX)) {
+      interval = at[j].first - t0;
+      step = repeatStep(real[i], real[j]);
+      for (++j; j < real.size(); ++j) {
+        isa::Instruction s = repeatStep(real[j - 1], real[j]);
+        if (!repeatable(real[j - 1], real[j]) ||
+            at[j].first - at[j - 1].first != interval || s.b != step.b ||
+            s.tag != step.tag || s.expect0 != step.expect0 ||
+            s.expect1 != step.expect1 || s.expect2 != step.expect2)
+          break;
+      }
+    }
+    // The queue is free one interval after the last repetition: the next
+    // instruction must not come sooner.
+    size_t n = j - i;
+    while (n >= kMinRepeatRun && i + n < real.size() &&
+           at[i + n].first < t0 + int64_t(n) * interval)
+      --n;
+    if (failed(pad(t0, at[i].second)))
+      return failure();
+    push(t0, real[i]);
+    if (n < kMinRepeatRun) {
+      freeAt = t0 + busy;
+      ++i;
+      continue;
+    }
+    freeAt = t0 + busy;
+    if (failed(pad(t0 + interval, at[i].second)))
+      return failure();
+    step.a = uint32_t(n - 1);
+    step.c = uint32_t(interval);
+    push(t0 + interval, step);
+    freeAt = t0 + int64_t(n) * interval;
+    i += n;
+  }
+  return success();
+}
 
 /// The instructions of one chip, ready to encode.
 struct Program {
@@ -118,7 +234,7 @@ LogicalResult buildProgram(ModuleOp module, const isa::Machine &machine,
              std::make_pair(sched[b].cycle, b);
     });
     QueueProgram &out = prog.queues[q];
-    int64_t freeAt = 0; // cycle at which the queue can issue next
+    std::vector<std::pair<int64_t, Operation *>> at;
     for (size_t k = 0; k < list.size(); ++k) {
       const verify::SchedInst &s = sched[list[k]];
       isa::Instruction inst = s.inst;
@@ -144,27 +260,11 @@ LogicalResult buildProgram(ModuleOp module, const isa::Machine &machine,
           ++prog.merged;
         }
       }
-      int64_t gap = s.cycle - freeAt;
-      if (gap < 0)
-        return s.op->emitError()
-               << "internal: " << machine.queueName(uint32_t(q)) << " at cycle "
-               << s.cycle << ": the queue is busy until cycle " << freeAt
-               << " (schedule not verified?)";
-      if (gap > 0) {
-        if (gap > int64_t(UINT32_MAX))
-          return s.op->emitError()
-                 << "gap of " << gap << " cycles on "
-                 << machine.queueName(uint32_t(q)) << " exceeds one nop";
-        isa::Instruction nop;
-        nop.op = isa::Opcode::Nop;
-        nop.a = uint32_t(gap);
-        out.cycles.push_back(freeAt);
-        out.insts.push_back(nop);
-      }
-      out.cycles.push_back(s.cycle);
-      out.insts.push_back(inst);
-      freeAt = s.cycle + int64_t(machine.queueCycles(inst));
+      at.push_back({s.cycle, s.op});
+      out.issued.push_back(inst);
     }
+    if (failed(encodeQueue(at, machine, uint32_t(q), out)))
+      return failure();
   }
   return success();
 }
@@ -364,9 +464,8 @@ llvm::Expected<std::vector<uint8_t>> emitLpubin(ModuleOp module,
       if (machine.queue(q).unit != u)
         continue;
       ++queues;
-      for (const isa::Instruction &inst : prog.queues[q].insts)
-        if (inst.op != isa::Opcode::Nop)
-          busy += machine.queueCycles(inst);
+      for (const isa::Instruction &inst : prog.queues[q].issued)
+        busy += machine.queueCycles(inst);
     }
     schema::UnitStats *us = stats->add_units();
     us->set_unit(isa::unitName(u));
