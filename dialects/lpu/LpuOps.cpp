@@ -7,6 +7,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallBitVector.h"
@@ -399,6 +400,27 @@ OpFoldResult BroadcastOp::fold(FoldAdaptor adaptor) {
                                src += idx[lead + d] * inStride[d];
                            return std::pair<unsigned, int64_t>(0, src);
                          });
+}
+
+namespace {
+/// broadcast(x) with as many elements as x is reshape(x).
+struct BroadcastOfSameSize : OpRewritePattern<BroadcastOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(BroadcastOp op,
+                                PatternRewriter &rewriter) const override {
+    auto in = cast<ShapedType>(op.getInput().getType());
+    auto out = cast<ShapedType>(op.getType());
+    if (in.getNumElements() != out.getNumElements() || in == out)
+      return failure();
+    rewriter.replaceOpWithNewOp<ReshapeOp>(op, out, op.getInput());
+    return success();
+  }
+};
+} // namespace
+
+void BroadcastOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                              MLIRContext *context) {
+  results.add<BroadcastOfSameSize>(context);
 }
 
 //===----------------------------------------------------------------------===//

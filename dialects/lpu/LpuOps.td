@@ -132,7 +132,10 @@ def Lpu_BroadcastOp : Lpu_Op<"broadcast", [Pure,
     when the operand is a splat constant, and to a `dense` constant when the
     operand is an integer or bool constant and the result has at most 4096
     elements (shape arithmetic). Float constants stay broadcasts: the chip
-    broadcasts on the fly instead of storing copies.
+    broadcasts on the fly instead of storing copies. A broadcast that only
+    adds or expands size-1 dimensions (same element count, e.g. a matmul
+    weight broadcast to a batch of 1) canonicalizes to `lpu.reshape`, which
+    keeps a weight a weight instead of copying it into an activation.
 
     ```mlir
     %0 = lpu.broadcast %bias : tensor<4xf32> -> tensor<3x4xf32>
@@ -144,6 +147,7 @@ def Lpu_BroadcastOp : Lpu_Op<"broadcast", [Pure,
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasVerifier = 1;
   let hasFolder = 1;
+  let hasCanonicalizer = 1;
 }
 
 def Lpu_TransposeOp : Lpu_Op<"transpose", [Pure,

@@ -22,6 +22,22 @@ func.func @broadcast_splat() -> tensor<4x3xf32> {
 
 // -----
 
+// Adding a leading 1 (a matmul weight broadcast to a batch of 1) is a
+// reshape; a reshape of a constant folds, so the weight stays a weight.
+// CHECK-LABEL: func.func @broadcast_same_size
+// CHECK-SAME: (%[[X:.*]]: tensor<3x4xf32>)
+// CHECK-NEXT: %[[C:.*]] = arith.constant dense<{{\[\[\[}}1.000000e+00, 2.000000e+00]]]> : tensor<1x1x2xf32>
+// CHECK-NEXT: %[[R:.*]] = lpu.reshape %[[X]] : tensor<3x4xf32> -> tensor<1x3x4xf32>
+// CHECK-NEXT: return %[[R]], %[[C]]
+func.func @broadcast_same_size(%x: tensor<3x4xf32>) -> (tensor<1x3x4xf32>, tensor<1x1x2xf32>) {
+  %0 = lpu.broadcast %x : tensor<3x4xf32> -> tensor<1x3x4xf32>
+  %c = arith.constant dense<[1.0, 2.0]> : tensor<2xf32>
+  %1 = lpu.broadcast %c : tensor<2xf32> -> tensor<1x1x2xf32>
+  return %0, %1 : tensor<1x3x4xf32>, tensor<1x1x2xf32>
+}
+
+// -----
+
 // A non-splat constant is not expanded.
 // CHECK-LABEL: func.func @broadcast_dense
 // CHECK: lpu.broadcast
