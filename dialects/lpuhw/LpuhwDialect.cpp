@@ -33,6 +33,8 @@ isa::DType toIsaType(Type t) {
     return isa::DType::F16;
   if (t.isBF16())
     return isa::DType::BF16;
+  if (llvm::isa<Float8E4M3FNType>(t))
+    return isa::DType::FP8E4M3;
   if (t.isSignlessInteger(8))
     return isa::DType::I8;
   if (t.isSignlessInteger(32))
@@ -53,6 +55,8 @@ Type fromIsaType(MLIRContext *ctx, isa::DType t) {
     return b.getI8Type();
   case isa::DType::I32:
     return b.getI32Type();
+  case isa::DType::FP8E4M3:
+    return Float8E4M3FNType::get(ctx);
   case isa::DType::Invalid:
     break;
   }

@@ -11,8 +11,9 @@ using namespace lpuc::lpuhw;
 static FailureOr<unsigned> widthOf(Operation *op, Type t) {
   isa::DType d = toIsaType(t);
   if (d == isa::DType::Invalid)
-    return op->emitOpError() << "element type " << t
-                             << " is not a chip type (f32, f16, bf16, i8, i32)";
+    return op->emitOpError()
+           << "element type " << t
+           << " is not a chip type (f32, f16, bf16, f8E4M3FN, i8, i32)";
   return isa::widthBytes(d);
 }
 

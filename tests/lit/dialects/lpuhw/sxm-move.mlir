@@ -86,3 +86,25 @@ func.func @transpose_results() {
   %t = lpuhw.sxm_transpose (%a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a, %a) : !lpuhw.stream
   return
 }
+
+// -----
+
+// fp8 (e4m3, ISA dtype FP8E4M3) is a chip type: one plane.
+// CHECK-LABEL: func.func @fp8
+// CHECK: lpuhw.sxm_shift f8E4M3FN up 3 (%{{.*}}) : !lpuhw.stream
+// CHECK: lpuhw.vxm "add" f8E4M3FN(%{{.*}}, %{{.*}}) : !lpuhw.stream
+func.func @fp8() {
+  %a = lpuhw.mem_read slice 0 bank 0 row 0
+  %s = lpuhw.sxm_shift f8E4M3FN up 3 (%a) : !lpuhw.stream
+  %v = lpuhw.vxm "add" f8E4M3FN (%a, %s) : !lpuhw.stream
+  return
+}
+
+// -----
+
+func.func @not_chip_type() {
+  %a = lpuhw.mem_read slice 0 bank 0 row 0
+  // expected-error @+1 {{'lpuhw.sxm_shift' op element type 'f64' is not a chip type (f32, f16, bf16, f8E4M3FN, i8, i32)}}
+  %s:8 = lpuhw.sxm_shift f64 up 3 (%a) : !lpuhw.stream, !lpuhw.stream, !lpuhw.stream, !lpuhw.stream, !lpuhw.stream, !lpuhw.stream, !lpuhw.stream, !lpuhw.stream
+  return
+}
