@@ -13,11 +13,13 @@ enum class HostDType : int32_t {
   Float32 = 1,
   Uint8 = 2,
   Int8 = 3,
+  Uint16 = 4,
   Int32 = 6,
   Int64 = 7,
   Bool = 9,
   Float16 = 10,
   Double = 11,
+  BFloat16 = 16,
 };
 
 /// Bytes per element (0 for an unknown value).

@@ -108,11 +108,12 @@ absl::Status Session::setInput(const std::string &name, const HostTensor &t) {
   HostDType native = nativeHost(d);
   bool isFloatChip =
       d == isa::DType::F32 || d == isa::DType::F16 || d == isa::DType::BF16;
-  // Float chips take any float host type (float32 is the ONNX one; float16
-  // and double are converted through float32).
-  bool hostFloat = t.dtype == HostDType::Float32 ||
-                   t.dtype == HostDType::Float16 ||
-                   t.dtype == HostDType::Double;
+  // Float chips take any float host type (float32 is the ONNX one; float16,
+  // bfloat16 and double are converted through float32, exactly for the
+  // 16-bit types).
+  bool hostFloat =
+      t.dtype == HostDType::Float32 || t.dtype == HostDType::Float16 ||
+      t.dtype == HostDType::BFloat16 || t.dtype == HostDType::Double;
   // Integer host data (token ids) for a float chip input: the compiler holds
   // integer graph inputs used as indices as f32; every value must be exact.
   bool hostInt = t.dtype == HostDType::Int64 || t.dtype == HostDType::Int32;

@@ -25,6 +25,8 @@ size_t hostDTypeSize(HostDType t) {
   case HostDType::Double:
     return 8;
   case HostDType::Float16:
+  case HostDType::BFloat16:
+  case HostDType::Uint16:
     return 2;
   }
   return 0;
@@ -38,6 +40,8 @@ const char *hostDTypeName(HostDType t) {
     return "uint8";
   case HostDType::Int8:
     return "int8";
+  case HostDType::Uint16:
+    return "uint16";
   case HostDType::Int32:
     return "int32";
   case HostDType::Int64:
@@ -46,6 +50,8 @@ const char *hostDTypeName(HostDType t) {
     return "bool";
   case HostDType::Float16:
     return "float16";
+  case HostDType::BFloat16:
+    return "bfloat16";
   case HostDType::Double:
     return "double";
   }
@@ -71,6 +77,10 @@ double HostTensor::at(int64_t i) const {
   }
   case HostDType::Float16:
     return isa::halfToFloat(uint16_t(p[0] | p[1] << 8));
+  case HostDType::BFloat16:
+    return isa::bf16ToFloat(uint16_t(p[0] | p[1] << 8));
+  case HostDType::Uint16:
+    return uint16_t(p[0] | p[1] << 8);
   case HostDType::Double: {
     double d;
     std::memcpy(&d, p, 8);
@@ -155,6 +165,7 @@ const NpyType kNpyTypes[] = {
     {"<f8", HostDType::Double},  {"<i8", HostDType::Int64},
     {"<i4", HostDType::Int32},   {"|i1", HostDType::Int8},
     {"|u1", HostDType::Uint8},   {"|b1", HostDType::Bool},
+    {"<u2", HostDType::Uint16},
 };
 
 absl::Status npyErr(const std::string &msg) {
@@ -208,6 +219,9 @@ absl::StatusOr<HostTensor> readNpy(const std::string &path) {
 }
 
 std::string serializeNpy(const HostTensor &t) {
+  // numpy has no bfloat16: written as float32 (exact).
+  if (t.dtype == HostDType::BFloat16)
+    return serializeNpy(HostTensor::fromFloats(t.shape, t.toFloats()));
   const char *descr = "<f4";
   for (const NpyType &nt : kNpyTypes)
     if (nt.dtype == t.dtype)
@@ -293,7 +307,8 @@ absl::StatusOr<HostTensor> parseTensorProto(const std::string &bytes,
     if (n)
       std::memcpy(o, p.int64_data().data(), want);
     break;
-  default: // int32, int8, uint8, bool, float16 (bits) live in int32_data
+  default: // int32, int8, uint8, bool, float16 and bfloat16 (bits) live in
+           // int32_data
     if (size_t(p.int32_data_size()) != size_t(n))
       return mismatch(p.int32_data_size());
     for (int64_t i = 0; i < n; ++i) {

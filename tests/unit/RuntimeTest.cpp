@@ -297,6 +297,35 @@ TEST(TensorFile, TensorProtoRawAndTypedFields) {
   EXPECT_FALSE(rt::readTensorProto(path + ".missing").ok());
 }
 
+TEST(TensorFile, BFloat16TensorProto) {
+  // bfloat16 bits in int32_data (as ONNX's test data stores them) and in
+  // raw_data; .npy has no bfloat16, so it is written as float32.
+  onnx::TensorProto p;
+  p.set_data_type(onnx::TensorProto::BFLOAT16);
+  p.add_dims(3);
+  for (uint32_t bits : {0x3FC0u, 0xC040u, 0x7F80u}) // 1.5, -3, inf
+    p.add_int32_data(int32_t(bits));
+  absl::StatusOr<rt::HostTensor> r =
+      rt::parseTensorProto(p.SerializeAsString());
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->dtype, rt::HostDType::BFloat16);
+  EXPECT_STREQ(rt::hostDTypeName(r->dtype), "bfloat16");
+  EXPECT_EQ(r->at(0), 1.5);
+  EXPECT_EQ(r->at(1), -3.0);
+  EXPECT_TRUE(std::isinf(r->at(2)));
+  onnx::TensorProto raw;
+  raw.set_data_type(onnx::TensorProto::BFLOAT16);
+  raw.add_dims(1);
+  raw.set_raw_data(std::string("\xC0\x3F", 2));
+  r = rt::parseTensorProto(raw.SerializeAsString());
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->at(0), 1.5);
+  absl::StatusOr<rt::HostTensor> npy = rt::parseNpy(rt::serializeNpy(*r));
+  ASSERT_TRUE(npy.ok()) << npy.status();
+  EXPECT_EQ(npy->dtype, rt::HostDType::Float32);
+  EXPECT_EQ(npy->toFloats(), std::vector<float>{1.5f});
+}
+
 TEST(Runtime, HostileInstructionsNeverCrash) {
   // Valid container, random instruction fields: the loader's static checks
   // or the emulator's run must reject or run them, never crash.
