@@ -215,11 +215,10 @@ LogicalResult Lowering::validateMathOp(Operation *op) {
   if (auto g = dyn_cast<lpu::GatherOp>(op)) {
     if (constantInts(g.getIndices()))
       return success();
-    if (!isIndexInput(g.getIndices()) || g.getAxis() != 0 ||
-        cast<RankedTensorType>(g.getData().getType()).getRank() != 2)
+    if (!isIndexInput(g.getIndices()))
       return op->emitError()
-             << "gather with runtime indices is supported for a graph input "
-                "of indices into dimension 0 of a 2-D table (embeddings) only";
+             << "gather with runtime indices is supported for indices that "
+                "are a graph input (held as f32 on the chip) only";
     return success();
   }
   if (auto p = dyn_cast<lpu::PowOp>(op)) {
@@ -435,49 +434,90 @@ LogicalResult Lowering::lowerMathOp(Operation *op) {
 
 namespace lpuc::layout {
 
-// Runtime indices into a [V, D] table: one-hot rows times the table on the
-// MXM. ids (f32 on the chip) are broadcast to every lane (a permute), then
-// onehot[j, c] = max(1 - |c - id_j|, 0) against a constant iota (exactly 1 at
-// c = id_j and 0 elsewhere for integer ids below 2^24), then onehot x table.
-// An id outside [0, V) gives a zero row.
+// Runtime indices: one-hot rows times the data on the MXM. With D = data's
+// size along `axis`, outer = the product of the dimensions before it and
+// inner = the product of those after it, the data is viewed as outer
+// [D, inner] tables and the result as outer [T, inner] blocks (T = number of
+// indices): block o = onehot x table o. ids (f32 on the chip) are broadcast
+// to every lane (a permute) and moved into [0, D) if negative (ONNX counts
+// those from the end: id + D * min(max(-id, 0), 1)), then onehot[j, c] =
+// max(1 - |c - id_j|, 0) against a constant iota: exactly 1 at c = id_j and
+// 0 elsewhere for integer ids below 2^24. An id outside [-D, D) gives a zero
+// row. The one-hot rows are repeated per outer block, so that one
+// batched matmul does all blocks.
 LogicalResult Lowering::lowerEmbedding(lpu::GatherOp op) {
   Location loc = op.getLoc();
   FailureOr<Tensor *> ids = tensorOf(op.getIndices());
-  FailureOr<Tensor *> table = tensorOf(op.getData());
-  if (failed(ids) || failed(table))
+  FailureOr<Tensor *> data = tensorOf(op.getData());
+  if (failed(ids) || failed(data))
     return failure();
   FailureOr<Tensor *> out = defineResult(op, op.getResult());
   if (failed(out))
     return failure();
-  ArrayRef<int64_t> data = shapeOf(op.getData());
-  int64_t vocab = data[0], dim = data[1];
+  ArrayRef<int64_t> shape = shapeOf(op.getData());
+  int64_t axis = op.getAxis();
+  int64_t outer = 1, inner = 1, vocab = shape[axis];
+  for (int64_t d = 0; d < axis; ++d)
+    outer *= shape[d];
+  for (int64_t d = axis + 1; d < int64_t(shape.size()); ++d)
+    inner *= shape[d];
   int64_t tokens = (*ids)->layout.numElements();
   int64_t lanes = machine_.lanes(), idCols = (*ids)->layout.cols();
   Type f32 = Float32Type::get(op.getContext());
-  Type elem = (*table)->elemType;
+  Type elem = (*data)->elemType;
+  // 2-D views: an alias when the last dimension is already `inner`,
+  // otherwise a relayout into (or out of) a scratch tensor.
+  auto view2d = [&](Tensor &t, int64_t rows) -> FailureOr<Tensor *> {
+    if (t.layout.cols() == inner || (t.layout.shape.empty() && inner == 1)) {
+      auto v = std::make_unique<Tensor>(t);
+      v->layout.shape = {rows, inner};
+      v->decl = {};
+      v->transient = Placement();
+      temps_.push_back(std::move(v));
+      return temps_.back().get();
+    }
+    return temp(loc, elem, {rows, inner});
+  };
+  FailureOr<Tensor *> table = view2d(**data, outer * vocab);
+  FailureOr<Tensor *> result = view2d(**out, outer * tokens);
   FailureOr<Tensor *> idsB = temp(loc, f32, {tokens, 1});
   FailureOr<Tensor *> iota =
       constant(loc, "iota" + std::to_string(vocab), f32, {1, vocab},
                [](int64_t i) { return double(i); });
-  FailureOr<Tensor *> onehot = temp(loc, elem, {tokens, vocab});
-  if (failed(idsB) || failed(iota) || failed(onehot))
+  FailureOr<Tensor *> onehot = temp(loc, elem, {outer * tokens, vocab});
+  if (failed(table) || failed(result) || failed(idsB) || failed(iota) ||
+      failed(onehot))
     return failure();
+  if ((*table)->decl && *table != *data)
+    relayout(loc, **data, **table, [](int64_t lin) { return lin; });
   for (int64_t j = 0; j < tokens; ++j) {
     int64_t r = j / idCols, c = j % idCols;
     Planes p =
         permute(loc, f32, readVector(body_, loc, (*ids)->layout, r, c / lanes),
                 SmallVector<int32_t>(size_t(lanes), int32_t(c % lanes)));
-    writeVector(body_, loc, (*idsB)->layout, j, 0, p);
+    // id + D * min(max(-id, 0), 1): negative ids count from the end.
+    Chain ch(*this, loc, f32);
+    Val x = ch.computed(p);
+    Val neg = ch.op("min_imm", ch.op("max_imm", ch.op("neg", x), 0.0), 1.0);
+    Val y = ch.op("add", x, ch.op("mul_imm", neg, double(vocab)));
+    writeVector(body_, loc, (*idsB)->layout, j, 0, ch.result(y, f32));
   }
-  for (int64_t j = 0; j < tokens; ++j)
-    for (int64_t v = 0, vecs = (*onehot)->layout.vectors(); v < vecs; ++v) {
-      Chain ch(*this, loc, f32);
-      Val d = ch.op("sub", ch.leaf(**iota, 0, v), ch.leaf(**idsB, j, 0));
-      Val a = ch.op("max", d, ch.op("neg", d));
-      Val h = ch.op("max_imm", ch.op("add_imm", ch.op("neg", a), 1.0), 0.0);
-      writeVector(body_, loc, (*onehot)->layout, j, v, ch.result(h, elem));
-    }
-  return matmul(loc, **onehot, **table, **out, 1, tokens, vocab, dim);
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t j = 0; j < tokens; ++j)
+      for (int64_t v = 0, vecs = (*onehot)->layout.vectors(); v < vecs; ++v) {
+        Chain ch(*this, loc, f32);
+        Val d = ch.op("sub", ch.leaf(**iota, 0, v), ch.leaf(**idsB, j, 0));
+        Val a = ch.op("max", d, ch.op("neg", d));
+        Val h = ch.op("max_imm", ch.op("add_imm", ch.op("neg", a), 1.0), 0.0);
+        writeVector(body_, loc, (*onehot)->layout, o * tokens + j, v,
+                    ch.result(h, elem));
+      }
+  if (failed(matmul(loc, **onehot, **table, **result, outer, tokens, vocab,
+                    inner)))
+    return failure();
+  if (*result != *out && (*result)->decl)
+    relayout(loc, **result, **out, [](int64_t lin) { return lin; });
+  return success();
 }
 
 } // namespace lpuc::layout
