@@ -23,7 +23,10 @@ def Lpuhw_TensorOp : Lpuhw_Op<"tensor", [Symbol]> {
     `q = ((v * rows + r) * width + b)` is in slice `slices[q % size]`, row
     `base_row + q / size` of `bank`. `kind` is `input`, `output`, `weight`
     (with `value`, already in `dtype`) or `activation`. `onnx_name` names
-    graph inputs and outputs.
+    graph inputs and outputs. `host_dtype` is the graph's element type of an
+    input or output the chip holds in another type: integers and bools
+    (`i64`, `i32`, `i1`) live on the chip as `f32` (exact for |v| <= 2^24;
+    bools as 0 and 1), and the runtime converts at the boundary.
 
     ```mlir
     lpuhw.tensor @x {kind = "input", onnx_name = "x", dtype = f32,
@@ -34,7 +37,8 @@ def Lpuhw_TensorOp : Lpuhw_Op<"tensor", [Symbol]> {
   let arguments = (ins SymbolNameAttr:$sym_name, StrAttr:$kind,
       OptionalAttr<StrAttr>:$onnx_name, TypeAttr:$dtype,
       DenseI64ArrayAttr:$shape, DenseI32ArrayAttr:$slices,
-      I32Attr:$bank, I32Attr:$base_row, OptionalAttr<ElementsAttr>:$value);
+      I32Attr:$bank, I32Attr:$base_row, OptionalAttr<ElementsAttr>:$value,
+      OptionalAttr<TypeAttr>:$host_dtype);
   let assemblyFormat = "$sym_name attr-dict";
   let hasVerifier = 1;
 }

@@ -103,6 +103,20 @@ Lowering::Val Lowering::Chain::op(StringRef fn, const Val &a, const Val &b) {
   return r;
 }
 
+Lowering::Val Lowering::Chain::op(StringRef fn, const Val &a, const Val &b,
+                                  const Val &c) {
+  int64_t t = std::max({readyOf(a), readyOf(b), readyOf(c)});
+  Planes in = at(a, t);
+  for (const Val *x : {&b, &c}) {
+    Planes p = at(*x, t);
+    in.append(p.begin(), p.end());
+  }
+  Val r;
+  r.planes = toPlanes(vxmOp(L.body_, loc, fn, type, in));
+  r.ready = t + L.vxmLatency(fn);
+  return r;
+}
+
 Lowering::Val Lowering::Chain::computed(ValueRange planes) {
   Val v;
   v.planes = toPlanes(planes);

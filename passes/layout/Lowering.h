@@ -29,6 +29,9 @@
 namespace lpuc::lpu {
 class MatmulOp;
 class BroadcastOp;
+class CompareOp;
+class CastOp;
+class SelectOp;
 class TransposeOp;
 class GatherOp;
 } // namespace lpuc::lpu
@@ -50,6 +53,10 @@ struct Tensor {
 using Planes = llvm::SmallVector<mlir::Value, 4>;
 
 bool isChipFloat(mlir::Type t);
+/// Integers and bools (i1 .. i64): held on the chip as f32.
+bool isHeldAsF32(mlir::Type t);
+/// The element type the chip holds for a graph element type.
+mlir::Type chipType(mlir::Type t);
 /// A reshape whose last dimension is unchanged (the result aliases the
 /// operand's placement).
 bool isAliasReshape(mlir::Operation *op);
@@ -132,6 +139,20 @@ private:
            const Tensor &to,
            llvm::function_ref<std::pair<unsigned, int64_t>(int64_t)> srcOf);
   mlir::LogicalResult lowerBroadcast(lpu::BroadcastOp op);
+  // Integers and bools held as f32 (LpuToLpuhw.cpp).
+  mlir::LogicalResult lowerCompare(lpu::CompareOp op);
+  mlir::LogicalResult lowerCast(lpu::CastOp op);
+  /// Select with a runtime condition: one VXM select per vector.
+  mlir::LogicalResult lowerRuntimeSelect(lpu::SelectOp op);
+  /// Where to read vector (r, v) of `v` in chip type `elem`: its tensor, or
+  /// for a splat constant a one-row constant (every r reads row 0).
+  struct Source {
+    const Tensor *tensor = nullptr;
+    bool splat = false;
+  };
+  mlir::FailureOr<Source> sourceOf(mlir::Location loc, mlir::Value v,
+                                   mlir::Type elem, int64_t cols);
+
   mlir::LogicalResult lowerTranspose(lpu::TransposeOp op);
   void copy(mlir::Location loc, const Tensor &from, const Tensor &to);
   /// MXM planes usable for `dtype`, alternating west and east.
@@ -168,6 +189,8 @@ public:
     Val leaf(const Tensor &t, int64_t row, int64_t vec);
     Val op(llvm::StringRef fn, const Val &a, double imm = 0.0);
     Val op(llvm::StringRef fn, const Val &a, const Val &b);
+    /// A three-operand operation (select: a != 0 ? b : c).
+    Val op(llvm::StringRef fn, const Val &a, const Val &b, const Val &c);
     /// 1/x = x * rsqrt(x*x)^2 (any sign; |x| in about [1e-19, 1e19] for
     /// f32).
     Val recip(const Val &x);
@@ -191,6 +214,8 @@ private:
   mlir::LogicalResult
   lowerMap(mlir::Operation *op, mlir::ValueRange inputs, mlir::Value result,
            llvm::function_ref<Val(Chain &, llvm::ArrayRef<Val>)> f);
+  /// Vector (r, v) of a source (sourceOf) as a chain leaf.
+  Val leafOf(Chain &ch, const Source &s, int64_t r, int64_t v);
 
   // Dispatch of math, reduction and data ops (MathOps.cpp).
   static bool isMathOp(mlir::Operation *op);

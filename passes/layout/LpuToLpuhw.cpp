@@ -52,6 +52,15 @@ bool isChipFloat(Type t) {
          d == lpuc::isa::DType::BF16;
 }
 
+bool isHeldAsF32(Type t) {
+  auto i = dyn_cast<IntegerType>(t);
+  return i && i.getWidth() <= 64;
+}
+
+Type chipType(Type t) {
+  return isHeldAsF32(t) ? Float32Type::get(t.getContext()) : t;
+}
+
 /// A reshape whose last dimension is unchanged: rows and vectors keep their
 /// plane-rows, so the result is the operand's placement with a new shape.
 bool isAliasReshape(Operation *op) {
@@ -106,7 +115,7 @@ LogicalResult checkType(Operation *op, Type t) {
   if (!tt.hasStaticShape())
     return op->emitError() << "dynamic shapes are not supported on the LPU ("
                            << t << ")";
-  if (!isChipFloat(tt.getElementType())) {
+  if (!isChipFloat(tt.getElementType()) && !isHeldAsF32(tt.getElementType())) {
     std::string name; // unquoted, as in the IR
     llvm::raw_string_ostream os(name);
     tt.getElementType().print(os);
@@ -145,7 +154,7 @@ LogicalResult Lowering::validate() {
     }
     if (!llvm::isa<lpu::AddOp, lpu::SubOp, lpu::MulOp, lpu::ReluOp, lpu::CastOp,
                    lpu::MatmulOp, lpu::BroadcastOp, lpu::TransposeOp,
-                   lpu::ReshapeOp>(op) &&
+                   lpu::ReshapeOp, lpu::CompareOp, lpu::NotOp>(op) &&
         !isMathOp(&op)) {
       op.emitError() << "'" << op.getName()
                      << "' is not supported by lpu-to-lpuhw";
@@ -207,13 +216,42 @@ std::string Lowering::uniqueName(StringRef base) {
   }
 }
 
+/// An integer or bool constant as f32 values; every value must be exact.
+FailureOr<ElementsAttr> integersAsF32(ElementsAttr value, RankedTensorType type,
+                                      Location loc) {
+  auto dense = dyn_cast<DenseIntElementsAttr>(value);
+  if (!dense)
+    return emitError(loc) << "integer constant of this form is not supported "
+                             "on the LPU (needs dense data)";
+  bool isBool = dense.getElementType().isInteger(1);
+  SmallVector<float> values;
+  values.reserve(size_t(dense.getNumElements()));
+  for (const APInt &a : dense.getValues<APInt>()) {
+    int64_t i = isBool ? int64_t(a.getZExtValue()) : a.getSExtValue();
+    if (i > (int64_t(1) << 24) || i < -(int64_t(1) << 24))
+      return emitError(loc) << "integer constant value " << i
+                            << " is outside the integers the chip holds "
+                               "exactly as f32 (|v| <= 2^24)";
+    values.push_back(float(i));
+  }
+  return cast<ElementsAttr>(
+      DenseElementsAttr::get(type, ArrayRef<float>(values)));
+}
+
 FailureOr<Tensor *> Lowering::declare(Value v, Location loc, StringRef kind,
                                       StringAttr onnxName, StringRef symBase,
                                       ElementsAttr value) {
   auto type = cast<RankedTensorType>(v.getType());
-  // Integer graph inputs (token ids) are held as f32 (exact below 2^24).
-  if (isIndexInput(v))
-    type = type.clone(Float32Type::get(v.getContext()));
+  // Integers and bools are held as f32 (exact for |v| <= 2^24; bools as 0
+  // and 1); graph inputs and outputs record their type for the runtime.
+  Type hostType = type.getElementType();
+  type = type.clone(chipType(hostType));
+  if (value && isHeldAsF32(hostType)) {
+    FailureOr<ElementsAttr> f = integersAsF32(value, type, loc);
+    if (failed(f))
+      return failure();
+    value = *f;
+  }
   lpuc::isa::DType dtype = lpuhw::toIsaType(type.getElementType());
   // Inputs, outputs and weights keep their rows; activations are released
   // after their last use.
@@ -230,6 +268,9 @@ FailureOr<Tensor *> Lowering::declare(Value v, Location loc, StringRef kind,
   t->decl =
       layout::declareTensor(decls_, loc, uniqueName(symBase), kind, onnxName,
                             type.getElementType(), type.getShape(), *p, value);
+  if (hostType != type.getElementType() &&
+      (kind == "input" || kind == "output"))
+    t->decl.setHostDtypeAttr(TypeAttr::get(hostType));
   Tensor *raw = t.get();
   tensors_[v] = std::move(t);
   return raw;
@@ -663,6 +704,148 @@ LogicalResult Lowering::lowerTranspose(lpu::TransposeOp op) {
   return lowerRelayout(op, op.getInput(), op.getResult(), srcOf);
 }
 
+//===----------------------------------------------------------------------===//
+// Integers and bools (held as f32), comparisons, runtime select
+//===----------------------------------------------------------------------===//
+
+FailureOr<Lowering::Source> Lowering::sourceOf(Location loc, Value v, Type elem,
+                                               int64_t cols) {
+  Source s;
+  if (std::optional<double> c = splatValue(v)) {
+    std::string key = "splat";
+    for (char ch : std::to_string(*c)) // a symbol-friendly spelling
+      key += ch == '-' ? 'm' : ch == '.' ? 'p' : ch;
+    FailureOr<Tensor *> t = constant(loc, key, elem, {1, cols}, *c);
+    if (failed(t))
+      return failure();
+    s.tensor = *t;
+    s.splat = true;
+    return s;
+  }
+  FailureOr<Tensor *> t = tensorOf(v);
+  if (failed(t))
+    return failure();
+  s.tensor = *t;
+  return s;
+}
+
+Lowering::Val Lowering::leafOf(Chain &ch, const Source &s, int64_t r,
+                               int64_t v) {
+  return ch.leaf(*s.tensor, s.splat ? 0 : r, v);
+}
+
+namespace {
+int64_t lastDim(Value v) {
+  auto t = cast<RankedTensorType>(v.getType());
+  return t.getRank() ? t.getShape().back() : 1;
+}
+} // namespace
+
+// eq / lt in the operands' chip type (1 or 0 in that type), then as f32.
+LogicalResult Lowering::lowerCompare(lpu::CompareOp op) {
+  Location loc = op.getLoc();
+  Type elem =
+      chipType(cast<RankedTensorType>(op.getLhs().getType()).getElementType());
+  int64_t cols = lastDim(op.getResult());
+  FailureOr<Source> a = sourceOf(loc, op.getLhs(), elem, cols);
+  FailureOr<Source> b = sourceOf(loc, op.getRhs(), elem, cols);
+  if (failed(a) || failed(b))
+    return failure();
+  FailureOr<Tensor *> c = defineResult(op, op.getResult());
+  if (failed(c))
+    return failure();
+  const isa::TensorLayout &lc = (*c)->layout;
+  StringRef fn = op.getPredicate() == lpu::ComparePredicate::eq ? "eq" : "lt";
+  for (int64_t r = 0, rows = lc.rows(); r < rows; ++r)
+    for (int64_t v = 0, vecs = lc.vectors(); v < vecs; ++v) {
+      Chain ch(*this, loc, elem);
+      Val y = ch.op(fn, leafOf(ch, *a, r, v), leafOf(ch, *b, r, v));
+      layout::writeVector(body_, loc, lc, r, v, ch.result(y, (*c)->elemType));
+    }
+  return success();
+}
+
+// Between floats: one VXM cast. To a bool: x != 0. From a float to an
+// integer: toward zero (below). Between integers and bools, and from
+// them to f32: a copy (they are f32 already); to f16/bf16: a cast. Chains in
+// f32 (a 16-bit input is cast on the way in).
+LogicalResult Lowering::lowerCast(lpu::CastOp op) {
+  Location loc = op.getLoc();
+  Type from = cast<RankedTensorType>(op.getInput().getType()).getElementType();
+  Type to = op.getType().getElementType();
+  Type cf = chipType(from), ct = chipType(to);
+  bool toBool = to.isInteger(1);
+  bool toInt = isHeldAsF32(to) && !toBool;
+  if (!toBool && !toInt)
+    return cf == ct ? lowerUnary(op, op.getInput(), "copy", 0.0)
+                    : lowerUnary(op, op.getInput(), "cast", 0.0, ct);
+  if (isHeldAsF32(from) && !toBool)
+    return lowerUnary(op, op.getInput(), "copy", 0.0);
+  FailureOr<Tensor *> x0 = tensorOf(op.getInput());
+  if (failed(x0))
+    return failure();
+  FailureOr<Tensor *> c = defineResult(op, op.getResult());
+  if (failed(c))
+    return failure();
+  Type f32 = Float32Type::get(op.getContext());
+  int64_t lanes = machine_.lanes();
+  FailureOr<Tensor *> zero = constant(loc, "zero", f32, {1, lanes}, 0.0);
+  FailureOr<Tensor *> big =
+      constant(loc, "two23", f32, {1, lanes}, double(1 << 23));
+  if (failed(zero) || failed(big))
+    return failure();
+  const isa::TensorLayout &lc = (*c)->layout;
+  for (int64_t r = 0, rows = lc.rows(); r < rows; ++r)
+    for (int64_t v = 0, vecs = lc.vectors(); v < vecs; ++v) {
+      Chain ch(*this, loc, f32);
+      Val x = ch.leaf(**x0, r, v);
+      Val z = ch.leaf(**zero, 0, v);
+      Val y;
+      if (toBool) {
+        y = ch.op("ne", x, z);
+      } else {
+        // a = |x|; for a < 2^23, n = (a + 2^23) - 2^23 is a rounded to the
+        // nearest integer (exact: the sum has a unit last place of 1) and
+        // floor(a) = n - [a < n]; larger floats are integers already. Then
+        // the sign: trunc(x) = floor(|x|) * (1 - 2 [x < 0]).
+        Val a = ch.op("max", x, ch.op("neg", x));
+        Val small = ch.op("lt", a, ch.leaf(**big, 0, v));
+        Val n = ch.op("add_imm", ch.op("add_imm", a, 8388608.0), -8388608.0);
+        Val f = ch.op("sub", n, ch.op("lt", a, n));
+        Val fa = ch.op("add", a, ch.op("mul", ch.op("sub", f, a), small));
+        Val sign =
+            ch.op("add_imm", ch.op("mul_imm", ch.op("lt", x, z), -2.0), 1.0);
+        y = ch.op("mul", fa, sign);
+      }
+      layout::writeVector(body_, loc, lc, r, v, ch.result(y, f32));
+    }
+  return success();
+}
+
+// condition (0/1, f32) != 0 ? on_true : on_false, in the result's chip type.
+LogicalResult Lowering::lowerRuntimeSelect(lpu::SelectOp op) {
+  Location loc = op.getLoc();
+  Type elem = chipType(op.getType().getElementType());
+  int64_t cols = lastDim(op.getResult());
+  FailureOr<Tensor *> cond = tensorOf(op.getCondition());
+  FailureOr<Source> a = sourceOf(loc, op.getOnTrue(), elem, cols);
+  FailureOr<Source> b = sourceOf(loc, op.getOnFalse(), elem, cols);
+  if (failed(cond) || failed(a) || failed(b))
+    return failure();
+  FailureOr<Tensor *> c = defineResult(op, op.getResult());
+  if (failed(c))
+    return failure();
+  const isa::TensorLayout &lc = (*c)->layout;
+  for (int64_t r = 0, rows = lc.rows(); r < rows; ++r)
+    for (int64_t v = 0, vecs = lc.vectors(); v < vecs; ++v) {
+      Chain ch(*this, loc, elem);
+      Val y = ch.op("select", ch.leaf(**cond, r, v), leafOf(ch, *a, r, v),
+                    leafOf(ch, *b, r, v));
+      layout::writeVector(body_, loc, lc, r, v, ch.result(y, elem));
+    }
+  return success();
+}
+
 void Lowering::copy(Location loc, const Tensor &from, const Tensor &to) {
   for (int64_t r = 0, rows = to.layout.rows(); r < rows; ++r)
     for (int64_t v = 0, vecs = to.layout.vectors(); v < vecs; ++v)
@@ -689,8 +872,14 @@ LogicalResult Lowering::lowerOp(Operation *op) {
   if (auto relu = dyn_cast<lpu::ReluOp>(op))
     return lowerUnary(op, relu.getInput(), "max_imm", 0.0);
   if (auto cast = dyn_cast<lpu::CastOp>(op))
-    return lowerUnary(op, cast.getInput(), "cast", 0.0,
-                      cast.getType().getElementType());
+    return lowerCast(cast);
+  if (auto cmp = dyn_cast<lpu::CompareOp>(op))
+    return lowerCompare(cmp);
+  if (auto n = dyn_cast<lpu::NotOp>(op))
+    return lowerUnary(op, n.getInput(), "rsub_imm", 1.0);
+  if (auto sel = dyn_cast<lpu::SelectOp>(op);
+      sel && !constantCondition(sel.getCondition()))
+    return lowerRuntimeSelect(sel);
   if (auto mm = dyn_cast<lpu::MatmulOp>(op))
     return lowerMatmul(mm);
   if (auto t = dyn_cast<lpu::TransposeOp>(op))

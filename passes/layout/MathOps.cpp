@@ -198,12 +198,9 @@ bool Lowering::isMathOp(Operation *op) {
 }
 
 LogicalResult Lowering::validateMathOp(Operation *op) {
-  if (auto s = dyn_cast<lpu::SelectOp>(op)) {
-    if (!constantCondition(s.getCondition()))
-      return op->emitError() << "select with a runtime condition is not "
-                                "supported yet (needs a VXM select)";
-    return success();
-  }
+  if (llvm::isa<lpu::SelectOp>(op))
+    return success(); // a runtime condition is a VXM select
+
   if (llvm::isa<lpu::CosOp, lpu::SinOp>(op)) {
     if (!constantFloats(op->getOperand(0)))
       return op->emitError()

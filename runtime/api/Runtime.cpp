@@ -116,7 +116,9 @@ absl::Status Session::setInput(const std::string &name, const HostTensor &t) {
       t.dtype == HostDType::BFloat16 || t.dtype == HostDType::Double;
   // Integer host data (token ids) for a float chip input: the compiler holds
   // integer graph inputs used as indices as f32; every value must be exact.
-  bool hostInt = t.dtype == HostDType::Int64 || t.dtype == HostDType::Int32;
+  bool hostInt = t.dtype == HostDType::Int64 || t.dtype == HostDType::Int32 ||
+                 t.dtype == HostDType::Bool || t.dtype == HostDType::Int8 ||
+                 t.dtype == HostDType::Uint8;
   if (isFloatChip && hostInt && d == isa::DType::F32)
     for (int64_t i = 0, n = t.numElements(); i < n; ++i)
       if (std::fabs(t.at(i)) > 16777216.0)
@@ -203,7 +205,40 @@ absl::StatusOr<HostTensor> Session::output(const std::string &name) const {
   } else {
     t.bytes = std::move(elems);
   }
-  return t;
+  // Integers and bools held as f32 on the chip go back to the graph's type
+  // (the compiler keeps them integral).
+  HostDType host = HostDType::Float32;
+  switch (info->host_dtype()) {
+  case schema::DTYPE_I64:
+    host = HostDType::Int64;
+    break;
+  case schema::DTYPE_I32:
+    host = HostDType::Int32;
+    break;
+  case schema::DTYPE_I8:
+    host = HostDType::Int8;
+    break;
+  case schema::DTYPE_BOOL:
+    host = HostDType::Bool;
+    break;
+  default:
+    return t;
+  }
+  if (t.dtype != HostDType::Float32)
+    return t;
+  HostTensor h;
+  h.shape = t.shape;
+  h.dtype = host;
+  size_t es = hostDTypeSize(host);
+  h.bytes.resize(size_t(n) * es);
+  for (int64_t i = 0; i < n; ++i) {
+    double f = t.at(i);
+    int64_t v =
+        host == HostDType::Bool ? int64_t(f != 0.0) : int64_t(std::llround(f));
+    for (size_t k = 0; k < es; ++k)
+      h.bytes[size_t(i) * es + k] = uint8_t(uint64_t(v) >> (8 * k));
+  }
+  return h;
 }
 
 } // namespace lpuc::rt

@@ -311,6 +311,18 @@ void fillTensorInfo(lpuhw::TensorOp t, const isa::TensorLayout &l,
   info.set_name(t.getOnnxName() ? t.getOnnxName()->str()
                                 : t.getSymName().str());
   info.set_dtype(schema::DType(int(l.dtype)));
+  if (std::optional<Type> host = t.getHostDtype()) {
+    schema::DType d = schema::DTYPE_INVALID;
+    if (host->isInteger(1))
+      d = schema::DTYPE_BOOL;
+    else if (host->isInteger(64))
+      d = schema::DTYPE_I64;
+    else if (host->isInteger(32))
+      d = schema::DTYPE_I32;
+    else if (host->isInteger(8))
+      d = schema::DTYPE_I8;
+    info.set_host_dtype(d);
+  }
   for (int64_t d : l.shape)
     info.add_shape(d);
   schema::TensorPlacement *p = info.mutable_placement();

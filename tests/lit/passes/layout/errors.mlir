@@ -1,11 +1,24 @@
 // RUN: lpuc-opt %s --split-input-file --lpu-to-lpuhw --verify-diagnostics
 
 module attributes {lpu.target = "lpu-v1"} {
-  func.func @main(%a: tensor<3xi64> {onnx.name = "a"})
-      -> (tensor<3xi64> {onnx.name = "y"}) {
-    // expected-error @+1 {{element type i64 is not supported on the LPU yet}}
-    %0 = lpu.add %a, %a : tensor<3xi64>
-    return %0 : tensor<3xi64>
+  func.func @main(%a: tensor<3xf64> {onnx.name = "a"})
+      -> (tensor<3xf64> {onnx.name = "y"}) {
+    // expected-error @+1 {{element type f64 is not supported on the LPU yet}}
+    %0 = lpu.add %a, %a : tensor<3xf64>
+    return %0 : tensor<3xf64>
+  }
+}
+
+// -----
+
+// Integers are held as f32: a constant beyond 2^24 cannot be.
+module attributes {lpu.target = "lpu-v1"} {
+  func.func @main(%a: tensor<2xi64> {onnx.name = "a"})
+      -> (tensor<2xi64> {onnx.name = "y"}) {
+    // expected-error @+1 {{integer constant value 16777217 is outside the integers the chip holds exactly as f32 (|v| <= 2^24)}}
+    %c = arith.constant dense<[1, 16777217]> : tensor<2xi64>
+    %0 = lpu.add %a, %c : tensor<2xi64>
+    return %0 : tensor<2xi64>
   }
 }
 
@@ -39,8 +52,8 @@ module attributes {lpu.target = "lpu-v1"} {
 
 // An unused argument of an unsupported type is reported at the argument.
 module attributes {lpu.target = "lpu-v1"} {
-  // expected-error @+1 {{element type i32 is not supported on the LPU yet}}
-  func.func @main(%a: tensor<4xi32> {onnx.name = "a"}) {
+  // expected-error @+1 {{element type f64 is not supported on the LPU yet}}
+  func.func @main(%a: tensor<4xf64> {onnx.name = "a"}) {
     return
   }
 }
