@@ -12,6 +12,9 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
+#include <map>
+
 using namespace mlir;
 
 namespace lpuc {
@@ -53,6 +56,44 @@ static std::string report(const schema::Manifest &m) {
   for (const schema::UnitStats &u : st.units())
     os << "  " << u.unit() << ": " << u.busy_cycles() << " busy cycles over "
        << u.queues() << " queues\n";
+  // The critical path by unit, then the stages (the longest first, at most
+  // 12).
+  if (st.critical_path_size() > 0) {
+    std::map<std::string, uint64_t> byUnit;
+    for (const schema::PathPart &p : st.critical_path())
+      byUnit[p.unit()] += p.cycles();
+    os << "critical path:";
+    for (const char *u : {"mxm", "vxm", "sxm", "mem", "c2c", "wait"})
+      if (byUnit.count(u))
+        os << " " << u << " " << byUnit[u] << " ("
+           << llvm::formatv("{0:F1}",
+                            100.0 * double(byUnit[u]) /
+                                double(std::max<uint64_t>(st.cycles(), 1)))
+           << "%)";
+    os << "\n";
+  }
+  if (st.stages_size() > 0) {
+    std::map<std::string, uint64_t> onPath;
+    for (const schema::PathPart &p : st.critical_path())
+      onPath[p.stage()] += p.cycles();
+    std::vector<const schema::Stage *> longest;
+    for (const schema::Stage &g : st.stages())
+      longest.push_back(&g);
+    std::sort(longest.begin(), longest.end(), [](auto *a, auto *b) {
+      uint64_t la = a->end_cycle() - a->first_cycle();
+      uint64_t lb = b->end_cycle() - b->first_cycle();
+      return la != lb ? la > lb : a->name() < b->name();
+    });
+    if (longest.size() > 12)
+      longest.resize(12);
+    os << "stages (" << st.stages_size() << ", cycles first..end, "
+       << "instructions, cycles on the critical path):\n";
+    for (const schema::Stage &g : st.stages())
+      if (std::find(longest.begin(), longest.end(), &g) != longest.end())
+        os << "  " << g.name() << ": " << g.first_cycle() << ".."
+           << g.end_cycle() << ", " << g.instructions() << ", "
+           << onPath[g.name()] << "\n";
+  }
   // SRAM per chip by kind, as a share of the chip's capacity (instructions
   // count too: they live in MEM). No KV caches exist yet: 0.
   uint64_t capacity = isa::Machine(m.target()).sramBytes();

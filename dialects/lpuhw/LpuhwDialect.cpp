@@ -63,6 +63,26 @@ Type fromIsaType(MLIRContext *ctx, isa::DType t) {
   return {};
 }
 
+std::string stageOf(Location loc) {
+  std::string name;
+  loc->walk([&](Location l) {
+    if (auto n = dyn_cast<NameLoc>(l)) {
+      name = n.getName().str();
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  if (name.empty())
+    return "(unnamed)";
+  // "/h.0/attn/MatMul" -> "/h.0"; "Gemm_0" stays.
+  if (name.size() > 1 && name[0] == '/') {
+    size_t slash = name.find('/', 1);
+    if (slash != std::string::npos)
+      return name.substr(0, slash);
+  }
+  return name;
+}
+
 FailureOr<std::unique_ptr<isa::Machine>> getMachine(ModuleOp module) {
   std::string name = "lpu-v1";
   if (auto attr = module->getAttrOfType<StringAttr>(kTargetAttrName))

@@ -10,6 +10,7 @@
 #include "runtime/isa/Machine.h"
 
 #include <memory>
+#include <string>
 
 #include "dialects/lpuhw/LpuhwDialect.h.inc"
 
@@ -29,6 +30,11 @@ mlir::Type fromIsaType(mlir::MLIRContext *ctx, isa::DType t);
 /// Emits an error on `module` and fails if the target cannot be loaded.
 mlir::FailureOr<std::unique_ptr<isa::Machine>>
 getMachine(mlir::ModuleOp module);
+
+/// The program stage of an instruction's location: its ONNX node name up to
+/// the second '/' ("/h.0/attn/MatMul" -> "/h.0"), or the whole name
+/// ("Gemm_0"); "(unnamed)" without a name.
+std::string stageOf(mlir::Location loc);
 
 } // namespace lpuc::lpuhw
 

@@ -111,6 +111,18 @@ std::optional<int> fixedPosition(Operation *op, const isa::Machine &m) {
   return std::nullopt;
 }
 
+/// The unit a bundle's time is charged to, and its rank (most specialised
+/// first: MXM, SXM, VXM, MEM).
+std::pair<const char *, int> unitRank(Operation *op) {
+  if (llvm::isa<MxmLoadOp, MxmInstallOp, MxmMulOp>(op))
+    return {"mxm", 4};
+  if (sxmView(op))
+    return {"sxm", 3};
+  if (llvm::isa<VxmOp>(op))
+    return {"vxm", 2};
+  return {"mem", 1};
+}
+
 } // namespace
 
 void LpuhwSchedulePass::runOnOperation() {
@@ -445,4 +457,46 @@ void LpuhwSchedulePass::runOnOperation() {
       op->setAttr("unit", b.getI32IntegerAttr(r.queue - m.sxmQueue(0)));
   }
   module->setAttr(kCyclesAttrName, b.getI64IntegerAttr(scheduler.length()));
+
+  // The critical path by (stage, unit), in order of first appearance: a
+  // bundle counts for the most specialised unit among its instructions, a
+  // wait for the stage of the bundle that waited.
+  std::vector<sched::Scheduler::PathSegment> path = scheduler.criticalPath();
+  std::vector<std::pair<std::string, std::string>> keys;
+  std::map<std::pair<std::string, std::string>, int64_t> cycles;
+  for (size_t k = 0; k < path.size(); ++k) {
+    const sched::Scheduler::PathSegment &seg = path[k];
+    if (seg.end <= seg.begin)
+      continue;
+    int bundle = seg.bundle;
+    for (size_t j = k; bundle < 0 && j < path.size(); ++j)
+      bundle = path[j].bundle;
+    if (bundle < 0)
+      continue;
+    const std::vector<uint32_t> &members =
+        scheduler.bundleOps(unsigned(bundle));
+    std::string unit = "mem";
+    int rank = 0;
+    for (uint32_t i : members) {
+      auto [name, r] = unitRank(ops[i]);
+      if (r > rank) {
+        rank = r;
+        unit = name;
+      }
+    }
+    if (seg.bundle < 0)
+      unit = "wait";
+    std::pair<std::string, std::string> key{
+        stageOf(ops[members.front()]->getLoc()), unit};
+    auto [it, inserted] = cycles.insert({key, 0});
+    if (inserted)
+      keys.push_back(key);
+    it->second += seg.end - seg.begin;
+  }
+  SmallVector<Attribute> parts;
+  for (const auto &key : keys)
+    parts.push_back(
+        b.getArrayAttr({b.getStringAttr(key.first), b.getStringAttr(key.second),
+                        b.getI64IntegerAttr(cycles[key])}));
+  module->setAttr(kCriticalPathAttrName, b.getArrayAttr(parts));
 }

@@ -19,6 +19,10 @@ namespace lpuc {
 
 /// The module attribute holding the schedule length in cycles (I64).
 constexpr const char *kCyclesAttrName = "lpuhw.cycles";
+/// The module attribute holding the critical path: an array of [stage,
+/// unit, cycles] in order of first appearance (unit: mem, vxm, mxm, sxm or
+/// wait), summing to the schedule length.
+constexpr const char *kCriticalPathAttrName = "lpuhw.path";
 
 } // namespace lpuc
 

@@ -585,4 +585,58 @@ bool Scheduler::run() {
   return true;
 }
 
+std::vector<Scheduler::PathSegment> Scheduler::criticalPath() const {
+  std::vector<PathSegment> path;
+  if (ops_.empty() || start_.empty())
+    return path;
+  // The bundle of the instruction that ends last (the lowest index on ties).
+  int cur = -1;
+  for (uint32_t i = 0; i < ops_.size() && cur < 0; ++i)
+    if (results_[i].cycle + int64_t(machine_.busyCycles(ops_[i].inst)) ==
+        length_)
+      cur = int(bundleOf_[i]);
+  // Back through tight dependences: (bundle, its start, its dependence
+  // bound), last bundle first.
+  struct Entry {
+    int bundle;
+    int64_t start, bound;
+  };
+  std::vector<Entry> chain;
+  while (cur >= 0) {
+    int64_t bound = 0;
+    int next = -1;
+    for (const Edge &e : pred_[size_t(cur)]) {
+      int64_t b = start_[e.to] + e.weight;
+      if (b > bound || (b == bound && next >= 0 && int(e.to) < next)) {
+        bound = b;
+        next = int(e.to);
+      }
+    }
+    chain.push_back({cur, start_[size_t(cur)], bound});
+    cur = bound > 0 ? next : -1;
+  }
+  std::reverse(chain.begin(), chain.end());
+  // In time order: each bundle's stretch runs from its start to the bound it
+  // gives the next one; a next bundle that starts later than that bound
+  // waited for a resource. Stretches are clamped to be monotone (a negative
+  // dependence weight lets a successor start before its predecessor).
+  int64_t t = 0;
+  for (size_t k = 0; k < chain.size(); ++k) {
+    int64_t begin = std::max(t, chain[k].start);
+    if (k == 0 && begin > 0)
+      path.push_back({-1, 0, begin});
+    int64_t end = length_;
+    int64_t nextStart = length_;
+    if (k + 1 < chain.size()) {
+      nextStart = std::max(begin, chain[k + 1].start);
+      end = std::clamp(chain[k + 1].bound, begin, nextStart);
+    }
+    path.push_back({chain[k].bundle, begin, end});
+    if (end < nextStart)
+      path.push_back({-1, end, nextStart});
+    t = nextStart;
+  }
+  return path;
+}
+
 } // namespace lpuc::sched

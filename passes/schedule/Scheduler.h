@@ -86,6 +86,25 @@ public:
   /// max(cycle + busyCycles) over all ops (0 if none).
   int64_t length() const { return length_; }
   unsigned numBundles() const { return unsigned(bundles_.size()); }
+
+  /// One stretch of the critical path (after run()): [begin, end) is spent
+  /// in bundle `bundle` (from its start to where the next bundle on the
+  /// path may start, or to the program's end), or, with bundle = -1,
+  /// waiting: a bundle started later than its dependences allowed because
+  /// a queue, MEM port or stream was taken.
+  struct PathSegment {
+    int bundle = -1;
+    int64_t begin = 0, end = 0;
+  };
+  /// The critical path, in time order, covering [0, length()): from the
+  /// instruction that ends last back through tight dependences (a
+  /// predecessor bundle whose start + dependence weight is exactly the
+  /// bound of its successor; ties to the lowest index). Deterministic.
+  std::vector<PathSegment> criticalPath() const;
+  /// The instructions of a bundle.
+  const std::vector<uint32_t> &bundleOps(unsigned b) const {
+    return bundles_[b].ops;
+  }
   /// Bundle of an op and its fixed offset inside it (after run()).
   unsigned bundleOf(uint32_t op) const { return bundleOf_[op]; }
   int64_t offsetOf(uint32_t op) const { return offset_[op]; }

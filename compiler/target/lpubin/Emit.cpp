@@ -13,6 +13,7 @@
 #include "dialects/lpuhw/LpuhwDialect.h"
 #include "dialects/lpuhw/LpuhwOps.h"
 #include "passes/layout/LayoutUtils.h"
+#include "passes/schedule/Passes.h"
 #include "passes/verify/Passes.h"
 #include "passes/verify/ScheduleInfo.h"
 #include "runtime/isa/Layout.h"
@@ -464,6 +465,42 @@ llvm::Expected<std::vector<uint8_t>> emitLpubin(ModuleOp module,
                      " but the program is busy until cycle " +
                      llvm::Twine(cycles));
   stats->set_cycles(uint64_t(cycles));
+  // Stages, ordered by first issue (then name).
+  std::map<std::string, schema::Stage> stages;
+  for (const verify::SchedInst &si : prog.sched) {
+    std::string name = lpuhw::stageOf(si.op->getLoc());
+    auto [it, inserted] = stages.insert({name, schema::Stage()});
+    schema::Stage &st = it->second;
+    uint64_t first = uint64_t(si.cycle);
+    uint64_t end = first + machine.busyCycles(si.inst);
+    if (inserted) {
+      st.set_name(name);
+      st.set_first_cycle(first);
+    }
+    st.set_first_cycle(std::min(st.first_cycle(), first));
+    st.set_end_cycle(std::max(st.end_cycle(), end));
+    st.set_instructions(st.instructions() + 1);
+  }
+  std::vector<const schema::Stage *> order;
+  for (const auto &[name, st] : stages)
+    order.push_back(&st);
+  std::sort(order.begin(), order.end(), [](auto *a, auto *b) {
+    return a->first_cycle() != b->first_cycle()
+               ? a->first_cycle() < b->first_cycle()
+               : a->name() < b->name();
+  });
+  for (const schema::Stage *st : order)
+    *stats->add_stages() = *st;
+  if (auto path = module->getAttrOfType<ArrayAttr>(kCriticalPathAttrName))
+    for (Attribute a : path) {
+      auto triple = dyn_cast<ArrayAttr>(a);
+      if (!triple || triple.size() != 3)
+        continue;
+      schema::PathPart *part = stats->add_critical_path();
+      part->set_stage(cast<StringAttr>(triple[0]).str());
+      part->set_unit(cast<StringAttr>(triple[1]).str());
+      part->set_cycles(uint64_t(cast<IntegerAttr>(triple[2]).getInt()));
+    }
   // The emulator counts issued instructions, NOPs excluded.
   // A mem.read_write is one instruction for two scheduled ops.
   stats->set_instructions(uint64_t(prog.sched.size()) - prog.merged);

@@ -213,6 +213,26 @@ std::string statsJson(const rt::Program &p, const rt::RunStats &stats,
   // left out rather than guessed.
   if (m.chip_count() <= 1)
     os << "  \"c2c_links\": [],\n";
+  // The compiler's critical path (the emulator runs the same schedule):
+  // cycles per unit, and compute (mem, vxm, mxm, sxm) against
+  // communication (c2c) and waits for a taken resource.
+  if (m.has_predicted() && m.predicted().critical_path_size() > 0) {
+    std::map<std::string, uint64_t> byUnit;
+    for (const schema::PathPart &part : m.predicted().critical_path())
+      byUnit[part.unit()] += part.cycles();
+    uint64_t compute = 0;
+    for (const char *u : {"mem", "vxm", "mxm", "sxm"})
+      compute += byUnit[u];
+    os << "  \"critical_path\": {\"compute\": " << u64(compute)
+       << ", \"communication\": " << u64(byUnit["c2c"])
+       << ", \"wait\": " << u64(byUnit["wait"]) << ", \"units\": {";
+    bool first = true;
+    for (const char *u : {"mem", "vxm", "mxm", "sxm", "c2c"}) {
+      os << (first ? "" : ", ") << jsonString(u) << ": " << u64(byUnit[u]);
+      first = false;
+    }
+    os << "}},\n";
+  }
   uint64_t capacity = p.machine().sramBytes();
   os << "  \"sram\": [\n";
   for (int i = 0; i < m.chips_size(); ++i) {

@@ -44,7 +44,7 @@
 // CHECK-NEXT: lpuhw.mem_write %[[H]] slice 4 bank 1 row 1
 // CHECK-COUNT-3: lpuhw.mem_write
 // CHECK-NEXT: return
-// SCHED: module attributes {lpu.target = "lpu-tiny", lpuhw.cycles = {{[0-9]+}} : i64}
+// SCHED: module attributes {lpu.target = "lpu-tiny", lpuhw.cycles = {{[0-9]+}} : i64
 module attributes {lpu.target = "lpu-tiny"} {
   func.func @main(%x: tensor<4x8xf32> {onnx.name = "x"},
                   %y: tensor<4x3xf32> {onnx.name = "y"})

@@ -22,7 +22,7 @@
 // CHECK: lpuhw.mxm_mul
 // CHECK: lpuhw.mxm_load plane {{[0-9]+}} f32 rows 5
 // CHECK: return
-// SCHED: module attributes {lpu.target = "lpu-tiny", lpuhw.cycles = {{[0-9]+}} : i64}
+// SCHED: module attributes {lpu.target = "lpu-tiny", lpuhw.cycles = {{[0-9]+}} : i64
 module attributes {lpu.target = "lpu-tiny"} {
   func.func @main(%x: tensor<2x5x3xf32> {onnx.name = "x"},
                   %i: tensor<4xi64> {onnx.name = "i"})

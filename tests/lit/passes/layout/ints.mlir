@@ -26,7 +26,7 @@
 // CHECK: lpuhw.vxm "add_imm" f32({{.*}}) {imm = 0x4B000000 : f32}
 // CHECK-NEXT: lpuhw.vxm "add_imm" f32({{.*}}) {imm = 0xCB000000 : f32}
 // CHECK: return
-// SCHED: module attributes {lpu.target = "lpu-v1", lpuhw.cycles = {{[0-9]+}} : i64}
+// SCHED: module attributes {lpu.target = "lpu-v1", lpuhw.cycles = {{[0-9]+}} : i64
 module attributes {lpu.target = "lpu-v1"} {
   func.func @main(%a: tensor<2x8xi64> {onnx.name = "a"},
                   %x: tensor<2x8xf32> {onnx.name = "x"},

@@ -19,7 +19,7 @@
 // CHECK: lpuhw.mxm_mul plane 0 f32 acc 5
 // CHECK-NOT: lpuhw.mxm_mul
 // CHECK: return
-// SCHED-LABEL: module attributes {lpu.target = "lpu-tiny", lpuhw.cycles = {{[0-9]+}} : i64}
+// SCHED-LABEL: module attributes {lpu.target = "lpu-tiny", lpuhw.cycles = {{[0-9]+}} : i64
 module attributes {lpu.target = "lpu-tiny"} {
   func.func @main(%x: tensor<2x3x5xf32> {onnx.name = "x"})
       -> (tensor<2x3x1xf32> {onnx.name = "s"}) {
@@ -44,7 +44,7 @@ module attributes {lpu.target = "lpu-tiny"} {
 // CHECK-NEXT: lpuhw.mem_write %[[H]]#0
 // CHECK-NEXT: lpuhw.mem_write %[[H]]#1
 // CHECK-NEXT: return
-// SCHED-LABEL: module attributes {lpu.target = "lpu-tiny", lpuhw.cycles = {{[0-9]+}} : i64}
+// SCHED-LABEL: module attributes {lpu.target = "lpu-tiny", lpuhw.cycles = {{[0-9]+}} : i64
 module attributes {lpu.target = "lpu-tiny"} {
   func.func @main(%x: tensor<1x40xf16> {onnx.name = "x"})
       -> (tensor<1x1xf16> {onnx.name = "m"}) {
@@ -72,7 +72,7 @@ module attributes {lpu.target = "lpu-tiny"} {
 // CHECK-NEXT: %[[X:.*]]:4 = lpuhw.vxm "max"
 // CHECK-NEXT: lpuhw.mem_write %[[X]]#0
 // CHECK-NOT: lpuhw.sxm_permute f32 map [8,
-// SCHED-LABEL: module attributes {lpu.target = "lpu-tiny", lpuhw.cycles = {{[0-9]+}} : i64}
+// SCHED-LABEL: module attributes {lpu.target = "lpu-tiny", lpuhw.cycles = {{[0-9]+}} : i64
 module attributes {lpu.target = "lpu-tiny"} {
   func.func @main(%x: tensor<2x5xf32> {onnx.name = "x"})
       -> (tensor<2x1xf32> {onnx.name = "m"}) {
@@ -97,7 +97,7 @@ module attributes {lpu.target = "lpu-tiny"} {
 // CHECK-NEXT: %[[C:.*]]:4 = lpuhw.vxm "mul_imm" f32(%[[B]]#0, %[[B]]#1, %[[B]]#2, %[[B]]#3) {imm = 0.333333343 : f32}
 // CHECK-COUNT-4: lpuhw.mem_write
 // CHECK-NOT: sxm_permute
-// SCHED-LABEL: module attributes {lpu.target = "lpu-tiny", lpuhw.cycles = {{[0-9]+}} : i64}
+// SCHED-LABEL: module attributes {lpu.target = "lpu-tiny", lpuhw.cycles = {{[0-9]+}} : i64
 module attributes {lpu.target = "lpu-tiny"} {
   func.func @main(%x: tensor<3x2x5xf32> {onnx.name = "x"})
       -> (tensor<1x2x5xf32> {onnx.name = "m"}) {

@@ -24,7 +24,7 @@
 // CHECK-NEXT: %[[C:.*]] = lpuhw.mem_read slice 0 bank 0 row 2
 // CHECK-COUNT-3: lpuhw.mem_read
 // CHECK-NEXT: lpuhw.mem_write %[[C]] slice 8 bank 0 row 2
-// SCHED: module attributes {lpu.target = "lpu-tiny", lpuhw.cycles = {{[0-9]+}} : i64}
+// SCHED: module attributes {lpu.target = "lpu-tiny", lpuhw.cycles = {{[0-9]+}} : i64
 module attributes {lpu.target = "lpu-tiny"} {
   func.func @main(%x: tensor<2x3x3xf32> {onnx.name = "x"})
       -> (tensor<2x3x3xf32> {onnx.name = "y"}, tensor<2x3xf32> {onnx.name = "c"}) {

@@ -18,7 +18,7 @@
 
 // The scheduler orders the reuse (a write to @t7's rows waits for the last
 // read of @t0's) and the independent verifier accepts the schedule.
-// SCHED: module attributes {lpu.target = "lpu-tiny", lpuhw.cycles = 1031 : i64}
+// SCHED: module attributes {lpu.target = "lpu-tiny", lpuhw.cycles = 1031 : i64
 // SCHED: func.func @main()
 module attributes {lpu.target = "lpu-tiny"} {
   func.func @main(%x: tensor<64x32xf32> {onnx.name = "x"})

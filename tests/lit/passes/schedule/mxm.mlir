@@ -9,7 +9,7 @@
 // MEM-W20 (position 25) is read in cycle 50 - 2 - 25 = 23. The emitted i32
 // result (4 planes, eastward streams 0..3) leaves position 0 in cycle
 // 50 + 20 and reaches MEM-E0..E3 (positions 47..50) in cycles 117..120.
-// CHECK-LABEL: module attributes {lpu.target = "lpu-v1", lpuhw.cycles = 121 : i64}
+// CHECK-LABEL: module attributes {lpu.target = "lpu-v1", lpuhw.cycles = 121 : i64
 // CHECK: lpuhw.mem_read slice 0 bank 0 row 0 {cycle = 0 : i64, stream = 32 : i32}
 // CHECK: lpuhw.mem_read slice 1 bank 0 row 0 {cycle = 1 : i64, stream = 33 : i32}
 // CHECK: lpuhw.mem_read slice 15 bank 0 row 0 {cycle = 15 : i64, stream = 47 : i32}
@@ -102,7 +102,7 @@ module attributes {lpu.target = "lpu-v1"} {
 // 51..48 hops away, so their reads issue in cycles 3..0 and the first
 // multiply in 56; the second's (MEM-W8..W11, 4 hops farther) in 60. The
 // results go west on streams 32..35 to MEM-W20..W23 (positions 25..22).
-// CHECK-LABEL: module attributes {lpu.target = "lpu-v1", lpuhw.cycles = 151 : i64}
+// CHECK-LABEL: module attributes {lpu.target = "lpu-v1", lpuhw.cycles = 151 : i64
 // CHECK: lpuhw.mxm_load plane 2 f32 rows 1({{.*}}) {cycle = 52 : i64}
 // CHECK: lpuhw.mxm_install plane 2 {cycle = 53 : i64}
 // CHECK: lpuhw.mem_read slice 4 bank 0 row 1 {cycle = 3 : i64, stream = 0 : i32}

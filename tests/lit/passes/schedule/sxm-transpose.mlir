@@ -7,7 +7,7 @@
 // cycle 2 and 16 hops later at the SXM; slice 43 (position 2) reads in cycle
 // 15. The 16 results go east from cycle 22 and pass slice 43 - j (position
 // 2 + j) in cycle 23 + j; length 38 + 1.
-// CHECK-LABEL: module attributes {lpu.target = "lpu-v1", lpuhw.cycles = 39 : i64}
+// CHECK-LABEL: module attributes {lpu.target = "lpu-v1", lpuhw.cycles = 39 : i64
 // CHECK: lpuhw.mem_read slice 43 bank 0 row 2 {cycle = 15 : i64, stream = 32 : i32}
 // CHECK: lpuhw.mem_read slice 28 bank 0 row 2 {cycle = 0 : i64, stream = 47 : i32}
 // CHECK: lpuhw.sxm_transpose ({{.*}}) {cycle = 18 : i64, stream = 0 : i32, unit = 0 : i32}

@@ -5,7 +5,7 @@
 // cycle before the west one so both pass the VXM when the add issues
 // (0 + 2 + 2 = 1 + 2 + 1 = 4). The sum goes west to MEM-W3 (position 42):
 // put in cycle 4 + 1 at 46, 4 hops, written in cycle 9.
-// CHECK-LABEL: module attributes {lpu.target = "lpu-v1", lpuhw.cycles = 10 : i64}
+// CHECK-LABEL: module attributes {lpu.target = "lpu-v1", lpuhw.cycles = 10 : i64
 // CHECK: lpuhw.mem_read slice 1 bank 0 row 0 {cycle = 0 : i64, stream = 0 : i32}
 // CHECK: lpuhw.mem_read slice 44 bank 0 row 0 {cycle = 1 : i64, stream = 32 : i32}
 // CHECK: lpuhw.vxm "add" i8({{.*}}) {alu = 0 : i32, cycle = 4 : i64, stream = 32 : i32}
@@ -26,7 +26,7 @@ module attributes {lpu.target = "lpu-v1"} {
 // the second group from the east hemisphere on westward streams. The result
 // (2 planes) goes east to MEM-E2/E3 on the lowest free eastward group: the
 // first operand's streams 0-1 are on another diagonal, so 0-1 again.
-// CHECK-LABEL: module attributes {lpu.target = "lpu-v1", lpuhw.cycles = 10 : i64}
+// CHECK-LABEL: module attributes {lpu.target = "lpu-v1", lpuhw.cycles = 10 : i64
 // CHECK: lpuhw.mem_read slice 0 bank 0 row 0 {cycle = 1 : i64, stream = 0 : i32}
 // CHECK: lpuhw.mem_read slice 1 bank 0 row 0 {cycle = 0 : i64, stream = 1 : i32}
 // CHECK: lpuhw.mem_read slice 44 bank 0 row 0 {cycle = 1 : i64, stream = 32 : i32}
@@ -56,7 +56,7 @@ module attributes {lpu.target = "lpu-v1"} {
 // lowest streams and ALU 0. The first add's operand from MEM-W1 would pass
 // MEM-W0 in the cycle the other read puts its value there (same diagonal),
 // so it takes stream 1; likewise its west operand and sum take stream 33.
-// CHECK-LABEL: module attributes {lpu.target = "lpu-v1", lpuhw.cycles = 11 : i64}
+// CHECK-LABEL: module attributes {lpu.target = "lpu-v1", lpuhw.cycles = 11 : i64
 // CHECK: lpuhw.mem_read slice 1 bank 0 row 0 {cycle = 0 : i64, stream = 1 : i32}
 // CHECK: lpuhw.mem_read slice 44 bank 0 row 0 {cycle = 1 : i64, stream = 33 : i32}
 // CHECK: lpuhw.vxm "add" i8({{.*}}) {alu = 1 : i32, cycle = 4 : i64, stream = 33 : i32}
@@ -87,7 +87,7 @@ module attributes {lpu.target = "lpu-v1"} {
 // its result is at 46 in 6, at MEM-E0 (47) in 7. exp issues at 7 on the same
 // ALU; its f16 result is put at 7 + 3 = 10 and written at 48 and 49 in 12
 // and 13.
-// CHECK-LABEL: module attributes {lpu.target = "lpu-v1", lpuhw.cycles = 14 : i64}
+// CHECK-LABEL: module attributes {lpu.target = "lpu-v1", lpuhw.cycles = 14 : i64
 // CHECK: lpuhw.vxm "select" i8({{.*}}) {alu = 0 : i32, cycle = 5 : i64, stream = 0 : i32}
 // CHECK: lpuhw.mem_write %{{.*}} slice 44 bank 0 row 0 {cycle = 7 : i64}
 // CHECK: lpuhw.vxm "exp" f16({{.*}}) {alu = 0 : i32, cycle = 7 : i64, stream = 0 : i32}

@@ -13,7 +13,7 @@ import sys
 
 KEYS = ["model", "target", "precision", "timing_only", "chips", "cycles",
         "predicted_cycles", "instructions", "clock_hz", "latency_us", "host",
-        "units", "c2c_links", "sram"]
+        "units", "c2c_links", "critical_path", "sram"]
 
 
 def close(a, b, rel=1e-7):
@@ -58,6 +58,12 @@ def main():
         sram_ok &= kinds == c["total"] <= c["capacity_bytes"]
     check("sram per chip: kinds sum to total, within capacity", sram_ok)
     check("c2c links on one chip", s["chips"] != 1 or s["c2c_links"] == [])
+    cp = s["critical_path"]
+    check("critical path: compute + communication + wait = cycles, units "
+          "sum to compute + communication",
+          cp["compute"] + cp["communication"] + cp["wait"] == cycles
+          and sum(cp["units"].values()) == cp["compute"] + cp["communication"],
+          str(cp))
 
     if len(sys.argv) > 2:
         with open(sys.argv[2]) as f:
@@ -70,6 +76,14 @@ def main():
         measured = {u: v["busy_cycles"] for u, v in s["units"].items()}
         check("unit busy cycles equal the compile report", busy == measured,
               f"{busy} vs {measured}")
+        path = {m.group(1): int(m.group(2)) for m in re.finditer(
+            r" (\w+) (\d+) \([0-9.]+%\)",
+            re.search(r"^critical path:(.*)$", report, re.M).group(1))}
+        json_path = {u: v for u, v in cp["units"].items() if v}
+        if cp["wait"]:
+            json_path["wait"] = cp["wait"]
+        check("critical path equals the compile report", path == json_path,
+              f"{path} vs {json_path}")
     sys.exit(0 if all(results) else 1)
 
 
