@@ -107,12 +107,12 @@ static std::string report(const schema::Manifest &m) {
      << " per chip\n";
   for (const schema::ChipProgram &c : m.chips()) {
     uint64_t total = c.sram_weight_bytes() + c.sram_activation_bytes() +
-                     c.sram_instruction_bytes();
+                     c.sram_instruction_bytes() + c.sram_kv_cache_bytes();
     os << "chip " << c.chip() << " SRAM: weights "
        << share(c.sram_weight_bytes()) << ", activations "
        << share(c.sram_activation_bytes()) << ", instructions "
-       << share(c.sram_instruction_bytes()) << ", kv_cache " << share(0)
-       << "; total " << share(total) << "\n";
+       << share(c.sram_instruction_bytes()) << ", kv_cache "
+       << share(c.sram_kv_cache_bytes()) << "; total " << share(total) << "\n";
   }
   return s;
 }
@@ -156,16 +156,17 @@ FailureOr<CompileResult> runCompilePipeline(ModuleOp module,
   uint64_t capacity = isa::Machine(m.target()).sramBytes();
   for (const schema::ChipProgram &c : m.chips()) {
     uint64_t used = c.sram_weight_bytes() + c.sram_activation_bytes() +
-                    c.sram_instruction_bytes();
+                    c.sram_instruction_bytes() + c.sram_kv_cache_bytes();
     if (used > capacity)
       return emitError(module.getLoc())
              << "program does not fit chip " << c.chip() << " of "
              << m.target().name() << ": weights "
              << humanBytes(c.sram_weight_bytes()) << " + activations "
              << humanBytes(c.sram_activation_bytes()) << " + instructions "
-             << humanBytes(c.sram_instruction_bytes()) << " = "
-             << humanBytes(used) << " > " << humanBytes(capacity)
-             << " of SRAM (" << humanBytes(used - capacity) << " short)";
+             << humanBytes(c.sram_instruction_bytes()) << " + kv_cache "
+             << humanBytes(c.sram_kv_cache_bytes()) << " = " << humanBytes(used)
+             << " > " << humanBytes(capacity) << " of SRAM ("
+             << humanBytes(used - capacity) << " short)";
   }
   result.report = report(m);
   return result;

@@ -27,6 +27,9 @@ def Lpuhw_TensorOp : Lpuhw_Op<"tensor", [Symbol]> {
     input or output the chip holds in another type: integers and bools
     (`i64`, `i32`, `i1`) live on the chip as `f32` (exact for |v| <= 2^24;
     bools as 0 and 1), and the runtime converts at the boundary.
+    `kv_cache` marks the inputs and outputs that are a decode step's past
+    and present keys and values (an input concatenated into an output); the
+    SRAM report counts them as KV cache.
 
     ```mlir
     lpuhw.tensor @x {kind = "input", onnx_name = "x", dtype = f32,
@@ -38,7 +41,7 @@ def Lpuhw_TensorOp : Lpuhw_Op<"tensor", [Symbol]> {
       OptionalAttr<StrAttr>:$onnx_name, TypeAttr:$dtype,
       DenseI64ArrayAttr:$shape, DenseI32ArrayAttr:$slices,
       I32Attr:$bank, I32Attr:$base_row, OptionalAttr<ElementsAttr>:$value,
-      OptionalAttr<TypeAttr>:$host_dtype);
+      OptionalAttr<TypeAttr>:$host_dtype, UnitAttr:$kv_cache);
   let assemblyFormat = "$sym_name attr-dict";
   let hasVerifier = 1;
 }

@@ -226,7 +226,7 @@ lpuhw::TensorOp declareTensor(OpBuilder &b, Location loc, StringRef symName,
   SmallVector<int32_t> slices(placement.slices.begin(), placement.slices.end());
   return lpuhw::TensorOp::create(b, loc, symName, kind, onnxName, dtype, shape,
                                  slices, placement.bank, placement.baseRow,
-                                 value, TypeAttr());
+                                 value, TypeAttr(), false);
 }
 
 } // namespace lpuc::layout

@@ -216,6 +216,53 @@ std::string Lowering::uniqueName(StringRef base) {
   }
 }
 
+namespace {
+bool isView(Operation *op) {
+  return llvm::isa_and_nonnull<lpu::CastOp, lpu::ReshapeOp, lpu::TransposeOp>(
+      op);
+}
+/// Whether `v` reaches the function's return through casts, reshapes and
+/// transposes.
+bool reachesReturn(Value v) {
+  for (Operation *user : v.getUsers()) {
+    if (llvm::isa<func::ReturnOp>(user))
+      return true;
+    if (isView(user) && reachesReturn(user->getResult(0)))
+      return true;
+  }
+  return false;
+}
+/// Whether every use of `v` leads (through views) into a concat whose result
+/// is returned, and there is at least one.
+bool onlyIntoReturnedConcat(Value v) {
+  if (v.use_empty())
+    return false;
+  for (Operation *user : v.getUsers()) {
+    if (llvm::isa<lpu::ConcatOp>(user) && reachesReturn(user->getResult(0)))
+      continue;
+    if (isView(user) && onlyIntoReturnedConcat(user->getResult(0)))
+      continue;
+    return false;
+  }
+  return true;
+}
+/// A decode step's KV cache: an input used only to be concatenated (through
+/// casts, reshapes and transposes) into a result, and such a result.
+bool isKvCacheInput(BlockArgument arg) { return onlyIntoReturnedConcat(arg); }
+bool isKvCacheOutput(Value v) {
+  while (isView(v.getDefiningOp()))
+    v = v.getDefiningOp()->getOperand(0);
+  auto concat = v.getDefiningOp<lpu::ConcatOp>();
+  return concat && llvm::any_of(concat->getOperands(), [](Value in) {
+           Value root = in;
+           while (isView(root.getDefiningOp()))
+             root = root.getDefiningOp()->getOperand(0);
+           auto arg = dyn_cast<BlockArgument>(root);
+           return arg && onlyIntoReturnedConcat(arg);
+         });
+}
+} // namespace
+
 /// An integer or bool constant as f32 values; every value must be exact.
 FailureOr<ElementsAttr> integersAsF32(ElementsAttr value, RankedTensorType type,
                                       Location loc) {
@@ -271,6 +318,10 @@ FailureOr<Tensor *> Lowering::declare(Value v, Location loc, StringRef kind,
   if (hostType != type.getElementType() &&
       (kind == "input" || kind == "output"))
     t->decl.setHostDtypeAttr(TypeAttr::get(hostType));
+  auto arg = dyn_cast<BlockArgument>(v);
+  if ((kind == "input" && arg && isKvCacheInput(arg)) ||
+      (kind == "output" && isKvCacheOutput(v)))
+    t->decl.setKvCache(true);
   Tensor *raw = t.get();
   tensors_[v] = std::move(t);
   return raw;

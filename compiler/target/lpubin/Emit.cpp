@@ -371,7 +371,7 @@ llvm::Expected<std::vector<uint8_t>> emitLpubin(ModuleOp module,
   schema::ChipProgram *chip = m.add_chips();
   chip->set_chip(kChip);
   std::vector<format::SegmentData> weightSegments;
-  uint64_t weightBytes = 0, activationBytes = 0;
+  uint64_t weightBytes = 0, activationBytes = 0, kvCacheBytes = 0;
   // Activation tensors share rows once one is dead (lpu-to-lpuhw reuses
   // them): count the SRAM rows they cover, not the sum of their sizes.
   const size_t cells = size_t(machine.memSlices()) * machine.banks();
@@ -395,6 +395,10 @@ llvm::Expected<std::vector<uint8_t>> emitLpubin(ModuleOp module,
       fillTensorInfo(t, l, *m.add_inputs());
     else if (kind == "output")
       fillTensorInfo(t, l, *m.add_outputs());
+    if (t.getKvCache()) {
+      kvCacheBytes += bytes;
+      continue;
+    }
     if (kind != "weight") {
       markRows(l, activationRows);
       continue;
@@ -452,6 +456,7 @@ llvm::Expected<std::vector<uint8_t>> emitLpubin(ModuleOp module,
       if (activationRows[c][r] && (weightRows[c].empty() || !weightRows[c][r]))
         activationBytes += machine.lanes();
   chip->set_sram_weight_bytes(weightBytes);
+  chip->set_sram_kv_cache_bytes(kvCacheBytes);
   chip->set_sram_activation_bytes(activationBytes);
   chip->set_sram_instruction_bytes(instructionCount *
                                    machine.target().instruction_bytes());

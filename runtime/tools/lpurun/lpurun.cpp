@@ -120,11 +120,12 @@ void printCycles(const rt::Program &p, const rt::RunStats &stats,
     uint64_t capacity = p.machine().sramBytes();
     for (const schema::ChipProgram &c : m.chips())
       std::printf("chip %u SRAM of %s: weights %s, activations %s, "
-                  "instructions %s\n",
+                  "instructions %s, kv_cache %s\n",
                   c.chip(), humanBytes(capacity).c_str(),
                   humanBytes(c.sram_weight_bytes()).c_str(),
                   humanBytes(c.sram_activation_bytes()).c_str(),
-                  humanBytes(c.sram_instruction_bytes()).c_str());
+                  humanBytes(c.sram_instruction_bytes()).c_str(),
+                  humanBytes(c.sram_kv_cache_bytes()).c_str());
   }
   Latency l = latencyOf(p, stats.cycles);
   std::printf("latency: %.3f us at %g MHz", l.deviceUs, mhz);
@@ -238,13 +239,14 @@ std::string statsJson(const rt::Program &p, const rt::RunStats &stats,
   for (int i = 0; i < m.chips_size(); ++i) {
     const schema::ChipProgram &c = m.chips(i);
     uint64_t used = c.sram_weight_bytes() + c.sram_activation_bytes() +
-                    c.sram_instruction_bytes();
+                    c.sram_instruction_bytes() + c.sram_kv_cache_bytes();
     os << "    {\"chip\": " << c.chip()
        << ", \"capacity_bytes\": " << u64(capacity)
        << ", \"weights\": " << u64(c.sram_weight_bytes())
        << ", \"activations\": " << u64(c.sram_activation_bytes())
        << ", \"instructions\": " << u64(c.sram_instruction_bytes())
-       << ", \"kv_cache\": 0, \"total\": " << u64(used) << "}"
+       << ", \"kv_cache\": " << u64(c.sram_kv_cache_bytes())
+       << ", \"total\": " << u64(used) << "}"
        << (i + 1 < m.chips_size() ? "," : "") << "\n";
   }
   os << "  ]\n";
