@@ -16,6 +16,7 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -282,6 +283,19 @@ Tolerance defaultTolerance(const std::string &precision) {
   return {1e-4, 1e-5};
 }
 
+/// Host wall time of loading the binary and of Session::run (the emulation
+/// itself), printed with --host-time (not part of any deterministic report).
+double g_loadMs = 0, g_runMs = 0;
+
+absl::StatusOr<rt::RunStats> timedRun(rt::Session &s) {
+  auto t0 = std::chrono::steady_clock::now();
+  absl::StatusOr<rt::RunStats> r = s.run();
+  g_runMs += std::chrono::duration<double, std::milli>(
+                 std::chrono::steady_clock::now() - t0)
+                 .count();
+  return r;
+}
+
 /// Reads CASE/test_data_set_0/<prefix>_K.pb for K = 0, 1, ...
 absl::StatusOr<std::vector<std::pair<std::string, rt::HostTensor>>>
 readCase(const fs::path &dir, const std::string &prefix) {
@@ -351,7 +365,7 @@ int check(const rt::Program &p, const rt::SessionOptions &opts,
     if (absl::Status st = s.setInput(bind, t); !st.ok())
       return fail(st);
   }
-  absl::StatusOr<rt::RunStats> stats = s.run();
+  absl::StatusOr<rt::RunStats> stats = timedRun(s);
   if (!stats.ok())
     return fail(stats.status());
   if (int rc = writeStatsJson(statsPath, p, *stats, false))
@@ -442,7 +456,7 @@ int timingOnly(const rt::Program &p, rt::SessionOptions opts,
                const std::string &statsPath) {
   opts.timingOnly = true;
   rt::Session s(p, opts);
-  absl::StatusOr<rt::RunStats> stats = s.run();
+  absl::StatusOr<rt::RunStats> stats = timedRun(s);
   if (!stats.ok())
     return fail(stats.status());
   if (int rc = writeStatsJson(statsPath, p, *stats, true))
@@ -470,7 +484,7 @@ int runWithInputs(const rt::Program &p, const rt::SessionOptions &opts,
     if (absl::Status st = s.setInput(spec.substr(0, eq), *t); !st.ok())
       return fail(st);
   }
-  absl::StatusOr<rt::RunStats> stats = s.run();
+  absl::StatusOr<rt::RunStats> stats = timedRun(s);
   if (!stats.ok())
     return fail(stats.status());
   if (int rc = writeStatsJson(statsPath, p, *stats, false))
@@ -530,6 +544,10 @@ int main(int argc, char **argv) {
                  "and utilisation, SRAM per chip by kind, latency) as JSON "
                  "to this file");
   rt::SessionOptions opts;
+  bool hostTime = false;
+  app.add_flag("--host-time", hostTime,
+               "print the host wall time of loading and of the emulation "
+               "(varies from run to run)");
   app.add_option("--threads", opts.threads,
                  "host threads for the emulator (same results and cycles for "
                  "any count)")
@@ -549,12 +567,21 @@ int main(int argc, char **argv) {
     std::fprintf(stderr, "lpurun: error: --check and --input are exclusive\n");
     return 2;
   }
+  auto t0 = std::chrono::steady_clock::now();
   absl::StatusOr<rt::Program> p = rt::Program::load(binary);
   if (!p.ok())
     return fail(p.status());
+  g_loadMs = std::chrono::duration<double, std::milli>(
+                 std::chrono::steady_clock::now() - t0)
+                 .count();
+  int rc = 0;
   if (timing)
-    return timingOnly(*p, opts, statsPath);
-  if (!caseDir.empty())
-    return check(*p, opts, caseDir, rtol, atol, statsPath);
-  return runWithInputs(*p, opts, inputs, outDir, format, statsPath);
+    rc = timingOnly(*p, opts, statsPath);
+  else if (!caseDir.empty())
+    rc = check(*p, opts, caseDir, rtol, atol, statsPath);
+  else
+    rc = runWithInputs(*p, opts, inputs, outDir, format, statsPath);
+  if (hostTime)
+    std::printf("host time: load %.3f ms, run %.3f ms\n", g_loadMs, g_runMs);
+  return rc;
 }
