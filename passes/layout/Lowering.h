@@ -154,6 +154,14 @@ private:
                                    mlir::Type elem, int64_t cols);
 
   mlir::LogicalResult lowerTranspose(lpu::TransposeOp op);
+  /// A transpose of the last two dimensions (leading ones kept) on a target
+  /// whose lanes are whole 16-lane superlanes (Transpose.cpp).
+  bool transposeLast2Applies(lpu::TransposeOp op) const;
+  /// Through the SXM transpose (Transpose.cpp).
+  mlir::LogicalResult lowerTransposeLast2(lpu::TransposeOp op);
+  /// y [.., C, R] = x [.., R, C] with its last two dimensions swapped.
+  mlir::LogicalResult transposeLast2(mlir::Location loc, const Tensor &x,
+                                     const Tensor &y, int64_t R, int64_t C);
   void copy(mlir::Location loc, const Tensor &from, const Tensor &to);
   /// MXM planes usable for `dtype`, alternating west and east.
   llvm::SmallVector<uint32_t> mxmPlaneOrder(isa::DType dtype) const;

@@ -742,6 +742,8 @@ LogicalResult Lowering::lowerBroadcast(lpu::BroadcastOp op) {
 }
 
 LogicalResult Lowering::lowerTranspose(lpu::TransposeOp op) {
+  if (transposeLast2Applies(op))
+    return lowerTransposeLast2(op);
   ArrayRef<int64_t> in = op.getInput().getType().getShape();
   ArrayRef<int64_t> out = op.getType().getShape();
   ArrayRef<int64_t> perm = op.getPermutation();
