@@ -122,9 +122,15 @@ private:
   mlir::LogicalResult lowerMatmul(lpu::MatmulOp op);
   /// C = A x B for `batch` products of [m, k] x [k, n] (A's rows b*m+i, B's
   /// rows b*k+j, C's rows b*m+i).
+  /// With `maskPadding`, A's lanes beyond k are zeroed before the MXM (they
+  /// may hold inf or NaN, and 0 * inf is NaN).
   mlir::LogicalResult matmul(mlir::Location loc, const Tensor &A,
                              const Tensor &B, const Tensor &C, int64_t batch,
-                             int64_t m, int64_t k, int64_t n);
+                             int64_t m, int64_t k, int64_t n,
+                             bool maskPadding = false);
+  /// Whether the padding lanes of `v`'s tensor may hold inf or NaN.
+  bool paddingMayBeNonFinite(mlir::Value v);
+  llvm::DenseMap<mlir::Value, bool> nonFinitePadding_;
   mlir::LogicalResult lowerRelayout(mlir::Operation *op, mlir::Value input,
                                     mlir::Value result,
                                     llvm::function_ref<int64_t(int64_t)> srcOf);

@@ -572,12 +572,38 @@ LogicalResult Lowering::lowerMatmul(lpu::MatmulOp op) {
   for (int64_t i = 0; i < rank - 2; ++i)
     batch *= lhsShape[i];
   return matmul(op.getLoc(), **a, **b, **c, batch, lhsShape[rank - 2],
-                lhsShape[rank - 1], rhsShape[rank - 1]);
+                lhsShape[rank - 1], rhsShape[rank - 1],
+                paddingMayBeNonFinite(op.getLhs()));
+}
+
+// Padding lanes hold what the producers computed from the padding of their
+// operands (inputs and weights are zero-padded; every op writes whole
+// vectors, and relayouts may copy whole vectors). Only a division,
+// reciprocal, rsqrt or power can make 0 into inf or NaN (0 / 0, 1 / 0,
+// 0^-1); other ops pass their operands' padding on, a matmul its B's (its
+// A's lanes beyond k are masked when they may be non-finite).
+bool Lowering::paddingMayBeNonFinite(Value v) {
+  auto it = nonFinitePadding_.find(v);
+  if (it != nonFinitePadding_.end())
+    return it->second;
+  Operation *def = v.getDefiningOp();
+  bool result = false;
+  if (!def || llvm::isa<arith::ConstantOp>(def))
+    result = false;
+  else if (llvm::isa<lpu::DivOp, lpu::RecipOp, lpu::RsqrtOp, lpu::PowOp>(def))
+    result = true;
+  else if (auto mm = dyn_cast<lpu::MatmulOp>(def))
+    result = paddingMayBeNonFinite(mm.getRhs()); // A's lanes are masked
+  else
+    result = llvm::any_of(def->getOperands(),
+                          [&](Value in) { return paddingMayBeNonFinite(in); });
+  nonFinitePadding_[v] = result;
+  return result;
 }
 
 LogicalResult Lowering::matmul(Location loc, const Tensor &A, const Tensor &B,
                                const Tensor &C, int64_t batch, int64_t m,
-                               int64_t k, int64_t n) {
+                               int64_t k, int64_t n, bool maskPadding) {
   const lpuc::isa::TensorLayout &la = A.layout, &lb = B.layout, &lc = C.layout;
   Type elem = A.elemType;
   int64_t lanes = machine_.lanes();
@@ -611,6 +637,12 @@ LogicalResult Lowering::matmul(Location loc, const Tensor &A, const Tensor &B,
           for (int64_t mi = m0; mi < mEnd; ++mi) {
             SmallVector<Value> act =
                 layout::readVector(body_, loc, la, bi * m + mi, kt);
+            // Lanes >= rows meet the tile's zero rows, but 0 * inf or 0 *
+            // NaN is NaN: padding lanes that may hold either (e.g. 0 / 0 of
+            // a decomposed normalisation on padding) are zeroed on the way
+            // (one permute).
+            if (rows < lanes && maskPadding)
+              act = maskLanes(loc, elem, act, rows);
             SmallVector<Type> types;
             if (emit)
               types = layout::streamTypes(ctx, 4);

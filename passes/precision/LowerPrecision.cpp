@@ -40,11 +40,19 @@ bool isLpuOp(Operation *op) {
   return isa<lpuc::lpu::LpuDialect>(op->getDialect());
 }
 
-/// f32 -> narrow, round to nearest, ties to even.
+/// f32 -> narrow, round to nearest, ties to even; a finite constant beyond
+/// the narrow type's range saturates to its largest finite value instead of
+/// becoming an infinity. Exporters write "the most negative float" as a
+/// mask value (finfo(float32).min = -3.4e38, beyond fp16 and, after
+/// rounding, bf16); as an infinity it would turn the mask's 0 * value into
+/// NaN, while the narrow type's own minimum keeps its meaning (as torch's
+/// finfo(float16).min would).
 APInt roundBits(const APFloat &v, const llvm::fltSemantics &sem) {
   APFloat c = v;
   bool losesInfo = false;
   c.convert(sem, APFloat::rmNearestTiesToEven, &losesInfo);
+  if (c.isInfinity() && v.isFinite())
+    c = APFloat::getLargest(sem, v.isNegative());
   return c.bitcastToAPInt();
 }
 

@@ -16,6 +16,7 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -283,6 +284,21 @@ Tolerance defaultTolerance(const std::string &precision) {
   return {1e-4, 1e-5};
 }
 
+/// A file name for an output: ONNX names often hold '/' (node paths), which
+/// must not leave the output directory; every character but [A-Za-z0-9._-]
+/// becomes '_', and a name of dots only gets a leading '_'.
+std::string fileNameOf(const std::string &name) {
+  std::string f;
+  for (char c : name)
+    f += std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
+                 c == '-'
+             ? c
+             : '_';
+  if (f.empty() || f.find_first_not_of('.') == std::string::npos)
+    f = "_" + f;
+  return f;
+}
+
 /// Host wall time of loading the binary and of Session::run (the emulation
 /// itself), printed with --host-time (not part of any deterministic report).
 double g_loadMs = 0, g_runMs = 0;
@@ -509,7 +525,7 @@ int runWithInputs(const rt::Program &p, const rt::SessionOptions &opts,
       std::printf(" %g", t->at(i));
     std::printf("%s\n", n > 6 ? " ..." : "");
     if (!outDir.empty()) {
-      fs::path f = fs::path(outDir) / (o.name() + "." + format);
+      fs::path f = fs::path(outDir) / (fileNameOf(o.name()) + "." + format);
       absl::Status st = format == "pb"
                             ? rt::writeTensorProto(f.string(), *t, o.name())
                             : rt::writeNpy(f.string(), *t);

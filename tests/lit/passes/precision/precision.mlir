@@ -61,6 +61,20 @@ func.func @mixed(%i: tensor<4xi32>, %h: tensor<4xf16>, %f: tensor<4xf32>) -> (te
   return %0, %1 : tensor<4xi32>, tensor<4xf16>
 }
 
+// A finite constant beyond the narrow type's range saturates to its largest
+// finite value (the exporters' "most negative float" mask value, -3.4e38 =
+// finfo(float32).min, would otherwise become -inf and 0 * mask NaN); an
+// infinity stays one.
+// FP16-LABEL: func.func @mask_min
+// FP16: arith.constant dense<[-6.550400e+04, 6.550400e+04, 0xFC00]> : tensor<3xf16>
+// BF16-LABEL: func.func @mask_min
+// BF16: arith.constant dense<[-3.389530e+38, 9.984000e+04, 0xFF80]> : tensor<3xbf16>
+func.func @mask_min(%x: tensor<3xf32>) -> tensor<3xf32> {
+  %c = arith.constant dense<[-3.40282347e+38, 1.0e+05, 0xFF800000]> : tensor<3xf32>
+  %0 = lpu.mul %x, %c : tensor<3xf32>
+  return %0 : tensor<3xf32>
+}
+
 // The converted weights (printed after all functions):
 // w = [1 + 2^-11, 2, 3, 1 + 3 * 2^-8] (f32 0x3F801000 0x40000000 0x40400000
 // 0x3F818000). In f16, 1 + 2^-11 is a tie and rounds to the even 0x3C00 and
@@ -76,3 +90,4 @@ func.func @mixed(%i: tensor<4xi32>, %h: tensor<4xf16>, %f: tensor<4xf32>) -> (te
     }
   }
 #-}
+
