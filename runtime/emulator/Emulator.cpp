@@ -311,6 +311,10 @@ struct Plane {
   uint64_t shadowDone = 0;   // first cycle install may use it
   DType shadowType = DType::Invalid;
   uint32_t shadowRows = 0; // loaded tile rows; the rest are zero
+  // Columns up to the last one with a nonzero (or non-finite) float weight;
+  // the rest of the tile is +-0 (their products sum to +0, skipped when the
+  // activations are finite).
+  uint32_t shadowCols = 0, activeCols = 0;
   std::vector<float> shadowF;
   std::vector<int32_t> shadowI;
   std::vector<uint8_t> raw; // plane-rows while loading
@@ -335,10 +339,18 @@ void decodeF(DType d, const uint8_t *const *p, uint32_t lanes, float *out) {
           isa::bitsFloat(uint32_t(p[0][i]) | uint32_t(p[1][i]) << 8 |
                          uint32_t(p[2][i]) << 16 | uint32_t(p[3][i]) << 24);
     break;
-  case DType::F16:
+  case DType::F16: {
+    // Every binary16 widened once (exact: the same bits as halfToFloat).
+    static const std::vector<float> table = [] {
+      std::vector<float> t(65536);
+      for (uint32_t h = 0; h < 65536; ++h)
+        t[h] = isa::halfToFloat(uint16_t(h));
+      return t;
+    }();
     for (uint32_t i = 0; i < lanes; ++i)
-      out[i] = isa::halfToFloat(uint16_t(p[0][i] | p[1][i] << 8));
+      out[i] = table[uint16_t(p[0][i] | p[1][i] << 8)];
     break;
+  }
   case DType::BF16:
     for (uint32_t i = 0; i < lanes; ++i)
       out[i] = isa::bf16ToFloat(uint16_t(p[0][i] | p[1][i] << 8));
@@ -438,16 +450,17 @@ float fminNan(float a, float b) {
 }
 
 /// The MXM kernels: r[n] += act[k] * W[k][n] for k = 0 .. rows-1 in order
+/// (the float kernel for n < cols; the caller leaves the rest at +0)
 /// (float: fp32 products and sums, no contraction; int: wrapping int32).
 /// Built for AVX2 and the baseline (the loader picks at run time); both
 /// compute lane-wise in the same order, so the bits are the same.
 __attribute__((target_clones("avx2", "default"))) void
 mxmKernelF32(const float *act, const float *W, uint32_t rows, uint32_t L,
-             float *r) {
+             uint32_t cols, float *r) {
   for (uint32_t k = 0; k < rows; ++k) {
     float a = act[k];
     const float *wk = W + size_t(k) * L;
-    for (uint32_t n = 0; n < L; ++n)
+    for (uint32_t n = 0; n < cols; ++n)
       r[n] += a * wk[n];
   }
 }
@@ -1039,12 +1052,19 @@ absl::Status ChipRun::loadStep(uint32_t q, uint64_t cycle, uint32_t k) {
     if (isFloat(inst.dtype)) {
       pl.shadowF.assign(n, 0.0f);
       const uint8_t *planes[4];
+      uint32_t cols = 0;
       for (uint32_t r = 0; r < inst.a; ++r) {
         for (unsigned b = 0; b < w; ++b)
           planes[b] = pl.raw.data() + size_t(r * w + b) * lanes_;
-        decodeF(inst.dtype, planes, lanes_,
-                pl.shadowF.data() + size_t(r) * lanes_);
+        float *row = pl.shadowF.data() + size_t(r) * lanes_;
+        decodeF(inst.dtype, planes, lanes_, row);
+        for (uint32_t c = lanes_; c > cols; --c)
+          if (row[c - 1] != 0.0f || !std::isfinite(row[c - 1])) {
+            cols = c;
+            break;
+          }
       }
+      pl.shadowCols = cols;
     } else {
       pl.shadowI.assign(n, 0);
       std::vector<int64_t> tmp(lanes_);
@@ -1161,6 +1181,7 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
     std::swap(pl.activeI, pl.shadowI);
     std::swap(pl.activeType, pl.shadowType);
     std::swap(pl.activeRows, pl.shadowRows);
+    std::swap(pl.activeCols, pl.shadowCols);
     pl.active = true;
     pl.shadowLoaded = wasActive;
     pl.shadowDone = t;
@@ -1234,7 +1255,13 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
       for (uint32_t k = rows; k < L && rows < L; ++k)
         if (!std::isfinite(fa_[k]))
           rows = L;
-      mxmKernelF32(fa_.data(), W, rows, L, r);
+      // Columns past the last nonzero weight give +0 unless an activation
+      // is inf or NaN (0 * inf = NaN must reach them).
+      uint32_t cols = pl.activeCols;
+      for (uint32_t k = 0; k < rows && cols < L; ++k)
+        if (!std::isfinite(fa_[k]))
+          cols = L;
+      mxmKernelF32(fa_.data(), W, rows, L, cols, r);
       acc.f.resize(L);
       if (accumulate)
         for (uint32_t n = 0; n < L; ++n)
