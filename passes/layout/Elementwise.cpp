@@ -117,6 +117,40 @@ Lowering::Val Lowering::Chain::op(StringRef fn, const Val &a, const Val &b,
   return r;
 }
 
+// x = m * 2^e exactly, by scalings with powers of two chosen by compares
+// (select, so that no rounding enters): m first in [1, 2), then in
+// [sqrt(1/2), sqrt(2)); then ln x = e ln 2 + 2 atanh(s), s = (m - 1) /
+// (m + 1), |s| <= 0.1716, atanh by its series to s^9 (error below 1e-9).
+Lowering::Val Lowering::Chain::log(const Val &x, const LogConstants &k) {
+  auto c = [&](const Tensor *t) { return leaf(*t, 0, 0); };
+  Val m = x, e = c(k.zero);
+  static const int bigK[7] = {64, 32, 16, 8, 4, 2, 1};
+  for (int i = 0; i < 7; ++i) {
+    Val hit = op("ge", m, c(k.big[i]));
+    m = op("select", hit, op("mul_imm", m, std::ldexp(1.0, -bigK[i])), m);
+    e = op("add", e, op("mul_imm", hit, double(bigK[i])));
+  }
+  static const int smallK[8] = {64, 64, 32, 16, 8, 4, 2, 1};
+  for (int i = 0; i < 8; ++i) {
+    Val hit = op("lt", m, c(k.small[i])); // m * 2^k still below 2
+    m = op("select", hit, op("mul_imm", m, std::ldexp(1.0, smallK[i])), m);
+    e = op("sub", e, op("mul_imm", hit, double(smallK[i])));
+  }
+  Val high = op("gt", m, c(k.sqrt2));
+  m = op("select", high, op("mul_imm", m, 0.5), m);
+  e = op("add", e, high);
+  Val s = op("mul", op("add_imm", m, -1.0), recipPos(op("add_imm", m, 1.0)));
+  Val s2 = op("mul", s, s);
+  Val p = op("add_imm", op("mul_imm", s2, 1.0 / 9), 1.0 / 7);
+  for (double a : {1.0 / 5, 1.0 / 3, 1.0})
+    p = op("add_imm", op("mul", p, s2), a);
+  Val lnm = op("mul_imm", op("mul", s, p), 2.0);
+  Val r = op("add", op("mul_imm", e, M_LN2), lnm);
+  r = op("select", op("eq", x, c(k.zero)), c(k.ninf), r);
+  r = op("select", op("lt", x, c(k.zero)), c(k.nan), r);
+  return op("select", op("eq", x, c(k.inf)), c(k.inf), r);
+}
+
 Lowering::Val Lowering::Chain::computed(ValueRange planes) {
   Val v;
   v.planes = toPlanes(planes);
@@ -181,6 +215,40 @@ Lowering::Val Lowering::Chain::erf(const Val &x) {
   Val y = op("mul_imm", x, std::ldexp(1.0, 100));
   Val s = op("max_imm", op("neg", op("max_imm", op("neg", y), -1.0)), -1.0);
   return op("mul", s, one);
+}
+
+FailureOr<Lowering::LogConstants> Lowering::logConstants(Location loc) {
+  Type f32 = Float32Type::get(body_.getContext());
+  int64_t lanes = machine_.lanes();
+  LogConstants k;
+  auto make = [&](const char *key, double v,
+                  const Tensor *&slot) -> LogicalResult {
+    FailureOr<Tensor *> t = constant(loc, key, f32, {1, lanes}, v);
+    if (failed(t))
+      return failure();
+    slot = *t;
+    return success();
+  };
+  static const char *bigKeys[7] = {"pow2_64", "pow2_32", "pow2_16", "pow2_8",
+                                   "pow2_4",  "pow2_2",  "pow2_1"};
+  static const int bigK[7] = {64, 32, 16, 8, 4, 2, 1};
+  static const char *smallKeys[8] = {"pow2_m63", "pow2_m63", "pow2_m31",
+                                     "pow2_m15", "pow2_m7",  "pow2_m3",
+                                     "pow2_m1",  "pow2_0"};
+  static const int smallE[8] = {-63, -63, -31, -15, -7, -3, -1, 0};
+  for (int i = 0; i < 7; ++i)
+    if (failed(make(bigKeys[i], std::ldexp(1.0, bigK[i]), k.big[i])))
+      return failure();
+  for (int i = 0; i < 8; ++i)
+    if (failed(make(smallKeys[i], std::ldexp(1.0, smallE[i]), k.small[i])))
+      return failure();
+  if (failed(make("sqrt2", M_SQRT2, k.sqrt2)) ||
+      failed(make("zero", 0.0, k.zero)) ||
+      failed(make("inf", INFINITY, k.inf)) ||
+      failed(make("ninf", -INFINITY, k.ninf)) ||
+      failed(make("nan", NAN, k.nan)) || failed(make("one", 1.0, k.one)))
+    return failure();
+  return k;
 }
 
 LogicalResult

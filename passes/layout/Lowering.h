@@ -182,6 +182,14 @@ public:
     const Tensor *leaf = nullptr;
     int64_t row = 0, vec = 0;
   };
+  /// One-row f32 constants a log chain compares against and selects from.
+  struct LogConstants {
+    const Tensor *big[7] = {};   // 2^64, 2^32, ..., 2^1
+    const Tensor *small[8] = {}; // 2^-63 (twice), 2^-31, ..., 2^0
+    const Tensor *sqrt2 = nullptr, *zero = nullptr, *inf = nullptr,
+                 *ninf = nullptr, *nan = nullptr, *one = nullptr;
+  };
+  mlir::FailureOr<LogConstants> logConstants(mlir::Location loc);
   /// Builds one chain of VXM operations computing in `type`.
   struct Chain {
     Lowering &L;
@@ -213,6 +221,11 @@ public:
     Val sqrt(const Val &x);
     Val sigmoid(const Val &x);
     Val erf(const Val &x);
+    /// Natural log (f32 chains): x > 0 over the whole range, log 0 =
+    /// -inf, log of a negative = NaN, log inf = inf, NaN stays NaN.
+    /// `k` holds the constant rows it compares against (Lowering::
+    /// logConstants).
+    Val log(const Val &x, const struct LogConstants &k);
     /// The planes of `v` in `to` (cast at the end if needed).
     Planes result(const Val &v, mlir::Type to);
 
@@ -296,7 +309,7 @@ private:
                                    mlir::Value result, int64_t axis, bool log);
   /// Softmax over the last dimension of `src` into `dst` (same layout shape).
   mlir::LogicalResult softmaxRows(mlir::Location loc, const Tensor &src,
-                                  const Tensor &dst);
+                                  const Tensor &dst, bool log = false);
   /// Layer normalisation over dimensions [axis, rank); `scale`/`bias` may
   /// be null.
   mlir::LogicalResult lowerLayerNorm(mlir::Operation *op, mlir::Value input,

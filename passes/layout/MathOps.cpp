@@ -193,8 +193,9 @@ bool Lowering::isMathOp(Operation *op) {
   return llvm::isa<lpu::NegOp, lpu::ExpOp, lpu::ErfOp, lpu::TanhOp,
                    lpu::SigmoidOp, lpu::SqrtOp, lpu::RsqrtOp, lpu::RecipOp,
                    lpu::DivOp, lpu::PowOp, lpu::ReduceOp, lpu::SoftmaxOp,
-                   lpu::LayerNormOp, lpu::SliceOp, lpu::ConcatOp, lpu::TriluOp,
-                   lpu::GatherOp, lpu::SelectOp, lpu::CosOp, lpu::SinOp>(op);
+                   lpu::LogSoftmaxOp, lpu::LayerNormOp, lpu::SliceOp,
+                   lpu::ConcatOp, lpu::TriluOp, lpu::GatherOp, lpu::SelectOp,
+                   lpu::CosOp, lpu::SinOp>(op);
 }
 
 LogicalResult Lowering::validateMathOp(Operation *op) {
@@ -216,14 +217,6 @@ LogicalResult Lowering::validateMathOp(Operation *op) {
       return op->emitError()
              << "gather with runtime indices is supported for indices that "
                 "are a graph input (held as f32 on the chip) only";
-    return success();
-  }
-  if (auto p = dyn_cast<lpu::PowOp>(op)) {
-    std::optional<double> e = splatValue(p.getRhs());
-    if (!e || (*e != 0.5 && *e != 1.0 && *e != 2.0 && *e != 3.0 && *e != -1.0 &&
-               *e != -0.5 && *e != -2.0))
-      return op->emitError() << "pow is supported for a constant exponent in "
-                                "{-2, -1, -0.5, 0.5, 1, 2, 3} only";
     return success();
   }
   return success();
@@ -263,7 +256,72 @@ LogicalResult Lowering::lowerMathOp(Operation *op) {
                     });
   }
   if (auto o = dyn_cast<lpu::PowOp>(op)) {
-    double e = *splatValue(o.getRhs());
+    std::optional<double> special = splatValue(o.getRhs());
+    if (!special || (*special != 0.5 && *special != 1.0 && *special != 2.0 &&
+                     *special != 3.0 && *special != -1.0 && *special != -0.5 &&
+                     *special != -2.0)) {
+      // x^y = exp(y ln|x|); 1 for y = 0; for x < 0 the sign of an odd
+      // integer y, NaN for a non-integer y (as numpy). Integer checks by
+      // rounding through 1.5 * 2^23 (|y| < 2^22).
+      // Three chains through f32 scratch (one chain would need more VXM
+      // ALUs in some cycles than the target has).
+      Location loc = op->getLoc();
+      FailureOr<LogConstants> k = logConstants(loc);
+      FailureOr<Tensor *> x = tensorOf(o.getLhs());
+      FailureOr<Tensor *> y = tensorOf(o.getRhs());
+      if (failed(k) || failed(x) || failed(y))
+        return failure();
+      Type f32 = Float32Type::get(op->getContext());
+      ArrayRef<int64_t> shape = shapeOf(res);
+      FailureOr<Tensor *> lnT = temp(loc, f32, shape);
+      FailureOr<Tensor *> powT = temp(loc, f32, shape);
+      FailureOr<Tensor *> out = defineResult(op, res);
+      if (failed(lnT) || failed(powT) || failed(out))
+        return failure();
+      auto cst = [&](Chain &c, const Tensor *t) { return c.leaf(*t, 0, 0); };
+      auto map = [&](const Tensor &dst,
+                     llvm::function_ref<Val(Chain &, int64_t, int64_t)> f) {
+        const isa::TensorLayout &l = dst.layout;
+        for (int64_t r = 0, rows = l.rows(); r < rows; ++r)
+          for (int64_t v = 0, vecs = l.vectors(); v < vecs; ++v) {
+            Chain c(*this, loc, f32);
+            writeVector(body_, loc, l, r, v,
+                        c.result(f(c, r, v), dst.elemType));
+          }
+      };
+      // 1. ln |x|.
+      map(**lnT, [&](Chain &c, int64_t r, int64_t v) {
+        Val xv = c.leaf(**x, r, v);
+        return c.log(c.op("max", xv, c.op("neg", xv)), *k);
+      });
+      // 2. exp(y ln|x|), 1 for y = 0.
+      map(**powT, [&](Chain &c, int64_t r, int64_t v) {
+        Val yv = c.leaf(**y, r, v);
+        Val p = c.op("exp", c.op("mul", yv, c.leaf(**lnT, r, v)));
+        return c.op("select", c.op("eq", yv, cst(c, k->zero)), cst(c, k->one),
+                    p);
+      });
+      // 3. For x < 0: the sign of an odd integer y, NaN for a non-integer y
+      // (as numpy); integer checks by rounding through 1.5 * 2^23
+      // (|y| < 2^22).
+      map(**out, [&](Chain &c, int64_t r, int64_t v) {
+        Val yv = c.leaf(**y, r, v);
+        auto round = [&](const Val &u) {
+          return c.op("add_imm", c.op("add_imm", u, 12582912.0), -12582912.0);
+        };
+        Val half = c.op("mul_imm", yv, 0.5);
+        Val d = c.op("sub", half, round(half));
+        Val odd = c.op("mul_imm", c.op("max", d, c.op("neg", d)), 2.0);
+        Val sign = c.op("add_imm", c.op("mul_imm", odd, -2.0), 1.0);
+        Val p = c.leaf(**powT, r, v);
+        Val negative = c.op("select", c.op("ne", yv, round(yv)), cst(c, k->nan),
+                            c.op("mul", p, sign));
+        return c.op("select", c.op("lt", c.leaf(**x, r, v), cst(c, k->zero)),
+                    negative, p);
+      });
+      return success();
+    }
+    double e = *special;
     return lowerMap(op, o.getLhs(), res, [e](Chain &c, ArrayRef<Val> x) {
       Val v = x[0];
       if (e == 0.5)
@@ -343,6 +401,8 @@ LogicalResult Lowering::lowerMathOp(Operation *op) {
   }
   if (auto o = dyn_cast<lpu::SoftmaxOp>(op))
     return lowerSoftmax(op, o.getInput(), res, o.getAxis(), /*log=*/false);
+  if (auto o = dyn_cast<lpu::LogSoftmaxOp>(op))
+    return lowerSoftmax(op, o.getInput(), res, o.getAxis(), /*log=*/true);
   if (auto o = dyn_cast<lpu::LayerNormOp>(op))
     return lowerLayerNorm(op, o.getInput(), o.getScale(), o.getBias(), res,
                           o.getAxis(), o.getEpsilon().convertToDouble(),

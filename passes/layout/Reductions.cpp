@@ -319,9 +319,6 @@ LogicalResult Lowering::lowerReduce(Operation *op, Value input, Value result,
 
 LogicalResult Lowering::lowerSoftmax(Operation *op, Value input, Value result,
                                      int64_t axis, bool log) {
-  if (log)
-    return op->emitError() << "log-softmax is not supported by lpu-to-lpuhw "
-                              "yet (needs a VXM log)";
   FailureOr<Tensor *> in = tensorOf(input);
   if (failed(in))
     return failure();
@@ -358,7 +355,7 @@ LogicalResult Lowering::lowerSoftmax(Operation *op, Value input, Value result,
       return src;
     };
     relayout(loc, **in, **a, toIn);
-    if (failed(softmaxRows(loc, **a, **b)))
+    if (failed(softmaxRows(loc, **a, **b, log)))
       return failure();
     // Element lin of the result is element fromIn(lin) of the transposed.
     SmallVector<int64_t> inv(static_cast<size_t>(rank));
@@ -373,11 +370,11 @@ LogicalResult Lowering::lowerSoftmax(Operation *op, Value input, Value result,
     relayout(loc, **b, **out, fromIn);
     return success();
   }
-  return softmaxRows(loc, **in, **out);
+  return softmaxRows(loc, **in, **out, log);
 }
 
 LogicalResult Lowering::softmaxRows(Location loc, const Tensor &srcT,
-                                    const Tensor &dstT) {
+                                    const Tensor &dstT, bool log) {
   const Tensor *src = &srcT, *dst = &dstT;
   Type elem = src->elemType;
   const isa::TensorLayout &lx = src->layout;
@@ -413,7 +410,29 @@ LogicalResult Lowering::softmaxRows(Location loc, const Tensor &srcT,
       std::max<int64_t>(1, machine_.target().mxm_accumulator_rows());
   for (int64_t r = 0; r < rows; ++r) {
     Planes s = rowSum(loc, *plane, **expT, r, r % accRows);
-    writeVector(body_, loc, (*recT)->layout, r, 0, reciprocal(loc, s));
+    writeVector(body_, loc, (*recT)->layout, r, 0,
+                log ? s : reciprocal(loc, s));
+  }
+  if (log) {
+    // 3'. log-softmax: ln(sum), then 4'. y = (x - m) - ln(sum).
+    FailureOr<LogConstants> k = logConstants(loc);
+    FailureOr<Tensor *> lnT = temp(loc, f32, {rows, 1});
+    if (failed(k) || failed(lnT))
+      return failure();
+    for (int64_t r = 0; r < rows; ++r) {
+      Chain c(*this, loc, f32);
+      Val l = c.log(c.leaf(**recT, r, 0), *k);
+      writeVector(body_, loc, (*lnT)->layout, r, 0, c.result(l, f32));
+    }
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t v = 0; v < vecs; ++v) {
+        Chain c(*this, loc, f32);
+        Val y =
+            c.op("sub", c.op("sub", c.leaf(*src, r, v), c.leaf(**maxT, r, 0)),
+                 c.leaf(**lnT, r, 0));
+        writeVector(body_, loc, dst->layout, r, v, c.result(y, elem));
+      }
+    return success();
   }
   // 4. y = e * (1 / sum).
   for (int64_t r = 0; r < rows; ++r)
