@@ -202,14 +202,6 @@ LogicalResult Lowering::validateMathOp(Operation *op) {
   if (llvm::isa<lpu::SelectOp>(op))
     return success(); // a runtime condition is a VXM select
 
-  if (llvm::isa<lpu::CosOp, lpu::SinOp>(op)) {
-    if (!constantFloats(op->getOperand(0)))
-      return op->emitError()
-             << "'" << op->getName()
-             << "' of a runtime value is not supported yet (only constants, "
-                "evaluated at compile time)";
-    return success();
-  }
   if (auto g = dyn_cast<lpu::GatherOp>(op)) {
     if (constantInts(g.getIndices()))
       return success();
@@ -339,6 +331,78 @@ LogicalResult Lowering::lowerMathOp(Operation *op) {
         return c.recip(sq);
       return c.op("mul", sq, v); // 3
     });
+  }
+  if (llvm::isa<lpu::CosOp, lpu::SinOp>(op) &&
+      !constantFloats(op->getOperand(0))) {
+    // Runtime operand: k = nearest integer to x * 2/pi (rounding through
+    // 1.5 * 2^23, |x| < 2^22 pi/2), r = x - k pi/2 with pi/2 split in three
+    // parts (k C1 and k C2 exact for |k| < 2^12), q = k mod 4 (floor(k/4) =
+    // round(k/4 - 3/8)); then Taylor polynomials of sin and cos on
+    // [-pi/4, pi/4] (to r^9 and r^8) and the quadrant's choice. Two chains
+    // through f32 scratch (r and q, then the result).
+    bool isCos = llvm::isa<lpu::CosOp>(op);
+    Location loc = op->getLoc();
+    FailureOr<Tensor *> x = tensorOf(op->getOperand(0));
+    if (failed(x))
+      return failure();
+    Type f32 = Float32Type::get(op->getContext());
+    ArrayRef<int64_t> shape = shapeOf(res);
+    int64_t lanes = machine_.lanes();
+    FailureOr<Tensor *> rT = temp(loc, f32, shape);
+    FailureOr<Tensor *> qT = temp(loc, f32, shape);
+    FailureOr<Tensor *> out = defineResult(op, res);
+    FailureOr<Tensor *> one = constant(loc, "one", f32, {1, lanes}, 1.0);
+    FailureOr<Tensor *> two = constant(loc, "pow2_1", f32, {1, lanes}, 2.0);
+    FailureOr<Tensor *> three = constant(loc, "three", f32, {1, lanes}, 3.0);
+    if (failed(rT) || failed(qT) || failed(out) || failed(one) || failed(two) ||
+        failed(three))
+      return failure();
+    const double c1 = 1.5703125, c2 = 4.837512969970703125e-4,
+                 c3 = M_PI_2 - 1.5703125 - 4.837512969970703125e-4;
+    auto round = [](Chain &c, const Val &v) {
+      return c.op("add_imm", c.op("add_imm", v, 12582912.0), -12582912.0);
+    };
+    for (int64_t r = 0, rows = (*out)->layout.rows(); r < rows; ++r)
+      for (int64_t v = 0, vecs = (*out)->layout.vectors(); v < vecs; ++v) {
+        Chain c(*this, loc, f32);
+        Val xv = c.leaf(**x, r, v);
+        Val k = round(c, c.op("mul_imm", xv, M_2_PI));
+        Val red = c.op("sub", xv, c.op("mul_imm", k, c1));
+        red = c.op("sub", red, c.op("mul_imm", k, c2));
+        red = c.op("sub", red, c.op("mul_imm", k, c3));
+        writeVector(body_, loc, (*rT)->layout, r, v, c.result(red, f32));
+        Chain d(*this, loc, f32);
+        Val kk = round(d, d.op("mul_imm", d.leaf(**x, r, v), M_2_PI));
+        Val fl = round(d, d.op("add_imm", d.op("mul_imm", kk, 0.25), -0.375));
+        Val q = d.op("sub", kk, d.op("mul_imm", fl, 4.0));
+        writeVector(body_, loc, (*qT)->layout, r, v, d.result(q, f32));
+      }
+    for (int64_t r = 0, rows = (*out)->layout.rows(); r < rows; ++r)
+      for (int64_t v = 0, vecs = (*out)->layout.vectors(); v < vecs; ++v) {
+        Chain c(*this, loc, f32);
+        Val red = c.leaf(**rT, r, v);
+        Val r2 = c.op("mul", red, red);
+        Val ps =
+            c.op("add_imm", c.op("mul_imm", r2, 1.0 / 362880), -1.0 / 5040);
+        ps = c.op("add_imm", c.op("mul", ps, r2), 1.0 / 120);
+        ps = c.op("add_imm", c.op("mul", ps, r2), -1.0 / 6);
+        Val sinr = c.op("add", red, c.op("mul", c.op("mul", ps, r2), red));
+        Val pc = c.op("add_imm", c.op("mul_imm", r2, 1.0 / 40320), -1.0 / 720);
+        pc = c.op("add_imm", c.op("mul", pc, r2), 1.0 / 24);
+        pc = c.op("add_imm", c.op("mul", pc, r2), -0.5);
+        Val cosr = c.op("add_imm", c.op("mul", pc, r2), 1.0);
+        // Quadrant q: sin x = sin r, cos r, -sin r, -cos r for q = 0..3;
+        // cos x = cos r, -sin r, -cos r, sin r.
+        Val q = c.leaf(**qT, r, v);
+        auto at = [&](const Tensor *t) { return c.leaf(*t, 0, 0); };
+        Val a = isCos ? cosr : sinr, b = isCos ? c.op("neg", sinr) : cosr;
+        Val y = c.op("select", c.op("eq", q, at(*one)), b, a);
+        y = c.op("select", c.op("eq", q, at(*two)), c.op("neg", a), y);
+        y = c.op("select", c.op("eq", q, at(*three)), c.op("neg", b), y);
+        writeVector(body_, loc, (*out)->layout, r, v,
+                    c.result(y, (*out)->elemType));
+      }
+    return success();
   }
   if (llvm::isa<lpu::CosOp, lpu::SinOp>(op)) {
     // Constant operand: evaluated here, the result is a weight.

@@ -1,8 +1,8 @@
-"""make_pow.py DIR: an ONNX case y = Pow(x, e) and z = LogSoftmax(w) over
-wide ranges, with numpy references: positive bases from 1e-30 to 1e30 with
-exponents in [-1.5, 1.5], negative bases with integer exponents (odd and
-even) and non-integer ones (NaN), zero bases, and log-softmax rows with
-spreads up to 1e3."""
+"""make_pow.py DIR: an ONNX case y = Pow(x, e), z = LogSoftmax(w), s = Sin(a)
+and c = Cos(a) over wide ranges, with numpy references: positive bases from
+1e-30 to 1e30 with exponents in [-1.5, 1.5], negative bases with integer
+exponents (odd and even) and non-integer ones (NaN), zero bases, log-softmax
+rows with spreads up to 1e3, angles up to +-1e3."""
 import os
 import sys
 
@@ -25,21 +25,30 @@ with np.errstate(all="ignore"):
 w = (rng.standard_normal((8, 96)) * np.array([1e-3, 1, 10, 100, 1e3, 3, 0.1, 50])[:, None]).astype(np.float32)
 m = w.max(axis=1, keepdims=True).astype(np.float64)
 z = (w - m - np.log(np.exp(w - m).sum(axis=1, keepdims=True))).astype(np.float32)
+a = np.concatenate([rng.uniform(-1e3, 1e3, 300), rng.uniform(-4, 4, 100),
+                    np.arange(-8, 9) * (np.pi / 4)]).astype(np.float32)
+sa = np.sin(a.astype(np.float64)).astype(np.float32)
+ca = np.cos(a.astype(np.float64)).astype(np.float32)
 graph = helper.make_graph(
     [helper.make_node("Pow", ["x", "e"], ["y"]),
-     helper.make_node("LogSoftmax", ["w"], ["z"], axis=1)], "math",
+     helper.make_node("LogSoftmax", ["w"], ["z"], axis=1),
+     helper.make_node("Sin", ["a"], ["s"]),
+     helper.make_node("Cos", ["a"], ["c"])], "math",
     [helper.make_tensor_value_info("x", TensorProto.FLOAT, [len(x)]),
      helper.make_tensor_value_info("e", TensorProto.FLOAT, [len(x)]),
-     helper.make_tensor_value_info("w", TensorProto.FLOAT, list(w.shape))],
+     helper.make_tensor_value_info("w", TensorProto.FLOAT, list(w.shape)),
+     helper.make_tensor_value_info("a", TensorProto.FLOAT, [len(a)])],
     [helper.make_tensor_value_info("y", TensorProto.FLOAT, [len(x)]),
-     helper.make_tensor_value_info("z", TensorProto.FLOAT, list(w.shape))])
+     helper.make_tensor_value_info("z", TensorProto.FLOAT, list(w.shape)),
+     helper.make_tensor_value_info("s", TensorProto.FLOAT, [len(a)]),
+     helper.make_tensor_value_info("c", TensorProto.FLOAT, [len(a)])])
 model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 model.ir_version = 8
 os.makedirs(os.path.join(out, "test_data_set_0"), exist_ok=True)
 onnx.save(model, os.path.join(out, "model.onnx"))
-for k, (name, a) in enumerate([("x", x), ("e", e), ("w", w)]):
+for k, (name, t) in enumerate([("x", x), ("e", e), ("w", w), ("a", a)]):
     with open(os.path.join(out, "test_data_set_0", f"input_{k}.pb"), "wb") as f:
-        f.write(numpy_helper.from_array(a, name).SerializeToString())
-for k, (name, a) in enumerate([("y", y), ("z", z)]):
+        f.write(numpy_helper.from_array(t, name).SerializeToString())
+for k, (name, t) in enumerate([("y", y), ("z", z), ("s", sa), ("c", ca)]):
     with open(os.path.join(out, "test_data_set_0", f"output_{k}.pb"), "wb") as f:
-        f.write(numpy_helper.from_array(a, name).SerializeToString())
+        f.write(numpy_helper.from_array(t, name).SerializeToString())
