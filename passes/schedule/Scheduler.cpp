@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <map>
 #include <optional>
 #include <queue>
 #include <tuple>
@@ -302,6 +303,24 @@ bool Scheduler::buildBundles() {
                            offset_[i] + len, i);
       for (uint32_t q : op.extraQueues)
         fixed.emplace_back(q, offset_[i], offset_[i] + len, i);
+    }
+    // Ops choosing among the same queues (VXM ALUs, SXM units) at fixed
+    // offsets: more of them in one cycle than there are queues can never be
+    // placed either (the search would run to its horizon).
+    std::map<std::pair<std::vector<uint32_t>, int64_t>, uint32_t> shared;
+    for (uint32_t i : b.ops) {
+      const OpSpec &op = ops_[i];
+      if (op.queues.size() < 2)
+        continue;
+      int64_t len = machine_.queueCycles(op.inst);
+      for (int64_t t = offset_[i]; t < offset_[i] + len; ++t)
+        if (++shared[{op.queues, t}] > op.queues.size())
+          return fail(i, "bundle needs more than " +
+                             std::to_string(op.queues.size()) + " " +
+                             queueLabel(op.queues.front()) +
+                             "-like queues in one cycle: its stream timing "
+                             "puts that many instructions at the same cycle "
+                             "(split the chain through SRAM)");
     }
     std::sort(fixed.begin(), fixed.end());
     for (size_t k = 1; k < fixed.size(); ++k)

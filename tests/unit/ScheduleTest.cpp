@@ -223,6 +223,25 @@ TEST(Scheduler, CriticalPathCountsResourceWaits) {
   EXPECT_EQ(path[1].end, s.length());
 }
 
+TEST(Scheduler, MoreAluOpsInOneCycleThanAlusFailsAtOnce) {
+  // 17 adds of one read in one cycle: lpu-v1 has 16 VXM ALUs. The bundle is
+  // rejected when it is built, not after searching to the horizon.
+  isa::Machine m = v1();
+  Scheduler s(m);
+  uint32_t r = s.addOp(memRead(m, 0));
+  for (int k = 0; k < 17; ++k)
+    s.addOp(vxmAdd(m, r, r));
+  ASSERT_FALSE(s.run());
+  EXPECT_NE(s.error().message.find("bundle needs more than 16"),
+            std::string::npos)
+      << s.error().message;
+  Scheduler ok(m);
+  uint32_t r2 = ok.addOp(memRead(m, 0));
+  for (int k = 0; k < 16; ++k)
+    ok.addOp(vxmAdd(m, r2, r2));
+  EXPECT_TRUE(ok.run()) << ok.error().message;
+}
+
 TEST(Scheduler, InconsistentBundleIsAnError) {
   isa::Machine m = v1();
   Scheduler s(m);
