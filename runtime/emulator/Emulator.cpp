@@ -10,12 +10,15 @@
 
 #include "runtime/emulator/ProgramBuilder.h"
 #include "runtime/isa/Numerics.h"
+#include "runtime/isa/Topology.h"
 
 #include <algorithm>
 #include <climits>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <map>
+#include <optional>
 #include <queue>
 #include <thread>
 #include <unordered_map>
@@ -298,6 +301,16 @@ struct PendingWrite {
   uint32_t slice, bank, row, slot;
 };
 
+/// A vector on its way between chips.
+struct C2cMessage {
+  uint32_t src = 0, dst = 0;
+  uint32_t queue = 0; // the sender's C2C queue
+  uint64_t sendCycle = 0;
+  Instruction send;
+  uint32_t tag = 0;          // the tag the vector had on the sender's stream
+  std::vector<uint8_t> data; // lanes bytes (empty in timing-only mode)
+};
+
 struct AccRow {
   bool valid = false;
   bool isInt = false;
@@ -484,7 +497,29 @@ public:
         lanes_(m.lanes()), pool_(m.lanes()), ports_(m.memSlices()),
         planes_(m.target().mxm_planes()) {}
 
-  absl::Status run(RunStats &stats, std::vector<uint64_t> &unitBusy);
+  /// Queues the first issue of every queue.
+  void start();
+  /// Runs every event before cycle `limit`.
+  absl::Status runUntil(uint64_t limit, RunStats &stats,
+                        std::vector<uint64_t> &unitBusy);
+  /// The cycle of the next event (UINT64_MAX when the chip is done).
+  uint64_t nextCycle() const {
+    return events_.empty() ? UINT64_MAX : events_.top().cycle;
+  }
+  /// Vectors sent since the last call, in issue order.
+  std::vector<C2cMessage> takeOutbox() {
+    std::vector<C2cMessage> out;
+    out.swap(outbox_);
+    return out;
+  }
+  /// A vector that arrives on `link` of this chip in `cycle`.
+  void deliver(uint32_t link, uint64_t cycle, C2cMessage msg) {
+    inbox_.emplace(std::make_pair(link, cycle), std::move(msg));
+  }
+  /// Arrivals no receive took, by (link, cycle).
+  const std::map<std::pair<uint32_t, uint64_t>, C2cMessage> &inbox() const {
+    return inbox_;
+  }
 
 private:
   absl::Status fail(uint32_t q, uint64_t cycle, const Instruction &inst,
@@ -540,6 +575,10 @@ private:
   // Per queue: the sync being waited on (instruction, issue cycle).
   std::unordered_map<uint32_t, std::pair<Instruction, uint64_t>> syncs_;
   std::vector<uint32_t> freeWrites_;
+  std::vector<size_t> pc_;
+  // C2C: vectors sent in this window; arrivals by (link, cycle).
+  std::vector<C2cMessage> outbox_;
+  std::map<std::pair<uint32_t, uint64_t>, C2cMessage> inbox_;
   // Scratch.
   std::vector<float> fa_, fb_, fr_;
   std::vector<int64_t> ia_, ib_;
@@ -1319,6 +1358,54 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
     return absl::OkStatus();
   case Opcode::Repeat:
     return fail(q, t, inst, "internal: repeat was not expanded");
+  case Opcode::C2cSend: {
+    const uint8_t *v = nullptr;
+    if (absl::Status s = readOne(q, t, inst, inst.in0, inst.expect0, v);
+        !s.ok())
+      return s;
+    C2cMessage msg;
+    msg.src = chip_;
+    msg.dst = inst.a;
+    msg.queue = q;
+    msg.sendCycle = t;
+    msg.send = inst;
+    msg.tag = inst.expect0;
+    if (!timing_)
+      msg.data.assign(v, v + lanes_);
+    outbox_.push_back(std::move(msg));
+    return absl::OkStatus();
+  }
+  case Opcode::C2cRecv: {
+    uint32_t link = info.index;
+    auto it = inbox_.find({link, t});
+    if (it == inbox_.end()) {
+      auto next = inbox_.lower_bound({link, t});
+      std::string hint = next != inbox_.end() && next->first.first == link
+                             ? " (the next arrives in cycle " +
+                                   std::to_string(next->first.second) + ")"
+                             : "";
+      return fail(q, t, inst,
+                  "no vector arrives on link " + std::to_string(link) +
+                      " in this cycle" + hint);
+    }
+    const C2cMessage &msg = it->second;
+    if (msg.src != inst.a)
+      return fail(q, t, inst,
+                  "the vector arriving in this cycle comes from chip " +
+                      std::to_string(msg.src) + ", not chip " +
+                      std::to_string(inst.a));
+    if (inst.expect0 != 0 && msg.tag != inst.expect0)
+      return fail(q, t, inst,
+                  "the vector arriving in this cycle has tag " +
+                      std::to_string(msg.tag) + ", expected tag " +
+                      std::to_string(inst.expect0));
+    uint32_t slot = pool_.alloc();
+    if (!timing_)
+      std::memcpy(pool_.get(slot), msg.data.data(), lanes_);
+    inbox_.erase(it);
+    return putGroup(q, t, t + m_.outputLatency(inst), inst, inst.out, 1,
+                    inst.tag, &slot);
+  }
   case Opcode::SxmPermute: {
     if (inst.a >= prog_.laneMaps.size())
       return fail(q, t, inst,
@@ -1357,13 +1444,18 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
   }
 }
 
-absl::Status ChipRun::run(RunStats &stats, std::vector<uint64_t> &unitBusy) {
-  std::vector<size_t> pc(prog_.queues.size(), 0);
+void ChipRun::start() {
+  pc_.assign(prog_.queues.size(), 0);
   for (uint32_t q = 0; q < prog_.queues.size(); ++q)
     if (!prog_.queues[q].empty())
       events_.push({0, 3, q, 0});
+}
+
+absl::Status ChipRun::runUntil(uint64_t limit, RunStats &stats,
+                               std::vector<uint64_t> &unitBusy) {
+  std::vector<size_t> &pc = pc_;
   uint64_t nextPrune = uint64_t(m_.numPositions());
-  while (!events_.empty()) {
+  while (!events_.empty() && events_.top().cycle < limit) {
     Event e = events_.top();
     events_.pop();
     if (e.cycle >= nextPrune) {
@@ -1426,6 +1518,16 @@ absl::Status Emulator::setProgram(uint32_t chip, ChipProgram program) {
                                       " out of range");
   if (absl::Status s = validateProgram(machine_, chip, program); !s.ok())
     return s;
+  for (uint32_t q = 0; q < program.queues.size(); ++q)
+    for (const Instruction &i : program.queues[q])
+      if ((i.op == Opcode::C2cSend || i.op == Opcode::C2cRecv) &&
+          (i.a >= programs_.size() || i.a == chip))
+        return absl::InvalidArgumentError(
+            "chip " + std::to_string(chip) + ", " + machine_.queueName(q) +
+            ": " + isa::toString(i) + ": chip " + std::to_string(i.a) +
+            (i.a == chip ? " is this chip"
+                         : " is not in the system of " +
+                               std::to_string(programs_.size()) + " chips"));
   expandRepeats(machine_, program);
   programs_[chip] = std::move(program);
   return absl::OkStatus();
@@ -1473,26 +1575,49 @@ void expandRepeats(const isa::Machine &m, ChipProgram &program) {
 absl::StatusOr<RunStats> Emulator::run() {
   RunStats stats;
   std::vector<uint64_t> busy(5, 0);
-  // Chips are independent (no C2C yet): each runs on its own stats, merged
-  // in chip order, so results do not depend on the thread count; with
-  // several failing chips the lowest chip's error is reported, as in a
-  // sequential run.
+  // Each chip runs on its own state and statistics, merged in chip order, so
+  // results do not depend on the thread count; with several failing chips
+  // the lowest chip's error is reported, as in a sequential run. Chips that
+  // exchange vectors run in windows of c2c_link_latency_cycles: a vector
+  // sent in a window arrives in a later one, so the chips of one window are
+  // independent, and the vectors sent in it are routed (in chip order)
+  // before the next window starts.
   size_t n = programs_.size();
+  bool c2c = false;
+  for (const ChipProgram &p : programs_)
+    for (const std::vector<Instruction> &queue : p.queues)
+      for (const Instruction &i : queue)
+        c2c |= i.op == Opcode::C2cSend || i.op == Opcode::C2cRecv;
+  std::optional<isa::Topology> topo;
+  if (c2c) {
+    absl::StatusOr<isa::Topology> t =
+        isa::Topology::create(machine_.target(), uint32_t(n));
+    if (!t.ok())
+      return t.status();
+    topo = std::move(*t);
+  }
   std::vector<RunStats> chipStats(n);
   std::vector<std::vector<uint64_t>> chipBusy(n, std::vector<uint64_t>(5, 0));
   std::vector<absl::Status> status(n);
-  auto runChip = [&](size_t c) {
-    ChipRun run(machine_, uint32_t(c), programs_[c], *sram_[c], timingOnly_);
-    status[c] = run.run(chipStats[c], chipBusy[c]);
-  };
-  uint32_t workers = std::min<uint32_t>(std::max(threads_, 1u), uint32_t(n));
-  if (workers <= 1) {
-    for (size_t c = 0; c < n; ++c) {
-      runChip(c);
-      if (!status[c].ok())
-        return status[c];
+  std::vector<std::unique_ptr<ChipRun>> runs;
+  for (size_t c = 0; c < n; ++c) {
+    runs.push_back(std::make_unique<ChipRun>(
+        machine_, uint32_t(c), programs_[c], *sram_[c], timingOnly_));
+    runs.back()->start();
+  }
+  auto runAll = [&](uint64_t limit) -> absl::Status {
+    auto runChip = [&](size_t c) {
+      status[c] = runs[c]->runUntil(limit, chipStats[c], chipBusy[c]);
+    };
+    uint32_t workers = std::min<uint32_t>(std::max(threads_, 1u), uint32_t(n));
+    if (workers <= 1) {
+      for (size_t c = 0; c < n; ++c) {
+        runChip(c);
+        if (!status[c].ok())
+          return status[c];
+      }
+      return absl::OkStatus();
     }
-  } else {
     std::vector<std::thread> pool;
     for (uint32_t w = 0; w < workers; ++w)
       pool.emplace_back([&, w] {
@@ -1504,6 +1629,67 @@ absl::StatusOr<RunStats> Emulator::run() {
     for (size_t c = 0; c < n; ++c)
       if (!status[c].ok())
         return status[c];
+    return absl::OkStatus();
+  };
+  if (!c2c) {
+    if (absl::Status s = runAll(UINT64_MAX); !s.ok())
+      return s;
+  } else {
+    isa::LinkSchedule links(*topo);
+    std::map<std::pair<uint32_t, uint32_t>, uint64_t> vectors;
+    for (;;) {
+      uint64_t lo = UINT64_MAX;
+      for (const std::unique_ptr<ChipRun> &r : runs)
+        lo = std::min(lo, r->nextCycle());
+      if (lo == UINT64_MAX)
+        break;
+      if (absl::Status s = runAll(lo + topo->linkLatencyCycles()); !s.ok())
+        return s;
+      for (size_t c = 0; c < n; ++c)
+        for (C2cMessage &msg : runs[c]->takeOutbox()) {
+          std::string at = "chip " + std::to_string(msg.src) + ", " +
+                           machine_.queueName(msg.queue) + ", cycle " +
+                           std::to_string(msg.sendCycle) + ": " +
+                           isa::toString(msg.send) + ": ";
+          uint32_t link = machine_.queue(msg.queue).index;
+          isa::Route route = topo->route(msg.src, msg.dst);
+          if (route.empty() || route[0].link != link)
+            return absl::FailedPreconditionError(
+                at + "the route to chip " + std::to_string(msg.dst) +
+                " leaves on link " +
+                (route.empty() ? std::string("(none)")
+                               : std::to_string(route[0].link)) +
+                ", not link " + std::to_string(link));
+          if (absl::Status s = links.reserveRoute(route, msg.sendCycle);
+              !s.ok())
+            return absl::FailedPreconditionError(at + std::string(s.message()));
+          for (const isa::LinkEnd &hop : route)
+            vectors[{hop.chip, hop.link}]++;
+          isa::LinkEnd last = topo->peer(route.back().chip, route.back().link);
+          runs[msg.dst]->deliver(last.link,
+                                 topo->arrivalCycle(msg.sendCycle, route),
+                                 std::move(msg));
+        }
+    }
+    for (size_t c = 0; c < n; ++c)
+      for (const auto &[where, msg] : runs[c]->inbox())
+        return absl::FailedPreconditionError(
+            "chip " + std::to_string(msg.src) + ", " +
+            machine_.queueName(msg.queue) + ", cycle " +
+            std::to_string(msg.sendCycle) + ": " + isa::toString(msg.send) +
+            ": the vector arrives at chip " + std::to_string(c) + " on link " +
+            std::to_string(where.first) + " in cycle " +
+            std::to_string(where.second) + " and no receive takes it");
+    for (const auto &[key, count] : vectors) {
+      LinkStats ls;
+      ls.chip = key.first;
+      ls.link = key.second;
+      ls.peer = topo->peer(key.first, key.second).chip;
+      ls.vectors = count;
+      ls.bytes = count * machine_.lanes();
+      ls.busyCycles = count * topo->vectorCycles();
+      stats.links.push_back(ls);
+    }
   }
   for (size_t c = 0; c < n; ++c) {
     stats.cycles = std::max(stats.cycles, chipStats[c].cycles);

@@ -70,12 +70,23 @@ struct UnitBusy {
   double utilisation = 0;  // busy / (cycles * queues)
 };
 
+/// Traffic of one directed C2C link (leaving `chip` on `link`), forwarded
+/// hops included.
+struct LinkStats {
+  uint32_t chip = 0, link = 0;
+  uint32_t peer = 0;       // the chip at the far end
+  uint64_t vectors = 0;    // vectors carried
+  uint64_t bytes = 0;      // vectors x lanes
+  uint64_t busyCycles = 0; // vectors x c2c_vector_cycles
+};
+
 struct RunStats {
   /// max over executed non-NOP instructions of issue + busyCycles (0 if
   /// none): the number the compiler predicts.
   uint64_t cycles = 0;
-  std::vector<UnitBusy> units; // mem, vxm, mxm, sxm, c2c
-  uint64_t instructions = 0;   // non-NOP instructions executed
+  std::vector<UnitBusy> units;  // mem, vxm, mxm, sxm, c2c
+  uint64_t instructions = 0;    // non-NOP instructions executed
+  std::vector<LinkStats> links; // by (chip, link); links that carried data
 };
 
 /// MEM port rule per slice and cycle: at most one read and one write, and

@@ -85,6 +85,10 @@ const char *opcodeName(Opcode op) {
     return "sync";
   case Opcode::VxmChain:
     return "vxm.chain";
+  case Opcode::C2cSend:
+    return "c2c.send";
+  case Opcode::C2cRecv:
+    return "c2c.receive";
   }
   return "invalid";
 }
@@ -324,6 +328,15 @@ std::string toString(const Instruction &i) {
     break;
   case Opcode::Sync:
     std::snprintf(buf, sizeof buf, "sync flag %u wait %u", i.a, i.b);
+    break;
+  case Opcode::C2cSend:
+    std::snprintf(buf, sizeof buf, "c2c.send %s (tag %u) to chip %u",
+                  streamStr(i.in0).c_str(), i.expect0, i.a);
+    break;
+  case Opcode::C2cRecv:
+    std::snprintf(buf, sizeof buf,
+                  "c2c.receive from chip %u (tag %u) -> %s tag %u", i.a,
+                  i.expect0, streamStr(i.out).c_str(), i.tag);
     break;
   default:
     std::snprintf(buf, sizeof buf, "invalid opcode %u", unsigned(i.op));

@@ -79,9 +79,20 @@ enum class Opcode : uint8_t {
                      // first step in the chip's chain table, b = steps
                      // (1 .. kMaxChainSteps), c = total latency (the sum of
                      // the steps' ALU latencies, checked); out group; tag
-  // 16 .. 23 are reserved for C2C (send, receive) of the multi-chip issue.
+  C2cSend = 16,      // on the queue of link l: in0 = one stream (a
+                     // 320-B vector), expect0; a = destination chip. The
+                     // vector travels the minimal route of isa::Topology
+                     // from this chip to a, leaving on link l (the route's
+                     // first hop); each hop holds its directed link for
+                     // c2c_vector_cycles and adds c2c_link_latency_cycles
+  C2cRecv = 17,      // on the queue of link m: a = source chip; expect0 =
+                     // the tag the vector had when sent (0 = any); out =
+                     // one stream, tag. Must issue exactly when a vector
+                     // from a arrives on link m; the vector is on `out`
+                     // at the link's edge c2c_receive_latency later
+  // 18 .. 23 are reserved.
 };
-constexpr uint8_t kLastOpcode = uint8_t(Opcode::VxmChain);
+constexpr uint8_t kLastOpcode = uint8_t(Opcode::C2cRecv);
 
 const char *opcodeName(Opcode op);
 

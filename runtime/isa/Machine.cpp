@@ -111,6 +111,9 @@ bool Machine::opcodeAllowed(uint32_t q, Opcode op) const {
   case Opcode::SxmRotate:
   case Opcode::SxmTranspose:
     return info.unit == Unit::Sxm;
+  case Opcode::C2cSend:
+  case Opcode::C2cRecv:
+    return info.unit == Unit::C2c;
   default:
     return false;
   }
@@ -184,6 +187,8 @@ uint32_t Machine::outputLatency(const Instruction &inst) const {
   case Opcode::SxmRotate:
   case Opcode::SxmTranspose:
     return target_.sxm_latency();
+  case Opcode::C2cRecv:
+    return target_.c2c_receive_latency();
   default:
     return 0;
   }
@@ -202,6 +207,7 @@ uint32_t Machine::inputCycles(const Instruction &inst) const {
   case Opcode::SxmShift:
   case Opcode::SxmRotate:
   case Opcode::SxmTranspose:
+  case Opcode::C2cSend:
     return 1;
   default:
     return 0;
@@ -223,6 +229,8 @@ uint32_t Machine::busyCycles(const Instruction &inst) const {
     busy = std::max(busy, outputLatency(inst) + 1);
   if (inst.op == Opcode::MemWrite || inst.op == Opcode::MemReadWrite)
     busy = std::max(busy, memWriteLatency());
+  if (inst.op == Opcode::C2cSend) // the first hop's link
+    busy = std::max(busy, target_.c2c_vector_cycles());
   return busy;
 }
 
@@ -243,6 +251,8 @@ unsigned Machine::outputWidth(const Instruction &inst) const {
     return widthBytes(inst.dtype);
   case Opcode::SxmTranspose:
     return kTransposeStreams;
+  case Opcode::C2cRecv:
+    return 1;
   default:
     return 0;
   }
@@ -272,6 +282,8 @@ unsigned Machine::inputWidth(const Instruction &inst, unsigned i) const {
     return i == 1 && inst.in1 != kNoStream ? widthBytes(inst.dtype) : 0;
   case Opcode::SxmTranspose:
     return i == 0 ? kTransposeStreams : 0;
+  case Opcode::C2cSend:
+    return i == 0 ? 1 : 0;
   default:
     return 0;
   }
@@ -331,11 +343,12 @@ absl::Status validateTarget(const schema::Target &t) {
                  "MXM issue intervals must be >= 1"))
            .ok())
     return s;
-  if (!(s = need(
-            t.mem_read_latency() >= 1 && t.mem_write_latency() >= 1 &&
-                t.mxm_result_latency() >= 1 && t.vxm_simple_latency() >= 1 &&
-                t.vxm_transcendental_latency() >= 1 && t.sxm_latency() >= 1,
-            "latencies must be >= 1"))
+  if (!(s = need(t.mem_read_latency() >= 1 && t.mem_write_latency() >= 1 &&
+                     t.mxm_result_latency() >= 1 &&
+                     t.vxm_simple_latency() >= 1 &&
+                     t.vxm_transcendental_latency() >= 1 &&
+                     t.sxm_latency() >= 1 && t.c2c_receive_latency() >= 1,
+                 "latencies must be >= 1"))
            .ok())
     return s;
   if (!(s = need(t.vxm_alus() >= 1 && t.sxm_units_per_hemisphere() >= 1,

@@ -119,6 +119,15 @@ void printCycles(const rt::Program &p, const rt::RunStats &stats,
           "  %-4s busy %llu cycles over %u queues, utilisation %.2f%%\n",
           isa::unitName(u.unit), (unsigned long long)u.busyCycles, u.queues,
           100.0 * u.utilisation);
+    uint64_t linkBytes = 0, linkBusy = 0;
+    for (const emu::LinkStats &l : stats.links) {
+      linkBytes += l.bytes;
+      linkBusy += l.busyCycles;
+    }
+    if (!stats.links.empty())
+      std::printf("  c2c  %zu links carried %s, busy %llu link-cycles\n",
+                  stats.links.size(), humanBytes(linkBytes).c_str(),
+                  (unsigned long long)linkBusy);
     uint64_t capacity = p.machine().sramBytes();
     for (const schema::ChipProgram &c : m.chips())
       std::printf("chip %u SRAM of %s: weights %s, activations %s, "
@@ -210,12 +219,18 @@ std::string statsJson(const rt::Program &p, const rt::RunStats &stats,
        << (i + 1 < stats.units.size() ? "," : "") << "\n";
   }
   os << "  },\n";
-  // Bytes per C2C link: on one chip there are none, so the list is empty
-  // (the field stays so readers need not special-case one chip). The
-  // emulator counts no link traffic yet, so on several chips the field is
-  // left out rather than guessed.
-  if (m.chip_count() <= 1)
-    os << "  \"c2c_links\": [],\n";
+  // Traffic per directed C2C link (forwarded hops included); empty on one
+  // chip.
+  os << "  \"c2c_links\": [";
+  for (size_t i = 0; i < stats.links.size(); ++i) {
+    const emu::LinkStats &l = stats.links[i];
+    os << (i ? "," : "") << "\n    {\"chip\": " << l.chip
+       << ", \"link\": " << l.link << ", \"peer\": " << l.peer
+       << ", \"vectors\": " << u64(l.vectors)
+       << ", \"bytes\": " << u64(l.bytes)
+       << ", \"busy_cycles\": " << u64(l.busyCycles) << "}";
+  }
+  os << (stats.links.empty() ? "],\n" : "\n  ],\n");
   // The compiler's critical path (the emulator runs the same schedule):
   // cycles per unit, and compute (mem, vxm, mxm, sxm) against
   // communication (c2c) and waits for a taken resource.
