@@ -166,5 +166,26 @@ LogicalResult SxmTransposeOp::verify() {
   return success();
 }
 
+LogicalResult C2cSendOp::verify() {
+  uint32_t chip = getChip().value_or(0);
+  if (getTo() == chip)
+    return emitOpError() << "sends to its own chip " << chip;
+  if (!getVector().hasOneUse() ||
+      !llvm::isa<C2cRecvOp>(*getVector().getUsers().begin()))
+    return emitOpError() << "result must be used by exactly one c2c_recv";
+  auto recv = cast<C2cRecvOp>(*getVector().getUsers().begin());
+  if (recv.getChip().value_or(0) != getTo())
+    return emitOpError() << "sends to chip " << getTo()
+                         << " but its c2c_recv is on chip "
+                         << recv.getChip().value_or(0);
+  return success();
+}
+
+LogicalResult C2cRecvOp::verify() {
+  if (!getVector().getDefiningOp<C2cSendOp>())
+    return emitOpError() << "vector must come from a c2c_send";
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "dialects/lpuhw/LpuhwOps.cpp.inc"

@@ -9,11 +9,13 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 def Lpuhw_Streams : Variadic<Lpuhw_StreamType>;
 
 // Every instruction may carry its issue cycle and (if it produces values)
-// the id of its first output stream; both are set by lpuhw-schedule.
+// the id of its first output stream, both set by lpuhw-schedule, and the chip
+// it runs on (set by lpu-to-lpuhw; absent = chip 0).
 class Lpuhw_Inst<string mnemonic, list<Trait> traits = []>
     : Lpuhw_Op<mnemonic, traits> {
   dag schedArgs = (ins OptionalAttr<I64Attr>:$cycle,
-                       OptionalAttr<I32Attr>:$stream);
+                       OptionalAttr<I32Attr>:$stream,
+                       OptionalAttr<I32Attr>:$chip);
 }
 
 def Lpuhw_TensorOp : Lpuhw_Op<"tensor", [Symbol]> {
@@ -29,7 +31,8 @@ def Lpuhw_TensorOp : Lpuhw_Op<"tensor", [Symbol]> {
     bools as 0 and 1), and the runtime converts at the boundary.
     `kv_cache` marks the inputs and outputs that are a decode step's past
     and present keys and values (an input concatenated into an output); the
-    SRAM report counts them as KV cache.
+    SRAM report counts them as KV cache. `chip` is the chip whose SRAM holds
+    the tensor (absent = chip 0).
 
     ```mlir
     lpuhw.tensor @x {kind = "input", onnx_name = "x", dtype = f32,
@@ -41,7 +44,8 @@ def Lpuhw_TensorOp : Lpuhw_Op<"tensor", [Symbol]> {
       OptionalAttr<StrAttr>:$onnx_name, TypeAttr:$dtype,
       DenseI64ArrayAttr:$shape, DenseI32ArrayAttr:$slices,
       I32Attr:$bank, I32Attr:$base_row, OptionalAttr<ElementsAttr>:$value,
-      OptionalAttr<TypeAttr>:$host_dtype, UnitAttr:$kv_cache);
+      OptionalAttr<TypeAttr>:$host_dtype, UnitAttr:$kv_cache,
+      OptionalAttr<I32Attr>:$chip);
   let assemblyFormat = "$sym_name attr-dict";
   let hasVerifier = 1;
 }
@@ -236,6 +240,45 @@ def Lpuhw_SxmTransposeOp : Lpuhw_Inst<"sxm_transpose"> {
   let assemblyFormat = [{
     ` ` `(` $inputs `)` attr-dict `:` type($results)
   }];
+  let hasVerifier = 1;
+}
+
+def Lpuhw_C2cSendOp : Lpuhw_Inst<"c2c_send"> {
+  let summary = "C2C send: one stream vector to another chip";
+  let description = [{
+    Takes the vector passing the chip's edge on the send's C2C link and sends
+    it to chip `to` over the minimal route of `isa::Topology`; the link is
+    the route's first hop (lpuhw-schedule sets `link`). Every hop holds its
+    directed link for `c2c_vector_cycles`; the vector arrives
+    `c2c_link_latency_cycles` per hop after the send. The result is used by
+    exactly one `lpuhw.c2c_recv` on chip `to`. Opcode `c2c.send`.
+
+    ```mlir
+    %v = lpuhw.c2c_send %p to 1 {chip = 0 : i32}
+    ```
+  }];
+  let arguments = !con((ins Lpuhw_StreamType:$value, I32Attr:$to,
+                            OptionalAttr<I32Attr>:$link), schedArgs);
+  let results = (outs Lpuhw_LinkVectorType:$vector);
+  let assemblyFormat = "$value `to` $to attr-dict";
+  let hasVerifier = 1;
+}
+
+def Lpuhw_C2cRecvOp : Lpuhw_Inst<"c2c_recv"> {
+  let summary = "C2C receive: a vector from another chip onto a stream";
+  let description = [{
+    Issues on the C2C link the vector arrives on, exactly in the cycle it
+    arrives, and puts it on its result stream at that link's edge
+    `c2c_receive_latency` cycles later. Opcode `c2c.receive`.
+
+    ```mlir
+    %p = lpuhw.c2c_recv %v {chip = 1 : i32}
+    ```
+  }];
+  let arguments = !con((ins Lpuhw_LinkVectorType:$vector,
+                            OptionalAttr<I32Attr>:$link), schedArgs);
+  let results = (outs Lpuhw_StreamType:$result);
+  let assemblyFormat = "$vector attr-dict";
   let hasVerifier = 1;
 }
 

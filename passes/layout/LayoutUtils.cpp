@@ -193,7 +193,7 @@ Value readPlaneRow(OpBuilder &b, Location loc, const isa::TensorLayout &l,
   isa::SramAddress a = l.address(q);
   return lpuhw::MemReadOp::create(
              b, loc, lpuhw::StreamType::get(b.getContext()), a.slice, a.bank,
-             a.row, IntegerAttr(), IntegerAttr())
+             a.row, IntegerAttr(), IntegerAttr(), IntegerAttr())
       .getResult();
 }
 
@@ -210,7 +210,7 @@ void writePlaneRow(OpBuilder &b, Location loc, const isa::TensorLayout &l,
                    int64_t q, Value value) {
   isa::SramAddress a = l.address(q);
   lpuhw::MemWriteOp::create(b, loc, value, a.slice, a.bank, a.row,
-                            IntegerAttr(), IntegerAttr());
+                            IntegerAttr(), IntegerAttr(), IntegerAttr());
 }
 
 void writeVector(OpBuilder &b, Location loc, const isa::TensorLayout &l,
@@ -226,7 +226,7 @@ lpuhw::TensorOp declareTensor(OpBuilder &b, Location loc, StringRef symName,
   SmallVector<int32_t> slices(placement.slices.begin(), placement.slices.end());
   return lpuhw::TensorOp::create(b, loc, symName, kind, onnxName, dtype, shape,
                                  slices, placement.bank, placement.baseRow,
-                                 value, TypeAttr(), false);
+                                 value, TypeAttr(), false, IntegerAttr());
 }
 
 } // namespace lpuc::layout

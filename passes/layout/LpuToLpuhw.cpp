@@ -454,7 +454,7 @@ SmallVector<Value> vxmOp(OpBuilder &b, Location loc, StringRef fn, Type dtype,
   auto op = lpuhw::VxmOp::create(
       b, loc, layout::streamTypes(b.getContext(), w), fn, dtype,
       toType ? TypeAttr::get(toType) : TypeAttr(), APFloat(float(imm)),
-      IntegerAttr(), inputs, IntegerAttr(), IntegerAttr());
+      IntegerAttr(), inputs, IntegerAttr(), IntegerAttr(), IntegerAttr());
   return SmallVector<Value>(op.getResults());
 }
 
@@ -630,9 +630,9 @@ LogicalResult Lowering::matmul(Location loc, const Tensor &A, const Tensor &B,
                 lb.planeRowIndex(bi * k + kt * lanes + i / w, nt,
                                  unsigned(i % w))));
           lpuhw::MxmLoadOp::create(body_, loc, plane, elem, uint32_t(rows),
-                                   tile, IntegerAttr(), IntegerAttr());
+                                   tile, IntegerAttr(), IntegerAttr(), IntegerAttr());
           lpuhw::MxmInstallOp::create(body_, loc, plane, IntegerAttr(),
-                                      IntegerAttr());
+                                      IntegerAttr(), IntegerAttr());
           bool emit = kt == kTiles - 1;
           for (int64_t mi = m0; mi < mEnd; ++mi) {
             SmallVector<Value> act =
@@ -648,7 +648,7 @@ LogicalResult Lowering::matmul(Location loc, const Tensor &A, const Tensor &B,
               types = layout::streamTypes(ctx, 4);
             auto mul = lpuhw::MxmMulOp::create(
                 body_, loc, types, plane, elem, uint32_t(mi - m0), kt > 0, emit,
-                act, IntegerAttr(), IntegerAttr());
+                act, IntegerAttr(), IntegerAttr(), IntegerAttr());
             if (!emit)
               continue;
             SmallVector<Value> out(mul.getResults());
@@ -721,7 +721,7 @@ void Lowering::relayout(
         auto perm = lpuhw::SxmPermuteOp::create(
             body_, loc, layout::streamTypes(ctx, ld.width()), elem,
             SmallVector<int32_t>(size_t(lanes), -1), false, IntegerAttr(), in,
-            IntegerAttr(), IntegerAttr());
+            IntegerAttr(), IntegerAttr(), IntegerAttr());
         layout::writeVector(body_, loc, ld, r, v, perm.getResults());
         continue;
       }
@@ -748,7 +748,7 @@ void Lowering::relayout(
         in.append(acc.begin(), acc.end());
         auto perm = lpuhw::SxmPermuteOp::create(
             body_, loc, layout::streamTypes(ctx, ld.width()), elem, g.map,
-            hasBase, IntegerAttr(), in, IntegerAttr(), IntegerAttr());
+            hasBase, IntegerAttr(), in, IntegerAttr(), IntegerAttr(), IntegerAttr());
         acc.assign(perm.getResults().begin(), perm.getResults().end());
       }
       layout::writeVector(body_, loc, ld, r, v, acc);

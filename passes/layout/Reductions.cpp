@@ -63,7 +63,7 @@ Planes Lowering::maskLanes(Location loc, Type elem, ValueRange planes,
   auto perm = lpuhw::SxmPermuteOp::create(
       body_, loc, streamTypes(body_.getContext(), unsigned(planes.size())),
       elem, map, !base.empty(), IntegerAttr(), in, IntegerAttr(),
-      IntegerAttr());
+      IntegerAttr(), IntegerAttr());
   return toPlanes(perm.getResults());
 }
 
@@ -71,7 +71,7 @@ Planes Lowering::permute(Location loc, Type elem, ValueRange planes,
                          ArrayRef<int32_t> map) {
   auto perm = lpuhw::SxmPermuteOp::create(
       body_, loc, streamTypes(body_.getContext(), unsigned(planes.size())),
-      elem, map, false, IntegerAttr(), planes, IntegerAttr(), IntegerAttr());
+      elem, map, false, IntegerAttr(), planes, IntegerAttr(), IntegerAttr(), IntegerAttr());
   return toPlanes(perm.getResults());
 }
 
@@ -142,8 +142,8 @@ FailureOr<uint32_t> Lowering::installOnes(Location loc, Type elem) {
     tile.push_back(readPlaneRow(body_, loc, l,
                                 l.planeRowIndex(i / w, 0, unsigned(i % w))));
   lpuhw::MxmLoadOp::create(body_, loc, plane, elem, uint32_t(lanes), tile,
-                           IntegerAttr(), IntegerAttr());
-  lpuhw::MxmInstallOp::create(body_, loc, plane, IntegerAttr(), IntegerAttr());
+                           IntegerAttr(), IntegerAttr(), IntegerAttr());
+  lpuhw::MxmInstallOp::create(body_, loc, plane, IntegerAttr(), IntegerAttr(), IntegerAttr());
   return plane;
 }
 
@@ -165,7 +165,7 @@ Planes Lowering::rowSum(Location loc, uint32_t plane, const Tensor &t,
       types = streamTypes(body_.getContext(), 4);
     auto mul = lpuhw::MxmMulOp::create(body_, loc, types, plane, t.elemType,
                                        uint32_t(accRow), v > 0, emit, x,
-                                       IntegerAttr(), IntegerAttr());
+                                       IntegerAttr(), IntegerAttr(), IntegerAttr());
     if (emit)
       out = toPlanes(mul.getResults());
   }

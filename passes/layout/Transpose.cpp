@@ -133,7 +133,7 @@ LogicalResult Lowering::transposeLast2(Location loc, const Tensor &x,
           }
           auto t = lpuhw::SxmTransposeOp::create(
               body_, loc, streamTypes(ctx, unsigned(S)), IntegerAttr(), in,
-              IntegerAttr(), IntegerAttr());
+              IntegerAttr(), IntegerAttr(), IntegerAttr());
           for (int64_t j = 0; j < S; ++j)
             writePlaneRow(body_, loc, lt, (g * w + p) * S + (j + p) % S,
                           t.getResult(unsigned(j)));
@@ -159,7 +159,7 @@ LogicalResult Lowering::transposeLast2(Location loc, const Tensor &x,
           in.append(acc.begin(), acc.end());
           auto perm = lpuhw::SxmPermuteOp::create(
               body_, loc, streamTypes(ctx, w), y.elemType, map, hasBase,
-              IntegerAttr(), in, IntegerAttr(), IntegerAttr());
+              IntegerAttr(), in, IntegerAttr(), IntegerAttr(), IntegerAttr());
           acc.assign(perm.getResults().begin(), perm.getResults().end());
         }
         writeVector(body_, loc, ly, b * C + c, u, acc);

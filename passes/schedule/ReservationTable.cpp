@@ -73,7 +73,8 @@ void ReservationTable::reserveQueue(uint32_t q, int64_t t, uint32_t len) {
 }
 
 static uint64_t portKey(uint32_t slice, int64_t cycle) {
-  return (uint64_t(cycle) << 12) ^ uint64_t(slice);
+  return (uint64_t(cycle) << 24) ^
+         uint64_t(slice); // slice: chip * slices + slice
 }
 
 bool ReservationTable::memPortFree(uint32_t slice, int64_t cycle, bool write,
@@ -97,7 +98,8 @@ uint64_t ReservationTable::streamKey(const StreamPath &p) {
   int64_t diag = p.dir == isa::Direction::East ? p.putPos - p.putCycle
                                                : p.putPos + p.putCycle;
   uint64_t id = (p.dir == isa::Direction::East ? 0 : 128) + p.stream;
-  return (uint64_t(diag + (int64_t(1) << 46)) << 8) | id;
+  return uint64_t(p.chip) << 49 | (uint64_t(diag + (int64_t(1) << 40)) << 8) |
+         id;
 }
 
 void ReservationTable::streamRange(const StreamPath &p, int64_t &lo,
@@ -135,6 +137,25 @@ void ReservationTable::releaseStream(const StreamPath &p) {
   it->second.erase(lo, hi);
   if (it->second.size() == 0)
     streamPaths_.erase(it);
+}
+
+} // namespace lpuc::sched
+
+namespace lpuc::sched {
+
+std::optional<int64_t> ReservationTable::linkConflictEnd(uint32_t chip,
+                                                         uint32_t link,
+                                                         int64_t t,
+                                                         uint32_t len) const {
+  auto it = links_.find(uint64_t(chip) << 32 | link);
+  if (it == links_.end())
+    return std::nullopt;
+  return it->second.conflictEnd(t, t + len);
+}
+
+void ReservationTable::reserveLink(uint32_t chip, uint32_t link, int64_t t,
+                                   uint32_t len) {
+  links_[uint64_t(chip) << 32 | link].insert(t, t + len, /*merge=*/true);
 }
 
 } // namespace lpuc::sched

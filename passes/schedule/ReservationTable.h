@@ -8,6 +8,7 @@
 //    Machine::queueCycles cycles;
 //  - MEM ports: per (slice, cycle) at most one read and one write, to
 //    different banks;
+//  - C2C links: one interval set of cycles per directed link;
 //  - streams: a value put on stream s at position p in cycle t travels on the
 //    "diagonal" p - t (east) or p + t (west); it occupies the positions from
 //    its producer to its farthest consumer on that diagonal. Two values on
@@ -58,6 +59,7 @@ struct StreamPath {
   int putPos = 0;
   int64_t putCycle = 0;
   int lastPos = 0;
+  uint32_t chip = 0;
 };
 
 class ReservationTable {
@@ -91,6 +93,12 @@ public:
   /// Undoes a `reserveStream` of exactly `p`.
   void releaseStream(const StreamPath &p);
 
+  /// A directed C2C link (leaving `chip` on `link`) held in [t, t + len):
+  /// the end of the first reservation in the way, or nullopt if free.
+  std::optional<int64_t> linkConflictEnd(uint32_t chip, uint32_t link,
+                                         int64_t t, uint32_t len) const;
+  void reserveLink(uint32_t chip, uint32_t link, int64_t t, uint32_t len);
+
 private:
   static uint64_t streamKey(const StreamPath &p);
   static void streamRange(const StreamPath &p, int64_t &lo, int64_t &hi);
@@ -102,6 +110,7 @@ private:
   };
   std::unordered_map<uint64_t, Ports> memPorts_;
   std::unordered_map<uint64_t, IntervalSet> streamPaths_;
+  std::unordered_map<uint64_t, IntervalSet> links_;
 };
 
 } // namespace lpuc::sched

@@ -76,15 +76,19 @@ uint32_t Scheduler::tableQueue(const OpSpec &op, uint32_t q) const {
   // A MEM slice issues one read and one write per cycle (the emitter merges
   // such a pair into one mem.read_write): reads hold the slice's queue,
   // writes its write port, an extra reservation-table row after the queues.
+  uint32_t base = op.chip * rowsPerChip();
   if (op.memSlice >= 0 && op.inst.op == isa::Opcode::MemWrite)
-    return machine_.numQueues() + uint32_t(op.memSlice);
-  return q;
+    return base + machine_.numQueues() + uint32_t(op.memSlice);
+  return base + q;
 }
 
-std::string Scheduler::queueLabel(uint32_t tq) const {
+std::string Scheduler::queueLabel(uint32_t row) const {
+  uint32_t chip = row / rowsPerChip(), tq = row % rowsPerChip();
+  std::string prefix = chip > 0 ? "chip " + std::to_string(chip) + " " : "";
   if (tq < machine_.numQueues())
-    return machine_.queueName(tq);
-  return machine_.queueName(machine_.memQueue(tq - machine_.numQueues())) +
+    return prefix + machine_.queueName(tq);
+  return prefix +
+         machine_.queueName(machine_.memQueue(tq - machine_.numQueues())) +
          " (write port)";
 }
 
@@ -95,6 +99,10 @@ uint32_t Scheduler::addOp(OpSpec spec) {
 
 void Scheduler::addDep(uint32_t from, uint32_t to, int64_t delta) {
   deps_.push_back({from, to, delta});
+}
+
+void Scheduler::addRigid(uint32_t from, uint32_t to, int64_t delta) {
+  rigid_.push_back({from, to, delta});
 }
 
 bool Scheduler::fail(uint32_t op, std::string message) {
@@ -250,6 +258,12 @@ bool Scheduler::buildBundles() {
   size_t n = ops_.size();
   PotentialUnionFind uf(n);
   int64_t mismatch = 0;
+  for (const Dep &r : rigid_)
+    if (!uf.unite(r.from, r.to, r.delta, mismatch))
+      return fail(r.to, "inconsistent bundle: a fixed offset to another "
+                        "instruction disagrees by " +
+                            std::to_string(std::abs(mismatch)) +
+                            " cycle(s) with its stream edges");
   for (uint32_t c = 0; c < n; ++c) {
     const OpSpec &op = ops_[c];
     for (size_t k = 0; k < op.operands.size(); ++k) {
@@ -302,19 +316,21 @@ bool Scheduler::buildBundles() {
         fixed.emplace_back(tableQueue(op, op.queues[0]), offset_[i],
                            offset_[i] + len, i);
       for (uint32_t q : op.extraQueues)
-        fixed.emplace_back(q, offset_[i], offset_[i] + len, i);
+        fixed.emplace_back(op.chip * rowsPerChip() + q, offset_[i],
+                           offset_[i] + len, i);
     }
     // Ops choosing among the same queues (VXM ALUs, SXM units) at fixed
     // offsets: more of them in one cycle than there are queues can never be
     // placed either (the search would run to its horizon).
-    std::map<std::pair<std::vector<uint32_t>, int64_t>, uint32_t> shared;
+    std::map<std::tuple<uint32_t, std::vector<uint32_t>, int64_t>, uint32_t>
+        shared;
     for (uint32_t i : b.ops) {
       const OpSpec &op = ops_[i];
       if (op.queues.size() < 2)
         continue;
       int64_t len = machine_.queueCycles(op.inst);
       for (int64_t t = offset_[i]; t < offset_[i] + len; ++t)
-        if (++shared[{op.queues, t}] > op.queues.size())
+        if (++shared[{op.chip, op.queues, t}] > op.queues.size())
           return fail(i, "bundle needs more than " +
                              std::to_string(op.queues.size()) + " " +
                              queueLabel(op.queues.front()) +
@@ -404,6 +420,8 @@ bool Scheduler::place(unsigned b, int64_t earliest, ReservationTable &table) {
   };
   std::vector<StreamPath> reserved;
   std::vector<int> groupBase(bundle.groups.size(), -1);
+  std::vector<std::tuple<uint32_t, uint32_t, int64_t>> localLinks;
+  const uint32_t linkCycles = machine_.target().c2c_vector_cycles();
   int64_t t0 = earliest;
   while (true) {
     if (t0 - earliest > horizon)
@@ -413,6 +431,7 @@ bool Scheduler::place(unsigned b, int64_t earliest, ReservationTable &table) {
                       std::to_string(earliest) +
                       ") where every queue and stream of its bundle is free");
     local.clear();
+    localLinks.clear();
     int64_t next = -1;
     for (size_t k = 0; k < bundle.ops.size() && next < 0; ++k) {
       uint32_t i = bundle.ops[k];
@@ -420,7 +439,8 @@ bool Scheduler::place(unsigned b, int64_t earliest, ReservationTable &table) {
       int64_t t = t0 + offset_[i];
       uint32_t len = machine_.queueCycles(op.inst);
       // Extra queues are fixed: they must be free.
-      for (uint32_t q : op.extraQueues) {
+      for (uint32_t x : op.extraQueues) {
+        uint32_t q = op.chip * rowsPerChip() + x;
         std::optional<int64_t> e = table.queueConflictEnd(q, t, len);
         if (!e)
           e = localEnd(q, t, t + len);
@@ -439,13 +459,15 @@ bool Scheduler::place(unsigned b, int64_t earliest, ReservationTable &table) {
         bool sameBank = false;
         for (size_t j = 0; j < k; ++j) {
           const OpSpec &o = ops_[bundle.ops[j]];
-          if (o.memSlice == op.memSlice && t0 + offset_[bundle.ops[j]] == t &&
+          if (o.chip == op.chip && o.memSlice == op.memSlice &&
+              t0 + offset_[bundle.ops[j]] == t &&
               (o.inst.op == isa::Opcode::MemWrite) != write &&
               o.bank == op.bank)
             sameBank = true;
         }
-        if (sameBank ||
-            !table.memPortFree(uint32_t(op.memSlice), t, write, op.bank)) {
+        if (sameBank || !table.memPortFree(op.chip * machine_.memSlices() +
+                                               uint32_t(op.memSlice),
+                                           t, write, op.bank)) {
           next = t0 + 1;
           break;
         }
@@ -470,7 +492,22 @@ bool Scheduler::place(unsigned b, int64_t earliest, ReservationTable &table) {
       }
       local[tableQueue(op, chosen[k])].push_back({t, t + len});
       for (uint32_t q : op.extraQueues)
-        local[q].push_back({t, t + len});
+        local[op.chip * rowsPerChip() + q].push_back({t, t + len});
+      // C2C links: against the table and this bundle's earlier sends.
+      for (const LinkUse &u : op.links) {
+        int64_t lt = t + u.offset;
+        std::optional<int64_t> e =
+            table.linkConflictEnd(u.chip, u.link, lt, linkCycles);
+        for (const auto &[c, l, lo] : localLinks)
+          if (c == u.chip && l == u.link && lo < lt + linkCycles &&
+              lt < lo + linkCycles)
+            e = std::max(e.value_or(0), lo + int64_t(linkCycles));
+        if (e) {
+          next = t0 + std::max<int64_t>(1, *e - lt);
+          break;
+        }
+        localLinks.emplace_back(u.chip, u.link, lt);
+      }
     }
     if (next >= 0) {
       t0 = next;
@@ -489,6 +526,7 @@ bool Scheduler::place(unsigned b, int64_t earliest, ReservationTable &table) {
           uint32_t v = g.values[k];
           const OpSpec &prod = ops_[valueOp_[v]];
           StreamPath p;
+          p.chip = prod.chip;
           p.dir = g.dir;
           p.stream = base + unsigned(g.lanes[k]);
           p.putPos = prod.position;
@@ -531,10 +569,13 @@ bool Scheduler::place(unsigned b, int64_t earliest, ReservationTable &table) {
     uint32_t len = machine_.queueCycles(op.inst);
     table.reserveQueue(tableQueue(op, chosen[k]), t, len);
     for (uint32_t q : op.extraQueues)
-      table.reserveQueue(q, t, len);
+      table.reserveQueue(op.chip * rowsPerChip() + q, t, len);
     if (op.memSlice >= 0)
-      table.reserveMemPort(uint32_t(op.memSlice), t,
-                           op.inst.op == isa::Opcode::MemWrite, op.bank);
+      table.reserveMemPort(op.chip * machine_.memSlices() +
+                               uint32_t(op.memSlice),
+                           t, op.inst.op == isa::Opcode::MemWrite, op.bank);
+    for (const LinkUse &u : op.links)
+      table.reserveLink(u.chip, u.link, t + u.offset, linkCycles);
     ScheduledOp &r = results_[i];
     r.cycle = t;
     r.queue = chosen[k];
@@ -586,9 +627,11 @@ bool Scheduler::run() {
     if (waiting[b] == 0)
       ready.push(b);
   start_.assign(nb, -1);
-  // Queues, then one write port per MEM slice (see tableQueue).
-  ReservationTable table(machine_.numQueues() + machine_.memSlices(),
-                         machine_.streamsPerDirection());
+  // Per chip: queues, then one write port per MEM slice (see tableQueue).
+  uint32_t chips = 1;
+  for (const OpSpec &op : ops_)
+    chips = std::max(chips, op.chip + 1);
+  ReservationTable table(chips * rowsPerChip(), machine_.streamsPerDirection());
   while (!ready.empty()) {
     uint32_t b = ready.top();
     ready.pop();

@@ -38,9 +38,20 @@ struct Operand {
   uint32_t lane = 0;
 };
 
+/// A directed C2C link an op holds for c2c_vector_cycles from `offset`
+/// cycles after it issues (a send's hops).
+struct LinkUse {
+  uint32_t chip = 0, link = 0;
+  int64_t offset = 0;
+};
+
 struct OpSpec {
   /// Opcode, dtype, fn, flags, a, b: what Machine's timing functions need.
   isa::Instruction inst;
+  /// The chip whose queues, ports and streams the op uses.
+  uint32_t chip = 0;
+  /// C2C links held (c2c sends).
+  std::vector<LinkUse> links;
   /// Candidate queues (all at `position`); the lowest free one is taken.
   std::vector<uint32_t> queues;
   /// Queues held as well, for the same cycles (the partner plane of a wide
@@ -73,6 +84,9 @@ public:
   uint32_t addOp(OpSpec spec);
   /// `to` issues at least `delta` cycles after `from`.
   void addDep(uint32_t from, uint32_t to, int64_t delta);
+  /// `to` issues exactly `delta` cycles after `from` (a c2c receive after
+  /// its send): both are in one bundle.
+  void addRigid(uint32_t from, uint32_t to, int64_t delta);
 
   /// Cycles past a bundle's dependence bound searched before giving up.
   int64_t horizon = int64_t(1) << 24;
@@ -146,7 +160,11 @@ private:
     uint32_t from, to;
     int64_t delta;
   };
-  std::vector<Dep> deps_;
+  std::vector<Dep> deps_, rigid_;
+  /// Reservation-table rows per chip: queues, then MEM write ports.
+  uint32_t rowsPerChip() const {
+    return machine_.numQueues() + machine_.memSlices();
+  }
 
   // Derived.
   std::vector<uint32_t> valueBase_;

@@ -18,7 +18,14 @@ bool isInstruction(Operation *op) {
   return mlir::isa<lpuhw::MemReadOp, lpuhw::MemWriteOp, lpuhw::MxmLoadOp,
                    lpuhw::MxmInstallOp, lpuhw::MxmMulOp, lpuhw::VxmOp,
                    lpuhw::SxmPermuteOp, lpuhw::SxmShiftOp, lpuhw::SxmRotateOp,
-                   lpuhw::SxmTransposeOp>(op);
+                   lpuhw::SxmTransposeOp, lpuhw::C2cSendOp, lpuhw::C2cRecvOp>(
+      op);
+}
+
+uint32_t chipCount(ModuleOp module) {
+  if (auto n = module->getAttrOfType<IntegerAttr>(kChipsAttrName))
+    return uint32_t(std::max<int64_t>(1, n.getInt()));
+  return 1;
 }
 
 namespace {
@@ -27,10 +34,17 @@ namespace {
 /// out-of-range attribute.
 class Builder {
 public:
-  Builder(const isa::Machine &m) : m_(m) {}
+  Builder(const isa::Machine &m, uint32_t chips) : m_(m), chips_(chips) {}
 
   LogicalResult build(Operation *op, SchedInst &s) {
     s.op = op;
+    if (auto chip = op->getAttrOfType<IntegerAttr>("chip")) {
+      if (chip.getInt() < 0 || chip.getInt() >= int64_t(chips_))
+        return op->emitError()
+               << "chip " << chip.getInt() << " out of range (the program has "
+               << chips_ << " chips)";
+      s.chip = uint32_t(chip.getInt());
+    }
     auto cycle = op->getAttrOfType<IntegerAttr>("cycle");
     if (!cycle)
       return op->emitError() << "instruction has no `cycle`: run "
@@ -38,7 +52,7 @@ public:
     s.cycle = cycle.getInt();
     if (s.cycle < 0)
       return op->emitError() << "cycle " << s.cycle << " is negative";
-    if (op->getNumResults() > 0) {
+    if (op->getNumResults() > 0 && !llvm::isa<lpuhw::C2cSendOp>(op)) {
       auto stream = op->getAttrOfType<IntegerAttr>("stream");
       if (!stream)
         return op->emitError()
@@ -164,6 +178,22 @@ public:
               s.groups.push_back({0, n, n});
               return sxmUnit(o, o.getUnitAttr(), s);
             })
+            .Case([&](lpuhw::C2cSendOp o) -> LogicalResult {
+              s.inst.op = isa::Opcode::C2cSend;
+              s.inst.a = o.getTo();
+              if (o.getTo() >= chips_)
+                return o.emitError()
+                       << "sends to chip " << o.getTo() << " of a program of "
+                       << chips_ << " chips";
+              s.groups.push_back({0, 1, 1});
+              return link(o, o.getLinkAttr(), s);
+            })
+            .Case([&](lpuhw::C2cRecvOp o) -> LogicalResult {
+              s.inst.op = isa::Opcode::C2cRecv;
+              auto send = o.getVector().template getDefiningOp<lpuhw::C2cSendOp>();
+              s.inst.a = send ? send.getChip().value_or(0) : 0;
+              return link(o, o.getLinkAttr(), s);
+            })
             .Default([&](Operation *o) -> LogicalResult {
               return o->emitError() << "not an lpuhw instruction";
             });
@@ -225,7 +255,21 @@ private:
     return success();
   }
 
+  LogicalResult link(Operation *op, IntegerAttr link, SchedInst &s) {
+    if (!link)
+      return op->emitError() << op->getName().stripDialect()
+                             << " has no `link`: run lpuhw-schedule";
+    if (link.getInt() < 0 || link.getInt() >= int64_t(m_.target().c2c_links()))
+      return op->emitError()
+             << "C2C link " << link.getInt() << " out of range (target has "
+             << m_.target().c2c_links() << ")";
+    s.index = uint32_t(link.getInt());
+    s.queue = m_.c2cQueue(s.index);
+    return success();
+  }
+
   const isa::Machine &m_;
+  uint32_t chips_;
 };
 
 } // namespace
@@ -233,7 +277,7 @@ private:
 LogicalResult collectInstructions(ModuleOp module, const isa::Machine &machine,
                                   std::vector<SchedInst> &out) {
   out.clear();
-  Builder builder(machine);
+  Builder builder(machine, chipCount(module));
   bool ok = true;
   llvm::DenseMap<Operation *, int> index;
   module.walk([&](Operation *op) {

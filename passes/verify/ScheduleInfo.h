@@ -28,6 +28,11 @@ namespace lpuc::verify {
 
 /// The module attribute holding the program length (max cycle + busyCycles).
 constexpr const char *kCyclesAttrName = "lpuhw.cycles";
+/// The module attribute holding the number of chips of a multi-chip program
+/// (absent: one chip).
+constexpr const char *kChipsAttrName = "lpuhw.chips";
+/// The chip count of a module (kChipsAttrName, 1 if absent).
+uint32_t chipCount(mlir::ModuleOp module);
 
 /// One input group of an instruction: operands [first, first + count). The
 /// operands are read on consecutive streams base .. base + perCycle - 1
@@ -49,6 +54,8 @@ struct OperandSource {
 
 struct SchedInst {
   mlir::Operation *op = nullptr;
+  /// The chip (the op's `chip`, 0 if absent).
+  uint32_t chip = 0;
   int64_t cycle = 0;
   uint32_t queue = 0;
   int position = 0;

@@ -10,6 +10,7 @@
 
 #include "dialects/lpuhw/LpuhwDialect.h"
 #include "dialects/lpuhw/LpuhwOps.h"
+#include "runtime/isa/Topology.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Diagnostics.h"
@@ -32,10 +33,12 @@ namespace {
 
 class Checker {
 public:
-  Checker(const isa::Machine &m, const std::vector<SchedInst> &insts)
-      : m_(m), insts_(insts) {}
+  Checker(const isa::Machine &m, const std::vector<SchedInst> &insts,
+          uint32_t chips)
+      : m_(m), insts_(insts), chips_(chips) {}
 
   void run() {
+    checkChips();
     indexPuts();
     checkReads();
     checkQueues();
@@ -47,7 +50,8 @@ public:
 private:
   /// "MEM-W0 at cycle 12"
   std::string where(const SchedInst &s) const {
-    return m_.queueName(s.queue) + " at cycle " + std::to_string(s.cycle);
+    return (chips_ > 1 ? "chip " + std::to_string(s.chip) + " " : "") +
+           m_.queueName(s.queue) + " at cycle " + std::to_string(s.cycle);
   }
   /// "mem.read (MEM-W0 at cycle 12)"
   std::string what(const SchedInst &s) const {
@@ -88,7 +92,8 @@ private:
       int64_t t = putCycle(s);
       for (unsigned k = 0; k < s.op->getNumResults(); ++k) {
         int64_t st = s.stream + k;
-        auto [it, inserted] = at.insert({{st, s.position, t}, int(i)});
+        auto [it, inserted] =
+            at.insert({{key(s.chip, st), s.position, t}, int(i)});
         if (!inserted) {
           error(s) << "result " << k << " is put on stream " << st
                    << " at position " << s.position << " in cycle " << t
@@ -96,7 +101,7 @@ private:
                    << " also puts a value in the same cycle";
           continue;
         }
-        diag_[{st, diagonal(st, s.position, t)}].push_back(
+        diag_[{key(s.chip, st), diagonal(st, s.position, t)}].push_back(
             {s.position, int(i), k});
       }
     }
@@ -111,6 +116,13 @@ private:
         if (g.count == 0)
           continue;
         const OperandSource &first = s.operands[g.first];
+        if (insts_[first.producer].chip != s.chip) {
+          error(s) << "reads a stream value of chip "
+                   << insts_[first.producer].chip << " on chip " << s.chip
+                   << " (vectors cross chips only through c2c_send and "
+                      "c2c_recv)";
+          continue;
+        }
         int64_t base = insts_[first.producer].stream + first.result;
         if (!m_.validGroup(uint8_t(base), g.perCycle)) {
           error(s) << "operands " << g.first << ".." << g.first + g.perCycle - 1
@@ -160,7 +172,8 @@ private:
     }
     // A put on the same moving slot between the producer (exclusive) and the
     // reader (inclusive) ends the value before it is read.
-    auto it = diag_.find({stream, diagonal(stream, p.position, tp)});
+    auto it =
+        diag_.find({key(p.chip, stream), diagonal(stream, p.position, tp)});
     if (it == diag_.end())
       return;
     for (const Put &other : it->second) {
@@ -187,9 +200,9 @@ private:
   // read and one write per slice per cycle, not to the same bank (the
   // emitter issues such a pair as one mem.read_write).
   void checkQueues() {
-    std::vector<std::vector<int>> byQueue(m_.numQueues());
+    std::vector<std::vector<int>> byQueue(size_t(m_.numQueues()) * chips_);
     for (auto [i, s] : llvm::enumerate(insts_))
-      byQueue[s.queue].push_back(int(i));
+      byQueue[size_t(s.chip) * m_.numQueues() + s.queue].push_back(int(i));
     auto isMem = [](const SchedInst &s) {
       return s.inst.op == isa::Opcode::MemRead ||
              s.inst.op == isa::Opcode::MemWrite;
@@ -258,14 +271,14 @@ private:
       int lastWrite = -1;
       int latestRead = -1; // since lastWrite
     };
-    std::map<std::tuple<uint32_t, uint32_t, uint32_t>, Row> rows;
+    std::map<std::tuple<uint32_t, uint32_t, uint32_t, uint32_t>, Row> rows;
     int64_t lat = m_.memWriteLatency();
     for (auto [i, s] : llvm::enumerate(insts_)) {
       bool read = s.inst.op == isa::Opcode::MemRead;
       bool write = s.inst.op == isa::Opcode::MemWrite;
       if (!read && !write)
         continue;
-      Row &r = rows[{s.index, s.inst.a, s.inst.b}];
+      Row &r = rows[{s.chip, s.index, s.inst.a, s.inst.b}];
       std::string addr = "bank " + std::to_string(s.inst.a) + " row " +
                          std::to_string(s.inst.b);
       if (read) {
@@ -309,17 +322,18 @@ private:
       int lastMul = -1;
       llvm::DenseSet<uint32_t> written;
     };
-    std::vector<Plane> planes(m_.target().mxm_planes());
+    uint32_t numPlanes = m_.target().mxm_planes();
+    std::vector<Plane> planes(size_t(numPlanes) * chips_);
     auto wide = [](isa::DType d) { return isa::widthBytes(d) > 1; };
     for (auto [i, s] : llvm::enumerate(insts_)) {
       if (s.inst.op != isa::Opcode::MxmLoad &&
           s.inst.op != isa::Opcode::MxmInstall &&
           s.inst.op != isa::Opcode::MxmMul)
         continue;
-      Plane &pl = planes[s.index];
+      Plane &pl = planes[size_t(s.chip) * numPlanes + s.index];
       std::string plane = "plane " + std::to_string(s.index);
       if (s.index % 2 == 1) {
-        const Plane &even = planes[s.index - 1];
+        const Plane &even = planes[size_t(s.chip) * numPlanes + s.index - 1];
         if ((even.active && wide(even.activeType)) ||
             (even.shadow && wide(even.shadowType))) {
           error(s) << plane << " is paired with plane " << s.index - 1
@@ -399,8 +413,66 @@ private:
     }
   }
 
+  /// A stream of a chip as one key.
+  static int64_t key(uint32_t chip, int64_t stream) {
+    return int64_t(chip) * 1024 + stream;
+  }
+
+  // Rules: a c2c_recv issues exactly when its vector arrives: send cycle +
+  // c2c_link_latency_cycles per hop of the route, on the link the route
+  // arrives on; the send leaves on the route's first link; every directed
+  // link carries one vector per c2c_vector_cycles (isa::LinkSchedule).
+  void checkChips() {
+    bool any = false;
+    for (const SchedInst &s : insts_)
+      any |= s.inst.op == isa::Opcode::C2cSend;
+    if (!any)
+      return;
+    absl::StatusOr<isa::Topology> topo =
+        isa::Topology::create(m_.target(), chips_);
+    if (!topo.ok()) {
+      failed_ = true;
+      insts_.front().op->emitError() << std::string(topo.status().message());
+      return;
+    }
+    std::vector<std::pair<int64_t, int>> sends;
+    for (auto [i, s] : llvm::enumerate(insts_)) {
+      if (s.inst.op != isa::Opcode::C2cRecv)
+        continue;
+      const SchedInst &send = insts_[s.operands[0].producer];
+      isa::Route route = topo->route(send.chip, s.chip);
+      if (route.empty())
+        continue; // the op verifier rejects a send to its own chip
+      if (send.index != route[0].link)
+        error(send) << "the route from chip " << send.chip << " to chip "
+                    << s.chip << " leaves on link " << route[0].link
+                    << ", not link " << send.index;
+      isa::LinkEnd last = topo->peer(route.back().chip, route.back().link);
+      int64_t arrive = int64_t(topo->arrivalCycle(uint64_t(send.cycle), route));
+      if (s.index != last.link)
+        error(s) << "the vector from chip " << send.chip << " arrives on link "
+                 << last.link << ", not link " << s.index;
+      else if (s.cycle != arrive)
+        error(s) << "the vector sent by " << what(send) << " of chip "
+                 << send.chip << " arrives in cycle " << arrive << " ("
+                 << route.size() << " hop(s)); a receive must issue exactly "
+                 << "then";
+      sends.push_back({send.cycle, s.operands[0].producer});
+    }
+    std::sort(sends.begin(), sends.end());
+    isa::LinkSchedule links(*topo);
+    for (auto [cycle, i] : sends) {
+      const SchedInst &send = insts_[i];
+      isa::Route route = topo->route(send.chip, send.inst.a);
+      if (absl::Status st = links.reserveRoute(route, uint64_t(cycle));
+          !st.ok())
+        error(send) << std::string(st.message());
+    }
+  }
+
   const isa::Machine &m_;
   const std::vector<SchedInst> &insts_;
+  uint32_t chips_;
   std::map<std::pair<int64_t, int64_t>, std::vector<Put>> diag_;
   bool failed_ = false;
 };
@@ -411,7 +483,7 @@ LogicalResult verifySchedule(ModuleOp module, const isa::Machine &machine) {
   std::vector<SchedInst> insts;
   if (failed(collectInstructions(module, machine, insts)))
     return failure();
-  Checker checker(machine, insts);
+  Checker checker(machine, insts, chipCount(module));
   checker.run();
   bool ok = !checker.failed();
 
