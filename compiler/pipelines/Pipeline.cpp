@@ -28,7 +28,8 @@ std::string pipelineFor(const CompileOptions &opts) {
       "onnx-to-lpu,canonicalize,lpu-precision{precision=" + opts.precision +
       "},canonicalize";
   if (opts.emit != EmitKind::Lpu)
-    p += ",lpu-to-lpuhw,lpuhw-schedule,lpuhw-verify-schedule";
+    p += ",lpu-partition{chips=" + opts.chips +
+         "},lpu-to-lpuhw,lpuhw-schedule,lpuhw-verify-schedule";
   return p;
 }
 

@@ -15,6 +15,7 @@ enum class EmitKind { Onnx, Lpu, Lpuhw, Asm, Bin };
 struct CompileOptions {
   std::string target = "lpu-v1"; // built-in name or target file
   std::string precision = "fp32";
+  std::string chips = "auto"; // auto | N (lpu-partition)
   EmitKind emit = EmitKind::Bin;
   std::string modelName; // file name only: recorded in the binary
   bool printIrAfterAll = false;

@@ -10,6 +10,7 @@
 #include "dialects/onnx/OnnxDialect.h"
 #include "passes/conversion/Passes.h"
 #include "passes/layout/Passes.h"
+#include "passes/partition/Passes.h"
 #include "passes/precision/Passes.h"
 #include "passes/schedule/Passes.h"
 #include "passes/verify/Passes.h"
@@ -28,6 +29,7 @@ void registerAllPasses() {
   registerLpuConversionPasses();
   registerLpuPrecisionPasses();
   registerLpuLayoutPasses();
+  registerLpuPartitionPasses();
   registerLpuSchedulePasses();
   registerLpuVerifyPasses();
 }

@@ -47,6 +47,16 @@ struct Tensor {
   /// Its SRAM rows if they are released after the last use (activations and
   /// scratch); slot -1 for program-lifetime tensors and aliases.
   Placement transient;
+  /// The chip whose SRAM holds it.
+  uint32_t chip = 0;
+};
+
+/// What lowering one source op costs (measured by a lowering on a chip with
+/// unbounded SRAM; see lpu-partition).
+struct OpCost {
+  uint64_t instructions = 0;    // lpuhw instructions emitted for it
+  uint64_t weightBytes = 0;     // weights it declared (first use)
+  uint64_t liveActivations = 0; // activation bytes in use after it
 };
 
 /// Stream planes of one vector (width(dtype) values, plane 0 first).
@@ -75,10 +85,13 @@ class Lowering {
 public:
   Lowering(mlir::ModuleOp module, mlir::func::FuncOp src,
            const isa::Machine &machine)
-      : module_(module), src_(src), machine_(machine), alloc_(machine),
+      : module_(module), src_(src), machine_(machine),
         decls_(module.getContext()), body_(module.getContext()) {}
 
   mlir::LogicalResult run();
+  /// With a vector, run() records the cost of each op of the source body
+  /// (index = position in the body).
+  void measure(std::vector<OpCost> *costs) { costs_ = costs; }
 
 private:
   mlir::LogicalResult validate();
@@ -326,7 +339,24 @@ private:
   mlir::ModuleOp module_;
   mlir::func::FuncOp src_;
   const isa::Machine &machine_;
-  SramAllocator alloc_;
+  // Chips: the one being lowered into, the count (lpu.chip attributes of
+  // the source ops), one SRAM allocator per chip.
+  uint32_t chip_ = 0, chips_ = 1;
+  std::vector<std::unique_ptr<SramAllocator>> allocs_;
+  SramAllocator &alloc() { return *allocs_[chip_]; }
+  /// Tensors of values made on another chip than their producer's: weights
+  /// declared again, activations received over C2C (by value and chip).
+  std::map<std::pair<void *, uint32_t>, Tensor *> replicas_;
+  std::vector<std::unique_ptr<Tensor>> replicaStore_;
+  /// `t` (of `v`, on another chip) on chip_: a weight is declared again, an
+  /// activation is sent plane-row by plane-row over C2C.
+  mlir::FailureOr<Tensor *> replicaOf(mlir::Value v, Tensor &t);
+  /// Sets `chip` on the instructions and tensors created since the last
+  /// call that have none (multi-chip programs only).
+  void tagNewOps();
+  mlir::Operation *lastTagged_ = nullptr;
+  std::vector<OpCost> *costs_ = nullptr;
+  uint64_t weightBytesDeclared_ = 0;
   mlir::OpBuilder decls_; // before the new @main
   mlir::OpBuilder body_;  // inside the new @main
   llvm::DenseMap<mlir::Value, std::unique_ptr<Tensor>> tensors_;

@@ -304,17 +304,20 @@ FailureOr<Tensor *> Lowering::declare(Value v, Location loc, StringRef kind,
   // after their last use.
   Lifetime life =
       kind == "activation" ? Lifetime::Transient : Lifetime::Program;
-  FailureOr<Placement> p = alloc_.allocate(dtype, type.getShape(), loc, life);
+  FailureOr<Placement> p = alloc().allocate(dtype, type.getShape(), loc, life);
   if (failed(p))
     return failure();
   auto t = std::make_unique<Tensor>();
   t->layout = layout::makeLayout(dtype, type.getShape(), *p, machine_);
   t->elemType = type.getElementType();
+  t->chip = chip_;
   if (life == Lifetime::Transient)
     t->transient = *p;
   t->decl =
       layout::declareTensor(decls_, loc, uniqueName(symBase), kind, onnxName,
                             type.getElementType(), type.getShape(), *p, value);
+  if (kind == "weight")
+    weightBytesDeclared_ += uint64_t(t->layout.planeRows()) * machine_.lanes();
   if (hostType != type.getElementType() &&
       (kind == "input" || kind == "output"))
     t->decl.setHostDtypeAttr(TypeAttr::get(hostType));
@@ -329,8 +332,11 @@ FailureOr<Tensor *> Lowering::declare(Value v, Location loc, StringRef kind,
 
 FailureOr<Tensor *> Lowering::tensorOf(Value v) {
   auto it = tensors_.find(v);
-  if (it != tensors_.end())
-    return it->second.get();
+  if (it != tensors_.end()) {
+    if (it->second->chip == chip_)
+      return it->second.get();
+    return replicaOf(v, *it->second);
+  }
   Operation *def = v.getDefiningOp();
   if (auto cst = dyn_cast_or_null<arith::ConstantOp>(def)) {
     auto value = cast<ElementsAttr>(cst.getValue());
@@ -354,6 +360,7 @@ FailureOr<Tensor *> Lowering::tensorOf(Value v) {
     auto shape = reshape.getType().getShape();
     t->layout.shape.assign(shape.begin(), shape.end());
     t->elemType = (*in)->elemType;
+    t->chip = (*in)->chip;
     Tensor *raw = t.get();
     tensors_[v] = std::move(t);
     return raw;
@@ -365,12 +372,13 @@ FailureOr<Tensor *> Lowering::tensorOf(Value v) {
 FailureOr<Tensor *> Lowering::temp(Location loc, Type elem,
                                    ArrayRef<int64_t> shape) {
   isa::DType dtype = lpuhw::toIsaType(elem);
-  FailureOr<Placement> p = alloc_.allocate(dtype, shape, loc);
+  FailureOr<Placement> p = alloc().allocate(dtype, shape, loc);
   if (failed(p))
     return failure();
   auto t = std::make_unique<Tensor>();
   t->layout = layout::makeLayout(dtype, shape, *p, machine_);
   t->elemType = elem;
+  t->chip = chip_;
   t->decl = layout::declareTensor(
       decls_, loc, uniqueName("t" + std::to_string(activations_++)),
       "activation", StringAttr(), elem, shape, *p);
@@ -397,6 +405,8 @@ Lowering::constant(Location loc, StringRef key, Type elem,
   llvm::raw_string_ostream os(full);
   os << "_";
   elem.print(os);
+  if (chip_ > 0)
+    os << "_c" << chip_;
   auto it = constants_.find(full);
   if (it != constants_.end())
     return it->second;
@@ -416,12 +426,13 @@ Lowering::constant(Location loc, StringRef key, Type elem,
                                : DenseElementsAttr::get(type, values);
   isa::DType dtype = lpuhw::toIsaType(elem);
   FailureOr<Placement> p =
-      alloc_.allocate(dtype, shape, loc, Lifetime::Program);
+      alloc().allocate(dtype, shape, loc, Lifetime::Program);
   if (failed(p))
     return failure();
   auto t = std::make_unique<Tensor>();
   t->layout = layout::makeLayout(dtype, shape, *p, machine_);
   t->elemType = elem;
+  t->chip = chip_;
   t->decl = layout::declareTensor(decls_, loc, uniqueName(full), "weight",
                                   StringAttr(), elem, shape, *p,
                                   cast<ElementsAttr>(attr));
@@ -630,7 +641,8 @@ LogicalResult Lowering::matmul(Location loc, const Tensor &A, const Tensor &B,
                 lb.planeRowIndex(bi * k + kt * lanes + i / w, nt,
                                  unsigned(i % w))));
           lpuhw::MxmLoadOp::create(body_, loc, plane, elem, uint32_t(rows),
-                                   tile, IntegerAttr(), IntegerAttr(), IntegerAttr());
+                                   tile, IntegerAttr(), IntegerAttr(),
+                                   IntegerAttr());
           lpuhw::MxmInstallOp::create(body_, loc, plane, IntegerAttr(),
                                       IntegerAttr(), IntegerAttr());
           bool emit = kt == kTiles - 1;
@@ -748,7 +760,8 @@ void Lowering::relayout(
         in.append(acc.begin(), acc.end());
         auto perm = lpuhw::SxmPermuteOp::create(
             body_, loc, layout::streamTypes(ctx, ld.width()), elem, g.map,
-            hasBase, IntegerAttr(), in, IntegerAttr(), IntegerAttr(), IntegerAttr());
+            hasBase, IntegerAttr(), in, IntegerAttr(), IntegerAttr(),
+            IntegerAttr());
         acc.assign(perm.getResults().begin(), perm.getResults().end());
       }
       layout::writeVector(body_, loc, ld, r, v, acc);
@@ -1002,8 +1015,87 @@ void Lowering::computeLastUses() {
 }
 
 void Lowering::release(Tensor &t) {
-  alloc_.release(t.transient);
+  allocs_[t.chip]->release(t.transient);
   t.transient = Placement();
+}
+
+FailureOr<Tensor *> Lowering::replicaOf(Value v, Tensor &src) {
+  auto key = std::make_pair(v.getAsOpaquePointer(), chip_);
+  if (auto it = replicas_.find(key); it != replicas_.end())
+    return it->second;
+  Location loc = v.getLoc();
+  // A constant is declared again on this chip (weights are never sent).
+  if (auto cst = v.getDefiningOp<arith::ConstantOp>()) {
+    std::unique_ptr<Tensor> keep = std::move(tensors_[v]);
+    std::string base = keep->decl ? keep->decl.getSymName().str() : "w";
+    FailureOr<Tensor *> t = declare(v, cst.getLoc(), "weight", StringAttr(),
+                                    base, cast<ElementsAttr>(cst.getValue()));
+    if (failed(t))
+      return failure();
+    replicaStore_.push_back(std::move(tensors_[v]));
+    tensors_[v] = std::move(keep);
+    replicas_[key] = *t;
+    return *t;
+  }
+  // An activation: a new tensor on this chip, each plane-row read on the
+  // producer's chip, sent, received here and written (lpuhw-schedule picks
+  // the cycles; the route and links come from the topology).
+  auto t = std::make_unique<Tensor>();
+  t->elemType = src.elemType;
+  isa::DType dtype = lpuhw::toIsaType(src.elemType);
+  FailureOr<Placement> p = alloc().allocate(dtype, src.layout.shape, loc);
+  if (failed(p))
+    return failure();
+  t->layout = layout::makeLayout(dtype, src.layout.shape, *p, machine_);
+  t->chip = chip_;
+  t->transient = *p;
+  t->decl = layout::declareTensor(
+      decls_, loc,
+      uniqueName("c" + std::to_string(chip_) + "_t" +
+                 std::to_string(activations_++)),
+      "activation", StringAttr(), src.elemType, src.layout.shape, *p);
+  MLIRContext *ctx = module_.getContext();
+  auto chipAttr = [&](uint32_t c) {
+    return IntegerAttr::get(IntegerType::get(ctx, 32), c);
+  };
+  for (int64_t q = 0, n = src.layout.planeRows(); q < n; ++q) {
+    Value r = layout::readPlaneRow(body_, loc, src.layout, q);
+    r.getDefiningOp()->setAttr("chip", chipAttr(src.chip));
+    auto send = lpuhw::C2cSendOp::create(
+        body_, loc, lpuhw::LinkVectorType::get(ctx), r, chip_, IntegerAttr(),
+        IntegerAttr(), IntegerAttr(), chipAttr(src.chip));
+    auto recv = lpuhw::C2cRecvOp::create(
+        body_, loc, lpuhw::StreamType::get(ctx), send.getResult(),
+        IntegerAttr(), IntegerAttr(), IntegerAttr(), chipAttr(chip_));
+    layout::writePlaneRow(body_, loc, t->layout, q, recv.getResult());
+  }
+  Tensor *raw = t.get();
+  replicaStore_.push_back(std::move(t));
+  replicas_[key] = raw;
+  return raw;
+}
+
+void Lowering::tagNewOps() {
+  if (chips_ <= 1)
+    return;
+  auto attr =
+      IntegerAttr::get(IntegerType::get(module_.getContext(), 32), chip_);
+  Block *blk = body_.getInsertionBlock();
+  auto it =
+      lastTagged_ ? std::next(Block::iterator(lastTagged_)) : blk->begin();
+  for (; it != blk->end(); ++it)
+    if (!it->hasAttr("chip"))
+      it->setAttr("chip", attr);
+  if (!blk->empty())
+    lastTagged_ = &blk->back();
+  // Tensors are declared just before the new @main, in order.
+  Operation *main = blk->getParentOp();
+  for (Operation *d = main->getPrevNode(); d; d = d->getPrevNode()) {
+    auto t = dyn_cast<lpuhw::TensorOp>(d);
+    if (!t || t.getChip())
+      break;
+    t.setChipAttr(attr);
+  }
 }
 
 LogicalResult Lowering::run() {
@@ -1022,6 +1114,21 @@ LogicalResult Lowering::run() {
     directOutputs_[v] = unsigned(i);
   }
 
+  // Chips: the lpu.chip attributes of lpu-partition (none: one chip).
+  std::vector<uint32_t> chipOfOp;
+  for (Operation &op : src_.getBody().front().without_terminator()) {
+    uint32_t c = 0;
+    if (auto a = op.getAttrOfType<IntegerAttr>("lpu.chip"))
+      c = uint32_t(a.getInt());
+    chipOfOp.push_back(c);
+    chips_ = std::max(chips_, c + 1);
+  }
+  for (uint32_t c = 0; c < chips_; ++c)
+    allocs_.push_back(std::make_unique<SramAllocator>(machine_));
+  if (chips_ > 1)
+    module_->setAttr("lpuhw.chips",
+                     IntegerAttr::get(IntegerType::get(ctx, 32), chips_));
+
   OpBuilder top(ctx);
   top.setInsertionPointAfter(src_);
   auto main = func::FuncOp::create(top, src_.getLoc(), "main.lpuhw",
@@ -1034,6 +1141,17 @@ LogicalResult Lowering::run() {
         src_.getArgAttrOfType<StringAttr>(arg.getArgNumber(), kOnnxName);
     if (!name)
       name = StringAttr::get(ctx, "input" + std::to_string(arg.getArgNumber()));
+    // An input lives on the chip of its first user.
+    uint32_t first = 0;
+    size_t firstIndex = SIZE_MAX;
+    for (auto [i, op] :
+         llvm::enumerate(src_.getBody().front().without_terminator()))
+      if (i < firstIndex && llvm::is_contained(op.getOperands(), arg)) {
+        firstIndex = i;
+        first = chipOfOp[i];
+      }
+    tagNewOps();
+    chip_ = first;
     if (failed(declare(arg, arg.getLoc(), "input", name, name.getValue())))
       return failure();
   }
@@ -1047,22 +1165,60 @@ LogicalResult Lowering::run() {
   for (auto [i, op] :
        llvm::enumerate(src_.getBody().front().without_terminator())) {
     opTemps_.clear();
+    if (chipOfOp[i] != chip_) {
+      tagNewOps();
+      chip_ = chipOfOp[i];
+    }
+    uint64_t weightsBefore = weightBytesDeclared_;
+    Operation *lastBefore = body_.getInsertionBlock()->empty()
+                                ? nullptr
+                                : &body_.getInsertionBlock()->back();
     if (failed(lowerOp(&op)))
       return failure();
     for (Tensor *t : opTemps_)
       release(*t);
-    for (Value v : dying.lookup(i))
+    for (Value v : dying.lookup(i)) {
       if (auto it = tensors_.find(v); it != tensors_.end())
         release(*it->second);
+      for (auto r = replicas_.lower_bound({v.getAsOpaquePointer(), 0});
+           r != replicas_.end() && r->first.first == v.getAsOpaquePointer();
+           ++r)
+        release(*r->second);
+    }
     // Results nobody reads (of a multi-result op) die at once.
     for (Value r : op.getResults())
       if (r.use_empty() && !lastUse_.count(r))
         if (auto it = tensors_.find(r); it != tensors_.end())
           release(*it->second);
+    if (costs_) {
+      OpCost cost;
+      Block *blk = body_.getInsertionBlock();
+      auto it =
+          lastBefore ? std::next(Block::iterator(lastBefore)) : blk->begin();
+      cost.instructions = uint64_t(std::distance(it, blk->end()));
+      cost.weightBytes = weightBytesDeclared_ - weightsBefore;
+      const SramAllocator &a = *allocs_[chip_];
+      for (unsigned g = 0; g < a.numGroups(); ++g)
+        for (uint32_t bank = 0; bank < machine_.banks(); ++bank)
+          cost.liveActivations += uint64_t(a.usedRows(g, bank)) *
+                                  a.group(g).size() * machine_.lanes();
+      costs_->push_back(cost);
+    }
   }
   opTemps_.clear();
 
   for (auto [i, v] : llvm::enumerate(ret.getOperands())) {
+    // Read the result on the chip that holds it (through aliases).
+    Value root = v;
+    while (Operation *d = root.getDefiningOp()) {
+      if (!isAliasReshape(d))
+        break;
+      root = d->getOperand(0);
+    }
+    if (auto r = tensors_.find(root); r != tensors_.end()) {
+      tagNewOps();
+      chip_ = r->second->chip;
+    }
     FailureOr<Tensor *> t = tensorOf(v);
     if (failed(t))
       return failure();
@@ -1073,6 +1229,9 @@ LogicalResult Lowering::run() {
     if (!name)
       name = StringAttr::get(ctx, "output" + std::to_string(i));
     // `declare` maps the value to the new tensor; keep the source's mapping.
+    // The output lives on the chip of the tensor it copies.
+    tagNewOps();
+    chip_ = (*t)->chip;
     std::unique_ptr<Tensor> keep = std::move(tensors_[v]);
     FailureOr<Tensor *> out =
         declare(v, ret.getLoc(), "output", name, name.getValue());
@@ -1082,6 +1241,7 @@ LogicalResult Lowering::run() {
     tensors_[v] = std::move(keep);
   }
 
+  tagNewOps();
   func::ReturnOp::create(body_, ret.getLoc());
   src_.erase();
   main.setSymName("main");

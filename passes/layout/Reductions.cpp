@@ -62,8 +62,8 @@ Planes Lowering::maskLanes(Location loc, Type elem, ValueRange planes,
   Planes in = concat(planes, base);
   auto perm = lpuhw::SxmPermuteOp::create(
       body_, loc, streamTypes(body_.getContext(), unsigned(planes.size())),
-      elem, map, !base.empty(), IntegerAttr(), in, IntegerAttr(),
-      IntegerAttr(), IntegerAttr());
+      elem, map, !base.empty(), IntegerAttr(), in, IntegerAttr(), IntegerAttr(),
+      IntegerAttr());
   return toPlanes(perm.getResults());
 }
 
@@ -71,7 +71,8 @@ Planes Lowering::permute(Location loc, Type elem, ValueRange planes,
                          ArrayRef<int32_t> map) {
   auto perm = lpuhw::SxmPermuteOp::create(
       body_, loc, streamTypes(body_.getContext(), unsigned(planes.size())),
-      elem, map, false, IntegerAttr(), planes, IntegerAttr(), IntegerAttr(), IntegerAttr());
+      elem, map, false, IntegerAttr(), planes, IntegerAttr(), IntegerAttr(),
+      IntegerAttr());
   return toPlanes(perm.getResults());
 }
 
@@ -143,7 +144,8 @@ FailureOr<uint32_t> Lowering::installOnes(Location loc, Type elem) {
                                 l.planeRowIndex(i / w, 0, unsigned(i % w))));
   lpuhw::MxmLoadOp::create(body_, loc, plane, elem, uint32_t(lanes), tile,
                            IntegerAttr(), IntegerAttr(), IntegerAttr());
-  lpuhw::MxmInstallOp::create(body_, loc, plane, IntegerAttr(), IntegerAttr(), IntegerAttr());
+  lpuhw::MxmInstallOp::create(body_, loc, plane, IntegerAttr(), IntegerAttr(),
+                              IntegerAttr());
   return plane;
 }
 
@@ -163,9 +165,9 @@ Planes Lowering::rowSum(Location loc, uint32_t plane, const Tensor &t,
     SmallVector<Type> types;
     if (emit)
       types = streamTypes(body_.getContext(), 4);
-    auto mul = lpuhw::MxmMulOp::create(body_, loc, types, plane, t.elemType,
-                                       uint32_t(accRow), v > 0, emit, x,
-                                       IntegerAttr(), IntegerAttr(), IntegerAttr());
+    auto mul = lpuhw::MxmMulOp::create(
+        body_, loc, types, plane, t.elemType, uint32_t(accRow), v > 0, emit, x,
+        IntegerAttr(), IntegerAttr(), IntegerAttr());
     if (emit)
       out = toPlanes(mul.getResults());
   }

@@ -42,7 +42,7 @@ bool Lowering::transposeLast2Applies(lpu::TransposeOp op) const {
   // The 16 rows of a transpose are read in one cycle, one per slice: the
   // scratch tensors must stripe over at least 16 slices.
   if (n < 2 || machine_.lanes() % isa::kTransposeStreams != 0 ||
-      alloc_.group(0).size() < isa::kTransposeStreams)
+      allocs_.front()->group(0).size() < isa::kTransposeStreams)
     return false;
   // The input's last dimension must become the output's second to last
   // (what follows is a row permutation, which keeps the last dimension).

@@ -11,6 +11,7 @@
 
 #include "dialects/lpuhw/LpuhwDialect.h"
 #include "dialects/lpuhw/LpuhwOps.h"
+#include "runtime/isa/Topology.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -34,8 +35,14 @@ namespace {
 
 bool isInstruction(Operation *op) {
   return llvm::isa<MemReadOp, MemWriteOp, MxmLoadOp, MxmInstallOp, MxmMulOp,
-                   VxmOp, SxmPermuteOp, SxmShiftOp, SxmRotateOp,
-                   SxmTransposeOp>(op);
+                   VxmOp, SxmPermuteOp, SxmShiftOp, SxmRotateOp, SxmTransposeOp,
+                   C2cSendOp, C2cRecvOp>(op);
+}
+
+uint32_t chipOf(Operation *op) {
+  if (auto c = op->getAttrOfType<IntegerAttr>("chip"))
+    return uint32_t(c.getInt());
+  return 0;
 }
 
 /// The fields the scheduler needs of an SXM instruction (`dtype` is null
@@ -105,6 +112,8 @@ std::optional<int> fixedPosition(Operation *op, const isa::Machine &m) {
     return m.mxmPosition(mul.getPlane());
   if (llvm::isa<VxmOp>(op))
     return m.vxmPosition();
+  if (auto l = op->getAttrOfType<IntegerAttr>("link"))
+    return m.queue(m.c2cQueue(uint32_t(l.getInt()))).position;
   if (std::optional<SxmView> s = sxmView(op))
     if (s->unit)
       return m.sxmPosition(*s->unit);
@@ -114,6 +123,8 @@ std::optional<int> fixedPosition(Operation *op, const isa::Machine &m) {
 /// The unit a bundle's time is charged to, and its rank (most specialised
 /// first: MXM, SXM, VXM, MEM).
 std::pair<const char *, int> unitRank(Operation *op) {
+  if (llvm::isa<C2cSendOp, C2cRecvOp>(op))
+    return {"c2c", 5};
   if (llvm::isa<MxmLoadOp, MxmInstallOp, MxmMulOp>(op))
     return {"mxm", 4};
   if (sxmView(op))
@@ -156,6 +167,29 @@ void LpuhwSchedulePass::runOnOperation() {
     return signalPassFailure();
   }
 
+  // Chips and, for C2C, the system's routes.
+  uint32_t chips = 1;
+  if (auto n = module->getAttrOfType<IntegerAttr>("lpuhw.chips"))
+    chips = uint32_t(std::max<int64_t>(1, n.getInt()));
+  for (Operation *op : ops)
+    if (chipOf(op) >= chips) {
+      op->emitError() << "lpuhw-schedule: chip " << chipOf(op)
+                      << " out of range (the module has " << chips
+                      << " chips: lpuhw.chips)";
+      return signalPassFailure();
+    }
+  std::optional<isa::Topology> topo;
+  if (chips > 1) {
+    absl::StatusOr<isa::Topology> t = isa::Topology::create(target, chips);
+    if (!t.ok()) {
+      module.emitError() << "lpuhw-schedule: " << t.status().message();
+      return signalPassFailure();
+    }
+    topo = std::move(*t);
+  }
+  // The route of each send, by its index.
+  llvm::DenseMap<uint32_t, isa::Route> routes;
+
   sched::Scheduler scheduler(m);
   scheduler.horizon = horizon;
   const uint32_t weightStreams = target.mxm_weight_streams();
@@ -174,6 +208,13 @@ void LpuhwSchedulePass::runOnOperation() {
     if (!res || !index.count(res.getOwner())) {
       error(user) << "lpuhw-schedule: stream operand is not the result of an "
                      "instruction of @main";
+      return std::nullopt;
+    }
+    if (chipOf(res.getOwner()) != chipOf(user)) {
+      error(user) << "lpuhw-schedule: reads a stream value of chip "
+                  << chipOf(res.getOwner()) << " on chip " << chipOf(user)
+                  << " (vectors cross chips only through c2c_send and "
+                     "c2c_recv)";
       return std::nullopt;
     }
     sched::Operand o;
@@ -213,15 +254,19 @@ void LpuhwSchedulePass::runOnOperation() {
   };
 
   // Dependences from program order.
-  std::map<std::tuple<uint32_t, uint32_t, uint32_t>, RowState> rows;
-  std::vector<PlaneState> planes(target.mxm_planes());
+  std::map<std::tuple<uint32_t, uint32_t, uint32_t, uint32_t>, RowState> rows;
+  std::vector<PlaneState> planeStates(size_t(target.mxm_planes()) * chips);
   std::vector<isa::Instruction> insts(ops.size());
 
   for (uint32_t i = 0; i < ops.size() && !bad; ++i) {
     Operation *op = ops[i];
     sched::OpSpec spec;
     isa::Instruction &inst = spec.inst;
-    spec.numResults = op->getNumResults();
+    spec.numResults = llvm::isa<C2cSendOp>(op) ? 0 : op->getNumResults();
+    spec.chip = chipOf(op);
+    PlaneState *planes =
+        planeStates.data() + size_t(spec.chip) * target.mxm_planes();
+    const size_t numPlanes = target.mxm_planes();
     auto addOperands = [&](ValueRange vals, uint32_t width, uint32_t delayDiv,
                            bool mxmLanes) {
       for (auto [k, v] : llvm::enumerate(vals)) {
@@ -236,7 +281,7 @@ void LpuhwSchedulePass::runOnOperation() {
     };
     auto memDeps = [&](uint32_t slice, uint32_t bank, uint32_t row,
                        bool write) {
-      RowState &st = rows[{slice, bank, row}];
+      RowState &st = rows[{spec.chip, slice, bank, row}];
       if (!write) {
         if (st.lastWrite >= 0)
           scheduler.addDep(uint32_t(st.lastWrite), i, m.memWriteLatency());
@@ -253,7 +298,7 @@ void LpuhwSchedulePass::runOnOperation() {
     // The planes an MXM op touches: its plane, and the partner for wide types.
     auto touched = [&](uint32_t plane, unsigned n) {
       SmallVector<uint32_t, 2> ps{plane};
-      if (n == 2 && plane + 1 < planes.size())
+      if (n == 2 && plane + 1 < numPlanes)
         ps.push_back(plane + 1);
       return ps;
     };
@@ -307,7 +352,7 @@ void LpuhwSchedulePass::runOnOperation() {
         break;
       unsigned n = planes[in.getPlane()].loadPlanes;
       spec.queues = {m.mxmMulQueue(in.getPlane())};
-      if (n == 2 && in.getPlane() + 1 < planes.size())
+      if (n == 2 && in.getPlane() + 1 < numPlanes)
         spec.extraQueues = {m.mxmMulQueue(in.getPlane() + 1)};
       spec.position = m.mxmPosition(in.getPlane());
       for (uint32_t p : touched(in.getPlane(), n)) {
@@ -369,6 +414,43 @@ void LpuhwSchedulePass::runOnOperation() {
       }
       spec.position = m.vxmPosition();
       addOperands(v.getInputs(), isa::widthBytes(inst.dtype), 1, false);
+    } else if (auto send = dyn_cast<C2cSendOp>(op)) {
+      inst.op = isa::Opcode::C2cSend;
+      inst.a = send.getTo();
+      if (!topo || send.getTo() >= chips) {
+        error(op) << "lpuhw-schedule: sends to chip " << send.getTo()
+                  << " of a program of " << chips << " chips";
+        break;
+      }
+      isa::Route route = topo->route(spec.chip, send.getTo());
+      uint32_t link = route[0].link;
+      if (std::optional<uint32_t> l = send.getLink(); l && *l != link) {
+        error(op) << "lpuhw-schedule: the route to chip " << send.getTo()
+                  << " leaves on link " << link << ", not link " << *l;
+        break;
+      }
+      spec.queues = {m.c2cQueue(link)};
+      spec.position = m.queue(m.c2cQueue(link)).position;
+      for (size_t h = 0; h < route.size(); ++h)
+        spec.links.push_back(
+            {route[h].chip, route[h].link, int64_t(topo->hopCycle(0, h))});
+      addOperands(send->getOperands(), 1, 1, false);
+      routes[i] = std::move(route);
+    } else if (auto recv = dyn_cast<C2cRecvOp>(op)) {
+      inst.op = isa::Opcode::C2cRecv;
+      auto send = recv.getVector().getDefiningOp<C2cSendOp>();
+      auto it = send ? routes.find(index.lookup(send)) : routes.end();
+      if (it == routes.end()) {
+        error(op) << "lpuhw-schedule: c2c_recv before its c2c_send";
+        break;
+      }
+      const isa::Route &route = it->second;
+      isa::LinkEnd last = topo->peer(route.back().chip, route.back().link);
+      inst.a = chipOf(send);
+      spec.queues = {m.c2cQueue(last.link)};
+      spec.position = m.queue(m.c2cQueue(last.link)).position;
+      scheduler.addRigid(index.lookup(send), i,
+                         int64_t(topo->arrivalCycle(0, route)));
     } else if (std::optional<SxmView> s = sxmView(op)) {
       inst.op = s->opcode;
       inst.dtype = s->dtype ? toIsaType(s->dtype) : isa::DType::Invalid;
@@ -449,12 +531,14 @@ void LpuhwSchedulePass::runOnOperation() {
     Operation *op = ops[i];
     const sched::ScheduledOp &r = scheduler.result(i);
     op->setAttr("cycle", b.getI64IntegerAttr(r.cycle));
-    if (op->getNumResults() > 0)
+    if (op->getNumResults() > 0 && !llvm::isa<C2cSendOp>(op))
       op->setAttr("stream", b.getI32IntegerAttr(r.stream));
     if (llvm::isa<VxmOp>(op))
       op->setAttr("alu", b.getI32IntegerAttr(r.queue - m.vxmQueue(0)));
     if (sxmView(op))
       op->setAttr("unit", b.getI32IntegerAttr(r.queue - m.sxmQueue(0)));
+    if (llvm::isa<C2cSendOp, C2cRecvOp>(op))
+      op->setAttr("link", b.getI32IntegerAttr(r.queue - m.c2cQueue(0)));
   }
   module->setAttr(kCyclesAttrName, b.getI64IntegerAttr(scheduler.length()));
 

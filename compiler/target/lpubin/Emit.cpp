@@ -34,7 +34,6 @@ using namespace mlir;
 namespace lpuc {
 namespace {
 
-constexpr uint32_t kChip = 0; // one chip per program for now
 constexpr const char *kCompilerName = "lpuc 0.1";
 
 llvm::Error makeError(const llvm::Twine &msg) {
@@ -164,8 +163,11 @@ encodeQueue(const std::vector<std::pair<int64_t, Operation *>> &at,
 
 /// The instructions of one chip, ready to encode.
 struct Program {
-  std::vector<QueueProgram> queues; // indexed by queue
-  std::vector<std::vector<int32_t>> laneMaps;
+  uint32_t chips = 1;
+  /// Indexed by chip * numQueues + queue.
+  std::vector<QueueProgram> queues;
+  /// Per chip.
+  std::vector<std::vector<std::vector<int32_t>>> laneMaps;
   std::vector<verify::SchedInst> sched;
   /// MEM read/write pairs issued as one mem.read_write.
   uint64_t merged = 0;
@@ -204,7 +206,9 @@ LogicalResult buildProgram(ModuleOp module, const isa::Machine &machine,
     return failure();
   std::vector<verify::SchedInst> &sched = prog.sched;
   std::vector<uint32_t> tags = assignTags(sched);
-  std::map<std::vector<int32_t>, uint32_t> mapIndex;
+  prog.chips = verify::chipCount(module);
+  prog.laneMaps.assign(prog.chips, {});
+  std::vector<std::map<std::vector<int32_t>, uint32_t>> mapIndex(prog.chips);
   for (auto [i, s] : llvm::enumerate(sched)) {
     s.inst.tag = tags[i];
     for (auto [g, group] : llvm::enumerate(s.groups)) {
@@ -217,18 +221,24 @@ LogicalResult buildProgram(ModuleOp module, const isa::Machine &machine,
     }
     if (s.inst.op == isa::Opcode::SxmPermute) {
       std::vector<int32_t> map(s.laneMap.begin(), s.laneMap.end());
+      auto &maps = prog.laneMaps[s.chip];
       auto [it, inserted] =
-          mapIndex.insert({map, uint32_t(prog.laneMaps.size())});
+          mapIndex[s.chip].insert({map, uint32_t(maps.size())});
       if (inserted)
-        prog.laneMaps.push_back(std::move(map));
+        maps.push_back(std::move(map));
       s.inst.a = it->second;
     }
   }
+  // A receive expects the tag its vector had when it was sent.
+  for (verify::SchedInst &s : sched)
+    if (s.inst.op == isa::Opcode::C2cRecv)
+      s.inst.expect0 = sched[s.operands[0].producer].inst.expect0;
 
-  std::vector<std::vector<int>> byQueue(machine.numQueues());
+  const uint32_t nq = machine.numQueues();
+  std::vector<std::vector<int>> byQueue(size_t(nq) * prog.chips);
   for (auto [i, s] : llvm::enumerate(sched))
-    byQueue[s.queue].push_back(int(i));
-  prog.queues.assign(machine.numQueues(), {});
+    byQueue[size_t(s.chip) * nq + s.queue].push_back(int(i));
+  prog.queues.assign(size_t(nq) * prog.chips, {});
   for (auto [q, list] : llvm::enumerate(byQueue)) {
     std::sort(list.begin(), list.end(), [&](int a, int b) {
       return std::make_pair(sched[a].cycle, a) <
@@ -264,7 +274,7 @@ LogicalResult buildProgram(ModuleOp module, const isa::Machine &machine,
       at.push_back({s.cycle, s.op});
       out.issued.push_back(inst);
     }
-    if (failed(encodeQueue(at, machine, uint32_t(q), out)))
+    if (failed(encodeQueue(at, machine, uint32_t(q % nq), out)))
       return failure();
   }
   return success();
@@ -307,6 +317,8 @@ rawBytes(lpuhw::TensorOp t, ElementsAttr value, unsigned width) {
   return out;
 }
 
+uint32_t chipOf(lpuhw::TensorOp t) { return t.getChip().value_or(0); }
+
 void fillTensorInfo(lpuhw::TensorOp t, const isa::TensorLayout &l,
                     schema::TensorInfo &info) {
   info.set_name(t.getOnnxName() ? t.getOnnxName()->str()
@@ -327,7 +339,7 @@ void fillTensorInfo(lpuhw::TensorOp t, const isa::TensorLayout &l,
   for (int64_t d : l.shape)
     info.add_shape(d);
   schema::TensorPlacement *p = info.mutable_placement();
-  p->set_chip(kChip);
+  p->set_chip(chipOf(t));
   for (uint32_t s : l.slices)
     p->add_slices(s);
   p->set_bank(l.bank);
@@ -351,7 +363,7 @@ llvm::Expected<std::vector<uint8_t>> emitLpubin(ModuleOp module,
 
   schema::Manifest m;
   *m.mutable_target() = machine.target();
-  m.set_chip_count(1);
+  m.set_chip_count(prog.chips);
   m.set_precision(opts.precision);
   m.set_model_name(llvm::sys::path::filename(opts.modelName).str());
   m.set_compiler(kCompilerName);
@@ -368,98 +380,105 @@ llvm::Expected<std::vector<uint8_t>> emitLpubin(ModuleOp module,
       m.add_frozen_inputs(f);
     }
 
-  schema::ChipProgram *chip = m.add_chips();
-  chip->set_chip(kChip);
-  std::vector<format::SegmentData> weightSegments;
-  uint64_t weightBytes = 0, activationBytes = 0, kvCacheBytes = 0;
-  // Activation tensors share rows once one is dead (lpu-to-lpuhw reuses
-  // them): count the SRAM rows they cover, not the sum of their sizes.
+  const uint32_t nq = machine.numQueues();
+  std::vector<format::SegmentData> segments, weightSegments;
   const size_t cells = size_t(machine.memSlices()) * machine.banks();
-  std::vector<std::vector<bool>> activationRows(cells), weightRows(cells);
-  auto markRows = [&](const isa::TensorLayout &l,
-                      std::vector<std::vector<bool>> &rows) {
-    for (int64_t q = 0, n = l.planeRows(); q < n; ++q) {
-      isa::SramAddress a = l.address(q);
-      std::vector<bool> &bank =
-          rows[size_t(a.slice) * machine.banks() + a.bank];
-      if (bank.empty())
-        bank.resize(machine.rowsPerBank());
-      bank[a.row] = true;
-    }
-  };
-  for (lpuhw::TensorOp t : module.getOps<lpuhw::TensorOp>()) {
-    isa::TensorLayout l = layout::layoutOf(t, machine);
-    uint64_t bytes = uint64_t(l.planeRows()) * machine.lanes();
-    StringRef kind = t.getKind();
-    if (kind == "input")
-      fillTensorInfo(t, l, *m.add_inputs());
-    else if (kind == "output")
-      fillTensorInfo(t, l, *m.add_outputs());
-    if (t.getKvCache()) {
-      kvCacheBytes += bytes;
-      continue;
-    }
-    if (kind != "weight") {
-      markRows(l, activationRows);
-      continue;
-    }
-    markRows(l, weightRows);
-    weightBytes += bytes;
-    if (!t.getValue())
-      return makeError("weight @" + t.getSymName() + " has no value");
-    llvm::Expected<std::vector<uint8_t>> raw =
-        rawBytes(t, *t.getValue(), l.width());
-    if (!raw)
-      return raw.takeError();
-    format::SegmentData seg;
-    seg.info.set_kind(schema::Segment::WEIGHTS);
-    seg.info.set_chip(kChip);
-    seg.info.set_tensor(uint32_t(chip->weights_size()));
-    fillTensorInfo(t, l, *chip->add_weights());
-    seg.bytes = isa::packPlaneRows(l, raw->data());
-    weightSegments.push_back(std::move(seg));
-  }
-
-  // Segments: instructions by queue, lane maps, weights by tensor order.
-  std::vector<format::SegmentData> segments;
-  uint64_t instructionCount = 0; // emitted, NOPs included (SRAM)
-  for (auto [q, qp] : llvm::enumerate(prog.queues)) {
-    if (qp.insts.empty())
-      continue;
-    format::SegmentData seg;
-    seg.info.set_kind(schema::Segment::INSTRUCTIONS);
-    seg.info.set_chip(kChip);
-    seg.info.set_queue(uint32_t(q));
-    seg.info.set_instructions(uint32_t(qp.insts.size()));
-    isa::encodeAll(qp.insts, seg.bytes);
-    instructionCount += qp.insts.size();
-    segments.push_back(std::move(seg));
-  }
-  chip->set_lane_maps(uint32_t(prog.laneMaps.size()));
-  if (!prog.laneMaps.empty()) {
-    format::SegmentData seg;
-    seg.info.set_kind(schema::Segment::LANE_MAPS);
-    seg.info.set_chip(kChip);
-    for (const std::vector<int32_t> &map : prog.laneMaps)
-      for (int32_t e : map) {
-        uint16_t v = uint16_t(int16_t(e));
-        seg.bytes.push_back(uint8_t(v & 0xFF));
-        seg.bytes.push_back(uint8_t(v >> 8));
+  for (uint32_t c = 0; c < prog.chips; ++c) {
+    schema::ChipProgram *chip = m.add_chips();
+    chip->set_chip(c);
+    uint64_t weightBytes = 0, activationBytes = 0, kvCacheBytes = 0;
+    // Activation tensors share rows once one is dead (lpu-to-lpuhw reuses
+    // them): count the SRAM rows they cover, not the sum of their sizes.
+    std::vector<std::vector<bool>> activationRows(cells), weightRows(cells);
+    auto markRows = [&](const isa::TensorLayout &l,
+                        std::vector<std::vector<bool>> &rows) {
+      for (int64_t q = 0, n = l.planeRows(); q < n; ++q) {
+        isa::SramAddress a = l.address(q);
+        std::vector<bool> &bank =
+            rows[size_t(a.slice) * machine.banks() + a.bank];
+        if (bank.empty())
+          bank.resize(machine.rowsPerBank());
+        bank[a.row] = true;
       }
-    segments.push_back(std::move(seg));
+    };
+    for (lpuhw::TensorOp t : module.getOps<lpuhw::TensorOp>()) {
+      if (chipOf(t) != c)
+        continue;
+      isa::TensorLayout l = layout::layoutOf(t, machine);
+      uint64_t bytes = uint64_t(l.planeRows()) * machine.lanes();
+      StringRef kind = t.getKind();
+      if (kind == "input")
+        fillTensorInfo(t, l, *m.add_inputs());
+      else if (kind == "output")
+        fillTensorInfo(t, l, *m.add_outputs());
+      if (t.getKvCache()) {
+        kvCacheBytes += bytes;
+        continue;
+      }
+      if (kind != "weight") {
+        markRows(l, activationRows);
+        continue;
+      }
+      markRows(l, weightRows);
+      weightBytes += bytes;
+      if (!t.getValue())
+        return makeError("weight @" + t.getSymName() + " has no value");
+      llvm::Expected<std::vector<uint8_t>> raw =
+          rawBytes(t, *t.getValue(), l.width());
+      if (!raw)
+        return raw.takeError();
+      format::SegmentData seg;
+      seg.info.set_kind(schema::Segment::WEIGHTS);
+      seg.info.set_chip(c);
+      seg.info.set_tensor(uint32_t(chip->weights_size()));
+      fillTensorInfo(t, l, *chip->add_weights());
+      seg.bytes = isa::packPlaneRows(l, raw->data());
+      weightSegments.push_back(std::move(seg));
+    }
+
+    // Segments: instructions by queue, lane maps, then (after every chip's)
+    // weights by tensor order.
+    uint64_t instructionCount = 0; // emitted, NOPs included (SRAM)
+    for (uint32_t q = 0; q < nq; ++q) {
+      const QueueProgram &qp = prog.queues[size_t(c) * nq + q];
+      if (qp.insts.empty())
+        continue;
+      format::SegmentData seg;
+      seg.info.set_kind(schema::Segment::INSTRUCTIONS);
+      seg.info.set_chip(c);
+      seg.info.set_queue(q);
+      seg.info.set_instructions(uint32_t(qp.insts.size()));
+      isa::encodeAll(qp.insts, seg.bytes);
+      instructionCount += qp.insts.size();
+      segments.push_back(std::move(seg));
+    }
+    const auto &laneMaps = prog.laneMaps[c];
+    chip->set_lane_maps(uint32_t(laneMaps.size()));
+    if (!laneMaps.empty()) {
+      format::SegmentData seg;
+      seg.info.set_kind(schema::Segment::LANE_MAPS);
+      seg.info.set_chip(c);
+      for (const std::vector<int32_t> &map : laneMaps)
+        for (int32_t e : map) {
+          uint16_t v = uint16_t(int16_t(e));
+          seg.bytes.push_back(uint8_t(v & 0xFF));
+          seg.bytes.push_back(uint8_t(v >> 8));
+        }
+      segments.push_back(std::move(seg));
+    }
+    for (size_t k = 0; k < cells; ++k)
+      for (size_t r = 0; r < activationRows[k].size(); ++r)
+        if (activationRows[k][r] &&
+            (weightRows[k].empty() || !weightRows[k][r]))
+          activationBytes += machine.lanes();
+    chip->set_sram_weight_bytes(weightBytes);
+    chip->set_sram_kv_cache_bytes(kvCacheBytes);
+    chip->set_sram_activation_bytes(activationBytes);
+    chip->set_sram_instruction_bytes(instructionCount *
+                                     machine.target().instruction_bytes());
   }
   for (format::SegmentData &seg : weightSegments)
     segments.push_back(std::move(seg));
-
-  for (size_t c = 0; c < cells; ++c)
-    for (size_t r = 0; r < activationRows[c].size(); ++r)
-      if (activationRows[c][r] && (weightRows[c].empty() || !weightRows[c][r]))
-        activationBytes += machine.lanes();
-  chip->set_sram_weight_bytes(weightBytes);
-  chip->set_sram_kv_cache_bytes(kvCacheBytes);
-  chip->set_sram_activation_bytes(activationBytes);
-  chip->set_sram_instruction_bytes(instructionCount *
-                                   machine.target().instruction_bytes());
 
   // Predicted stats (the emulator must measure the same).
   schema::Stats *stats = m.mutable_predicted();
@@ -514,12 +533,14 @@ llvm::Expected<std::vector<uint8_t>> emitLpubin(ModuleOp module,
   for (isa::Unit u : units) {
     uint64_t busy = 0;
     uint32_t queues = 0;
-    for (uint32_t q = 0; q < machine.numQueues(); ++q) {
+    for (uint32_t q = 0; q < nq; ++q) {
       if (machine.queue(q).unit != u)
         continue;
-      ++queues;
-      for (const isa::Instruction &inst : prog.queues[q].issued)
-        busy += machine.queueCycles(inst);
+      queues += prog.chips;
+      for (uint32_t c = 0; c < prog.chips; ++c)
+        for (const isa::Instruction &inst :
+             prog.queues[size_t(c) * nq + q].issued)
+          busy += machine.queueCycles(inst);
     }
     schema::UnitStats *us = stats->add_units();
     us->set_unit(isa::unitName(u));
@@ -536,11 +557,15 @@ LogicalResult printAsm(ModuleOp module, llvm::raw_ostream &os) {
   Program prog;
   if (failed(buildProgram(module, **machine, prog)))
     return failure();
-  for (auto [q, qp] : llvm::enumerate(prog.queues))
+  uint32_t nq = (*machine)->numQueues();
+  for (auto [i, qp] : llvm::enumerate(prog.queues)) {
+    std::string name = (*machine)->queueName(uint32_t(i % nq));
+    if (prog.chips > 1)
+      name = "chip " + std::to_string(i / nq) + " " + name;
     for (size_t k = 0; k < qp.insts.size(); ++k)
-      os << llvm::formatv("{0,8}  {1,-22}  {2}\n", qp.cycles[k],
-                          (*machine)->queueName(uint32_t(q)),
+      os << llvm::formatv("{0,8}  {1,-22}  {2}\n", qp.cycles[k], name,
                           isa::toString(qp.insts[k]));
+  }
   return success();
 }
 

@@ -47,6 +47,7 @@ struct DriverOptions {
   std::string target = "lpu-v1";  // a known target name or a target file
   std::string precision = "fp32"; // fp32 | fp16 | bf16
   std::string emit = "bin";       // onnx | lpu | lpuhw | asm | bin
+  std::string chips = "auto";     // auto | N
   std::vector<std::pair<std::string, std::string>> freeze; // NAME -> FILE
   std::vector<std::pair<std::string, int64_t>> dims;       // NAME -> VALUE
   bool printIrAfterAll = false;
@@ -83,6 +84,7 @@ int runStages(const DriverOptions &opts, mlir::MLIRContext &ctx,
   CompileOptions copts;
   copts.target = opts.target;
   copts.precision = opts.precision;
+  copts.chips = opts.chips;
   copts.emit = llvm::StringSwitch<EmitKind>(opts.emit)
                    .Case("lpu", EmitKind::Lpu)
                    .Case("lpuhw", EmitKind::Lpuhw)
@@ -168,6 +170,20 @@ int main(int argc, char **argv) {
       ->capture_default_str();
   app.add_option("--precision", opts.precision, "Weight precision")
       ->check(CLI::IsMember({"fp32", "fp16", "bf16"}))
+      ->capture_default_str();
+  app.add_option("--chips", opts.chips,
+                 "Chips to spread the model over: `auto` (the fewest whose "
+                 "SRAM holds it) or a number (pipeline stages balanced over "
+                 "that many chips)")
+      ->check([](const std::string &v) {
+        if (v == "auto")
+          return std::string();
+        char *end = nullptr;
+        unsigned long n = std::strtoul(v.c_str(), &end, 10);
+        return !v.empty() && *end == '\0' && n > 0
+                   ? std::string()
+                   : std::string("must be `auto` or a positive number");
+      })
       ->capture_default_str();
   app.add_option("--emit", opts.emit, "What to produce")
       ->check(CLI::IsMember({"onnx", "lpu", "lpuhw", "asm", "bin"}))
