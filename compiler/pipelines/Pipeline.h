@@ -15,6 +15,8 @@ enum class EmitKind { Onnx, Lpu, Lpuhw, Asm, Bin };
 struct CompileOptions {
   std::string target = "lpu-v1"; // built-in name or target file
   std::string precision = "fp32";
+  /// Run lpu-fuse (elementwise DAGs as single VXM chains).
+  bool fuse = true;
   EmitKind emit = EmitKind::Bin;
   std::string modelName; // file name only: recorded in the binary
   bool printIrAfterAll = false;

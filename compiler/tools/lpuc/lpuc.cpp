@@ -1,6 +1,7 @@
 //===- lpuc.cpp - the lpuc compiler driver --------------------------------===//
 //
 // lpuc MODEL.onnx [-o OUT] [--target NAME|FILE] [--precision fp32|fp16|bf16]
+//      [--fuse=true|false]
 //      [--emit onnx|lpu|lpuhw|asm|bin] [--freeze NAME=FILE]...
 //      [--dim NAME=N]... [--mlir-print-ir-after-all] [--mlir-print-debuginfo]
 // lpuc --list-ops   (supported ONNX op types and since-versions)
@@ -51,6 +52,7 @@ struct DriverOptions {
   std::vector<std::pair<std::string, int64_t>> dims;       // NAME -> VALUE
   bool printIrAfterAll = false;
   bool printDebugInfo = false;
+  bool fuse = true;
 };
 
 int error(const llvm::Twine &msg) {
@@ -83,6 +85,7 @@ int runStages(const DriverOptions &opts, mlir::MLIRContext &ctx,
   CompileOptions copts;
   copts.target = opts.target;
   copts.precision = opts.precision;
+  copts.fuse = opts.fuse;
   copts.emit = llvm::StringSwitch<EmitKind>(opts.emit)
                    .Case("lpu", EmitKind::Lpu)
                    .Case("lpuhw", EmitKind::Lpuhw)
@@ -168,6 +171,9 @@ int main(int argc, char **argv) {
       ->capture_default_str();
   app.add_option("--precision", opts.precision, "Weight precision")
       ->check(CLI::IsMember({"fp32", "fp16", "bf16"}))
+      ->capture_default_str();
+  app.add_option("--fuse", opts.fuse,
+                 "Fuse elementwise ops into single VXM chains (lpu-fuse)")
       ->capture_default_str();
   app.add_option("--emit", opts.emit, "What to produce")
       ->check(CLI::IsMember({"onnx", "lpu", "lpuhw", "asm", "bin"}))
