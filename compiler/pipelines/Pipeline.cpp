@@ -27,6 +27,8 @@ std::string pipelineFor(const CompileOptions &opts) {
   std::string p =
       "onnx-to-lpu,canonicalize,lpu-precision{precision=" + opts.precision +
       "},canonicalize";
+  if (opts.fuse)
+    p += ",lpu-fuse";
   if (opts.emit != EmitKind::Lpu)
     p += ",lpu-partition{chips=" + opts.chips +
          "},lpu-to-lpuhw,lpuhw-schedule,lpuhw-verify-schedule";

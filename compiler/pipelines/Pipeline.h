@@ -16,6 +16,8 @@ struct CompileOptions {
   std::string target = "lpu-v1"; // built-in name or target file
   std::string precision = "fp32";
   std::string chips = "auto"; // auto | N (lpu-partition)
+  /// Run lpu-fuse (elementwise DAGs as single VXM chains).
+  bool fuse = true;
   EmitKind emit = EmitKind::Bin;
   std::string modelName; // file name only: recorded in the binary
   bool printIrAfterAll = false;

@@ -9,6 +9,7 @@
 #include "dialects/lpuhw/LpuhwDialect.h"
 #include "dialects/onnx/OnnxDialect.h"
 #include "passes/conversion/Passes.h"
+#include "passes/fusion/Passes.h"
 #include "passes/layout/Passes.h"
 #include "passes/partition/Passes.h"
 #include "passes/precision/Passes.h"
@@ -28,6 +29,7 @@ void registerAllPasses() {
   mlir::registerSymbolDCEPass();
   registerLpuConversionPasses();
   registerLpuPrecisionPasses();
+  registerLpuFusionPasses();
   registerLpuLayoutPasses();
   registerLpuPartitionPasses();
   registerLpuSchedulePasses();

@@ -2,6 +2,7 @@
 
 #include "dialects/lpu/LpuOps.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/CommonFolders.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -1084,3 +1085,40 @@ OpFoldResult CastOp::fold(FoldAdaptor adaptor) {
 
 #define GET_OP_CLASSES
 #include "dialects/lpu/LpuOps.cpp.inc"
+
+//===----------------------------------------------------------------------===//
+// FusedOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult FusedOp::verify() {
+  Block &block = getBody().front();
+  if (block.getNumArguments() != getInputs().size())
+    return emitOpError() << "body has " << block.getNumArguments()
+                         << " arguments for " << getInputs().size()
+                         << " inputs";
+  for (auto [arg, in] : llvm::zip(block.getArguments(), getInputs()))
+    if (arg.getType() != in.getType())
+      return emitOpError() << "body argument #" << arg.getArgNumber()
+                           << " has type " << arg.getType() << ", input has "
+                           << in.getType();
+  auto yield = dyn_cast<YieldOp>(block.getTerminator());
+  if (!yield)
+    return emitOpError() << "body must end with lpu.yield";
+  if (yield.getValue().getType() != getType())
+    return emitOpError() << "yields " << yield.getValue().getType()
+                         << " for a result of type " << getType();
+  for (Operation &op : block.without_terminator()) {
+    if (llvm::isa<arith::ConstantOp>(op)) {
+      auto dense =
+          dyn_cast<DenseElementsAttr>(cast<arith::ConstantOp>(op).getValue());
+      if (!dense || !dense.isSplat())
+        return op.emitOpError() << "in lpu.fused must be a splat constant";
+      continue;
+    }
+    if (!llvm::isa<AddOp, SubOp, MulOp, DivOp, PowOp, NegOp, ExpOp, ErfOp,
+                   TanhOp, SigmoidOp, SqrtOp, RsqrtOp, RecipOp, ReluOp,
+                   SelectOp, CompareOp, NotOp, BroadcastOp>(op))
+      return op.emitOpError() << "cannot be part of lpu.fused";
+  }
+  return success();
+}

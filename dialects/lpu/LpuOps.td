@@ -554,4 +554,67 @@ def Lpu_TriluOp : Lpu_Op<"trilu", [Pure, SameOperandsAndResultType]> {
   let hasFolder = 1;
 }
 
+
+//===----------------------------------------------------------------------===//
+// Fusion
+//===----------------------------------------------------------------------===//
+
+def Lpu_FusedOp : Lpu_Op<"fused", [Pure, IsolatedFromAbove,
+    SingleBlock]> {
+  let summary = "a DAG of elementwise ops evaluated as one VXM chain";
+  let description = [{
+    Made by `lpu-fuse` (docs/passes/lpu-fuse.md). The body's block has one
+    argument per input (same types) and computes the result with elementwise
+    `lpu` ops (`add sub mul div pow neg exp erf tanh sigmoid sqrt rsqrt recip
+    relu select compare not`), splat `arith.constant`s and `lpu.broadcast`s
+    of two kinds:
+
+    * a *row broadcast* of an argument that keeps the last dimension (a bias
+      or a weight of shape `[N]` to `[B, T, N]`, cos/sin tables broadcast
+      over heads): lowered as reads of the argument's rows, nothing copied;
+    * a *lane broadcast* `[..., 1] -> [..., N]` (same leading dimensions) of
+      an argument or of values computed in the body on `[..., 1]` (the
+      per-row part of a normalisation, e.g. `rsqrt(mean + eps)`): evaluated
+      once per row and spread over the lanes.
+
+    The result is `yield`ed. `lpu-to-lpuhw` evaluates the body per output
+    vector as one chain of VXM operations: only the inputs are read from
+    SRAM and only the result is written. `pattern` names what the body
+    computes (`gelu_tanh`, `gelu_erf`, `silu`, `swiglu`, `rmsnorm_scale`,
+    `layernorm_scale`, `layernorm_center`, `softmax_mask`, `rope`, or
+    `elementwise`); it is a label for reports and tests, never semantics.
+
+    ```mlir
+    %y = lpu.fused "silu" (%x) : (tensor<1x8x176xf32>) -> tensor<1x8x176xf32> {
+    ^bb0(%a: tensor<1x8x176xf32>):
+      %s = lpu.sigmoid %a : tensor<1x8x176xf32>
+      %m = lpu.mul %a, %s : tensor<1x8x176xf32>
+      lpu.yield %m : tensor<1x8x176xf32>
+    }
+    ```
+  }];
+  let arguments = (ins Variadic<Lpu_Tensor>:$inputs, StrAttr:$pattern);
+  let results = (outs Lpu_Tensor:$result);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    $pattern `(` $inputs `)` attr-dict `:` functional-type($inputs, $result)
+    $body
+  }];
+  let hasVerifier = 1;
+}
+
+def Lpu_YieldOp : Lpu_Op<"yield", [Pure, Terminator, HasParent<"FusedOp">]> {
+  let summary = "the result of an `lpu.fused` body";
+  let description = [{
+    Ends the body of `lpu.fused` with its result (of the fused op's result
+    type).
+
+    ```mlir
+    lpu.yield %m : tensor<1x8x176xf32>
+    ```
+  }];
+  let arguments = (ins Lpu_Tensor:$value);
+  let assemblyFormat = "$value attr-dict `:` type($value)";
+}
+
 #endif // LPUC_DIALECTS_LPU_LPUOPS_TD

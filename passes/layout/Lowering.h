@@ -34,6 +34,7 @@ class CastOp;
 class SelectOp;
 class TransposeOp;
 class GatherOp;
+class FusedOp;
 } // namespace lpuc::lpu
 
 namespace lpuc::layout {
@@ -273,6 +274,11 @@ private:
   /// Op-specific checks before anything is emitted.
   mlir::LogicalResult validateMathOp(mlir::Operation *op);
   mlir::LogicalResult lowerMathOp(mlir::Operation *op);
+
+  // Fused elementwise DAGs (Fused.cpp).
+  mlir::LogicalResult lowerFused(lpu::FusedOp op);
+  /// Whether a fused body can make padding lanes inf or NaN.
+  bool fusedMayBeNonFinite(lpu::FusedOp op);
 
   // Reductions (Reductions.cpp).
 public:

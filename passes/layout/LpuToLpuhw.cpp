@@ -154,7 +154,8 @@ LogicalResult Lowering::validate() {
     }
     if (!llvm::isa<lpu::AddOp, lpu::SubOp, lpu::MulOp, lpu::ReluOp, lpu::CastOp,
                    lpu::MatmulOp, lpu::BroadcastOp, lpu::TransposeOp,
-                   lpu::ReshapeOp, lpu::CompareOp, lpu::NotOp>(op) &&
+                   lpu::ReshapeOp, lpu::CompareOp, lpu::NotOp, lpu::FusedOp>(
+            op) &&
         !isMathOp(&op)) {
       op.emitError() << "'" << op.getName()
                      << "' is not supported by lpu-to-lpuhw";
@@ -605,6 +606,8 @@ bool Lowering::paddingMayBeNonFinite(Value v) {
     result = true;
   else if (auto mm = dyn_cast<lpu::MatmulOp>(def))
     result = paddingMayBeNonFinite(mm.getRhs()); // A's lanes are masked
+  else if (auto f = dyn_cast<lpu::FusedOp>(def))
+    result = fusedMayBeNonFinite(f);
   else
     result = llvm::any_of(def->getOperands(),
                           [&](Value in) { return paddingMayBeNonFinite(in); });
@@ -980,6 +983,8 @@ LogicalResult Lowering::lowerOp(Operation *op) {
     return lowerRuntimeSelect(sel);
   if (auto mm = dyn_cast<lpu::MatmulOp>(op))
     return lowerMatmul(mm);
+  if (auto f = dyn_cast<lpu::FusedOp>(op))
+    return lowerFused(f);
   if (auto t = dyn_cast<lpu::TransposeOp>(op))
     return lowerTranspose(t);
   if (auto r = dyn_cast<lpu::ReshapeOp>(op))

@@ -1,6 +1,7 @@
 //===- lpuc.cpp - the lpuc compiler driver --------------------------------===//
 //
 // lpuc MODEL.onnx [-o OUT] [--target NAME|FILE] [--precision fp32|fp16|bf16]
+//      [--fuse=true|false] [--chips auto|N]
 //      [--emit onnx|lpu|lpuhw|asm|bin] [--freeze NAME=FILE]...
 //      [--dim NAME=N]... [--mlir-print-ir-after-all] [--mlir-print-debuginfo]
 // lpuc --list-ops   (supported ONNX op types and since-versions)
@@ -52,6 +53,7 @@ struct DriverOptions {
   std::vector<std::pair<std::string, int64_t>> dims;       // NAME -> VALUE
   bool printIrAfterAll = false;
   bool printDebugInfo = false;
+  bool fuse = true;
 };
 
 int error(const llvm::Twine &msg) {
@@ -85,6 +87,7 @@ int runStages(const DriverOptions &opts, mlir::MLIRContext &ctx,
   copts.target = opts.target;
   copts.precision = opts.precision;
   copts.chips = opts.chips;
+  copts.fuse = opts.fuse;
   copts.emit = llvm::StringSwitch<EmitKind>(opts.emit)
                    .Case("lpu", EmitKind::Lpu)
                    .Case("lpuhw", EmitKind::Lpuhw)
@@ -184,6 +187,9 @@ int main(int argc, char **argv) {
                    ? std::string()
                    : std::string("must be `auto` or a positive number");
       })
+      ->capture_default_str();
+  app.add_option("--fuse", opts.fuse,
+                 "Fuse elementwise ops into single VXM chains (lpu-fuse)")
       ->capture_default_str();
   app.add_option("--emit", opts.emit, "What to produce")
       ->check(CLI::IsMember({"onnx", "lpu", "lpuhw", "asm", "bin"}))
