@@ -31,6 +31,7 @@ std::string pipelineFor(const CompileOptions &opts) {
     p += ",lpu-fuse";
   if (opts.emit != EmitKind::Lpu)
     p += ",lpu-partition{chips=" + opts.chips +
+         " fill=" + llvm::formatv("{0:F4}", opts.fill).str() +
          "},lpu-to-lpuhw,lpuhw-schedule,lpuhw-verify-schedule";
   return p;
 }
@@ -120,10 +121,57 @@ static std::string report(const schema::Manifest &m) {
   return s;
 }
 
-FailureOr<CompileResult> runCompilePipeline(ModuleOp module,
-                                            const CompileOptions &opts) {
+/// How lpu-partition spread the model (the module's lpu.partition).
+static std::string partitionReport(ModuleOp module) {
+  auto p = module->getAttrOfType<DictionaryAttr>("lpu.partition");
+  if (!p)
+    return "";
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  auto chips = p.getAs<IntegerAttr>("chips");
+  auto requested = p.getAs<StringAttr>("requested");
+  auto est = p.getAs<ArrayAttr>("estimated");
+  unsigned split = 0, parts = 0;
+  module.walk([&](Operation *op) {
+    if (auto a = op->getAttrOfType<DenseI64ArrayAttr>("lpu.split")) {
+      ++parts;
+      split += a[0] == 0;
+    }
+  });
+  os << "partition: " << (chips ? chips.getInt() : 1) << " chip(s), "
+     << (requested && requested.getValue() == "auto"
+             ? "the fewest whose SRAM holds the model (--chips auto)"
+             : "as asked (--chips " +
+                   (requested ? requested.getValue().str() : "?") + ")")
+     << "; pipeline stages in program order";
+  if (parts)
+    os << "; tensor/row parallel: ops split into " << parts
+       << " parts (lpu.split)";
+  os << "\n";
+  if (est && !est.empty()) {
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (Attribute a : est) {
+      uint64_t v = uint64_t(cast<IntegerAttr>(a).getInt());
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+    }
+    auto cap = p.getAs<IntegerAttr>("capacity");
+    os << "  estimated SRAM per stage: " << humanBytes(lo) << " .. "
+       << humanBytes(hi);
+    if (cap)
+      os << " of " << humanBytes(uint64_t(cap.getInt()));
+    os << "\n";
+  }
+  return s;
+}
+
+/// One compile; `overflow` is set (and no error emitted) when the binary
+/// does not fit some chip's SRAM and `mayRetry` holds: the largest ratio of
+/// a chip's use to its capacity.
+static FailureOr<CompileResult> compileOnce(ModuleOp module,
+                                            const CompileOptions &opts,
+                                            bool mayRetry, double &overflow) {
   MLIRContext *ctx = module.getContext();
-  module->setAttr(lpuhw::kTargetAttrName, StringAttr::get(ctx, opts.target));
   PassManager pm(ctx);
   std::string pipeline = pipelineFor(opts);
   std::string parseErrors;
@@ -157,22 +205,61 @@ FailureOr<CompileResult> runCompilePipeline(ModuleOp module,
   // activations and instructions together must fit each chip.
   const schema::Manifest &m = parsed->manifest;
   uint64_t capacity = isa::Machine(m.target()).sramBytes();
+  overflow = 0;
   for (const schema::ChipProgram &c : m.chips()) {
     uint64_t used = c.sram_weight_bytes() + c.sram_activation_bytes() +
                     c.sram_instruction_bytes() + c.sram_kv_cache_bytes();
-    if (used > capacity)
-      return emitError(module.getLoc())
-             << "program does not fit chip " << c.chip() << " of "
-             << m.target().name() << ": weights "
-             << humanBytes(c.sram_weight_bytes()) << " + activations "
-             << humanBytes(c.sram_activation_bytes()) << " + instructions "
-             << humanBytes(c.sram_instruction_bytes()) << " + kv_cache "
-             << humanBytes(c.sram_kv_cache_bytes()) << " = " << humanBytes(used)
-             << " > " << humanBytes(capacity) << " of SRAM ("
-             << humanBytes(used - capacity) << " short)";
+    if (used <= capacity)
+      continue;
+    if (mayRetry) {
+      overflow = std::max(overflow, double(used) / double(capacity));
+      continue;
+    }
+    return emitError(module.getLoc())
+           << "program does not fit chip " << c.chip() << " of "
+           << m.target().name() << ": weights "
+           << humanBytes(c.sram_weight_bytes()) << " + activations "
+           << humanBytes(c.sram_activation_bytes()) << " + instructions "
+           << humanBytes(c.sram_instruction_bytes()) << " + kv_cache "
+           << humanBytes(c.sram_kv_cache_bytes()) << " = " << humanBytes(used)
+           << " > " << humanBytes(capacity) << " of SRAM ("
+           << humanBytes(used - capacity) << " short)";
   }
-  result.report = report(m);
+  if (overflow > 0)
+    return result;
+  result.report = partitionReport(module) + report(m);
   return result;
+}
+
+FailureOr<CompileResult> runCompilePipeline(ModuleOp module,
+                                            const CompileOptions &opts) {
+  MLIRContext *ctx = module.getContext();
+  module->setAttr(lpuhw::kTargetAttrName, StringAttr::get(ctx, opts.target));
+  // lpu-partition estimates each stage's SRAM before scheduling; when the
+  // binary shows a chip over its SRAM (instruction streams with their NOPs
+  // are known only after scheduling), the partition is made again with its
+  // budget scaled down by the measured overshoot.
+  bool retry = opts.emit == EmitKind::Bin && opts.chips != "1";
+  OwningOpRef<ModuleOp> original;
+  CompileOptions o = opts;
+  constexpr int kAttempts = 6;
+  for (int attempt = 0;; ++attempt) {
+    bool last = attempt + 1 == kAttempts;
+    if (retry && !last)
+      original = module.clone();
+    double overflow = 0;
+    FailureOr<CompileResult> r =
+        compileOnce(module, o, retry && !last, overflow);
+    if (failed(r) || overflow == 0)
+      return r;
+    // Start again from the imported module with a smaller budget.
+    module.getBodyRegion().takeBody(original->getBodyRegion());
+    module->setAttrs((*original)->getAttrDictionary());
+    o.fill = o.fill / overflow * 0.97;
+    if (const char *d = getenv("LPUC_DEBUG_PARTITION"); d && *d)
+      llvm::errs() << "lpuc: attempt " << attempt + 1 << " overflow "
+                   << overflow << ", fill now " << o.fill << "\n";
+  }
 }
 
 } // namespace lpuc

@@ -16,6 +16,7 @@ struct CompileOptions {
   std::string target = "lpu-v1"; // built-in name or target file
   std::string precision = "fp32";
   std::string chips = "auto"; // auto | N (lpu-partition)
+  double fill = 0.95;         // lpu-partition's share of a chip's SRAM
   /// Run lpu-fuse (elementwise DAGs as single VXM chains).
   bool fuse = true;
   EmitKind emit = EmitKind::Bin;

@@ -58,6 +58,7 @@ struct OpCost {
   uint64_t instructions = 0;    // lpuhw instructions emitted for it
   uint64_t weightBytes = 0;     // weights it declared (first use)
   uint64_t liveActivations = 0; // activation bytes in use after it
+  uint64_t largestTensor = 0;   // bytes of its largest new tensor
 };
 
 /// Stream planes of one vector (width(dtype) values, plane 0 first).
@@ -363,6 +364,10 @@ private:
   mlir::Operation *lastTagged_ = nullptr;
   std::vector<OpCost> *costs_ = nullptr;
   uint64_t weightBytesDeclared_ = 0;
+  /// Bytes of the transient tensors in use (activations and scratch).
+  uint64_t liveBytes_ = 0, largestTensor_ = 0;
+  /// Counts a new placement (transient ones as live activations).
+  void track(const Placement &p, bool transient = true);
   mlir::OpBuilder decls_; // before the new @main
   mlir::OpBuilder body_;  // inside the new @main
   llvm::DenseMap<mlir::Value, std::unique_ptr<Tensor>> tensors_;

@@ -312,6 +312,7 @@ FailureOr<Tensor *> Lowering::declare(Value v, Location loc, StringRef kind,
   t->layout = layout::makeLayout(dtype, type.getShape(), *p, machine_);
   t->elemType = type.getElementType();
   t->chip = chip_;
+  track(*p, life == Lifetime::Transient);
   if (life == Lifetime::Transient)
     t->transient = *p;
   t->decl =
@@ -384,6 +385,7 @@ FailureOr<Tensor *> Lowering::temp(Location loc, Type elem,
       decls_, loc, uniqueName("t" + std::to_string(activations_++)),
       "activation", StringAttr(), elem, shape, *p);
   t->transient = *p;
+  track(*p);
   temps_.push_back(std::move(t));
   opTemps_.push_back(temps_.back().get());
   return temps_.back().get();
@@ -434,6 +436,8 @@ Lowering::constant(Location loc, StringRef key, Type elem,
   t->layout = layout::makeLayout(dtype, shape, *p, machine_);
   t->elemType = elem;
   t->chip = chip_;
+  track(*p, false);
+  weightBytesDeclared_ += uint64_t(t->layout.planeRows()) * machine_.lanes();
   t->decl = layout::declareTensor(decls_, loc, uniqueName(full), "weight",
                                   StringAttr(), elem, shape, *p,
                                   cast<ElementsAttr>(attr));
@@ -1020,8 +1024,18 @@ void Lowering::computeLastUses() {
 }
 
 void Lowering::release(Tensor &t) {
+  if (t.transient.slot >= 0)
+    liveBytes_ -= uint64_t(t.transient.rows) * t.transient.slices.size() *
+                  machine_.lanes();
   allocs_[t.chip]->release(t.transient);
   t.transient = Placement();
+}
+
+void Lowering::track(const Placement &p, bool transient) {
+  uint64_t bytes = uint64_t(p.rows) * p.slices.size() * machine_.lanes();
+  largestTensor_ = std::max(largestTensor_, bytes);
+  if (transient && p.slot >= 0)
+    liveBytes_ += bytes;
 }
 
 FailureOr<Tensor *> Lowering::replicaOf(Value v, Tensor &src) {
@@ -1042,9 +1056,17 @@ FailureOr<Tensor *> Lowering::replicaOf(Value v, Tensor &src) {
     replicas_[key] = *t;
     return *t;
   }
-  // An activation: a new tensor on this chip, each plane-row read on the
-  // producer's chip, sent, received here and written (lpuhw-schedule picks
-  // the cycles; the route and links come from the topology).
+  // An activation: a new tensor on this chip, each plane-row read on a
+  // chip that holds it, sent, received here and written (lpuhw-schedule
+  // picks the cycles; the route and links come from the topology). The
+  // holder is the nearest chip below this one that has a copy (the
+  // producer or an earlier receiver), so a value many later stages read is
+  // passed along the pipeline instead of sent by its producer to all.
+  Tensor *from = &src;
+  for (auto r = replicas_.lower_bound({v.getAsOpaquePointer(), 0});
+       r != replicas_.end() && r->first.first == v.getAsOpaquePointer(); ++r)
+    if (r->first.second < chip_ && r->first.second > from->chip)
+      from = r->second;
   auto t = std::make_unique<Tensor>();
   t->elemType = src.elemType;
   isa::DType dtype = lpuhw::toIsaType(src.elemType);
@@ -1054,6 +1076,7 @@ FailureOr<Tensor *> Lowering::replicaOf(Value v, Tensor &src) {
   t->layout = layout::makeLayout(dtype, src.layout.shape, *p, machine_);
   t->chip = chip_;
   t->transient = *p;
+  track(*p);
   t->decl = layout::declareTensor(
       decls_, loc,
       uniqueName("c" + std::to_string(chip_) + "_t" +
@@ -1063,12 +1086,12 @@ FailureOr<Tensor *> Lowering::replicaOf(Value v, Tensor &src) {
   auto chipAttr = [&](uint32_t c) {
     return IntegerAttr::get(IntegerType::get(ctx, 32), c);
   };
-  for (int64_t q = 0, n = src.layout.planeRows(); q < n; ++q) {
-    Value r = layout::readPlaneRow(body_, loc, src.layout, q);
-    r.getDefiningOp()->setAttr("chip", chipAttr(src.chip));
+  for (int64_t q = 0, n = from->layout.planeRows(); q < n; ++q) {
+    Value r = layout::readPlaneRow(body_, loc, from->layout, q);
+    r.getDefiningOp()->setAttr("chip", chipAttr(from->chip));
     auto send = lpuhw::C2cSendOp::create(
         body_, loc, lpuhw::LinkVectorType::get(ctx), r, chip_, IntegerAttr(),
-        IntegerAttr(), IntegerAttr(), chipAttr(src.chip));
+        IntegerAttr(), IntegerAttr(), chipAttr(from->chip));
     auto recv = lpuhw::C2cRecvOp::create(
         body_, loc, lpuhw::StreamType::get(ctx), send.getResult(),
         IntegerAttr(), IntegerAttr(), IntegerAttr(), chipAttr(chip_));
@@ -1175,6 +1198,7 @@ LogicalResult Lowering::run() {
       chip_ = chipOfOp[i];
     }
     uint64_t weightsBefore = weightBytesDeclared_;
+    largestTensor_ = 0;
     Operation *lastBefore = body_.getInsertionBlock()->empty()
                                 ? nullptr
                                 : &body_.getInsertionBlock()->back();
@@ -1202,11 +1226,8 @@ LogicalResult Lowering::run() {
           lastBefore ? std::next(Block::iterator(lastBefore)) : blk->begin();
       cost.instructions = uint64_t(std::distance(it, blk->end()));
       cost.weightBytes = weightBytesDeclared_ - weightsBefore;
-      const SramAllocator &a = *allocs_[chip_];
-      for (unsigned g = 0; g < a.numGroups(); ++g)
-        for (uint32_t bank = 0; bank < machine_.banks(); ++bank)
-          cost.liveActivations += uint64_t(a.usedRows(g, bank)) *
-                                  a.group(g).size() * machine_.lanes();
+      cost.liveActivations = liveBytes_;
+      cost.largestTensor = largestTensor_;
       costs_->push_back(cost);
     }
   }

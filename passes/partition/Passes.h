@@ -23,25 +23,37 @@ namespace lpuc {
 
 namespace partition {
 
-/// Cuts ops of costs `cost[i]` (bytes an op adds to its chip; `live[i]`
-/// the activation bytes in use after it, of which a chip needs the largest)
-/// into consecutive stages whose load (sum of cost + max of live) is at most
-/// `budget`. Returns the first op of each stage; empty if one op alone
-/// exceeds the budget.
-std::vector<size_t> cutStages(const std::vector<uint64_t> &cost,
-                              const std::vector<uint64_t> &live,
-                              uint64_t budget);
-/// Stage loads of a cut.
-std::vector<uint64_t> stageLoads(const std::vector<uint64_t> &cost,
-                                 const std::vector<uint64_t> &live,
+/// What the ops of @main cost a chip, in program order.
+struct OpCosts {
+  std::vector<uint64_t> cost; // bytes an op adds (weights, instructions)
+  std::vector<uint64_t> live; // activation bytes in use after it (one chip)
+  /// The activations each op reads (value ids) and produces.
+  std::vector<std::vector<uint32_t>> reads, defines;
+  /// Per value: bytes in SRAM, the op that defines it (a graph input: its
+  /// first reader) and its last reader.
+  std::vector<uint64_t> bytes;
+  std::vector<size_t> producer, lastUse;
+  /// Instruction bytes per activation byte sent or received (a read and a
+  /// send, or a receive and a write, per plane-row).
+  double xfer = 0;
+};
+
+/// The load of stage [begin, end) on its chip: its ops' costs, its
+/// activations (the values it receives and defines, at most the one-chip
+/// live set), and the instructions of its transfers: every value it reads
+/// that an earlier stage holds is received, every value it holds that a
+/// later stage reads is sent on (once: later readers pass it along).
+uint64_t stageLoad(const OpCosts &c, size_t begin, size_t end);
+/// Cuts the ops into consecutive stages of load <= `budget` (greedy, each
+/// stage as long as it fits). Returns the first op of each stage; empty if
+/// one op alone exceeds the budget.
+std::vector<size_t> cutStages(const OpCosts &c, uint64_t budget);
+std::vector<uint64_t> stageLoads(const OpCosts &c,
                                  const std::vector<size_t> &starts);
-/// Exactly `n` stages (n <= number of ops), each at most `budget` if
-/// possible: the smallest budget for which cutStages gives at most n
-/// stages, then the heaviest stages split until there are n. Empty if even
-/// `budget` needs more than n stages.
-std::vector<size_t> balanceStages(const std::vector<uint64_t> &cost,
-                                  const std::vector<uint64_t> &live,
-                                  uint64_t budget, size_t n);
+/// Exactly `n` stages if there are that many ops: the smallest budget for
+/// which cutStages gives at most n stages, then the heaviest stages split
+/// until there are n. Empty if even `budget` needs more than n stages.
+std::vector<size_t> balanceStages(const OpCosts &c, uint64_t budget, size_t n);
 
 } // namespace partition
 } // namespace lpuc
