@@ -750,6 +750,13 @@ struct LpuPartitionPass : lpuc::impl::LpuPartitionPassBase<LpuPartitionPass> {
       if (!changed)
         break;
       foldSlicesOfConcats(main);
+      // Constants the splits sliced (and sliced again) may be dead now.
+      SmallVector<Operation *> dead;
+      for (Operation &op : main.getBody().front().without_terminator())
+        if (op.use_empty() && op.hasTrait<OpTrait::ConstantLike>())
+          dead.push_back(&op);
+      for (Operation *op : dead)
+        op->erase();
     }
     std::vector<size_t> starts = partition::cutStages(model, budget);
     if (starts.empty()) {
