@@ -568,7 +568,9 @@ void LpuhwSchedulePass::runOnOperation() {
         unit = name;
       }
     }
-    if (seg.bundle < 0)
+    // A transfer that waits (for a link another vector holds, or for the
+    // queue of its link) counts as communication.
+    if (seg.bundle < 0 && unit != "c2c")
       unit = "wait";
     std::pair<std::string, std::string> key{
         stageOf(ops[members.front()]->getLoc()), unit};
