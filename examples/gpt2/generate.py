@@ -35,6 +35,7 @@ CONFIGS = {
     # GPT-2 small's shape (163M parameters as exported: the tied head is
     # stored twice): more than one lpu-v1 chip in fp16 (multi-chip issue).
     "gpt2-small": dict(n_layer=12, d=768, heads=12, vocab=50257, seq=64, batch=1),
+    "gpt2-small-1l": dict(n_layer=1, d=768, heads=12, vocab=50257, seq=64, batch=1),
 }
 
 

@@ -10,6 +10,7 @@
 #define LPUC_PASSES_LAYOUT_LOWERING_H
 
 #include "passes/layout/LayoutUtils.h"
+#include "runtime/isa/Topology.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -349,6 +350,7 @@ private:
   // Chips: the one being lowered into, the count (lpu.chip attributes of
   // the source ops), one SRAM allocator per chip.
   uint32_t chip_ = 0, chips_ = 1;
+  std::optional<isa::Topology> topo_; // with several chips
   std::vector<std::unique_ptr<SramAllocator>> allocs_;
   SramAllocator &alloc() { return *allocs_[chip_]; }
   /// Tensors of values made on another chip than their producer's: weights

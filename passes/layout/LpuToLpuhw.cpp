@@ -11,6 +11,7 @@
 
 #include "dialects/lpu/LpuDialect.h"
 #include "dialects/lpu/LpuOps.h"
+#include "runtime/isa/Topology.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -1086,16 +1087,35 @@ FailureOr<Tensor *> Lowering::replicaOf(Value v, Tensor &src) {
   auto chipAttr = [&](uint32_t c) {
     return IntegerAttr::get(IntegerType::get(ctx, 32), c);
   };
+  // One link carries a vector per c2c_vector_cycles: plane-rows take turns
+  // on the direct link and on two-hop paths through each chip linked to
+  // both ends (relayed by a receive and a send at that chip's edge), so a
+  // transfer inside a node of lpu-v1 uses 7 links at once. Not on targets
+  // whose chips are too small to spare instruction memory for relays.
+  SmallVector<uint32_t> relays;
+  if (topo_ && machine_.sramBytes() >= (uint64_t(16) << 20) &&
+      topo_->hops(from->chip, chip_) == 1)
+    for (uint32_t c = 0; c < chips_; ++c)
+      if (c != from->chip && c != chip_ && topo_->hops(from->chip, c) == 1 &&
+          topo_->hops(c, chip_) == 1)
+        relays.push_back(c);
+  auto hop = [&](Value v, uint32_t src, uint32_t dst) {
+    auto send = lpuhw::C2cSendOp::create(
+        body_, loc, lpuhw::LinkVectorType::get(ctx), v, dst, IntegerAttr(),
+        IntegerAttr(), IntegerAttr(), chipAttr(src));
+    return lpuhw::C2cRecvOp::create(body_, loc, lpuhw::StreamType::get(ctx),
+                                    send.getResult(), IntegerAttr(),
+                                    IntegerAttr(), IntegerAttr(), chipAttr(dst))
+        .getResult();
+  };
   for (int64_t q = 0, n = from->layout.planeRows(); q < n; ++q) {
     Value r = layout::readPlaneRow(body_, loc, from->layout, q);
     r.getDefiningOp()->setAttr("chip", chipAttr(from->chip));
-    auto send = lpuhw::C2cSendOp::create(
-        body_, loc, lpuhw::LinkVectorType::get(ctx), r, chip_, IntegerAttr(),
-        IntegerAttr(), IntegerAttr(), chipAttr(from->chip));
-    auto recv = lpuhw::C2cRecvOp::create(
-        body_, loc, lpuhw::StreamType::get(ctx), send.getResult(),
-        IntegerAttr(), IntegerAttr(), IntegerAttr(), chipAttr(chip_));
-    layout::writePlaneRow(body_, loc, t->layout, q, recv.getResult());
+    size_t path = size_t(q) % (relays.size() + 1);
+    if (path > 0)
+      r = hop(r, from->chip, relays[path - 1]);
+    Value v = hop(r, path > 0 ? relays[path - 1] : from->chip, chip_);
+    layout::writePlaneRow(body_, loc, t->layout, q, v);
   }
   Tensor *raw = t.get();
   replicaStore_.push_back(std::move(t));
@@ -1156,6 +1176,13 @@ LogicalResult Lowering::run() {
   if (chips_ > 1)
     module_->setAttr("lpuhw.chips",
                      IntegerAttr::get(IntegerType::get(ctx, 32), chips_));
+  if (chips_ > 1) {
+    absl::StatusOr<isa::Topology> t =
+        isa::Topology::create(machine_.target(), chips_);
+    if (!t.ok())
+      return module_.emitError() << "lpu-to-lpuhw: " << t.status().message();
+    topo_ = std::move(*t);
+  }
 
   OpBuilder top(ctx);
   top.setInsertionPointAfter(src_);

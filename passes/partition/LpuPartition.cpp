@@ -212,6 +212,11 @@ bool rowSplittable(Operation *op, int64_t d) {
   auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
   if (!type || d < 0 || d + 1 >= type.getRank() || type.getDimSize(d) < 2)
     return false;
+  // Bool tensors (compare results, masks) are not split: their slices and
+  // joins take special lowering paths (constant conditions, lazy
+  // broadcasts) that splitting bypasses.
+  if (type.getElementType().isInteger(1))
+    return false;
   int64_t rank = type.getRank();
   if (auto t = dyn_cast<lpu::TransposeOp>(op))
     return t.getPermutation()[d] != rank - 1;
@@ -230,7 +235,7 @@ bool rowSplittable(Operation *op, int64_t d) {
            cast<RankedTensorType>(sl.getInput().getType()).getDimSize(d) ==
                type.getDimSize(d);
   return op->hasTrait<OpTrait::Elementwise>() ||
-         llvm::isa<lpu::FusedOp, lpu::CastOp, lpu::BroadcastOp>(op);
+         llvm::isa<lpu::FusedOp, lpu::CastOp>(op);
 }
 
 int64_t rowSplitDim(Operation *op) {
@@ -735,6 +740,10 @@ struct LpuPartitionPass : lpuc::impl::LpuPartitionPassBase<LpuPartitionPass> {
           int64_t d = rowSplitDim(ops[i]);
           if (d < 0)
             continue;
+          if (const char *dbg = getenv("LPUC_DEBUG_PARTITION"); dbg && *dbg)
+            llvm::errs() << "rowsplit " << ops[i]->getName() << " "
+                         << ops[i]->getLoc() << " d" << d << " " << want
+                         << "\n";
           rowSplit(ops[i], d, want);
           changed = true;
           continue;
@@ -743,6 +752,10 @@ struct LpuPartitionPass : lpuc::impl::LpuPartitionPassBase<LpuPartitionPass> {
         int64_t rows = std::min(sp->maxRows, (want + cols - 1) / cols);
         if (cols * rows < 2)
           continue;
+        if (const char *dbg = getenv("LPUC_DEBUG_PARTITION"); dbg && *dbg)
+          llvm::errs() << "split " << ops[i]->getName() << " "
+                       << ops[i]->getLoc() << " " << cols << "x" << rows
+                       << "\n";
         split(ops[i], cols, rows, lanes);
         pieces += size_t(cols * rows) - 1;
         changed = true;
