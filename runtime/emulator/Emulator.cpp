@@ -37,26 +37,28 @@ using isa::Unit;
 
 Sram::Sram(uint32_t slices, uint32_t banks, uint32_t rows, uint32_t lanes)
     : slices_(slices), banks_(banks), rows_(rows), lanes_(lanes),
-      pagesPerBank_((rows + kPageRows - 1) / kPageRows), zero_(lanes, 0) {}
+      pagesPerBank_((rows + kPageRows - 1) / kPageRows),
+      pages_(size_t(slices) * banks * pagesPerBank_), zero_(lanes, 0) {}
 
 const uint8_t *Sram::row(uint32_t slice, uint32_t bank, uint32_t row) const {
-  auto it = pages_.find(pageIndex(slice, bank, row));
-  if (it == pages_.end())
+  const std::unique_ptr<uint8_t[]> &page = pages_[pageIndex(slice, bank, row)];
+  if (!page)
     return zero_.data();
-  return it->second.get() + size_t(row % kPageRows) * lanes_;
+  return page.get() + size_t(row % kPageRows) * lanes_;
 }
 
 uint8_t *Sram::mutableRow(uint32_t slice, uint32_t bank, uint32_t row) {
-  auto &page = pages_[pageIndex(slice, bank, row)];
+  std::unique_ptr<uint8_t[]> &page = pages_[pageIndex(slice, bank, row)];
   if (!page) {
     page.reset(new uint8_t[size_t(kPageRows) * lanes_]);
     std::memset(page.get(), 0, size_t(kPageRows) * lanes_);
+    ++allocatedPages_;
   }
   return page.get() + size_t(row % kPageRows) * lanes_;
 }
 
 uint64_t Sram::allocatedBytes() const {
-  return uint64_t(pages_.size()) * kPageRows * lanes_;
+  return allocatedPages_ * kPageRows * lanes_;
 }
 
 std::string MemPorts::claimRead(uint32_t slice, uint32_t bank, uint64_t cycle) {
@@ -246,37 +248,63 @@ absl::Status validateProgram(const isa::Machine &m, uint32_t chip,
 
 namespace {
 
-/// Stable-address pool of lane vectors (chunks never move).
+/// Stable-address pool of lane vectors (chunks never move), reference
+/// counted: a stream put holds one reference, a pending MEM write another.
 class VectorPool {
 public:
   explicit VectorPool(uint32_t lanes) : lanes_(lanes) {}
   uint32_t alloc() {
     if (free_.empty()) {
-      if (next_ % kChunk == 0)
-        chunks_.emplace_back(new uint8_t[size_t(kChunk) * lanes_]);
+      if (next_ % kChunk == 0) {
+        chunks_.emplace_back(new (std::align_val_t(64))
+                                 uint8_t[size_t(kChunk) * lanes_]);
+        refs_.resize(refs_.size() + kChunk, 0);
+      }
+      refs_[next_] = 1;
       return next_++;
     }
     uint32_t i = free_.back();
     free_.pop_back();
+    refs_[i] = 1;
     return i;
   }
-  void release(uint32_t i) { free_.push_back(i); }
+  void retain(uint32_t i) { ++refs_[i]; }
+  void release(uint32_t i) {
+    if (--refs_[i] == 0)
+      free_.push_back(i);
+  }
   uint8_t *get(uint32_t i) {
     return chunks_[i / kChunk].get() + size_t(i % kChunk) * lanes_;
   }
 
 private:
+  struct AlignedDelete {
+    void operator()(uint8_t *p) const {
+      ::operator delete[](p, std::align_val_t(64));
+    }
+  };
   static constexpr uint32_t kChunk = 1024;
   uint32_t lanes_;
   uint32_t next_ = 0;
-  std::vector<std::unique_ptr<uint8_t[]>> chunks_;
+  std::vector<std::unique_ptr<uint8_t[], AlignedDelete>> chunks_;
+  std::vector<uint32_t> refs_;
   std::vector<uint32_t> free_;
 };
 
 struct Put {
-  int pos;
+  int32_t pos;
   uint32_t tag;
   uint32_t slot;
+};
+
+/// The puts on one diagonal of one stream (see docs/emulator.md): two
+/// inline, more in `more`. `d` is the diagonal held (kNoDiag: none).
+struct Diag {
+  static constexpr int64_t kNoDiag = INT64_MIN;
+  int64_t d = kNoDiag;
+  uint32_t n = 0; // inline puts used
+  Put inl[2];
+  std::vector<Put> more;
 };
 
 struct Event {
@@ -294,6 +322,20 @@ struct Event {
     if (queue != o.queue)
       return queue > o.queue;
     return k > o.k;
+  }
+};
+
+/// An event of phase 0..2 in the cycle ring (the cycle is the slot's).
+struct SideEvent {
+  uint8_t phase;
+  uint32_t queue;
+  uint32_t k;
+  bool operator<(const SideEvent &o) const {
+    if (phase != o.phase)
+      return phase < o.phase;
+    if (queue != o.queue)
+      return queue < o.queue;
+    return k < o.k;
   }
 };
 
@@ -492,10 +534,7 @@ mxmKernelI32(const int64_t *act, const int32_t *W, uint32_t rows, uint32_t L,
 class ChipRun {
 public:
   ChipRun(const isa::Machine &m, uint32_t chip, const ChipProgram &prog,
-          Sram &sram, bool timingOnly)
-      : m_(m), chip_(chip), prog_(prog), sram_(sram), timing_(timingOnly),
-        lanes_(m.lanes()), pool_(m.lanes()), ports_(m.memSlices()),
-        planes_(m.target().mxm_planes()) {}
+          Sram &sram, bool timingOnly);
 
   /// Queues the first issue of every queue.
   void start();
@@ -503,9 +542,7 @@ public:
   absl::Status runUntil(uint64_t limit, RunStats &stats,
                         std::vector<uint64_t> &unitBusy);
   /// The cycle of the next event (UINT64_MAX when the chip is done).
-  uint64_t nextCycle() const {
-    return events_.empty() ? UINT64_MAX : events_.top().cycle;
-  }
+  uint64_t nextCycle() const;
   /// Vectors sent since the last call, in issue order.
   std::vector<C2cMessage> takeOutbox() {
     std::vector<C2cMessage> out;
@@ -527,24 +564,43 @@ private:
     return absl::FailedPreconditionError(where(m_, chip_, q, cycle, inst) +
                                          msg);
   }
-  static uint64_t key(uint8_t stream, int64_t diag) {
-    return uint64_t(stream) << 48 | uint64_t(diag + (int64_t(1) << 40));
-  }
   int64_t diagOf(uint8_t stream, int pos, uint64_t cycle) const {
-    return m_.direction(stream) == isa::Direction::East ? int64_t(cycle) - pos
-                                                        : int64_t(cycle) + pos;
+    return stream < S_ ? int64_t(cycle) - pos : int64_t(cycle) + pos;
   }
+  Diag &diagSlot(uint8_t stream, int64_t d) {
+    return diags_[size_t(stream) * D_ + size_t(uint64_t(d) & (D_ - 1))];
+  }
+  /// Queue and busy cycles of an instruction (memoised per opcode, dtype
+  /// and ALU op where they depend on nothing else; else from the Machine).
+  struct Timing {
+    uint32_t queue = 0, busy = 0, latency = 0;
+  };
+  Timing timing(const Instruction &inst);
+  /// Schedules an event (cycle > the cycle being processed).
+  void schedule(const Event &e);
+  /// Moves far events that come within the ring into it.
+  void refill();
+  absl::Status processCycle(uint64_t c, RunStats &stats,
+                            std::vector<uint64_t> &unitBusy);
   /// Reads a group of `w` streams at (pos, cycle); fills planes.
   absl::Status readGroup(uint32_t q, uint64_t cycle, const Instruction &inst,
                          uint8_t first, unsigned w, uint32_t expect,
                          const uint8_t **planes);
   absl::Status readOne(uint32_t q, uint64_t cycle, const Instruction &inst,
-                       uint8_t stream, uint32_t expect, const uint8_t *&out);
+                       uint8_t stream, uint32_t expect, const uint8_t *&out) {
+    uint32_t slot;
+    if (absl::Status s = readSlot(q, cycle, inst, stream, expect, slot);
+        !s.ok())
+      return s;
+    out = pool_.get(slot);
+    return absl::OkStatus();
+  }
+  absl::Status readSlot(uint32_t q, uint64_t cycle, const Instruction &inst,
+                        uint8_t stream, uint32_t expect, uint32_t &slot);
   /// Puts slot values on a group at the queue's position and `cycle`.
   absl::Status putGroup(uint32_t q, uint64_t issue, uint64_t cycle,
                         const Instruction &inst, uint8_t first, unsigned w,
                         uint32_t tag, const uint32_t *slots);
-  void prune(uint64_t cycle);
   absl::Status issue(uint32_t q, uint64_t t, const Instruction &inst);
   absl::Status issueVxm(uint32_t q, uint64_t t, const Instruction &inst);
   absl::Status issueSxm(uint32_t q, uint64_t t, const Instruction &inst);
@@ -564,11 +620,27 @@ private:
   Sram &sram_;
   bool timing_; // timing-only: every check, no data
   uint32_t lanes_;
+  uint32_t S_; // streams per direction
   VectorPool pool_;
   MemPorts ports_;
   std::vector<Plane> planes_;
-  std::unordered_map<uint64_t, std::vector<Put>> diags_;
-  std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events_;
+  std::vector<isa::QueueInfo> queues_; // m_.queue(q), cached
+  // Streams: per stream, a ring of D_ diagonals (a power of two larger than
+  // the span of diagonals any read or put can touch, so a slot holding
+  // another diagonal holds one whose values have left the chip).
+  uint32_t D_ = 0;
+  std::vector<Diag> diags_;
+  // Events: a ring of R_ cycles from now_ (issue bits per queue, side
+  // events of phases 0..2), and a heap for events further ahead.
+  uint32_t R_ = 0, qWords_ = 0;
+  uint64_t now_ = 0;       // the cycle being (or next to be) processed
+  uint64_t ringCount_ = 0; // events in the ring
+  std::vector<uint64_t> issueBits_;
+  std::vector<std::vector<SideEvent>> side_;
+  std::vector<SideEvent> sideScratch_;
+  std::priority_queue<Event, std::vector<Event>, std::greater<Event>> far_;
+  // Timing memo: [op][dtype] (Vxm: [fn]); busy == 0 when not yet known.
+  std::vector<Timing> timingMemo_, vxmTimingMemo_;
   std::vector<PendingWrite> writes_;
   // Flags: cycle of the pending notify per flag id.
   std::unordered_map<uint32_t, uint64_t> flags_;
@@ -585,18 +657,119 @@ private:
   std::vector<uint32_t> bits_;
 };
 
-absl::Status ChipRun::readOne(uint32_t q, uint64_t cycle,
-                              const Instruction &inst, uint8_t stream,
-                              uint32_t expect, const uint8_t *&out) {
-  int pos = m_.queue(q).position;
-  bool east = m_.direction(stream) == isa::Direction::East;
-  auto it = diags_.find(key(stream, diagOf(stream, pos, cycle)));
+ChipRun::ChipRun(const isa::Machine &m, uint32_t chip, const ChipProgram &prog,
+                 Sram &sram, bool timingOnly)
+    : m_(m), chip_(chip), prog_(prog), sram_(sram), timing_(timingOnly),
+      lanes_(m.lanes()), S_(m.streamsPerDirection()), pool_(m.lanes()),
+      ports_(m.memSlices()), planes_(m.target().mxm_planes()) {
+  for (uint32_t q = 0; q < m.numQueues(); ++q)
+    queues_.push_back(m.queue(q));
+  // The latest output of any instruction: reads and puts of cycle-now
+  // instructions touch diagonals within numPositions + maxLatency.
+  const schema::Target &t = m.target();
+  uint32_t maxLat =
+      std::max({t.mem_read_latency(), t.mxm_result_latency(), t.sxm_latency(),
+                t.c2c_receive_latency(), t.vxm_simple_latency(),
+                t.vxm_transcendental_latency()});
+  // A chain's latency is the sum of at most kMaxChainSteps ALU latencies.
+  maxLat = std::max(maxLat, uint32_t(isa::kMaxChainSteps) *
+                                std::max(t.vxm_simple_latency(),
+                                         t.vxm_transcendental_latency()));
+  uint64_t span = uint64_t(m.numPositions()) + maxLat + 2;
+  D_ = 1;
+  while (D_ < span)
+    D_ *= 2;
+  diags_.resize(size_t(2) * S_ * D_);
+  R_ = 1024;
+  qWords_ = (m.numQueues() + 63) / 64;
+  issueBits_.assign(size_t(R_) * qWords_, 0);
+  side_.resize(R_);
+  timingMemo_.resize(size_t(isa::kLastOpcode + 1) * 512);
+  vxmTimingMemo_.resize(256);
+}
+
+uint64_t ChipRun::nextCycle() const {
+  if (ringCount_ == 0)
+    return far_.empty() ? UINT64_MAX : far_.top().cycle;
+  for (uint64_t c = now_;; ++c) {
+    size_t slot = size_t(c & (R_ - 1));
+    if (!side_[slot].empty())
+      return c;
+    for (uint32_t w = 0; w < qWords_; ++w)
+      if (issueBits_[slot * qWords_ + w])
+        return c;
+  }
+}
+
+void ChipRun::schedule(const Event &e) {
+  if (e.cycle - now_ >= R_) {
+    far_.push(e);
+    return;
+  }
+  size_t slot = size_t(e.cycle & (R_ - 1));
+  if (e.phase == 3)
+    issueBits_[slot * qWords_ + e.queue / 64] |= uint64_t(1) << (e.queue % 64);
+  else
+    side_[slot].push_back({e.phase, e.queue, e.k});
+  ++ringCount_;
+}
+
+void ChipRun::refill() {
+  while (!far_.empty() && far_.top().cycle - now_ < R_) {
+    Event e = far_.top();
+    far_.pop();
+    schedule(e);
+  }
+}
+
+ChipRun::Timing ChipRun::timing(const Instruction &inst) {
+  Timing *memo = nullptr;
+  switch (inst.op) {
+  case Opcode::Nop:
+  case Opcode::Sync:
+  case Opcode::Repeat:
+  case Opcode::VxmChain:
+  case Opcode::MxmLoad:
+    break; // depend on a, b or c
+  case Opcode::Vxm:
+    memo = &vxmTimingMemo_[inst.fn];
+    break;
+  case Opcode::MxmMul: // busy cycles depend on kEmit
+    memo = &timingMemo_[size_t(inst.op) * 512 +
+                        ((inst.flags & isa::kEmit) ? 256 : 0) +
+                        uint8_t(inst.dtype)];
+    break;
+  default:
+    memo = &timingMemo_[size_t(inst.op) * 512 + uint8_t(inst.dtype)];
+    break;
+  }
+  if (memo && memo->busy)
+    return *memo;
+  Timing t{m_.queueCycles(inst), m_.busyCycles(inst), m_.outputLatency(inst)};
+  if (memo)
+    *memo = t;
+  return t;
+}
+
+absl::Status ChipRun::readSlot(uint32_t q, uint64_t cycle,
+                               const Instruction &inst, uint8_t stream,
+                               uint32_t expect, uint32_t &slot) {
+  int pos = queues_[q].position;
+  bool east = stream < S_;
+  int64_t d = diagOf(stream, pos, cycle);
+  const Diag &dg = diagSlot(stream, d);
   const Put *best = nullptr;
-  if (it != diags_.end())
-    for (const Put &p : it->second)
+  if (dg.d == d) {
+    auto consider = [&](const Put &p) {
       if (east ? p.pos <= pos && (!best || p.pos > best->pos)
                : p.pos >= pos && (!best || p.pos < best->pos))
         best = &p;
+    };
+    for (uint32_t i = 0; i < dg.n; ++i)
+      consider(dg.inl[i]);
+    for (const Put &p : dg.more)
+      consider(p);
+  }
   if (!best)
     return fail(q, cycle, inst,
                 "stream s" + std::to_string(stream) +
@@ -608,7 +781,7 @@ absl::Status ChipRun::readOne(uint32_t q, uint64_t cycle,
                     std::to_string(pos) + " in cycle " + std::to_string(cycle) +
                     " holds tag " + std::to_string(best->tag) +
                     ", expected tag " + std::to_string(expect));
-  out = pool_.get(best->slot);
+  slot = best->slot;
   return absl::OkStatus();
 }
 
@@ -1010,41 +1183,40 @@ absl::Status ChipRun::putGroup(uint32_t q, uint64_t issue, uint64_t cycle,
                                const Instruction &inst, uint8_t first,
                                unsigned w, uint32_t tag,
                                const uint32_t *slots) {
-  int pos = m_.queue(q).position;
+  int pos = queues_[q].position;
   for (unsigned b = 0; b < w; ++b) {
     uint8_t s = uint8_t(first + b);
-    std::vector<Put> &d = diags_[key(s, diagOf(s, pos, cycle))];
-    for (const Put &p : d)
-      if (p.pos == pos) {
-        for (unsigned r = b; r < w; ++r)
-          pool_.release(slots[r]);
-        return fail(q, issue, inst,
-                    "a second value put on stream s" + std::to_string(s) +
-                        " at position " + std::to_string(pos) + " in cycle " +
-                        std::to_string(cycle));
-      }
-    d.push_back({pos, tag, slots[b]});
+    int64_t d = diagOf(s, pos, cycle);
+    Diag &dg = diagSlot(s, d);
+    if (dg.d != d) {
+      // The slot's old diagonal has left the chip (see D_): drop its values.
+      for (uint32_t i = 0; i < dg.n; ++i)
+        pool_.release(dg.inl[i].slot);
+      for (const Put &p : dg.more)
+        pool_.release(p.slot);
+      dg.more.clear();
+      dg.n = 0;
+      dg.d = d;
+    }
+    bool dup = false;
+    for (uint32_t i = 0; i < dg.n; ++i)
+      dup |= dg.inl[i].pos == pos;
+    for (const Put &p : dg.more)
+      dup |= p.pos == pos;
+    if (dup) {
+      for (unsigned r = b; r < w; ++r)
+        pool_.release(slots[r]);
+      return fail(q, issue, inst,
+                  "a second value put on stream s" + std::to_string(s) +
+                      " at position " + std::to_string(pos) + " in cycle " +
+                      std::to_string(cycle));
+    }
+    if (dg.n < 2)
+      dg.inl[dg.n++] = {pos, tag, slots[b]};
+    else
+      dg.more.push_back({pos, tag, slots[b]});
   }
   return absl::OkStatus();
-}
-
-void ChipRun::prune(uint64_t cycle) {
-  int n = m_.numPositions();
-  uint32_t S = m_.streamsPerDirection();
-  for (auto it = diags_.begin(); it != diags_.end();) {
-    uint8_t s = uint8_t(it->first >> 48);
-    int64_t d =
-        int64_t(it->first & ((uint64_t(1) << 48) - 1)) - (int64_t(1) << 40);
-    // East: at position n-1 in cycle d + n - 1; west: at 0 in cycle d.
-    int64_t last = s < S ? d + n - 1 : d;
-    if (last < int64_t(cycle)) {
-      for (const Put &p : it->second)
-        pool_.release(p.slot);
-      it = diags_.erase(it);
-    } else {
-      ++it;
-    }
-  }
 }
 
 absl::Status ChipRun::checkPair(uint32_t q, uint64_t t, const Instruction &inst,
@@ -1067,7 +1239,7 @@ absl::Status ChipRun::checkPair(uint32_t q, uint64_t t, const Instruction &inst,
 }
 
 absl::Status ChipRun::loadStep(uint32_t q, uint64_t cycle, uint32_t k) {
-  uint32_t plane = m_.queue(q).index;
+  uint32_t plane = queues_[q].index;
   Plane &pl = planes_[plane];
   const Instruction &inst = pl.load;
   unsigned w = isa::widthBytes(inst.dtype);
@@ -1122,7 +1294,7 @@ absl::Status ChipRun::loadStep(uint32_t q, uint64_t cycle, uint32_t k) {
 
 absl::Status ChipRun::memRead(uint32_t q, uint64_t t, const Instruction &inst,
                               uint32_t bank, uint32_t row) {
-  isa::QueueInfo info = m_.queue(q);
+  const isa::QueueInfo &info = queues_[q];
   if (!sram_.inRange(info.index, bank, row))
     return fail(q, t, inst,
                 "bank " + std::to_string(bank) + " row " + std::to_string(row) +
@@ -1139,9 +1311,10 @@ absl::Status ChipRun::memRead(uint32_t q, uint64_t t, const Instruction &inst,
 
 absl::Status ChipRun::memWrite(uint32_t q, uint64_t t, const Instruction &inst,
                                uint32_t bank, uint32_t row) {
-  isa::QueueInfo info = m_.queue(q);
-  const uint8_t *v;
-  if (absl::Status s = readOne(q, t, inst, inst.in0, inst.expect0, v); !s.ok())
+  const isa::QueueInfo &info = queues_[q];
+  uint32_t slot;
+  if (absl::Status s = readSlot(q, t, inst, inst.in0, inst.expect0, slot);
+      !s.ok())
     return s;
   if (!sram_.inRange(info.index, bank, row))
     return fail(q, t, inst,
@@ -1152,8 +1325,8 @@ absl::Status ChipRun::memWrite(uint32_t q, uint64_t t, const Instruction &inst,
     return fail(q, t, inst, e);
   if (timing_)
     return absl::OkStatus();
-  uint32_t slot = pool_.alloc();
-  std::memcpy(pool_.get(slot), v, lanes_);
+  // The stream's vector is immutable: the pending write holds a reference.
+  pool_.retain(slot);
   uint32_t idx;
   if (!freeWrites_.empty()) {
     idx = freeWrites_.back();
@@ -1163,12 +1336,12 @@ absl::Status ChipRun::memWrite(uint32_t q, uint64_t t, const Instruction &inst,
     writes_.emplace_back();
   }
   writes_[idx] = {info.index, bank, row, slot};
-  events_.push({t + m_.memWriteLatency(), 0, q, idx});
+  schedule({t + m_.memWriteLatency(), 0, q, idx});
   return absl::OkStatus();
 }
 
 absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
-  isa::QueueInfo info = m_.queue(q);
+  const isa::QueueInfo &info = queues_[q];
   switch (inst.op) {
   case Opcode::MemRead:
     return memRead(q, t, inst, inst.a, inst.b);
@@ -1197,7 +1370,7 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
     if (absl::Status s = loadStep(q, t, 0); !s.ok())
       return s;
     for (uint32_t k = 1; k < L; ++k)
-      events_.push({t + k, 1, q, k});
+      schedule({t + k, 1, q, k});
     return absl::OkStatus();
   }
   case Opcode::MxmInstall: {
@@ -1354,7 +1527,7 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
   }
   case Opcode::Sync:
     syncs_[q] = {inst, t};
-    events_.push({t + inst.b, 2, q, 0});
+    schedule({t + inst.b, 2, q, 0});
     return absl::OkStatus();
   case Opcode::Repeat:
     return fail(q, t, inst, "internal: repeat was not expanded");
@@ -1448,49 +1621,81 @@ void ChipRun::start() {
   pc_.assign(prog_.queues.size(), 0);
   for (uint32_t q = 0; q < prog_.queues.size(); ++q)
     if (!prog_.queues[q].empty())
-      events_.push({0, 3, q, 0});
+      schedule({0, 3, q, 0});
+}
+
+absl::Status ChipRun::processCycle(uint64_t c, RunStats &stats,
+                                   std::vector<uint64_t> &unitBusy) {
+  size_t slot = size_t(c & (R_ - 1));
+  // Phases 0..2 in (phase, queue, k) order. Their own events go to later
+  // cycles (every latency is >= 1), never into this slot.
+  if (!side_[slot].empty()) {
+    sideScratch_.clear();
+    sideScratch_.swap(side_[slot]);
+    ringCount_ -= sideScratch_.size();
+    if (sideScratch_.size() > 1)
+      std::sort(sideScratch_.begin(), sideScratch_.end());
+    for (const SideEvent &e : sideScratch_) {
+      if (e.phase == 0) {
+        PendingWrite &w = writes_[e.k];
+        std::memcpy(sram_.mutableRow(w.slice, w.bank, w.row), pool_.get(w.slot),
+                    lanes_);
+        pool_.release(w.slot);
+        freeWrites_.push_back(e.k);
+      } else if (e.phase == 1) {
+        if (absl::Status s = loadStep(e.queue, c, e.k); !s.ok())
+          return s;
+      } else {
+        if (absl::Status s = syncCheck(e.queue, c); !s.ok())
+          return s;
+      }
+    }
+  }
+  // Issues in queue order.
+  uint64_t *bits = issueBits_.data() + slot * qWords_;
+  for (uint32_t w = 0; w < qWords_; ++w) {
+    uint64_t b = bits[w];
+    bits[w] = 0;
+    while (b) {
+      uint32_t q = w * 64 + uint32_t(__builtin_ctzll(b));
+      b &= b - 1;
+      --ringCount_;
+      const std::vector<Instruction> &queue = prog_.queues[q];
+      const Instruction &inst = queue[pc_[q]++];
+      uint64_t next;
+      if (inst.op == Opcode::Nop) {
+        next = c + inst.a;
+      } else {
+        Timing tm = timing(inst);
+        next = c + tm.queue;
+        if (absl::Status s = issue(q, c, inst); !s.ok())
+          return s;
+        stats.cycles = std::max(stats.cycles, c + tm.busy);
+        stats.instructions++;
+        unitBusy[size_t(queues_[q].unit)] += tm.queue;
+      }
+      if (pc_[q] < queue.size())
+        schedule({next, 3, q, 0});
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ChipRun::runUntil(uint64_t limit, RunStats &stats,
                                std::vector<uint64_t> &unitBusy) {
-  std::vector<size_t> &pc = pc_;
-  uint64_t nextPrune = uint64_t(m_.numPositions());
-  while (!events_.empty() && events_.top().cycle < limit) {
-    Event e = events_.top();
-    events_.pop();
-    if (e.cycle >= nextPrune) {
-      prune(e.cycle);
-      nextPrune = e.cycle + uint64_t(m_.numPositions());
+  for (;;) {
+    if (ringCount_ == 0) {
+      if (far_.empty())
+        break;
+      now_ = std::max(now_, far_.top().cycle);
+      refill();
     }
-    if (e.phase == 0) {
-      PendingWrite &w = writes_[e.k];
-      std::memcpy(sram_.mutableRow(w.slice, w.bank, w.row), pool_.get(w.slot),
-                  lanes_);
-      pool_.release(w.slot);
-      freeWrites_.push_back(e.k);
-      continue;
-    }
-    if (e.phase == 1) {
-      if (absl::Status s = loadStep(e.queue, e.cycle, e.k); !s.ok())
-        return s;
-      continue;
-    }
-    if (e.phase == 2) {
-      if (absl::Status s = syncCheck(e.queue, e.cycle); !s.ok())
-        return s;
-      continue;
-    }
-    const Instruction &inst = prog_.queues[e.queue][pc[e.queue]++];
-    uint64_t next = e.cycle + m_.queueCycles(inst);
-    if (inst.op != Opcode::Nop) {
-      if (absl::Status s = issue(e.queue, e.cycle, inst); !s.ok())
-        return s;
-      stats.cycles = std::max(stats.cycles, e.cycle + m_.busyCycles(inst));
-      stats.instructions++;
-      unitBusy[size_t(m_.queue(e.queue).unit)] += m_.queueCycles(inst);
-    }
-    if (pc[e.queue] < prog_.queues[e.queue].size())
-      events_.push({next, 3, e.queue, 0});
+    if (now_ >= limit)
+      break;
+    if (absl::Status s = processCycle(now_, stats, unitBusy); !s.ok())
+      return s;
+    ++now_;
+    refill();
   }
   return absl::OkStatus();
 }

@@ -49,8 +49,10 @@ private:
     return (uint64_t(slice) * banks_ + bank) * pagesPerBank_ + row / kPageRows;
   }
   uint32_t slices_, banks_, rows_, lanes_, pagesPerBank_;
-  // Only touched pages exist (cost independent of the chip's SRAM size).
-  std::unordered_map<uint64_t, std::unique_ptr<uint8_t[]>> pages_;
+  // Only touched pages exist; the table of page pointers is flat (8 bytes
+  // per page of kPageRows rows, e.g. 88 KiB for lpu-v1's 220 MiB).
+  std::vector<std::unique_ptr<uint8_t[]>> pages_;
+  uint64_t allocatedPages_ = 0;
   std::vector<uint8_t> zero_;
 };
 
