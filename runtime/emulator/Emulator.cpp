@@ -259,6 +259,7 @@ public:
         chunks_.emplace_back(new (std::align_val_t(64))
                                  uint8_t[size_t(kChunk) * lanes_]);
         refs_.resize(refs_.size() + kChunk, 0);
+        pending_.resize(pending_.size() + kChunk, 0);
       }
       refs_[next_] = 1;
       return next_++;
@@ -276,6 +277,9 @@ public:
   uint8_t *get(uint32_t i) {
     return chunks_[i / kChunk].get() + size_t(i % kChunk) * lanes_;
   }
+  /// Whether the vector is the result of an MXM multiply not yet computed.
+  bool pending(uint32_t i) const { return pending_[i]; }
+  void setPending(uint32_t i, bool p) { pending_[i] = p; }
 
 private:
   struct AlignedDelete {
@@ -288,6 +292,7 @@ private:
   uint32_t next_ = 0;
   std::vector<std::unique_ptr<uint8_t[], AlignedDelete>> chunks_;
   std::vector<uint32_t> refs_;
+  std::vector<uint8_t> pending_;
   std::vector<uint32_t> free_;
 };
 
@@ -360,6 +365,15 @@ struct AccRow {
   std::vector<int32_t> i;
 };
 
+/// A float multiply whose product is not yet computed (see flushPlane).
+struct PendingMul {
+  AccRow *acc;
+  bool accumulate, emit;
+  bool finite;         // every activation is finite
+  uint32_t rows, cols; // the product's extent (see issue: MxmMul)
+  uint32_t slots[4];   // the emitted group (held until computed)
+};
+
 struct Plane {
   // Shadow buffer.
   bool shadowLoaded = false; // a complete tile, or one being loaded
@@ -370,6 +384,10 @@ struct Plane {
   // the rest of the tile is +-0 (their products sum to +0, skipped when the
   // activations are finite).
   uint32_t shadowCols = 0, activeCols = 0;
+  // The tile holds a NaN weight: its products go through mxmKernelF32 one
+  // vector at a time (the NaN operand that propagates through an add is
+  // the compiler's choice; this keeps the NaN bits of that kernel).
+  bool shadowNaN = false, activeNaN = false;
   std::vector<float> shadowF;
   std::vector<int32_t> shadowI;
   std::vector<uint8_t> raw; // plane-rows while loading
@@ -383,6 +401,10 @@ struct Plane {
   std::vector<float> activeF;
   std::vector<int32_t> activeI;
   std::vector<std::unique_ptr<AccRow>> acc;
+  // Float multiplies of the active tile not yet computed, in issue order,
+  // and their activations (lanes floats each).
+  std::vector<PendingMul> pending;
+  std::vector<float> pendingAct;
 };
 
 /// Decodes `lanes` elements from byte planes.
@@ -520,6 +542,86 @@ mxmKernelF32(const float *act, const float *W, uint32_t rows, uint32_t L,
   }
 }
 
+/// Sixteen fp32 lanes (clang vector extension: lane-wise IEEE operations;
+/// with -ffp-contract=off `x + a * w` is a multiply and an add).
+typedef float F16Lanes __attribute__((ext_vector_type(16)));
+
+/// C[i][n] = sum_k A[i][k] * W[k][n] for i < MR, n in [n0, n0 + 16 NB),
+/// k = 0 .. rows-1 in order, each sum starting from +0: per lane exactly
+/// mxmKernelF32's arithmetic.
+template <int MR, int NB>
+__attribute__((always_inline)) inline void
+mxmBlockF32(const float *A, size_t lda, const float *W, size_t ldw,
+            uint32_t rows, uint32_t n0, float *C, size_t ldc) {
+  F16Lanes acc[MR][NB];
+  for (int i = 0; i < MR; ++i)
+    for (int j = 0; j < NB; ++j)
+      acc[i][j] = 0.0f;
+  for (uint32_t k = 0; k < rows; ++k) {
+    const float *wk = W + size_t(k) * ldw + n0;
+    F16Lanes w[NB];
+    for (int j = 0; j < NB; ++j)
+      std::memcpy(&w[j], wk + 16 * j, sizeof(F16Lanes));
+    for (int i = 0; i < MR; ++i) {
+      F16Lanes a = A[size_t(i) * lda + k];
+      for (int j = 0; j < NB; ++j)
+        acc[i][j] = acc[i][j] + a * w[j];
+    }
+  }
+  for (int i = 0; i < MR; ++i)
+    for (int j = 0; j < NB; ++j)
+      std::memcpy(C + size_t(i) * ldc + n0 + 16 * j, &acc[i][j],
+                  sizeof(F16Lanes));
+}
+
+template <int MR>
+__attribute__((always_inline)) inline void
+mxmRowsF32(const float *A, size_t lda, const float *W, size_t ldw,
+           uint32_t rows, uint32_t nVec, float *C, size_t ldc) {
+  uint32_t n0 = 0;
+  for (; n0 + 64 <= nVec * 16; n0 += 64)
+    mxmBlockF32<MR, 4>(A, lda, W, ldw, rows, n0, C, ldc);
+  switch (nVec - n0 / 16) {
+  case 3:
+    mxmBlockF32<MR, 3>(A, lda, W, ldw, rows, n0, C, ldc);
+    break;
+  case 2:
+    mxmBlockF32<MR, 2>(A, lda, W, ldw, rows, n0, C, ldc);
+    break;
+  case 1:
+    mxmBlockF32<MR, 1>(A, lda, W, ldw, rows, n0, C, ldc);
+    break;
+  default:
+    break;
+  }
+}
+
+/// The batched MXM float kernel: M activation vectors (rows of A, stride
+/// lda) times one tile (stride ldw, a multiple of 16 with zero padding):
+/// C[i][n] for n < 16 nVec, each lane summed over k = 0 .. rows-1 in order
+/// from +0 in fp32 without contraction, so every C[i][n] has the bits of
+/// mxmKernelF32 on A[i] alone. Register blocks of 4 vectors x 64 lanes.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void
+mxmGemmF32(const float *A, size_t lda, uint32_t M, const float *W, size_t ldw,
+           uint32_t rows, uint32_t nVec, float *C, size_t ldc) {
+  uint32_t i = 0;
+  for (; i + 4 <= M; i += 4)
+    mxmRowsF32<4>(A + i * lda, lda, W, ldw, rows, nVec, C + i * ldc, ldc);
+  switch (M - i) {
+  case 3:
+    mxmRowsF32<3>(A + i * lda, lda, W, ldw, rows, nVec, C + i * ldc, ldc);
+    break;
+  case 2:
+    mxmRowsF32<2>(A + i * lda, lda, W, ldw, rows, nVec, C + i * ldc, ldc);
+    break;
+  case 1:
+    mxmRowsF32<1>(A + i * lda, lda, W, ldw, rows, nVec, C + i * ldc, ldc);
+    break;
+  default:
+    break;
+  }
+}
+
 __attribute__((target_clones("avx2", "default"))) void
 mxmKernelI32(const int64_t *act, const int32_t *W, uint32_t rows, uint32_t L,
              uint32_t *r) {
@@ -530,6 +632,9 @@ mxmKernelI32(const int64_t *act, const int32_t *W, uint32_t rows, uint32_t L,
       r[n] += a * uint32_t(wk[n]);
   }
 }
+
+/// Float multiplies of one plane computed together at most.
+constexpr size_t kMaxPendingMuls = 64;
 
 class ChipRun {
 public:
@@ -611,6 +716,13 @@ private:
   absl::Status memWrite(uint32_t q, uint64_t t, const Instruction &inst,
                         uint32_t bank, uint32_t row);
   absl::Status loadStep(uint32_t q, uint64_t cycle, uint32_t k);
+  /// Computes the plane's pending multiplies (batched over the tile) and
+  /// applies them in issue order: accumulator rows, emitted vectors.
+  void flushPlane(Plane &pl);
+  void flushAll() {
+    for (Plane &pl : planes_)
+      flushPlane(pl);
+  }
   absl::Status checkPair(uint32_t q, uint64_t t, const Instruction &inst,
                          uint32_t plane, DType d);
 
@@ -620,10 +732,13 @@ private:
   Sram &sram_;
   bool timing_; // timing-only: every check, no data
   uint32_t lanes_;
-  uint32_t S_; // streams per direction
+  uint32_t Lp_; // row stride of float tiles: lanes rounded up to 16
+  uint32_t S_;  // streams per direction
   VectorPool pool_;
   MemPorts ports_;
   std::vector<Plane> planes_;
+  uint32_t pendingMuls_ = 0;           // over all planes
+  std::vector<float> mulOut_;          // flushPlane's products
   std::vector<isa::QueueInfo> queues_; // m_.queue(q), cached
   // Streams: per stream, a ring of D_ diagonals (a power of two larger than
   // the span of diagonals any read or put can touch, so a slot holding
@@ -660,8 +775,9 @@ private:
 ChipRun::ChipRun(const isa::Machine &m, uint32_t chip, const ChipProgram &prog,
                  Sram &sram, bool timingOnly)
     : m_(m), chip_(chip), prog_(prog), sram_(sram), timing_(timingOnly),
-      lanes_(m.lanes()), S_(m.streamsPerDirection()), pool_(m.lanes()),
-      ports_(m.memSlices()), planes_(m.target().mxm_planes()) {
+      lanes_(m.lanes()), Lp_((m.lanes() + 15) / 16 * 16),
+      S_(m.streamsPerDirection()), pool_(m.lanes()), ports_(m.memSlices()),
+      planes_(m.target().mxm_planes()) {
   for (uint32_t q = 0; q < m.numQueues(); ++q)
     queues_.push_back(m.queue(q));
   // The latest output of any instruction: reads and puts of cycle-now
@@ -782,6 +898,8 @@ absl::Status ChipRun::readSlot(uint32_t q, uint64_t cycle,
                     " holds tag " + std::to_string(best->tag) +
                     ", expected tag " + std::to_string(expect));
   slot = best->slot;
+  if (pendingMuls_ && pool_.pending(slot))
+    flushAll();
   return absl::OkStatus();
 }
 
@@ -1261,14 +1379,17 @@ absl::Status ChipRun::loadStep(uint32_t q, uint64_t cycle, uint32_t k) {
     // Complete: build the tile (rows >= a are zero).
     size_t n = size_t(lanes_) * lanes_;
     if (isFloat(inst.dtype)) {
-      pl.shadowF.assign(n, 0.0f);
+      pl.shadowF.assign(size_t(lanes_) * Lp_, 0.0f);
       const uint8_t *planes[4];
       uint32_t cols = 0;
+      bool nan = false;
       for (uint32_t r = 0; r < inst.a; ++r) {
         for (unsigned b = 0; b < w; ++b)
           planes[b] = pl.raw.data() + size_t(r * w + b) * lanes_;
-        float *row = pl.shadowF.data() + size_t(r) * lanes_;
+        float *row = pl.shadowF.data() + size_t(r) * Lp_;
         decodeF(inst.dtype, planes, lanes_, row);
+        for (uint32_t c = 0; c < lanes_; ++c)
+          nan |= row[c] != row[c];
         for (uint32_t c = lanes_; c > cols; --c)
           if (row[c - 1] != 0.0f || !std::isfinite(row[c - 1])) {
             cols = c;
@@ -1276,6 +1397,7 @@ absl::Status ChipRun::loadStep(uint32_t q, uint64_t cycle, uint32_t k) {
           }
       }
       pl.shadowCols = cols;
+      pl.shadowNaN = nan;
     } else {
       pl.shadowI.assign(n, 0);
       std::vector<int64_t> tmp(lanes_);
@@ -1388,12 +1510,14 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
                   "install while load_weights is still loading plane " +
                       std::to_string(plane) + " (complete at cycle " +
                       std::to_string(pl.shadowDone) + ")");
+    flushPlane(pl); // the pending multiplies use the outgoing tile
     bool wasActive = pl.active;
     std::swap(pl.activeF, pl.shadowF);
     std::swap(pl.activeI, pl.shadowI);
     std::swap(pl.activeType, pl.shadowType);
     std::swap(pl.activeRows, pl.shadowRows);
     std::swap(pl.activeCols, pl.shadowCols);
+    std::swap(pl.activeNaN, pl.shadowNaN);
     pl.active = true;
     pl.shadowLoaded = wasActive;
     pl.shadowDone = t;
@@ -1453,34 +1577,54 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
                       inst.tag, slots);
     }
     if (!isInt) {
-      fa_.resize(L);
-      fr_.assign(L, 0.0f);
-      decodeF(inst.dtype, planes, L, fa_.data());
-      const float *W = pl.activeF.data();
-      float *r = fr_.data();
+      // Computed later, batched with the tile's other multiplies
+      // (flushPlane): when a reader needs the emitted vector, the plane
+      // installs another tile, an integer multiply uses the plane, the batch
+      // is full, or the run ends. Checks and stream timing happen now.
+      if (pl.pending.size() >= kMaxPendingMuls)
+        flushPlane(pl);
+      size_t j = pl.pending.size();
+      if (pl.pendingAct.size() < (j + 1) * L)
+        pl.pendingAct.resize(size_t(kMaxPendingMuls) * L);
+      float *act = pl.pendingAct.data() + j * L;
+      decodeF(inst.dtype, planes, L, act);
       // result[n] = sum_k act[k] * W[k][n], in fp32, k = 0 .. lanes-1.
       // Rows >= activeRows are zero: their products are +-0 when the
       // activation is finite and adding +-0 leaves a sum that starts at +0
       // unchanged, so they are skipped unless an activation there is inf or
-      // NaN (then 0 * inf = NaN must reach the sum).
-      uint32_t rows = pl.activeRows;
-      for (uint32_t k = rows; k < L && rows < L; ++k)
-        if (!std::isfinite(fa_[k]))
-          rows = L;
-      // Columns past the last nonzero weight give +0 unless an activation
-      // is inf or NaN (0 * inf = NaN must reach them).
-      uint32_t cols = pl.activeCols;
-      for (uint32_t k = 0; k < rows && cols < L; ++k)
-        if (!std::isfinite(fa_[k]))
-          cols = L;
-      mxmKernelF32(fa_.data(), W, rows, L, cols, r);
-      acc.f.resize(L);
-      if (accumulate)
-        for (uint32_t n = 0; n < L; ++n)
-          acc.f[n] += r[n];
-      else
-        std::memcpy(acc.f.data(), r, L * sizeof(float));
+      // NaN (then 0 * inf = NaN must reach the sum). Columns past the last
+      // nonzero weight give +0 unless an activation is inf or NaN (0 * inf
+      // = NaN must reach them).
+      uint32_t rows = pl.activeRows, cols = pl.activeCols;
+      bool finite = true;
+      for (uint32_t k = 0; k < L; ++k)
+        finite &= std::isfinite(act[k]);
+      if (!finite) {
+        for (uint32_t k = rows; k < L && rows < L; ++k)
+          if (!std::isfinite(act[k]))
+            rows = L;
+        for (uint32_t k = 0; k < rows && cols < L; ++k)
+          if (!std::isfinite(act[k]))
+            cols = L;
+      }
+      bool emit = inst.flags & isa::kEmit;
+      PendingMul pm{&acc, accumulate, emit, finite, rows, cols, {}};
+      acc.valid = true;
+      acc.isInt = false;
+      if (emit)
+        for (int b = 0; b < 4; ++b) {
+          pm.slots[b] = pool_.alloc();
+          pool_.retain(pm.slots[b]); // the stream's and the pending's
+          pool_.setPending(pm.slots[b], true);
+        }
+      pl.pending.push_back(pm);
+      ++pendingMuls_;
+      if (emit)
+        return putGroup(q, t, t + m_.outputLatency(inst), inst, inst.out, 4,
+                        inst.tag, pm.slots);
+      return absl::OkStatus();
     } else {
+      flushPlane(pl); // accumulator rows in issue order
       ia_.resize(L);
       decodeI(inst.dtype, planes, L, ia_.data());
       std::vector<uint32_t> r(L, 0);
@@ -1494,7 +1638,7 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
     if (inst.flags & isa::kEmit) {
       bits_.resize(L);
       for (uint32_t n = 0; n < L; ++n)
-        bits_[n] = isInt ? uint32_t(acc.i[n]) : isa::floatBits(acc.f[n]);
+        bits_[n] = uint32_t(acc.i[n]);
       uint32_t slots[4];
       uint8_t *out[4];
       for (int b = 0; b < 4; ++b) {
@@ -1697,7 +1841,56 @@ absl::Status ChipRun::runUntil(uint64_t limit, RunStats &stats,
     ++now_;
     refill();
   }
+  flushAll();
   return absl::OkStatus();
+}
+
+void ChipRun::flushPlane(Plane &pl) {
+  size_t M = pl.pending.size();
+  if (M == 0)
+    return;
+  uint32_t L = lanes_;
+  const float *W = pl.activeF.data();
+  uint32_t rows = pl.activeRows, cols = pl.activeCols;
+  mulOut_.resize(M * Lp_);
+  // Every product in one batched kernel (the bits of mxmKernelF32 per
+  // vector); those with inf/NaN activations or weights one by one through
+  // mxmKernelF32 itself (which NaN an add propagates is up to the code).
+  if (!pl.activeNaN)
+    mxmGemmF32(pl.pendingAct.data(), L, uint32_t(M), W, Lp_, rows,
+               (cols + 15) / 16, mulOut_.data(), Lp_);
+  for (size_t j = 0; j < M; ++j) {
+    const PendingMul &pm = pl.pending[j];
+    float *r = mulOut_.data() + j * Lp_;
+    if (pl.activeNaN || !pm.finite) {
+      std::fill(r, r + L, 0.0f);
+      mxmKernelF32(pl.pendingAct.data() + j * L, W, pm.rows, Lp_, pm.cols, r);
+    } else {
+      // Columns past the last nonzero weight are +0 (see issue: MxmMul).
+      std::fill(r + cols, r + L, 0.0f);
+    }
+    AccRow &acc = *pm.acc;
+    acc.f.resize(L);
+    if (pm.accumulate)
+      for (uint32_t n = 0; n < L; ++n)
+        acc.f[n] += r[n];
+    else
+      std::memcpy(acc.f.data(), r, L * sizeof(float));
+    if (pm.emit) {
+      bits_.resize(L);
+      std::memcpy(bits_.data(), acc.f.data(), L * sizeof(float));
+      uint8_t *out[4];
+      for (int b = 0; b < 4; ++b)
+        out[b] = pool_.get(pm.slots[b]);
+      encodeBits(4, bits_.data(), L, out);
+      for (int b = 0; b < 4; ++b) {
+        pool_.setPending(pm.slots[b], false);
+        pool_.release(pm.slots[b]);
+      }
+    }
+  }
+  pl.pending.clear();
+  pendingMuls_ -= uint32_t(M);
 }
 
 } // namespace
