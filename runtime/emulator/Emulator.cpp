@@ -23,6 +23,10 @@
 #include <thread>
 #include <unordered_map>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 namespace lpuc::emu {
 
 using isa::AluOp;
@@ -407,6 +411,60 @@ struct Plane {
   std::vector<float> pendingAct;
 };
 
+/// binary16 <-> binary32 with the x86 F16C instructions where the CPU has
+/// them: both round to nearest even and treat subnormals, infinities and
+/// overflow as isa::halfToFloat / isa::floatToHalf do; NaN lanes (whose
+/// payload and quiet bit handling may differ) are redone by the scalar
+/// functions, so the bits are theirs (gtest Emulator.F16cConversionsExact).
+#if defined(__x86_64__)
+bool haveF16c() {
+  static const bool have =
+      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
+  return have;
+}
+
+__attribute__((target("avx2,f16c"))) void halvesToFloatsF16c(const uint8_t *lo,
+                                                             const uint8_t *hi,
+                                                             uint32_t n,
+                                                             float *out) {
+  uint32_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m128i l = _mm_loadl_epi64(reinterpret_cast<const __m128i *>(lo + i));
+    __m128i h = _mm_loadl_epi64(reinterpret_cast<const __m128i *>(hi + i));
+    __m256 f = _mm256_cvtph_ps(_mm_unpacklo_epi8(l, h));
+    _mm256_storeu_ps(out + i, f);
+    if (int nan = _mm256_movemask_ps(_mm256_cmp_ps(f, f, _CMP_UNORD_Q)))
+      for (int k = 0; k < 8; ++k)
+        if (nan & (1 << k))
+          out[i + k] = isa::halfToFloat(uint16_t(lo[i + k] | hi[i + k] << 8));
+  }
+  for (; i < n; ++i)
+    out[i] = isa::halfToFloat(uint16_t(lo[i] | hi[i] << 8));
+}
+
+__attribute__((target("avx2,f16c"))) void
+floatsToHalvesF16c(const float *v, uint32_t n, uint32_t *bits) {
+  uint32_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 f = _mm256_loadu_ps(v + i);
+    __m128i h =
+        _mm256_cvtps_ph(f, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    _mm256_storeu_si256(reinterpret_cast<__m256i *>(bits + i),
+                        _mm256_cvtepu16_epi32(h));
+    if (int nan = _mm256_movemask_ps(_mm256_cmp_ps(f, f, _CMP_UNORD_Q)))
+      for (int k = 0; k < 8; ++k)
+        if (nan & (1 << k))
+          bits[i + k] = isa::floatToHalf(v[i + k]);
+  }
+  for (; i < n; ++i)
+    bits[i] = isa::floatToHalf(v[i]);
+}
+#else
+bool haveF16c() { return false; }
+void halvesToFloatsF16c(const uint8_t *, const uint8_t *, uint32_t, float *) {}
+void floatsToHalvesF16c(const float *, uint32_t, uint32_t *) {}
+#endif
+
 /// Decodes `lanes` elements from byte planes.
 void decodeF(DType d, const uint8_t *const *p, uint32_t lanes, float *out) {
   switch (d) {
@@ -417,6 +475,10 @@ void decodeF(DType d, const uint8_t *const *p, uint32_t lanes, float *out) {
                          uint32_t(p[2][i]) << 16 | uint32_t(p[3][i]) << 24);
     break;
   case DType::F16: {
+    if (haveF16c()) {
+      halvesToFloatsF16c(p[0], p[1], lanes, out);
+      break;
+    }
     // Every binary16 widened once (exact: the same bits as halfToFloat).
     static const std::vector<float> table = [] {
       std::vector<float> t(65536);
@@ -490,6 +552,10 @@ void encodeFloats(DType d, const float *v, uint32_t lanes, uint32_t *bits) {
       bits[i] = isa::floatBits(v[i]);
     break;
   case DType::F16:
+    if (haveF16c()) {
+      floatsToHalvesF16c(v, lanes, bits);
+      break;
+    }
     for (uint32_t i = 0; i < lanes; ++i)
       bits[i] = isa::floatToHalf(v[i]);
     break;
@@ -2110,6 +2176,16 @@ absl::StatusOr<RunStats> Emulator::run() {
     stats.units.push_back(ub);
   }
   return stats;
+}
+
+void halvesToFloats(const uint8_t *lo, const uint8_t *hi, uint32_t n,
+                    float *out) {
+  const uint8_t *p[2] = {lo, hi};
+  decodeF(DType::F16, p, n, out);
+}
+
+void floatsToHalves(const float *v, uint32_t n, uint32_t *bits) {
+  encodeFloats(DType::F16, v, n, bits);
 }
 
 } // namespace lpuc::emu

@@ -108,6 +108,14 @@ private:
   std::vector<Port> ports_;
 };
 
+/// binary16 planes (low and high bytes) to floats and floats to binary16
+/// (in the low 16 bits of `bits`): the emulator's conversions (F16C where
+/// the CPU has it), bit for bit isa::halfToFloat and isa::floatToHalf.
+/// Exported for tests.
+void halvesToFloats(const uint8_t *lo, const uint8_t *hi, uint32_t n,
+                    float *out);
+void floatsToHalves(const float *v, uint32_t n, uint32_t *bits);
+
 /// Static checks of a chip program (queue count, opcode per queue, NOP
 /// counts, dtypes, ALU ops, stream groups, MXM rows). Errors name the chip,
 /// queue, issue cycle and instruction.
