@@ -26,6 +26,11 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+#include <cstdlib>
+#include <new>
 
 namespace lpuc::emu {
 
@@ -42,23 +47,64 @@ using isa::Unit;
 Sram::Sram(uint32_t slices, uint32_t banks, uint32_t rows, uint32_t lanes)
     : slices_(slices), banks_(banks), rows_(rows), lanes_(lanes),
       pagesPerBank_((rows + kPageRows - 1) / kPageRows),
-      pages_(size_t(slices) * banks * pagesPerBank_), zero_(lanes, 0) {}
+      pages_(size_t(slices) * banks * pagesPerBank_, nullptr), zero_(lanes, 0) {
+}
+
+Sram::~Sram() {
+  for (auto [base, len] : chunks_) {
+#if defined(__linux__)
+    munmap(base, len);
+#else
+    std::free(base);
+#endif
+  }
+}
 
 const uint8_t *Sram::row(uint32_t slice, uint32_t bank, uint32_t row) const {
-  const std::unique_ptr<uint8_t[]> &page = pages_[pageIndex(slice, bank, row)];
+  const uint8_t *page = pages_[pageIndex(slice, bank, row)];
   if (!page)
     return zero_.data();
-  return page.get() + size_t(row % kPageRows) * lanes_;
+  return page + size_t(row % kPageRows) * lanes_;
 }
 
 uint8_t *Sram::mutableRow(uint32_t slice, uint32_t bank, uint32_t row) {
-  std::unique_ptr<uint8_t[]> &page = pages_[pageIndex(slice, bank, row)];
+  uint8_t *&page = pages_[pageIndex(slice, bank, row)];
   if (!page) {
-    page.reset(new uint8_t[size_t(kPageRows) * lanes_]);
-    std::memset(page.get(), 0, size_t(kPageRows) * lanes_);
+    size_t pageBytes = size_t(kPageRows) * lanes_;
+    if (chunkLeft_ == 0) {
+      // A zeroed chunk of about 2 MiB (at least one page).
+      constexpr size_t kChunk = size_t(2) << 20;
+      size_t n = std::max<size_t>(1, kChunk / pageBytes);
+      size_t len = n * pageBytes;
+#if defined(__linux__)
+      // Over-allocate to align to 2 MiB for transparent huge pages.
+      size_t mapLen = len + kChunk;
+      void *base = mmap(nullptr, mapLen, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (base == MAP_FAILED)
+        std::abort(); // out of memory (as operator new without exceptions)
+      uintptr_t start = (uintptr_t(base) + kChunk - 1) & ~uintptr_t(kChunk - 1);
+#ifdef MADV_HUGEPAGE
+      madvise(reinterpret_cast<void *>(start),
+              (len + kChunk - 1) & ~(kChunk - 1), MADV_HUGEPAGE);
+#endif
+      chunks_.push_back({base, mapLen});
+      chunkNext_ = reinterpret_cast<uint8_t *>(start);
+#else
+      void *base = std::calloc(1, len);
+      if (!base)
+        std::abort(); // out of memory (as operator new without exceptions)
+      chunks_.push_back({base, len});
+      chunkNext_ = static_cast<uint8_t *>(base);
+#endif
+      chunkLeft_ = n;
+    }
+    page = chunkNext_;
+    chunkNext_ += pageBytes;
+    --chunkLeft_;
     ++allocatedPages_;
   }
-  return page.get() + size_t(row % kPageRows) * lanes_;
+  return page + size_t(row % kPageRows) * lanes_;
 }
 
 uint64_t Sram::allocatedBytes() const {
@@ -810,7 +856,18 @@ private:
   // the span of diagonals any read or put can touch, so a slot holding
   // another diagonal holds one whose values have left the chip).
   uint32_t D_ = 0;
+  int numPositions_ = 0;
   std::vector<Diag> diags_;
+  /// Releases the values of a diagonal slot (and empties it).
+  void dropDiag(Diag &dg) {
+    for (uint32_t i = 0; i < dg.n; ++i)
+      pool_.release(dg.inl[i].slot);
+    for (const Put &p : dg.more)
+      pool_.release(p.slot);
+    dg.more.clear();
+    dg.n = 0;
+    dg.d = Diag::kNoDiag;
+  }
   // Events: a ring of R_ cycles from now_ (issue bits per queue, side
   // events of phases 0..2), and a heap for events further ahead.
   uint32_t R_ = 0, qWords_ = 0;
@@ -853,10 +910,12 @@ ChipRun::ChipRun(const isa::Machine &m, uint32_t chip, const ChipProgram &prog,
       std::max({t.mem_read_latency(), t.mxm_result_latency(), t.sxm_latency(),
                 t.c2c_receive_latency(), t.vxm_simple_latency(),
                 t.vxm_transcendental_latency()});
-  // A chain's latency is the sum of at most kMaxChainSteps ALU latencies.
-  maxLat = std::max(maxLat, uint32_t(isa::kMaxChainSteps) *
-                                std::max(t.vxm_simple_latency(),
-                                         t.vxm_transcendental_latency()));
+  // A chain's latency is its `c` field (validated: the sum of its steps').
+  for (const std::vector<Instruction> &queue : prog.queues)
+    for (const Instruction &i : queue)
+      if (i.op == Opcode::VxmChain)
+        maxLat = std::max(maxLat, i.c);
+  numPositions_ = m.numPositions();
   uint64_t span = uint64_t(m.numPositions()) + maxLat + 2;
   D_ = 1;
   while (D_ < span)
@@ -1204,7 +1263,7 @@ absl::Status ChipRun::issueChain(uint32_t q, uint64_t t,
     }
     encodeBits(w, bits_.data(), L, out);
   }
-  return putGroup(q, t, t + m_.outputLatency(inst), inst, inst.out, w, inst.tag,
+  return putGroup(q, t, t + timing(inst).latency, inst, inst.out, w, inst.tag,
                   slots);
 }
 
@@ -1244,7 +1303,7 @@ absl::Status ChipRun::issueSxm(uint32_t q, uint64_t t,
         std::memcpy(o + n, in[k], L - n); // out[i] = in[i - n]
     }
   }
-  return putGroup(q, t, t + m_.outputLatency(inst), inst, inst.out, w, inst.tag,
+  return putGroup(q, t, t + timing(inst).latency, inst, inst.out, w, inst.tag,
                   slots);
 }
 
@@ -1347,8 +1406,8 @@ absl::Status ChipRun::issueVxm(uint32_t q, uint64_t t,
       bits_[i] = wrapInt(aluInt(op, ia_[i], n == 2 ? ib_[i] : 0, imm), d);
     encodeBits(ow, bits_.data(), L, out);
   }
-  return putGroup(q, t, t + m_.outputLatency(inst), inst, inst.out, ow,
-                  inst.tag, slots);
+  return putGroup(q, t, t + timing(inst).latency, inst, inst.out, ow, inst.tag,
+                  slots);
 }
 
 absl::Status ChipRun::readGroup(uint32_t q, uint64_t cycle,
@@ -1374,12 +1433,7 @@ absl::Status ChipRun::putGroup(uint32_t q, uint64_t issue, uint64_t cycle,
     Diag &dg = diagSlot(s, d);
     if (dg.d != d) {
       // The slot's old diagonal has left the chip (see D_): drop its values.
-      for (uint32_t i = 0; i < dg.n; ++i)
-        pool_.release(dg.inl[i].slot);
-      for (const Put &p : dg.more)
-        pool_.release(p.slot);
-      dg.more.clear();
-      dg.n = 0;
+      dropDiag(dg);
       dg.d = d;
     }
     bool dup = false;
@@ -1491,9 +1545,24 @@ absl::Status ChipRun::memRead(uint32_t q, uint64_t t, const Instruction &inst,
   if (std::string e = ports_.claimRead(info.index, bank, t); !e.empty())
     return fail(q, t, inst, e);
   uint32_t slot = pool_.alloc();
-  if (!timing_)
+  if (!timing_) {
     std::memcpy(pool_.get(slot), sram_.row(info.index, bank, row), lanes_);
-  return putGroup(q, t, t + m_.outputLatency(inst), inst, inst.out, 1, inst.tag,
+    // Prefetch the row of the queue's next read (most rows are read once:
+    // streamed weights), which issues a few host microseconds later.
+    const std::vector<Instruction> &queue = prog_.queues[q];
+    for (size_t i = pc_[q], e = std::min(queue.size(), i + 4); i < e; ++i) {
+      const Instruction &n = queue[i];
+      if (n.op != Opcode::MemRead && n.op != Opcode::MemReadWrite)
+        continue;
+      if (sram_.inRange(info.index, n.a, n.b)) {
+        const uint8_t *p = sram_.row(info.index, n.a, n.b);
+        for (uint32_t o = 0; o < lanes_; o += 64)
+          __builtin_prefetch(p + o);
+      }
+      break;
+    }
+  }
+  return putGroup(q, t, t + timing(inst).latency, inst, inst.out, 1, inst.tag,
                   &slot);
 }
 
@@ -1639,7 +1708,7 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
       uint32_t slots[4];
       for (int b = 0; b < 4; ++b)
         slots[b] = pool_.alloc();
-      return putGroup(q, t, t + m_.outputLatency(inst), inst, inst.out, 4,
+      return putGroup(q, t, t + timing(inst).latency, inst, inst.out, 4,
                       inst.tag, slots);
     }
     if (!isInt) {
@@ -1686,7 +1755,7 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
       pl.pending.push_back(pm);
       ++pendingMuls_;
       if (emit)
-        return putGroup(q, t, t + m_.outputLatency(inst), inst, inst.out, 4,
+        return putGroup(q, t, t + timing(inst).latency, inst, inst.out, 4,
                         inst.tag, pm.slots);
       return absl::OkStatus();
     } else {
@@ -1712,7 +1781,7 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
         out[b] = pool_.get(slots[b]);
       }
       encodeBits(4, bits_.data(), L, out);
-      return putGroup(q, t, t + m_.outputLatency(inst), inst, inst.out, 4,
+      return putGroup(q, t, t + timing(inst).latency, inst, inst.out, 4,
                       inst.tag, slots);
     }
     return absl::OkStatus();
@@ -1786,8 +1855,8 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
     if (!timing_)
       std::memcpy(pool_.get(slot), msg.data.data(), lanes_);
     inbox_.erase(it);
-    return putGroup(q, t, t + m_.outputLatency(inst), inst, inst.out, 1,
-                    inst.tag, &slot);
+    return putGroup(q, t, t + timing(inst).latency, inst, inst.out, 1, inst.tag,
+                    &slot);
   }
   case Opcode::SxmPermute: {
     if (inst.a >= prog_.laneMaps.size())
@@ -1819,8 +1888,8 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
         for (uint32_t i = 0; i < lanes_; ++i)
           o[i] = map[i] >= 0 ? a[k][map[i]] : (base ? b[k][i] : 0);
     }
-    return putGroup(q, t, t + m_.outputLatency(inst), inst, inst.out, w,
-                    inst.tag, slots);
+    return putGroup(q, t, t + timing(inst).latency, inst, inst.out, w, inst.tag,
+                    slots);
   }
   default:
     return fail(q, t, inst, "unknown opcode");
@@ -1837,6 +1906,16 @@ void ChipRun::start() {
 absl::Status ChipRun::processCycle(uint64_t c, RunStats &stats,
                                    std::vector<uint64_t> &unitBusy) {
   size_t slot = size_t(c & (R_ - 1));
+  // Values whose diagonal left the chip before cycle c go back to the pool
+  // (no read can reach them; pending writes and multiplies hold their own
+  // references): eastward the diagonal c - numPositions (it passed the
+  // last position in cycle c - 1), westward c - 1 (it passed position 0).
+  for (uint32_t st = 0; st < 2 * S_; ++st) {
+    int64_t d = st < S_ ? int64_t(c) - numPositions_ : int64_t(c) - 1;
+    Diag &dg = diagSlot(uint8_t(st), d);
+    if (dg.d == d)
+      dropDiag(dg);
+  }
   // Phases 0..2 in (phase, queue, k) order. Their own events go to later
   // cycles (every latency is >= 1), never into this slot.
   if (!side_[slot].empty()) {

@@ -29,6 +29,9 @@ class Sram {
 public:
   static constexpr uint32_t kPageRows = 64;
   Sram(uint32_t slices, uint32_t banks, uint32_t rows, uint32_t lanes);
+  ~Sram();
+  Sram(const Sram &) = delete;
+  Sram &operator=(const Sram &) = delete;
 
   bool inRange(uint32_t slice, uint32_t bank, uint32_t row) const {
     return slice < slices_ && bank < banks_ && row < rows_;
@@ -50,9 +53,14 @@ private:
   }
   uint32_t slices_, banks_, rows_, lanes_, pagesPerBank_;
   // Only touched pages exist; the table of page pointers is flat (8 bytes
-  // per page of kPageRows rows, e.g. 88 KiB for lpu-v1's 220 MiB).
-  std::vector<std::unique_ptr<uint8_t[]>> pages_;
+  // per page of kPageRows rows, e.g. 88 KiB for lpu-v1's 220 MiB). Pages
+  // are cut from zeroed 2 MiB chunks (huge pages where the OS gives them),
+  // so a new page costs neither a memset nor a fault per 4 KiB.
+  std::vector<uint8_t *> pages_;
   uint64_t allocatedPages_ = 0;
+  std::vector<std::pair<void *, size_t>> chunks_;
+  uint8_t *chunkNext_ = nullptr;
+  size_t chunkLeft_ = 0; // pages left in the current chunk
   std::vector<uint8_t> zero_;
 };
 
