@@ -889,7 +889,10 @@ private:
   // C2C: vectors sent in this window; arrivals by (link, cycle).
   std::vector<C2cMessage> outbox_;
   std::map<std::pair<uint32_t, uint64_t>, C2cMessage> inbox_;
+  // Per lane map: gather indices (empty until its first use checks it).
+  std::vector<std::vector<uint16_t>> mapIndex_;
   // Scratch.
+  std::vector<uint8_t> permuteSrc_;
   std::vector<float> fa_, fb_, fr_;
   std::vector<int64_t> ia_, ib_;
   std::vector<uint32_t> bits_;
@@ -1864,12 +1867,22 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
                   "lane map " + std::to_string(inst.a) + " does not exist (" +
                       std::to_string(prog_.laneMaps.size()) + " maps)");
     const std::vector<int16_t> &map = prog_.laneMaps[inst.a];
-    for (uint32_t i = 0; i < lanes_; ++i)
-      if (map[i] < -1 || map[i] >= int(lanes_))
-        return fail(q, t, inst,
-                    "lane map " + std::to_string(inst.a) + " entry " +
-                        std::to_string(i) + " = " + std::to_string(map[i]) +
-                        " is out of range");
+    // Each map is checked once; its gather index (into the input plane
+    // followed by the base plane or zeros) is built then.
+    if (mapIndex_.size() < prog_.laneMaps.size())
+      mapIndex_.resize(prog_.laneMaps.size());
+    std::vector<uint16_t> &idx = mapIndex_[inst.a];
+    if (idx.empty()) {
+      for (uint32_t i = 0; i < lanes_; ++i)
+        if (map[i] < -1 || map[i] >= int(lanes_))
+          return fail(q, t, inst,
+                      "lane map " + std::to_string(inst.a) + " entry " +
+                          std::to_string(i) + " = " + std::to_string(map[i]) +
+                          " is out of range");
+      idx.resize(lanes_);
+      for (uint32_t i = 0; i < lanes_; ++i)
+        idx[i] = uint16_t(map[i] >= 0 ? uint32_t(map[i]) : lanes_ + i);
+    }
     unsigned w = isa::widthBytes(inst.dtype);
     const uint8_t *a[4], *b[4];
     if (absl::Status s = readGroup(q, t, inst, inst.in0, w, inst.expect0, a);
@@ -1881,12 +1894,22 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
           !s.ok())
         return s;
     uint32_t slots[4];
+    permuteSrc_.resize(size_t(2) * lanes_);
+    if (!base)
+      std::memset(permuteSrc_.data() + lanes_, 0, lanes_);
     for (unsigned k = 0; k < w; ++k) {
       slots[k] = pool_.alloc();
+      if (timing_)
+        continue;
+      // out[i] = map[i] >= 0 ? a[map[i]] : (base ? b[i] : 0).
       uint8_t *o = pool_.get(slots[k]);
-      if (!timing_)
-        for (uint32_t i = 0; i < lanes_; ++i)
-          o[i] = map[i] >= 0 ? a[k][map[i]] : (base ? b[k][i] : 0);
+      uint8_t *src = permuteSrc_.data();
+      std::memcpy(src, a[k], lanes_);
+      if (base)
+        std::memcpy(src + lanes_, b[k], lanes_);
+      const uint16_t *ix = idx.data();
+      for (uint32_t i = 0; i < lanes_; ++i)
+        o[i] = src[ix[i]];
     }
     return putGroup(q, t, t + timing(inst).latency, inst, inst.out, w, inst.tag,
                     slots);
@@ -1950,6 +1973,10 @@ absl::Status ChipRun::processCycle(uint64_t c, RunStats &stats,
       b &= b - 1;
       --ringCount_;
       const std::vector<Instruction> &queue = prog_.queues[q];
+      // Each queue streams its own instructions (144 streams on lpu-v1, too
+      // many for the hardware prefetchers): fetch a few lines ahead.
+      if (pc_[q] + 16 < queue.size())
+        __builtin_prefetch(&queue[pc_[q] + 16]);
       const Instruction &inst = queue[pc_[q]++];
       uint64_t next;
       if (inst.op == Opcode::Nop) {
