@@ -440,7 +440,9 @@ struct Plane {
   bool shadowNaN = false, activeNaN = false;
   std::vector<float> shadowF;
   std::vector<int32_t> shadowI;
-  std::vector<uint8_t> raw; // plane-rows while loading
+  std::vector<uint32_t> rawSlots; // plane-rows while loading (referenced)
+  // Rows of shadowF / activeF that may be nonzero (the rest are zero).
+  uint32_t shadowDirtyRows = 0, activeDirtyRows = 0;
   // Load in progress.
   Instruction load;
   uint64_t loadIssue = 0;
@@ -1490,25 +1492,37 @@ absl::Status ChipRun::loadStep(uint32_t q, uint64_t cycle, uint32_t k) {
     uint32_t pr = k * S + i;
     if (pr >= planeRows)
       break;
-    const uint8_t *v;
+    uint32_t slot;
     if (absl::Status s =
-            readOne(q, cycle, inst, uint8_t(inst.in0 + i), inst.expect0, v);
+            readSlot(q, cycle, inst, uint8_t(inst.in0 + i), inst.expect0, slot);
         !s.ok())
       return s;
-    if (!timing_)
-      std::memcpy(pl.raw.data() + size_t(pr) * lanes_, v, lanes_);
+    if (!timing_) {
+      // Stream vectors are immutable: hold a reference, no copy.
+      pool_.retain(slot);
+      pl.rawSlots[pr] = slot;
+    }
   }
   if (!timing_ && k + 1 == m_.mxmLoadCycles(inst.dtype, inst.a)) {
     // Complete: build the tile (rows >= a are zero).
     size_t n = size_t(lanes_) * lanes_;
     if (isFloat(inst.dtype)) {
-      pl.shadowF.assign(size_t(lanes_) * Lp_, 0.0f);
+      // Rows >= a must be zero: only rows an earlier tile in this buffer
+      // wrote are cleared.
+      if (pl.shadowF.size() != size_t(lanes_) * Lp_) {
+        pl.shadowF.assign(size_t(lanes_) * Lp_, 0.0f);
+        pl.shadowDirtyRows = 0;
+      }
+      if (pl.shadowDirtyRows > inst.a)
+        std::fill(pl.shadowF.begin() + size_t(inst.a) * Lp_,
+                  pl.shadowF.begin() + size_t(pl.shadowDirtyRows) * Lp_, 0.0f);
+      pl.shadowDirtyRows = inst.a;
       const uint8_t *planes[4];
       uint32_t cols = 0;
       bool nan = false;
       for (uint32_t r = 0; r < inst.a; ++r) {
         for (unsigned b = 0; b < w; ++b)
-          planes[b] = pl.raw.data() + size_t(r * w + b) * lanes_;
+          planes[b] = pool_.get(pl.rawSlots[r * w + b]);
         float *row = pl.shadowF.data() + size_t(r) * Lp_;
         decodeF(inst.dtype, planes, lanes_, row);
         for (uint32_t c = 0; c < lanes_; ++c)
@@ -1527,12 +1541,14 @@ absl::Status ChipRun::loadStep(uint32_t q, uint64_t cycle, uint32_t k) {
       const uint8_t *planes[4];
       for (uint32_t r = 0; r < inst.a; ++r) {
         for (unsigned b = 0; b < w; ++b)
-          planes[b] = pl.raw.data() + size_t(r * w + b) * lanes_;
+          planes[b] = pool_.get(pl.rawSlots[r * w + b]);
         decodeI(inst.dtype, planes, lanes_, tmp.data());
         for (uint32_t c = 0; c < lanes_; ++c)
           pl.shadowI[size_t(r) * lanes_ + c] = int32_t(tmp[c]);
       }
     }
+    for (uint32_t slot : pl.rawSlots)
+      pool_.release(slot);
   }
   return absl::OkStatus();
 }
@@ -1626,7 +1642,7 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
     pl.shadowRows = inst.a;
     pl.shadowDone = t + L;
     if (!timing_)
-      pl.raw.assign(size_t(inst.a) * isa::widthBytes(inst.dtype) * lanes_, 0);
+      pl.rawSlots.assign(size_t(inst.a) * isa::widthBytes(inst.dtype), 0);
     if (absl::Status s = loadStep(q, t, 0); !s.ok())
       return s;
     for (uint32_t k = 1; k < L; ++k)
@@ -1651,6 +1667,7 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
     flushPlane(pl); // the pending multiplies use the outgoing tile
     bool wasActive = pl.active;
     std::swap(pl.activeF, pl.shadowF);
+    std::swap(pl.activeDirtyRows, pl.shadowDirtyRows);
     std::swap(pl.activeI, pl.shadowI);
     std::swap(pl.activeType, pl.shadowType);
     std::swap(pl.activeRows, pl.shadowRows);
