@@ -640,6 +640,48 @@ float fminNan(float a, float b) {
   return a < b ? a : b;
 }
 
+/// out[i] = src[idx[i]] for i < n (restrict: the byte stores cannot alias
+/// the indices or the count).
+void gatherBytes(uint8_t *__restrict out, const uint8_t *__restrict src,
+                 const uint16_t *__restrict idx, uint32_t n) {
+  for (uint32_t i = 0; i < n; ++i)
+    out[i] = src[idx[i]];
+}
+
+#if defined(__x86_64__)
+bool haveVbmi() {
+  static const bool have = __builtin_cpu_supports("avx512vbmi") &&
+                           __builtin_cpu_supports("avx512bw");
+  return have;
+}
+
+/// gatherBytes for n a multiple of 64 and a source of 2n bytes, with the
+/// index split into its low 7 bits (`lo`) and its 128-byte window (`win`):
+/// per 64 output bytes, one two-register byte permute per window.
+__attribute__((target("avx512f,avx512bw,avx512vbmi"))) void
+gatherBytesVbmi(uint8_t *out, const uint8_t *src, const uint8_t *lo,
+                const uint8_t *win, uint32_t n) {
+  uint32_t windows = 2 * n / 128;
+  for (uint32_t c = 0; c < n; c += 64) {
+    __m512i l = _mm512_loadu_si512(lo + c);
+    __m512i w = _mm512_loadu_si512(win + c);
+    __m512i r = _mm512_setzero_si512();
+    for (uint32_t k = 0; k < windows; ++k) {
+      __m512i a = _mm512_loadu_si512(src + 128 * k);
+      __m512i b = _mm512_loadu_si512(src + 128 * k + 64);
+      __m512i t = _mm512_permutex2var_epi8(a, l, b);
+      __mmask64 m = _mm512_cmpeq_epi8_mask(w, _mm512_set1_epi8(char(k)));
+      r = _mm512_mask_mov_epi8(r, m, t);
+    }
+    _mm512_storeu_si512(out + c, r);
+  }
+}
+#else
+bool haveVbmi() { return false; }
+void gatherBytesVbmi(uint8_t *, const uint8_t *, const uint8_t *,
+                     const uint8_t *, uint32_t) {}
+#endif
+
 /// The MXM kernels: r[n] += act[k] * W[k][n] for k = 0 .. rows-1 in order
 /// (the float kernel for n < cols; the caller leaves the rest at +0)
 /// (float: fp32 products and sums, no contraction; int: wrapping int32).
@@ -893,8 +935,9 @@ private:
   std::map<std::pair<uint32_t, uint64_t>, C2cMessage> inbox_;
   // Per lane map: gather indices (empty until its first use checks it).
   std::vector<std::vector<uint16_t>> mapIndex_;
+  std::vector<std::vector<uint8_t>> mapSplit_;
   // Scratch.
-  std::vector<uint8_t> permuteSrc_;
+  std::vector<uint8_t> permuteSrc_, chainTmp_;
   std::vector<float> fa_, fb_, fr_;
   std::vector<int64_t> ia_, ib_;
   std::vector<uint32_t> bits_;
@@ -1225,13 +1268,16 @@ absl::Status ChipRun::issueChain(uint32_t q, uint64_t t,
     const isa::ChainStep *steps = prog_.chainSteps.data() + inst.a;
     bits_.resize(L);
     if (isFloat(d)) {
-      std::vector<float> acc(L), nxt(L), y;
+      std::vector<float> &acc = fa_, &nxt = fr_, &y = fb_;
+      acc.resize(L);
+      nxt.resize(L);
       decodeF(d, a, L, acc.data());
       if (hasIn1) {
         y.resize(L);
         decodeF(d, b, L, y.data());
       }
-      std::vector<uint8_t> tmp(size_t(w) * L);
+      std::vector<uint8_t> &tmp = chainTmp_;
+      tmp.resize(size_t(w) * L);
       uint8_t *tp[4];
       for (unsigned k = 0; k < w; ++k)
         tp[k] = tmp.data() + size_t(k) * L;
@@ -1343,7 +1389,8 @@ absl::Status ChipRun::issueVxm(uint32_t q, uint64_t t,
   } else if (op == AluOp::Select) {
     // Bytes of in1 or in2, chosen by in0 != 0 (float: NaN != 0 selects in1,
     // -0 == 0 selects in2); values are passed unchanged.
-    std::vector<uint8_t> take(L);
+    std::vector<uint8_t> &take = chainTmp_;
+    take.resize(L);
     if (isFloat(d)) {
       fa_.resize(L);
       decodeF(d, in[0], L, fa_.data());
@@ -1886,8 +1933,10 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
     const std::vector<int16_t> &map = prog_.laneMaps[inst.a];
     // Each map is checked once; its gather index (into the input plane
     // followed by the base plane or zeros) is built then.
-    if (mapIndex_.size() < prog_.laneMaps.size())
+    if (mapIndex_.size() < prog_.laneMaps.size()) {
       mapIndex_.resize(prog_.laneMaps.size());
+      mapSplit_.resize(prog_.laneMaps.size());
+    }
     std::vector<uint16_t> &idx = mapIndex_[inst.a];
     if (idx.empty()) {
       for (uint32_t i = 0; i < lanes_; ++i)
@@ -1899,7 +1948,15 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
       idx.resize(lanes_);
       for (uint32_t i = 0; i < lanes_; ++i)
         idx[i] = uint16_t(map[i] >= 0 ? uint32_t(map[i]) : lanes_ + i);
+      // The same index as low 7 bits and 128-byte window (VBMI gather).
+      std::vector<uint8_t> &split = mapSplit_[inst.a];
+      split.resize(size_t(2) * lanes_);
+      for (uint32_t i = 0; i < lanes_; ++i) {
+        split[i] = uint8_t(idx[i] & 127);
+        split[lanes_ + i] = uint8_t(idx[i] >> 7);
+      }
     }
+    bool vbmi = lanes_ % 64 == 0 && haveVbmi();
     unsigned w = isa::widthBytes(inst.dtype);
     const uint8_t *a[4], *b[4];
     if (absl::Status s = readGroup(q, t, inst, inst.in0, w, inst.expect0, a);
@@ -1924,9 +1981,11 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
       std::memcpy(src, a[k], lanes_);
       if (base)
         std::memcpy(src + lanes_, b[k], lanes_);
-      const uint16_t *ix = idx.data();
-      for (uint32_t i = 0; i < lanes_; ++i)
-        o[i] = src[ix[i]];
+      if (vbmi)
+        gatherBytesVbmi(o, src, mapSplit_[inst.a].data(),
+                        mapSplit_[inst.a].data() + lanes_, lanes_);
+      else
+        gatherBytes(o, src, idx.data(), lanes_);
     }
     return putGroup(q, t, t + timing(inst).latency, inst, inst.out, w, inst.tag,
                     slots);
