@@ -2051,8 +2051,8 @@ absl::Status ChipRun::processCycle(uint64_t c, RunStats &stats,
       const std::vector<Instruction> &queue = prog_.queues[q];
       // Each queue streams its own instructions (144 streams on lpu-v1, too
       // many for the hardware prefetchers): fetch a few lines ahead.
-      if (pc_[q] + 16 < queue.size())
-        __builtin_prefetch(&queue[pc_[q] + 16]);
+      if (pc_[q] + 4 < queue.size())
+        __builtin_prefetch(&queue[pc_[q] + 4]);
       const Instruction &inst = queue[pc_[q]++];
       uint64_t next;
       if (inst.op == Opcode::Nop) {
