@@ -78,10 +78,14 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--precision", default="fp16")
+    ap.add_argument("--lpuc", help="lpuc to compile with (default BUILD/bin/lpuc)")
+    ap.add_argument("--lpuc-arg", action="append", default=[],
+                    help="extra lpuc argument (repeatable), e.g. --lpuc-arg=--fuse=false")
+    ap.add_argument("--binary", help="run this .lpubin instead of compiling the model")
     args = ap.parse_args()
-    lpuc = os.path.join(args.build, "bin", "lpuc")
+    lpuc = args.lpuc or os.path.join(args.build, "bin", "lpuc")
     lpurun = os.path.join(args.build, "bin", "lpurun")
-    for tool in (lpuc, lpurun):
+    for tool in ([lpurun] if args.binary else [lpuc, lpurun]):
         if not os.access(tool, os.X_OK):
             sys.exit(f"missing {tool}: build it (ninja -C {args.build} lpuc lpurun)")
     bench = os.path.join(args.build, "bench")
@@ -89,11 +93,13 @@ def main():
     ensure_ort(bench)
     case = ensure_model(args, bench)
     name = os.path.basename(os.path.normpath(case))
-    binary = os.path.join(bench, f"{name}-{args.precision}.lpubin")
+    binary = args.binary or os.path.join(bench, f"{name}-{args.precision}.lpubin")
 
     t0 = time.monotonic()
-    p = run([lpuc, os.path.join(case, "model.onnx"), "-o", binary,
-             f"--precision={args.precision}"])
+    p = subprocess.CompletedProcess([], 0, "", "")
+    if not args.binary:
+        p = run([lpuc, os.path.join(case, "model.onnx"), "-o", binary,
+                 f"--precision={args.precision}"] + args.lpuc_arg)
     compile_s = time.monotonic() - t0
     if p.returncode != 0:
         rejected = sorted(set(re.findall(r"unsupported ONNX op '([^']+)' \(opset \d+\)", p.stderr)))
@@ -113,7 +119,7 @@ def main():
         threads_note = " (this lpurun has no --threads: one host thread)"
     if "--host-time" in help_text:
         emu_cmd.append("--host-time")
-    emu_times, run_times, load_times, cycles, emu_out = [], [], [], None, ""
+    emu_times, run_times, cpu_times, load_times, cycles, emu_out = [], [], [], [], None, ""
     check_ok = True
     for _ in range(args.repeat):
         t0 = time.monotonic()
@@ -132,6 +138,9 @@ def main():
         if m:
             load_times.append(float(m.group(1)) / 1e3)
             run_times.append(float(m.group(2)) / 1e3)
+        m = re.search(r"^host time: .*\(run CPU ([0-9.]+) ms\)", p.stdout, re.M)
+        if m:
+            cpu_times.append(float(m.group(1)) / 1e3)
 
     ort_cmd = ["node", os.path.join(ROOT, "bench", "ort_run.js"), case, "--threads",
                str(args.threads), "--repeat", str(args.repeat + 1), "--ort", bench,
@@ -148,7 +157,7 @@ def main():
     emu_s = median(emu_times)
     ort_run_s = ort["median_ms"] / 1e3
     print(f"model: {case} ({args.precision} binary, {args.threads} host thread(s){threads_note})")
-    print(f"lpuc compile: {compile_s:.2f} s")
+    print(f"lpuc compile: {compile_s:.2f} s" if not args.binary else f"binary: {binary}")
     checks = [l for l in emu_out.splitlines() if l.startswith("output ")]
     print("lpurun --check: " + ("; ".join(checks) if checks else "ok"))
     print(f"ORT check (rtol 1e-3): {ort_check}")
@@ -161,7 +170,12 @@ def main():
     if run_s is not None:
         print(f"lpurun emulation only (Session::run, median): {run_s * 1e3:.2f} ms; "
               f"binary load {median(load_times) * 1e3:.2f} ms")
-        print(f"ratio emulation / ORT run: {run_s / ort_run_s:.2f}x (goal <= 3x)")
+        print(f"ratio emulation / ORT run: {run_s / ort_run_s:.2f}x (goal <= 3x); "
+              f"runs: {', '.join(f'{x * 1e3:.1f}' for x in run_times)} ms")
+    cpu_s = median(cpu_times) if cpu_times else None
+    if cpu_s is not None:
+        print(f"lpurun emulation CPU time (median): {cpu_s * 1e3:.2f} ms; "
+              f"ratio to ORT run: {cpu_s / ort_run_s:.2f}x")
     print(f"ratio emulator / ORT (create + first run): "
           f"{emu_s * 1e3 / (ort['load_ms'] + ort['first_ms']):.2f}x")
     if cycles is not None:
@@ -173,6 +187,7 @@ def main():
                       "ort_create_s": ort["load_ms"] / 1e3, "ort_first_s": ort["first_ms"] / 1e3,
                       "ratio_run": emu_s / ort_run_s, "emulation_s": run_s,
                       "ratio_emulation": run_s / ort_run_s if run_s else None,
+                      "emulation_cpu_s": cpu_s,
                       "check": "ok" if check_ok else "MISMATCH", "cycles": cycles,
                       "cycles_per_host_s": (cycles / (run_s or emu_s)) if cycles else None}))
     return 0 if check_ok else 1

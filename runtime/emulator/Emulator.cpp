@@ -23,6 +23,15 @@
 #include <thread>
 #include <unordered_map>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+#include <cstdlib>
+#include <new>
+
 namespace lpuc::emu {
 
 using isa::AluOp;
@@ -37,26 +46,69 @@ using isa::Unit;
 
 Sram::Sram(uint32_t slices, uint32_t banks, uint32_t rows, uint32_t lanes)
     : slices_(slices), banks_(banks), rows_(rows), lanes_(lanes),
-      pagesPerBank_((rows + kPageRows - 1) / kPageRows), zero_(lanes, 0) {}
+      pagesPerBank_((rows + kPageRows - 1) / kPageRows),
+      pages_(size_t(slices) * banks * pagesPerBank_, nullptr), zero_(lanes, 0) {
+}
+
+Sram::~Sram() {
+  for (auto [base, len] : chunks_) {
+#if defined(__linux__)
+    munmap(base, len);
+#else
+    std::free(base);
+#endif
+  }
+}
 
 const uint8_t *Sram::row(uint32_t slice, uint32_t bank, uint32_t row) const {
-  auto it = pages_.find(pageIndex(slice, bank, row));
-  if (it == pages_.end())
+  const uint8_t *page = pages_[pageIndex(slice, bank, row)];
+  if (!page)
     return zero_.data();
-  return it->second.get() + size_t(row % kPageRows) * lanes_;
+  return page + size_t(row % kPageRows) * lanes_;
 }
 
 uint8_t *Sram::mutableRow(uint32_t slice, uint32_t bank, uint32_t row) {
-  auto &page = pages_[pageIndex(slice, bank, row)];
+  uint8_t *&page = pages_[pageIndex(slice, bank, row)];
   if (!page) {
-    page.reset(new uint8_t[size_t(kPageRows) * lanes_]);
-    std::memset(page.get(), 0, size_t(kPageRows) * lanes_);
+    size_t pageBytes = size_t(kPageRows) * lanes_;
+    if (chunkLeft_ == 0) {
+      // A zeroed chunk of about 2 MiB (at least one page).
+      constexpr size_t kChunk = size_t(2) << 20;
+      size_t n = std::max<size_t>(1, kChunk / pageBytes);
+      size_t len = n * pageBytes;
+#if defined(__linux__)
+      // Over-allocate to align to 2 MiB for transparent huge pages.
+      size_t mapLen = len + kChunk;
+      void *base = mmap(nullptr, mapLen, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (base == MAP_FAILED)
+        std::abort(); // out of memory (as operator new without exceptions)
+      uintptr_t start = (uintptr_t(base) + kChunk - 1) & ~uintptr_t(kChunk - 1);
+#ifdef MADV_HUGEPAGE
+      madvise(reinterpret_cast<void *>(start),
+              (len + kChunk - 1) & ~(kChunk - 1), MADV_HUGEPAGE);
+#endif
+      chunks_.push_back({base, mapLen});
+      chunkNext_ = reinterpret_cast<uint8_t *>(start);
+#else
+      void *base = std::calloc(1, len);
+      if (!base)
+        std::abort(); // out of memory (as operator new without exceptions)
+      chunks_.push_back({base, len});
+      chunkNext_ = static_cast<uint8_t *>(base);
+#endif
+      chunkLeft_ = n;
+    }
+    page = chunkNext_;
+    chunkNext_ += pageBytes;
+    --chunkLeft_;
+    ++allocatedPages_;
   }
-  return page.get() + size_t(row % kPageRows) * lanes_;
+  return page + size_t(row % kPageRows) * lanes_;
 }
 
 uint64_t Sram::allocatedBytes() const {
-  return uint64_t(pages_.size()) * kPageRows * lanes_;
+  return allocatedPages_ * kPageRows * lanes_;
 }
 
 std::string MemPorts::claimRead(uint32_t slice, uint32_t bank, uint64_t cycle) {
@@ -246,37 +298,68 @@ absl::Status validateProgram(const isa::Machine &m, uint32_t chip,
 
 namespace {
 
-/// Stable-address pool of lane vectors (chunks never move).
+/// Stable-address pool of lane vectors (chunks never move), reference
+/// counted: a stream put holds one reference, a pending MEM write another.
 class VectorPool {
 public:
   explicit VectorPool(uint32_t lanes) : lanes_(lanes) {}
   uint32_t alloc() {
     if (free_.empty()) {
-      if (next_ % kChunk == 0)
-        chunks_.emplace_back(new uint8_t[size_t(kChunk) * lanes_]);
+      if (next_ % kChunk == 0) {
+        chunks_.emplace_back(new (std::align_val_t(64))
+                                 uint8_t[size_t(kChunk) * lanes_]);
+        refs_.resize(refs_.size() + kChunk, 0);
+        pending_.resize(pending_.size() + kChunk, 0);
+      }
+      refs_[next_] = 1;
       return next_++;
     }
     uint32_t i = free_.back();
     free_.pop_back();
+    refs_[i] = 1;
     return i;
   }
-  void release(uint32_t i) { free_.push_back(i); }
+  void retain(uint32_t i) { ++refs_[i]; }
+  void release(uint32_t i) {
+    if (--refs_[i] == 0)
+      free_.push_back(i);
+  }
   uint8_t *get(uint32_t i) {
     return chunks_[i / kChunk].get() + size_t(i % kChunk) * lanes_;
   }
+  /// Whether the vector is the result of an MXM multiply not yet computed.
+  bool pending(uint32_t i) const { return pending_[i]; }
+  void setPending(uint32_t i, bool p) { pending_[i] = p; }
 
 private:
+  struct AlignedDelete {
+    void operator()(uint8_t *p) const {
+      ::operator delete[](p, std::align_val_t(64));
+    }
+  };
   static constexpr uint32_t kChunk = 1024;
   uint32_t lanes_;
   uint32_t next_ = 0;
-  std::vector<std::unique_ptr<uint8_t[]>> chunks_;
+  std::vector<std::unique_ptr<uint8_t[], AlignedDelete>> chunks_;
+  std::vector<uint32_t> refs_;
+  std::vector<uint8_t> pending_;
   std::vector<uint32_t> free_;
 };
 
 struct Put {
-  int pos;
+  int32_t pos;
   uint32_t tag;
   uint32_t slot;
+};
+
+/// The puts on one diagonal of one stream (see docs/emulator.md): two
+/// inline, more in `more`. `d` is the diagonal held (kNoDiag: none).
+struct Diag {
+  static constexpr int64_t kNoDiag = INT64_MIN;
+  int64_t d = kNoDiag;
+  uint32_t n = 0; // inline puts used
+  Put inl[2];
+  std::vector<Put> more;
 };
 
 struct Event {
@@ -294,6 +377,20 @@ struct Event {
     if (queue != o.queue)
       return queue > o.queue;
     return k > o.k;
+  }
+};
+
+/// An event of phase 0..2 in the cycle ring (the cycle is the slot's).
+struct SideEvent {
+  uint8_t phase;
+  uint32_t queue;
+  uint32_t k;
+  bool operator<(const SideEvent &o) const {
+    if (phase != o.phase)
+      return phase < o.phase;
+    if (queue != o.queue)
+      return queue < o.queue;
+    return k < o.k;
   }
 };
 
@@ -318,6 +415,15 @@ struct AccRow {
   std::vector<int32_t> i;
 };
 
+/// A float multiply whose product is not yet computed (see flushPlane).
+struct PendingMul {
+  AccRow *acc;
+  bool accumulate, emit;
+  bool finite;         // every activation is finite
+  uint32_t rows, cols; // the product's extent (see issue: MxmMul)
+  uint32_t slots[4];   // the emitted group (held until computed)
+};
+
 struct Plane {
   // Shadow buffer.
   bool shadowLoaded = false; // a complete tile, or one being loaded
@@ -328,9 +434,15 @@ struct Plane {
   // the rest of the tile is +-0 (their products sum to +0, skipped when the
   // activations are finite).
   uint32_t shadowCols = 0, activeCols = 0;
+  // The tile holds a NaN weight: its products go through mxmKernelF32 one
+  // vector at a time (the NaN operand that propagates through an add is
+  // the compiler's choice; this keeps the NaN bits of that kernel).
+  bool shadowNaN = false, activeNaN = false;
   std::vector<float> shadowF;
   std::vector<int32_t> shadowI;
-  std::vector<uint8_t> raw; // plane-rows while loading
+  std::vector<uint32_t> rawSlots; // plane-rows while loading (referenced)
+  // Rows of shadowF / activeF that may be nonzero (the rest are zero).
+  uint32_t shadowDirtyRows = 0, activeDirtyRows = 0;
   // Load in progress.
   Instruction load;
   uint64_t loadIssue = 0;
@@ -341,7 +453,65 @@ struct Plane {
   std::vector<float> activeF;
   std::vector<int32_t> activeI;
   std::vector<std::unique_ptr<AccRow>> acc;
+  // Float multiplies of the active tile not yet computed, in issue order,
+  // and their activations (lanes floats each).
+  std::vector<PendingMul> pending;
+  std::vector<float> pendingAct;
 };
+
+/// binary16 <-> binary32 with the x86 F16C instructions where the CPU has
+/// them: both round to nearest even and treat subnormals, infinities and
+/// overflow as isa::halfToFloat / isa::floatToHalf do; NaN lanes (whose
+/// payload and quiet bit handling may differ) are redone by the scalar
+/// functions, so the bits are theirs (gtest Emulator.F16cConversionsExact).
+#if defined(__x86_64__)
+bool haveF16c() {
+  static const bool have =
+      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
+  return have;
+}
+
+__attribute__((target("avx2,f16c"))) void halvesToFloatsF16c(const uint8_t *lo,
+                                                             const uint8_t *hi,
+                                                             uint32_t n,
+                                                             float *out) {
+  uint32_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m128i l = _mm_loadl_epi64(reinterpret_cast<const __m128i *>(lo + i));
+    __m128i h = _mm_loadl_epi64(reinterpret_cast<const __m128i *>(hi + i));
+    __m256 f = _mm256_cvtph_ps(_mm_unpacklo_epi8(l, h));
+    _mm256_storeu_ps(out + i, f);
+    if (int nan = _mm256_movemask_ps(_mm256_cmp_ps(f, f, _CMP_UNORD_Q)))
+      for (int k = 0; k < 8; ++k)
+        if (nan & (1 << k))
+          out[i + k] = isa::halfToFloat(uint16_t(lo[i + k] | hi[i + k] << 8));
+  }
+  for (; i < n; ++i)
+    out[i] = isa::halfToFloat(uint16_t(lo[i] | hi[i] << 8));
+}
+
+__attribute__((target("avx2,f16c"))) void
+floatsToHalvesF16c(const float *v, uint32_t n, uint32_t *bits) {
+  uint32_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256 f = _mm256_loadu_ps(v + i);
+    __m128i h =
+        _mm256_cvtps_ph(f, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    _mm256_storeu_si256(reinterpret_cast<__m256i *>(bits + i),
+                        _mm256_cvtepu16_epi32(h));
+    if (int nan = _mm256_movemask_ps(_mm256_cmp_ps(f, f, _CMP_UNORD_Q)))
+      for (int k = 0; k < 8; ++k)
+        if (nan & (1 << k))
+          bits[i + k] = isa::floatToHalf(v[i + k]);
+  }
+  for (; i < n; ++i)
+    bits[i] = isa::floatToHalf(v[i]);
+}
+#else
+bool haveF16c() { return false; }
+void halvesToFloatsF16c(const uint8_t *, const uint8_t *, uint32_t, float *) {}
+void floatsToHalvesF16c(const float *, uint32_t, uint32_t *) {}
+#endif
 
 /// Decodes `lanes` elements from byte planes.
 void decodeF(DType d, const uint8_t *const *p, uint32_t lanes, float *out) {
@@ -353,6 +523,10 @@ void decodeF(DType d, const uint8_t *const *p, uint32_t lanes, float *out) {
                          uint32_t(p[2][i]) << 16 | uint32_t(p[3][i]) << 24);
     break;
   case DType::F16: {
+    if (haveF16c()) {
+      halvesToFloatsF16c(p[0], p[1], lanes, out);
+      break;
+    }
     // Every binary16 widened once (exact: the same bits as halfToFloat).
     static const std::vector<float> table = [] {
       std::vector<float> t(65536);
@@ -426,6 +600,10 @@ void encodeFloats(DType d, const float *v, uint32_t lanes, uint32_t *bits) {
       bits[i] = isa::floatBits(v[i]);
     break;
   case DType::F16:
+    if (haveF16c()) {
+      floatsToHalvesF16c(v, lanes, bits);
+      break;
+    }
     for (uint32_t i = 0; i < lanes; ++i)
       bits[i] = isa::floatToHalf(v[i]);
     break;
@@ -462,6 +640,48 @@ float fminNan(float a, float b) {
   return a < b ? a : b;
 }
 
+/// out[i] = src[idx[i]] for i < n (restrict: the byte stores cannot alias
+/// the indices or the count).
+void gatherBytes(uint8_t *__restrict out, const uint8_t *__restrict src,
+                 const uint16_t *__restrict idx, uint32_t n) {
+  for (uint32_t i = 0; i < n; ++i)
+    out[i] = src[idx[i]];
+}
+
+#if defined(__x86_64__)
+bool haveVbmi() {
+  static const bool have = __builtin_cpu_supports("avx512vbmi") &&
+                           __builtin_cpu_supports("avx512bw");
+  return have;
+}
+
+/// gatherBytes for n a multiple of 64 and a source of 2n bytes, with the
+/// index split into its low 7 bits (`lo`) and its 128-byte window (`win`):
+/// per 64 output bytes, one two-register byte permute per window.
+__attribute__((target("avx512f,avx512bw,avx512vbmi"))) void
+gatherBytesVbmi(uint8_t *out, const uint8_t *src, const uint8_t *lo,
+                const uint8_t *win, uint32_t n) {
+  uint32_t windows = 2 * n / 128;
+  for (uint32_t c = 0; c < n; c += 64) {
+    __m512i l = _mm512_loadu_si512(lo + c);
+    __m512i w = _mm512_loadu_si512(win + c);
+    __m512i r = _mm512_setzero_si512();
+    for (uint32_t k = 0; k < windows; ++k) {
+      __m512i a = _mm512_loadu_si512(src + 128 * k);
+      __m512i b = _mm512_loadu_si512(src + 128 * k + 64);
+      __m512i t = _mm512_permutex2var_epi8(a, l, b);
+      __mmask64 m = _mm512_cmpeq_epi8_mask(w, _mm512_set1_epi8(char(k)));
+      r = _mm512_mask_mov_epi8(r, m, t);
+    }
+    _mm512_storeu_si512(out + c, r);
+  }
+}
+#else
+bool haveVbmi() { return false; }
+void gatherBytesVbmi(uint8_t *, const uint8_t *, const uint8_t *,
+                     const uint8_t *, uint32_t) {}
+#endif
+
 /// The MXM kernels: r[n] += act[k] * W[k][n] for k = 0 .. rows-1 in order
 /// (the float kernel for n < cols; the caller leaves the rest at +0)
 /// (float: fp32 products and sums, no contraction; int: wrapping int32).
@@ -478,6 +698,86 @@ mxmKernelF32(const float *act, const float *W, uint32_t rows, uint32_t L,
   }
 }
 
+/// Sixteen fp32 lanes (clang vector extension: lane-wise IEEE operations;
+/// with -ffp-contract=off `x + a * w` is a multiply and an add).
+typedef float F16Lanes __attribute__((ext_vector_type(16)));
+
+/// C[i][n] = sum_k A[i][k] * W[k][n] for i < MR, n in [n0, n0 + 16 NB),
+/// k = 0 .. rows-1 in order, each sum starting from +0: per lane exactly
+/// mxmKernelF32's arithmetic.
+template <int MR, int NB>
+__attribute__((always_inline)) inline void
+mxmBlockF32(const float *A, size_t lda, const float *W, size_t ldw,
+            uint32_t rows, uint32_t n0, float *C, size_t ldc) {
+  F16Lanes acc[MR][NB];
+  for (int i = 0; i < MR; ++i)
+    for (int j = 0; j < NB; ++j)
+      acc[i][j] = 0.0f;
+  for (uint32_t k = 0; k < rows; ++k) {
+    const float *wk = W + size_t(k) * ldw + n0;
+    F16Lanes w[NB];
+    for (int j = 0; j < NB; ++j)
+      std::memcpy(&w[j], wk + 16 * j, sizeof(F16Lanes));
+    for (int i = 0; i < MR; ++i) {
+      F16Lanes a = A[size_t(i) * lda + k];
+      for (int j = 0; j < NB; ++j)
+        acc[i][j] = acc[i][j] + a * w[j];
+    }
+  }
+  for (int i = 0; i < MR; ++i)
+    for (int j = 0; j < NB; ++j)
+      std::memcpy(C + size_t(i) * ldc + n0 + 16 * j, &acc[i][j],
+                  sizeof(F16Lanes));
+}
+
+template <int MR>
+__attribute__((always_inline)) inline void
+mxmRowsF32(const float *A, size_t lda, const float *W, size_t ldw,
+           uint32_t rows, uint32_t nVec, float *C, size_t ldc) {
+  uint32_t n0 = 0;
+  for (; n0 + 64 <= nVec * 16; n0 += 64)
+    mxmBlockF32<MR, 4>(A, lda, W, ldw, rows, n0, C, ldc);
+  switch (nVec - n0 / 16) {
+  case 3:
+    mxmBlockF32<MR, 3>(A, lda, W, ldw, rows, n0, C, ldc);
+    break;
+  case 2:
+    mxmBlockF32<MR, 2>(A, lda, W, ldw, rows, n0, C, ldc);
+    break;
+  case 1:
+    mxmBlockF32<MR, 1>(A, lda, W, ldw, rows, n0, C, ldc);
+    break;
+  default:
+    break;
+  }
+}
+
+/// The batched MXM float kernel: M activation vectors (rows of A, stride
+/// lda) times one tile (stride ldw, a multiple of 16 with zero padding):
+/// C[i][n] for n < 16 nVec, each lane summed over k = 0 .. rows-1 in order
+/// from +0 in fp32 without contraction, so every C[i][n] has the bits of
+/// mxmKernelF32 on A[i] alone. Register blocks of 4 vectors x 64 lanes.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void
+mxmGemmF32(const float *A, size_t lda, uint32_t M, const float *W, size_t ldw,
+           uint32_t rows, uint32_t nVec, float *C, size_t ldc) {
+  uint32_t i = 0;
+  for (; i + 4 <= M; i += 4)
+    mxmRowsF32<4>(A + i * lda, lda, W, ldw, rows, nVec, C + i * ldc, ldc);
+  switch (M - i) {
+  case 3:
+    mxmRowsF32<3>(A + i * lda, lda, W, ldw, rows, nVec, C + i * ldc, ldc);
+    break;
+  case 2:
+    mxmRowsF32<2>(A + i * lda, lda, W, ldw, rows, nVec, C + i * ldc, ldc);
+    break;
+  case 1:
+    mxmRowsF32<1>(A + i * lda, lda, W, ldw, rows, nVec, C + i * ldc, ldc);
+    break;
+  default:
+    break;
+  }
+}
+
 __attribute__((target_clones("avx2", "default"))) void
 mxmKernelI32(const int64_t *act, const int32_t *W, uint32_t rows, uint32_t L,
              uint32_t *r) {
@@ -489,13 +789,13 @@ mxmKernelI32(const int64_t *act, const int32_t *W, uint32_t rows, uint32_t L,
   }
 }
 
+/// Float multiplies of one plane computed together at most.
+constexpr size_t kMaxPendingMuls = 64;
+
 class ChipRun {
 public:
   ChipRun(const isa::Machine &m, uint32_t chip, const ChipProgram &prog,
-          Sram &sram, bool timingOnly)
-      : m_(m), chip_(chip), prog_(prog), sram_(sram), timing_(timingOnly),
-        lanes_(m.lanes()), pool_(m.lanes()), ports_(m.memSlices()),
-        planes_(m.target().mxm_planes()) {}
+          Sram &sram, bool timingOnly);
 
   /// Queues the first issue of every queue.
   void start();
@@ -503,9 +803,7 @@ public:
   absl::Status runUntil(uint64_t limit, RunStats &stats,
                         std::vector<uint64_t> &unitBusy);
   /// The cycle of the next event (UINT64_MAX when the chip is done).
-  uint64_t nextCycle() const {
-    return events_.empty() ? UINT64_MAX : events_.top().cycle;
-  }
+  uint64_t nextCycle() const;
   /// Vectors sent since the last call, in issue order.
   std::vector<C2cMessage> takeOutbox() {
     std::vector<C2cMessage> out;
@@ -527,24 +825,43 @@ private:
     return absl::FailedPreconditionError(where(m_, chip_, q, cycle, inst) +
                                          msg);
   }
-  static uint64_t key(uint8_t stream, int64_t diag) {
-    return uint64_t(stream) << 48 | uint64_t(diag + (int64_t(1) << 40));
-  }
   int64_t diagOf(uint8_t stream, int pos, uint64_t cycle) const {
-    return m_.direction(stream) == isa::Direction::East ? int64_t(cycle) - pos
-                                                        : int64_t(cycle) + pos;
+    return stream < S_ ? int64_t(cycle) - pos : int64_t(cycle) + pos;
   }
+  Diag &diagSlot(uint8_t stream, int64_t d) {
+    return diags_[size_t(stream) * D_ + size_t(uint64_t(d) & (D_ - 1))];
+  }
+  /// Queue and busy cycles of an instruction (memoised per opcode, dtype
+  /// and ALU op where they depend on nothing else; else from the Machine).
+  struct Timing {
+    uint32_t queue = 0, busy = 0, latency = 0;
+  };
+  Timing timing(const Instruction &inst);
+  /// Schedules an event (cycle > the cycle being processed).
+  void schedule(const Event &e);
+  /// Moves far events that come within the ring into it.
+  void refill();
+  absl::Status processCycle(uint64_t c, RunStats &stats,
+                            std::vector<uint64_t> &unitBusy);
   /// Reads a group of `w` streams at (pos, cycle); fills planes.
   absl::Status readGroup(uint32_t q, uint64_t cycle, const Instruction &inst,
                          uint8_t first, unsigned w, uint32_t expect,
                          const uint8_t **planes);
   absl::Status readOne(uint32_t q, uint64_t cycle, const Instruction &inst,
-                       uint8_t stream, uint32_t expect, const uint8_t *&out);
+                       uint8_t stream, uint32_t expect, const uint8_t *&out) {
+    uint32_t slot;
+    if (absl::Status s = readSlot(q, cycle, inst, stream, expect, slot);
+        !s.ok())
+      return s;
+    out = pool_.get(slot);
+    return absl::OkStatus();
+  }
+  absl::Status readSlot(uint32_t q, uint64_t cycle, const Instruction &inst,
+                        uint8_t stream, uint32_t expect, uint32_t &slot);
   /// Puts slot values on a group at the queue's position and `cycle`.
   absl::Status putGroup(uint32_t q, uint64_t issue, uint64_t cycle,
                         const Instruction &inst, uint8_t first, unsigned w,
                         uint32_t tag, const uint32_t *slots);
-  void prune(uint64_t cycle);
   absl::Status issue(uint32_t q, uint64_t t, const Instruction &inst);
   absl::Status issueVxm(uint32_t q, uint64_t t, const Instruction &inst);
   absl::Status issueSxm(uint32_t q, uint64_t t, const Instruction &inst);
@@ -555,6 +872,13 @@ private:
   absl::Status memWrite(uint32_t q, uint64_t t, const Instruction &inst,
                         uint32_t bank, uint32_t row);
   absl::Status loadStep(uint32_t q, uint64_t cycle, uint32_t k);
+  /// Computes the plane's pending multiplies (batched over the tile) and
+  /// applies them in issue order: accumulator rows, emitted vectors.
+  void flushPlane(Plane &pl);
+  void flushAll() {
+    for (Plane &pl : planes_)
+      flushPlane(pl);
+  }
   absl::Status checkPair(uint32_t q, uint64_t t, const Instruction &inst,
                          uint32_t plane, DType d);
 
@@ -564,11 +888,41 @@ private:
   Sram &sram_;
   bool timing_; // timing-only: every check, no data
   uint32_t lanes_;
+  uint32_t Lp_; // row stride of float tiles: lanes rounded up to 16
+  uint32_t S_;  // streams per direction
   VectorPool pool_;
   MemPorts ports_;
   std::vector<Plane> planes_;
-  std::unordered_map<uint64_t, std::vector<Put>> diags_;
-  std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events_;
+  uint32_t pendingMuls_ = 0;           // over all planes
+  std::vector<float> mulOut_;          // flushPlane's products
+  std::vector<isa::QueueInfo> queues_; // m_.queue(q), cached
+  // Streams: per stream, a ring of D_ diagonals (a power of two larger than
+  // the span of diagonals any read or put can touch, so a slot holding
+  // another diagonal holds one whose values have left the chip).
+  uint32_t D_ = 0;
+  int numPositions_ = 0;
+  std::vector<Diag> diags_;
+  /// Releases the values of a diagonal slot (and empties it).
+  void dropDiag(Diag &dg) {
+    for (uint32_t i = 0; i < dg.n; ++i)
+      pool_.release(dg.inl[i].slot);
+    for (const Put &p : dg.more)
+      pool_.release(p.slot);
+    dg.more.clear();
+    dg.n = 0;
+    dg.d = Diag::kNoDiag;
+  }
+  // Events: a ring of R_ cycles from now_ (issue bits per queue, side
+  // events of phases 0..2), and a heap for events further ahead.
+  uint32_t R_ = 0, qWords_ = 0;
+  uint64_t now_ = 0;       // the cycle being (or next to be) processed
+  uint64_t ringCount_ = 0; // events in the ring
+  std::vector<uint64_t> issueBits_;
+  std::vector<std::vector<SideEvent>> side_;
+  std::vector<SideEvent> sideScratch_;
+  std::priority_queue<Event, std::vector<Event>, std::greater<Event>> far_;
+  // Timing memo: [op][dtype] (Vxm: [fn]); busy == 0 when not yet known.
+  std::vector<Timing> timingMemo_, vxmTimingMemo_;
   std::vector<PendingWrite> writes_;
   // Flags: cycle of the pending notify per flag id.
   std::unordered_map<uint32_t, uint64_t> flags_;
@@ -579,24 +933,132 @@ private:
   // C2C: vectors sent in this window; arrivals by (link, cycle).
   std::vector<C2cMessage> outbox_;
   std::map<std::pair<uint32_t, uint64_t>, C2cMessage> inbox_;
+  // Per lane map: gather indices (empty until its first use checks it).
+  std::vector<std::vector<uint16_t>> mapIndex_;
+  std::vector<std::vector<uint8_t>> mapSplit_;
   // Scratch.
+  std::vector<uint8_t> permuteSrc_, chainTmp_;
   std::vector<float> fa_, fb_, fr_;
   std::vector<int64_t> ia_, ib_;
   std::vector<uint32_t> bits_;
 };
 
-absl::Status ChipRun::readOne(uint32_t q, uint64_t cycle,
-                              const Instruction &inst, uint8_t stream,
-                              uint32_t expect, const uint8_t *&out) {
-  int pos = m_.queue(q).position;
-  bool east = m_.direction(stream) == isa::Direction::East;
-  auto it = diags_.find(key(stream, diagOf(stream, pos, cycle)));
+ChipRun::ChipRun(const isa::Machine &m, uint32_t chip, const ChipProgram &prog,
+                 Sram &sram, bool timingOnly)
+    : m_(m), chip_(chip), prog_(prog), sram_(sram), timing_(timingOnly),
+      lanes_(m.lanes()), Lp_((m.lanes() + 15) / 16 * 16),
+      S_(m.streamsPerDirection()), pool_(m.lanes()), ports_(m.memSlices()),
+      planes_(m.target().mxm_planes()) {
+  for (uint32_t q = 0; q < m.numQueues(); ++q)
+    queues_.push_back(m.queue(q));
+  // The latest output of any instruction: reads and puts of cycle-now
+  // instructions touch diagonals within numPositions + maxLatency.
+  const schema::Target &t = m.target();
+  uint32_t maxLat =
+      std::max({t.mem_read_latency(), t.mxm_result_latency(), t.sxm_latency(),
+                t.c2c_receive_latency(), t.vxm_simple_latency(),
+                t.vxm_transcendental_latency()});
+  // A chain's latency is its `c` field (validated: the sum of its steps').
+  for (const std::vector<Instruction> &queue : prog.queues)
+    for (const Instruction &i : queue)
+      if (i.op == Opcode::VxmChain)
+        maxLat = std::max(maxLat, i.c);
+  numPositions_ = m.numPositions();
+  uint64_t span = uint64_t(m.numPositions()) + maxLat + 2;
+  D_ = 1;
+  while (D_ < span)
+    D_ *= 2;
+  diags_.resize(size_t(2) * S_ * D_);
+  R_ = 1024;
+  qWords_ = (m.numQueues() + 63) / 64;
+  issueBits_.assign(size_t(R_) * qWords_, 0);
+  side_.resize(R_);
+  timingMemo_.resize(size_t(isa::kLastOpcode + 1) * 512);
+  vxmTimingMemo_.resize(256);
+}
+
+uint64_t ChipRun::nextCycle() const {
+  if (ringCount_ == 0)
+    return far_.empty() ? UINT64_MAX : far_.top().cycle;
+  for (uint64_t c = now_;; ++c) {
+    size_t slot = size_t(c & (R_ - 1));
+    if (!side_[slot].empty())
+      return c;
+    for (uint32_t w = 0; w < qWords_; ++w)
+      if (issueBits_[slot * qWords_ + w])
+        return c;
+  }
+}
+
+void ChipRun::schedule(const Event &e) {
+  if (e.cycle - now_ >= R_) {
+    far_.push(e);
+    return;
+  }
+  size_t slot = size_t(e.cycle & (R_ - 1));
+  if (e.phase == 3)
+    issueBits_[slot * qWords_ + e.queue / 64] |= uint64_t(1) << (e.queue % 64);
+  else
+    side_[slot].push_back({e.phase, e.queue, e.k});
+  ++ringCount_;
+}
+
+void ChipRun::refill() {
+  while (!far_.empty() && far_.top().cycle - now_ < R_) {
+    Event e = far_.top();
+    far_.pop();
+    schedule(e);
+  }
+}
+
+ChipRun::Timing ChipRun::timing(const Instruction &inst) {
+  Timing *memo = nullptr;
+  switch (inst.op) {
+  case Opcode::Nop:
+  case Opcode::Sync:
+  case Opcode::Repeat:
+  case Opcode::VxmChain:
+  case Opcode::MxmLoad:
+    break; // depend on a, b or c
+  case Opcode::Vxm:
+    memo = &vxmTimingMemo_[inst.fn];
+    break;
+  case Opcode::MxmMul: // busy cycles depend on kEmit
+    memo = &timingMemo_[size_t(inst.op) * 512 +
+                        ((inst.flags & isa::kEmit) ? 256 : 0) +
+                        uint8_t(inst.dtype)];
+    break;
+  default:
+    memo = &timingMemo_[size_t(inst.op) * 512 + uint8_t(inst.dtype)];
+    break;
+  }
+  if (memo && memo->busy)
+    return *memo;
+  Timing t{m_.queueCycles(inst), m_.busyCycles(inst), m_.outputLatency(inst)};
+  if (memo)
+    *memo = t;
+  return t;
+}
+
+absl::Status ChipRun::readSlot(uint32_t q, uint64_t cycle,
+                               const Instruction &inst, uint8_t stream,
+                               uint32_t expect, uint32_t &slot) {
+  int pos = queues_[q].position;
+  bool east = stream < S_;
+  int64_t d = diagOf(stream, pos, cycle);
+  const Diag &dg = diagSlot(stream, d);
   const Put *best = nullptr;
-  if (it != diags_.end())
-    for (const Put &p : it->second)
+  if (dg.d == d) {
+    auto consider = [&](const Put &p) {
       if (east ? p.pos <= pos && (!best || p.pos > best->pos)
                : p.pos >= pos && (!best || p.pos < best->pos))
         best = &p;
+    };
+    for (uint32_t i = 0; i < dg.n; ++i)
+      consider(dg.inl[i]);
+    for (const Put &p : dg.more)
+      consider(p);
+  }
   if (!best)
     return fail(q, cycle, inst,
                 "stream s" + std::to_string(stream) +
@@ -608,7 +1070,9 @@ absl::Status ChipRun::readOne(uint32_t q, uint64_t cycle,
                     std::to_string(pos) + " in cycle " + std::to_string(cycle) +
                     " holds tag " + std::to_string(best->tag) +
                     ", expected tag " + std::to_string(expect));
-  out = pool_.get(best->slot);
+  slot = best->slot;
+  if (pendingMuls_ && pool_.pending(slot))
+    flushAll();
   return absl::OkStatus();
 }
 
@@ -804,13 +1268,16 @@ absl::Status ChipRun::issueChain(uint32_t q, uint64_t t,
     const isa::ChainStep *steps = prog_.chainSteps.data() + inst.a;
     bits_.resize(L);
     if (isFloat(d)) {
-      std::vector<float> acc(L), nxt(L), y;
+      std::vector<float> &acc = fa_, &nxt = fr_, &y = fb_;
+      acc.resize(L);
+      nxt.resize(L);
       decodeF(d, a, L, acc.data());
       if (hasIn1) {
         y.resize(L);
         decodeF(d, b, L, y.data());
       }
-      std::vector<uint8_t> tmp(size_t(w) * L);
+      std::vector<uint8_t> &tmp = chainTmp_;
+      tmp.resize(size_t(w) * L);
       uint8_t *tp[4];
       for (unsigned k = 0; k < w; ++k)
         tp[k] = tmp.data() + size_t(k) * L;
@@ -847,7 +1314,7 @@ absl::Status ChipRun::issueChain(uint32_t q, uint64_t t,
     }
     encodeBits(w, bits_.data(), L, out);
   }
-  return putGroup(q, t, t + m_.outputLatency(inst), inst, inst.out, w, inst.tag,
+  return putGroup(q, t, t + timing(inst).latency, inst, inst.out, w, inst.tag,
                   slots);
 }
 
@@ -887,7 +1354,7 @@ absl::Status ChipRun::issueSxm(uint32_t q, uint64_t t,
         std::memcpy(o + n, in[k], L - n); // out[i] = in[i - n]
     }
   }
-  return putGroup(q, t, t + m_.outputLatency(inst), inst, inst.out, w, inst.tag,
+  return putGroup(q, t, t + timing(inst).latency, inst, inst.out, w, inst.tag,
                   slots);
 }
 
@@ -922,7 +1389,8 @@ absl::Status ChipRun::issueVxm(uint32_t q, uint64_t t,
   } else if (op == AluOp::Select) {
     // Bytes of in1 or in2, chosen by in0 != 0 (float: NaN != 0 selects in1,
     // -0 == 0 selects in2); values are passed unchanged.
-    std::vector<uint8_t> take(L);
+    std::vector<uint8_t> &take = chainTmp_;
+    take.resize(L);
     if (isFloat(d)) {
       fa_.resize(L);
       decodeF(d, in[0], L, fa_.data());
@@ -990,8 +1458,8 @@ absl::Status ChipRun::issueVxm(uint32_t q, uint64_t t,
       bits_[i] = wrapInt(aluInt(op, ia_[i], n == 2 ? ib_[i] : 0, imm), d);
     encodeBits(ow, bits_.data(), L, out);
   }
-  return putGroup(q, t, t + m_.outputLatency(inst), inst, inst.out, ow,
-                  inst.tag, slots);
+  return putGroup(q, t, t + timing(inst).latency, inst, inst.out, ow, inst.tag,
+                  slots);
 }
 
 absl::Status ChipRun::readGroup(uint32_t q, uint64_t cycle,
@@ -1010,41 +1478,35 @@ absl::Status ChipRun::putGroup(uint32_t q, uint64_t issue, uint64_t cycle,
                                const Instruction &inst, uint8_t first,
                                unsigned w, uint32_t tag,
                                const uint32_t *slots) {
-  int pos = m_.queue(q).position;
+  int pos = queues_[q].position;
   for (unsigned b = 0; b < w; ++b) {
     uint8_t s = uint8_t(first + b);
-    std::vector<Put> &d = diags_[key(s, diagOf(s, pos, cycle))];
-    for (const Put &p : d)
-      if (p.pos == pos) {
-        for (unsigned r = b; r < w; ++r)
-          pool_.release(slots[r]);
-        return fail(q, issue, inst,
-                    "a second value put on stream s" + std::to_string(s) +
-                        " at position " + std::to_string(pos) + " in cycle " +
-                        std::to_string(cycle));
-      }
-    d.push_back({pos, tag, slots[b]});
+    int64_t d = diagOf(s, pos, cycle);
+    Diag &dg = diagSlot(s, d);
+    if (dg.d != d) {
+      // The slot's old diagonal has left the chip (see D_): drop its values.
+      dropDiag(dg);
+      dg.d = d;
+    }
+    bool dup = false;
+    for (uint32_t i = 0; i < dg.n; ++i)
+      dup |= dg.inl[i].pos == pos;
+    for (const Put &p : dg.more)
+      dup |= p.pos == pos;
+    if (dup) {
+      for (unsigned r = b; r < w; ++r)
+        pool_.release(slots[r]);
+      return fail(q, issue, inst,
+                  "a second value put on stream s" + std::to_string(s) +
+                      " at position " + std::to_string(pos) + " in cycle " +
+                      std::to_string(cycle));
+    }
+    if (dg.n < 2)
+      dg.inl[dg.n++] = {pos, tag, slots[b]};
+    else
+      dg.more.push_back({pos, tag, slots[b]});
   }
   return absl::OkStatus();
-}
-
-void ChipRun::prune(uint64_t cycle) {
-  int n = m_.numPositions();
-  uint32_t S = m_.streamsPerDirection();
-  for (auto it = diags_.begin(); it != diags_.end();) {
-    uint8_t s = uint8_t(it->first >> 48);
-    int64_t d =
-        int64_t(it->first & ((uint64_t(1) << 48) - 1)) - (int64_t(1) << 40);
-    // East: at position n-1 in cycle d + n - 1; west: at 0 in cycle d.
-    int64_t last = s < S ? d + n - 1 : d;
-    if (last < int64_t(cycle)) {
-      for (const Put &p : it->second)
-        pool_.release(p.slot);
-      it = diags_.erase(it);
-    } else {
-      ++it;
-    }
-  }
 }
 
 absl::Status ChipRun::checkPair(uint32_t q, uint64_t t, const Instruction &inst,
@@ -1067,7 +1529,7 @@ absl::Status ChipRun::checkPair(uint32_t q, uint64_t t, const Instruction &inst,
 }
 
 absl::Status ChipRun::loadStep(uint32_t q, uint64_t cycle, uint32_t k) {
-  uint32_t plane = m_.queue(q).index;
+  uint32_t plane = queues_[q].index;
   Plane &pl = planes_[plane];
   const Instruction &inst = pl.load;
   unsigned w = isa::widthBytes(inst.dtype);
@@ -1077,26 +1539,41 @@ absl::Status ChipRun::loadStep(uint32_t q, uint64_t cycle, uint32_t k) {
     uint32_t pr = k * S + i;
     if (pr >= planeRows)
       break;
-    const uint8_t *v;
+    uint32_t slot;
     if (absl::Status s =
-            readOne(q, cycle, inst, uint8_t(inst.in0 + i), inst.expect0, v);
+            readSlot(q, cycle, inst, uint8_t(inst.in0 + i), inst.expect0, slot);
         !s.ok())
       return s;
-    if (!timing_)
-      std::memcpy(pl.raw.data() + size_t(pr) * lanes_, v, lanes_);
+    if (!timing_) {
+      // Stream vectors are immutable: hold a reference, no copy.
+      pool_.retain(slot);
+      pl.rawSlots[pr] = slot;
+    }
   }
   if (!timing_ && k + 1 == m_.mxmLoadCycles(inst.dtype, inst.a)) {
     // Complete: build the tile (rows >= a are zero).
     size_t n = size_t(lanes_) * lanes_;
     if (isFloat(inst.dtype)) {
-      pl.shadowF.assign(n, 0.0f);
+      // Rows >= a must be zero: only rows an earlier tile in this buffer
+      // wrote are cleared.
+      if (pl.shadowF.size() != size_t(lanes_) * Lp_) {
+        pl.shadowF.assign(size_t(lanes_) * Lp_, 0.0f);
+        pl.shadowDirtyRows = 0;
+      }
+      if (pl.shadowDirtyRows > inst.a)
+        std::fill(pl.shadowF.begin() + size_t(inst.a) * Lp_,
+                  pl.shadowF.begin() + size_t(pl.shadowDirtyRows) * Lp_, 0.0f);
+      pl.shadowDirtyRows = inst.a;
       const uint8_t *planes[4];
       uint32_t cols = 0;
+      bool nan = false;
       for (uint32_t r = 0; r < inst.a; ++r) {
         for (unsigned b = 0; b < w; ++b)
-          planes[b] = pl.raw.data() + size_t(r * w + b) * lanes_;
-        float *row = pl.shadowF.data() + size_t(r) * lanes_;
+          planes[b] = pool_.get(pl.rawSlots[r * w + b]);
+        float *row = pl.shadowF.data() + size_t(r) * Lp_;
         decodeF(inst.dtype, planes, lanes_, row);
+        for (uint32_t c = 0; c < lanes_; ++c)
+          nan |= row[c] != row[c];
         for (uint32_t c = lanes_; c > cols; --c)
           if (row[c - 1] != 0.0f || !std::isfinite(row[c - 1])) {
             cols = c;
@@ -1104,25 +1581,28 @@ absl::Status ChipRun::loadStep(uint32_t q, uint64_t cycle, uint32_t k) {
           }
       }
       pl.shadowCols = cols;
+      pl.shadowNaN = nan;
     } else {
       pl.shadowI.assign(n, 0);
       std::vector<int64_t> tmp(lanes_);
       const uint8_t *planes[4];
       for (uint32_t r = 0; r < inst.a; ++r) {
         for (unsigned b = 0; b < w; ++b)
-          planes[b] = pl.raw.data() + size_t(r * w + b) * lanes_;
+          planes[b] = pool_.get(pl.rawSlots[r * w + b]);
         decodeI(inst.dtype, planes, lanes_, tmp.data());
         for (uint32_t c = 0; c < lanes_; ++c)
           pl.shadowI[size_t(r) * lanes_ + c] = int32_t(tmp[c]);
       }
     }
+    for (uint32_t slot : pl.rawSlots)
+      pool_.release(slot);
   }
   return absl::OkStatus();
 }
 
 absl::Status ChipRun::memRead(uint32_t q, uint64_t t, const Instruction &inst,
                               uint32_t bank, uint32_t row) {
-  isa::QueueInfo info = m_.queue(q);
+  const isa::QueueInfo &info = queues_[q];
   if (!sram_.inRange(info.index, bank, row))
     return fail(q, t, inst,
                 "bank " + std::to_string(bank) + " row " + std::to_string(row) +
@@ -1131,17 +1611,33 @@ absl::Status ChipRun::memRead(uint32_t q, uint64_t t, const Instruction &inst,
   if (std::string e = ports_.claimRead(info.index, bank, t); !e.empty())
     return fail(q, t, inst, e);
   uint32_t slot = pool_.alloc();
-  if (!timing_)
+  if (!timing_) {
     std::memcpy(pool_.get(slot), sram_.row(info.index, bank, row), lanes_);
-  return putGroup(q, t, t + m_.outputLatency(inst), inst, inst.out, 1, inst.tag,
+    // Prefetch the row of the queue's next read (most rows are read once:
+    // streamed weights), which issues a few host microseconds later.
+    const std::vector<Instruction> &queue = prog_.queues[q];
+    for (size_t i = pc_[q], e = std::min(queue.size(), i + 4); i < e; ++i) {
+      const Instruction &n = queue[i];
+      if (n.op != Opcode::MemRead && n.op != Opcode::MemReadWrite)
+        continue;
+      if (sram_.inRange(info.index, n.a, n.b)) {
+        const uint8_t *p = sram_.row(info.index, n.a, n.b);
+        for (uint32_t o = 0; o < lanes_; o += 64)
+          __builtin_prefetch(p + o);
+      }
+      break;
+    }
+  }
+  return putGroup(q, t, t + timing(inst).latency, inst, inst.out, 1, inst.tag,
                   &slot);
 }
 
 absl::Status ChipRun::memWrite(uint32_t q, uint64_t t, const Instruction &inst,
                                uint32_t bank, uint32_t row) {
-  isa::QueueInfo info = m_.queue(q);
-  const uint8_t *v;
-  if (absl::Status s = readOne(q, t, inst, inst.in0, inst.expect0, v); !s.ok())
+  const isa::QueueInfo &info = queues_[q];
+  uint32_t slot;
+  if (absl::Status s = readSlot(q, t, inst, inst.in0, inst.expect0, slot);
+      !s.ok())
     return s;
   if (!sram_.inRange(info.index, bank, row))
     return fail(q, t, inst,
@@ -1152,8 +1648,8 @@ absl::Status ChipRun::memWrite(uint32_t q, uint64_t t, const Instruction &inst,
     return fail(q, t, inst, e);
   if (timing_)
     return absl::OkStatus();
-  uint32_t slot = pool_.alloc();
-  std::memcpy(pool_.get(slot), v, lanes_);
+  // The stream's vector is immutable: the pending write holds a reference.
+  pool_.retain(slot);
   uint32_t idx;
   if (!freeWrites_.empty()) {
     idx = freeWrites_.back();
@@ -1163,12 +1659,12 @@ absl::Status ChipRun::memWrite(uint32_t q, uint64_t t, const Instruction &inst,
     writes_.emplace_back();
   }
   writes_[idx] = {info.index, bank, row, slot};
-  events_.push({t + m_.memWriteLatency(), 0, q, idx});
+  schedule({t + m_.memWriteLatency(), 0, q, idx});
   return absl::OkStatus();
 }
 
 absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
-  isa::QueueInfo info = m_.queue(q);
+  const isa::QueueInfo &info = queues_[q];
   switch (inst.op) {
   case Opcode::MemRead:
     return memRead(q, t, inst, inst.a, inst.b);
@@ -1193,11 +1689,11 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
     pl.shadowRows = inst.a;
     pl.shadowDone = t + L;
     if (!timing_)
-      pl.raw.assign(size_t(inst.a) * isa::widthBytes(inst.dtype) * lanes_, 0);
+      pl.rawSlots.assign(size_t(inst.a) * isa::widthBytes(inst.dtype), 0);
     if (absl::Status s = loadStep(q, t, 0); !s.ok())
       return s;
     for (uint32_t k = 1; k < L; ++k)
-      events_.push({t + k, 1, q, k});
+      schedule({t + k, 1, q, k});
     return absl::OkStatus();
   }
   case Opcode::MxmInstall: {
@@ -1215,12 +1711,15 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
                   "install while load_weights is still loading plane " +
                       std::to_string(plane) + " (complete at cycle " +
                       std::to_string(pl.shadowDone) + ")");
+    flushPlane(pl); // the pending multiplies use the outgoing tile
     bool wasActive = pl.active;
     std::swap(pl.activeF, pl.shadowF);
+    std::swap(pl.activeDirtyRows, pl.shadowDirtyRows);
     std::swap(pl.activeI, pl.shadowI);
     std::swap(pl.activeType, pl.shadowType);
     std::swap(pl.activeRows, pl.shadowRows);
     std::swap(pl.activeCols, pl.shadowCols);
+    std::swap(pl.activeNaN, pl.shadowNaN);
     pl.active = true;
     pl.shadowLoaded = wasActive;
     pl.shadowDone = t;
@@ -1276,38 +1775,58 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
       uint32_t slots[4];
       for (int b = 0; b < 4; ++b)
         slots[b] = pool_.alloc();
-      return putGroup(q, t, t + m_.outputLatency(inst), inst, inst.out, 4,
+      return putGroup(q, t, t + timing(inst).latency, inst, inst.out, 4,
                       inst.tag, slots);
     }
     if (!isInt) {
-      fa_.resize(L);
-      fr_.assign(L, 0.0f);
-      decodeF(inst.dtype, planes, L, fa_.data());
-      const float *W = pl.activeF.data();
-      float *r = fr_.data();
+      // Computed later, batched with the tile's other multiplies
+      // (flushPlane): when a reader needs the emitted vector, the plane
+      // installs another tile, an integer multiply uses the plane, the batch
+      // is full, or the run ends. Checks and stream timing happen now.
+      if (pl.pending.size() >= kMaxPendingMuls)
+        flushPlane(pl);
+      size_t j = pl.pending.size();
+      if (pl.pendingAct.size() < (j + 1) * L)
+        pl.pendingAct.resize(size_t(kMaxPendingMuls) * L);
+      float *act = pl.pendingAct.data() + j * L;
+      decodeF(inst.dtype, planes, L, act);
       // result[n] = sum_k act[k] * W[k][n], in fp32, k = 0 .. lanes-1.
       // Rows >= activeRows are zero: their products are +-0 when the
       // activation is finite and adding +-0 leaves a sum that starts at +0
       // unchanged, so they are skipped unless an activation there is inf or
-      // NaN (then 0 * inf = NaN must reach the sum).
-      uint32_t rows = pl.activeRows;
-      for (uint32_t k = rows; k < L && rows < L; ++k)
-        if (!std::isfinite(fa_[k]))
-          rows = L;
-      // Columns past the last nonzero weight give +0 unless an activation
-      // is inf or NaN (0 * inf = NaN must reach them).
-      uint32_t cols = pl.activeCols;
-      for (uint32_t k = 0; k < rows && cols < L; ++k)
-        if (!std::isfinite(fa_[k]))
-          cols = L;
-      mxmKernelF32(fa_.data(), W, rows, L, cols, r);
-      acc.f.resize(L);
-      if (accumulate)
-        for (uint32_t n = 0; n < L; ++n)
-          acc.f[n] += r[n];
-      else
-        std::memcpy(acc.f.data(), r, L * sizeof(float));
+      // NaN (then 0 * inf = NaN must reach the sum). Columns past the last
+      // nonzero weight give +0 unless an activation is inf or NaN (0 * inf
+      // = NaN must reach them).
+      uint32_t rows = pl.activeRows, cols = pl.activeCols;
+      bool finite = true;
+      for (uint32_t k = 0; k < L; ++k)
+        finite &= std::isfinite(act[k]);
+      if (!finite) {
+        for (uint32_t k = rows; k < L && rows < L; ++k)
+          if (!std::isfinite(act[k]))
+            rows = L;
+        for (uint32_t k = 0; k < rows && cols < L; ++k)
+          if (!std::isfinite(act[k]))
+            cols = L;
+      }
+      bool emit = inst.flags & isa::kEmit;
+      PendingMul pm{&acc, accumulate, emit, finite, rows, cols, {}};
+      acc.valid = true;
+      acc.isInt = false;
+      if (emit)
+        for (int b = 0; b < 4; ++b) {
+          pm.slots[b] = pool_.alloc();
+          pool_.retain(pm.slots[b]); // the stream's and the pending's
+          pool_.setPending(pm.slots[b], true);
+        }
+      pl.pending.push_back(pm);
+      ++pendingMuls_;
+      if (emit)
+        return putGroup(q, t, t + timing(inst).latency, inst, inst.out, 4,
+                        inst.tag, pm.slots);
+      return absl::OkStatus();
     } else {
+      flushPlane(pl); // accumulator rows in issue order
       ia_.resize(L);
       decodeI(inst.dtype, planes, L, ia_.data());
       std::vector<uint32_t> r(L, 0);
@@ -1321,7 +1840,7 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
     if (inst.flags & isa::kEmit) {
       bits_.resize(L);
       for (uint32_t n = 0; n < L; ++n)
-        bits_[n] = isInt ? uint32_t(acc.i[n]) : isa::floatBits(acc.f[n]);
+        bits_[n] = uint32_t(acc.i[n]);
       uint32_t slots[4];
       uint8_t *out[4];
       for (int b = 0; b < 4; ++b) {
@@ -1329,7 +1848,7 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
         out[b] = pool_.get(slots[b]);
       }
       encodeBits(4, bits_.data(), L, out);
-      return putGroup(q, t, t + m_.outputLatency(inst), inst, inst.out, 4,
+      return putGroup(q, t, t + timing(inst).latency, inst, inst.out, 4,
                       inst.tag, slots);
     }
     return absl::OkStatus();
@@ -1354,7 +1873,7 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
   }
   case Opcode::Sync:
     syncs_[q] = {inst, t};
-    events_.push({t + inst.b, 2, q, 0});
+    schedule({t + inst.b, 2, q, 0});
     return absl::OkStatus();
   case Opcode::Repeat:
     return fail(q, t, inst, "internal: repeat was not expanded");
@@ -1403,8 +1922,8 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
     if (!timing_)
       std::memcpy(pool_.get(slot), msg.data.data(), lanes_);
     inbox_.erase(it);
-    return putGroup(q, t, t + m_.outputLatency(inst), inst, inst.out, 1,
-                    inst.tag, &slot);
+    return putGroup(q, t, t + timing(inst).latency, inst, inst.out, 1, inst.tag,
+                    &slot);
   }
   case Opcode::SxmPermute: {
     if (inst.a >= prog_.laneMaps.size())
@@ -1412,12 +1931,32 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
                   "lane map " + std::to_string(inst.a) + " does not exist (" +
                       std::to_string(prog_.laneMaps.size()) + " maps)");
     const std::vector<int16_t> &map = prog_.laneMaps[inst.a];
-    for (uint32_t i = 0; i < lanes_; ++i)
-      if (map[i] < -1 || map[i] >= int(lanes_))
-        return fail(q, t, inst,
-                    "lane map " + std::to_string(inst.a) + " entry " +
-                        std::to_string(i) + " = " + std::to_string(map[i]) +
-                        " is out of range");
+    // Each map is checked once; its gather index (into the input plane
+    // followed by the base plane or zeros) is built then.
+    if (mapIndex_.size() < prog_.laneMaps.size()) {
+      mapIndex_.resize(prog_.laneMaps.size());
+      mapSplit_.resize(prog_.laneMaps.size());
+    }
+    std::vector<uint16_t> &idx = mapIndex_[inst.a];
+    if (idx.empty()) {
+      for (uint32_t i = 0; i < lanes_; ++i)
+        if (map[i] < -1 || map[i] >= int(lanes_))
+          return fail(q, t, inst,
+                      "lane map " + std::to_string(inst.a) + " entry " +
+                          std::to_string(i) + " = " + std::to_string(map[i]) +
+                          " is out of range");
+      idx.resize(lanes_);
+      for (uint32_t i = 0; i < lanes_; ++i)
+        idx[i] = uint16_t(map[i] >= 0 ? uint32_t(map[i]) : lanes_ + i);
+      // The same index as low 7 bits and 128-byte window (VBMI gather).
+      std::vector<uint8_t> &split = mapSplit_[inst.a];
+      split.resize(size_t(2) * lanes_);
+      for (uint32_t i = 0; i < lanes_; ++i) {
+        split[i] = uint8_t(idx[i] & 127);
+        split[lanes_ + i] = uint8_t(idx[i] >> 7);
+      }
+    }
+    bool vbmi = lanes_ % 64 == 0 && haveVbmi();
     unsigned w = isa::widthBytes(inst.dtype);
     const uint8_t *a[4], *b[4];
     if (absl::Status s = readGroup(q, t, inst, inst.in0, w, inst.expect0, a);
@@ -1429,15 +1968,27 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
           !s.ok())
         return s;
     uint32_t slots[4];
+    permuteSrc_.resize(size_t(2) * lanes_);
+    if (!base)
+      std::memset(permuteSrc_.data() + lanes_, 0, lanes_);
     for (unsigned k = 0; k < w; ++k) {
       slots[k] = pool_.alloc();
+      if (timing_)
+        continue;
+      // out[i] = map[i] >= 0 ? a[map[i]] : (base ? b[i] : 0).
       uint8_t *o = pool_.get(slots[k]);
-      if (!timing_)
-        for (uint32_t i = 0; i < lanes_; ++i)
-          o[i] = map[i] >= 0 ? a[k][map[i]] : (base ? b[k][i] : 0);
+      uint8_t *src = permuteSrc_.data();
+      std::memcpy(src, a[k], lanes_);
+      if (base)
+        std::memcpy(src + lanes_, b[k], lanes_);
+      if (vbmi)
+        gatherBytesVbmi(o, src, mapSplit_[inst.a].data(),
+                        mapSplit_[inst.a].data() + lanes_, lanes_);
+      else
+        gatherBytes(o, src, idx.data(), lanes_);
     }
-    return putGroup(q, t, t + m_.outputLatency(inst), inst, inst.out, w,
-                    inst.tag, slots);
+    return putGroup(q, t, t + timing(inst).latency, inst, inst.out, w, inst.tag,
+                    slots);
   }
   default:
     return fail(q, t, inst, "unknown opcode");
@@ -1448,51 +1999,146 @@ void ChipRun::start() {
   pc_.assign(prog_.queues.size(), 0);
   for (uint32_t q = 0; q < prog_.queues.size(); ++q)
     if (!prog_.queues[q].empty())
-      events_.push({0, 3, q, 0});
+      schedule({0, 3, q, 0});
+}
+
+absl::Status ChipRun::processCycle(uint64_t c, RunStats &stats,
+                                   std::vector<uint64_t> &unitBusy) {
+  size_t slot = size_t(c & (R_ - 1));
+  // Values whose diagonal left the chip before cycle c go back to the pool
+  // (no read can reach them; pending writes and multiplies hold their own
+  // references): eastward the diagonal c - numPositions (it passed the
+  // last position in cycle c - 1), westward c - 1 (it passed position 0).
+  for (uint32_t st = 0; st < 2 * S_; ++st) {
+    int64_t d = st < S_ ? int64_t(c) - numPositions_ : int64_t(c) - 1;
+    Diag &dg = diagSlot(uint8_t(st), d);
+    if (dg.d == d)
+      dropDiag(dg);
+  }
+  // Phases 0..2 in (phase, queue, k) order. Their own events go to later
+  // cycles (every latency is >= 1), never into this slot.
+  if (!side_[slot].empty()) {
+    sideScratch_.clear();
+    sideScratch_.swap(side_[slot]);
+    ringCount_ -= sideScratch_.size();
+    if (sideScratch_.size() > 1)
+      std::sort(sideScratch_.begin(), sideScratch_.end());
+    for (const SideEvent &e : sideScratch_) {
+      if (e.phase == 0) {
+        PendingWrite &w = writes_[e.k];
+        std::memcpy(sram_.mutableRow(w.slice, w.bank, w.row), pool_.get(w.slot),
+                    lanes_);
+        pool_.release(w.slot);
+        freeWrites_.push_back(e.k);
+      } else if (e.phase == 1) {
+        if (absl::Status s = loadStep(e.queue, c, e.k); !s.ok())
+          return s;
+      } else {
+        if (absl::Status s = syncCheck(e.queue, c); !s.ok())
+          return s;
+      }
+    }
+  }
+  // Issues in queue order.
+  uint64_t *bits = issueBits_.data() + slot * qWords_;
+  for (uint32_t w = 0; w < qWords_; ++w) {
+    uint64_t b = bits[w];
+    bits[w] = 0;
+    while (b) {
+      uint32_t q = w * 64 + uint32_t(__builtin_ctzll(b));
+      b &= b - 1;
+      --ringCount_;
+      const std::vector<Instruction> &queue = prog_.queues[q];
+      // Each queue streams its own instructions (144 streams on lpu-v1, too
+      // many for the hardware prefetchers): fetch a few lines ahead.
+      if (pc_[q] + 4 < queue.size())
+        __builtin_prefetch(&queue[pc_[q] + 4]);
+      const Instruction &inst = queue[pc_[q]++];
+      uint64_t next;
+      if (inst.op == Opcode::Nop) {
+        next = c + inst.a;
+      } else {
+        Timing tm = timing(inst);
+        next = c + tm.queue;
+        if (absl::Status s = issue(q, c, inst); !s.ok())
+          return s;
+        stats.cycles = std::max(stats.cycles, c + tm.busy);
+        stats.instructions++;
+        unitBusy[size_t(queues_[q].unit)] += tm.queue;
+      }
+      if (pc_[q] < queue.size())
+        schedule({next, 3, q, 0});
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ChipRun::runUntil(uint64_t limit, RunStats &stats,
                                std::vector<uint64_t> &unitBusy) {
-  std::vector<size_t> &pc = pc_;
-  uint64_t nextPrune = uint64_t(m_.numPositions());
-  while (!events_.empty() && events_.top().cycle < limit) {
-    Event e = events_.top();
-    events_.pop();
-    if (e.cycle >= nextPrune) {
-      prune(e.cycle);
-      nextPrune = e.cycle + uint64_t(m_.numPositions());
+  for (;;) {
+    if (ringCount_ == 0) {
+      if (far_.empty())
+        break;
+      now_ = std::max(now_, far_.top().cycle);
+      refill();
     }
-    if (e.phase == 0) {
-      PendingWrite &w = writes_[e.k];
-      std::memcpy(sram_.mutableRow(w.slice, w.bank, w.row), pool_.get(w.slot),
-                  lanes_);
-      pool_.release(w.slot);
-      freeWrites_.push_back(e.k);
-      continue;
-    }
-    if (e.phase == 1) {
-      if (absl::Status s = loadStep(e.queue, e.cycle, e.k); !s.ok())
-        return s;
-      continue;
-    }
-    if (e.phase == 2) {
-      if (absl::Status s = syncCheck(e.queue, e.cycle); !s.ok())
-        return s;
-      continue;
-    }
-    const Instruction &inst = prog_.queues[e.queue][pc[e.queue]++];
-    uint64_t next = e.cycle + m_.queueCycles(inst);
-    if (inst.op != Opcode::Nop) {
-      if (absl::Status s = issue(e.queue, e.cycle, inst); !s.ok())
-        return s;
-      stats.cycles = std::max(stats.cycles, e.cycle + m_.busyCycles(inst));
-      stats.instructions++;
-      unitBusy[size_t(m_.queue(e.queue).unit)] += m_.queueCycles(inst);
-    }
-    if (pc[e.queue] < prog_.queues[e.queue].size())
-      events_.push({next, 3, e.queue, 0});
+    if (now_ >= limit)
+      break;
+    if (absl::Status s = processCycle(now_, stats, unitBusy); !s.ok())
+      return s;
+    ++now_;
+    refill();
   }
+  flushAll();
   return absl::OkStatus();
+}
+
+void ChipRun::flushPlane(Plane &pl) {
+  size_t M = pl.pending.size();
+  if (M == 0)
+    return;
+  uint32_t L = lanes_;
+  const float *W = pl.activeF.data();
+  uint32_t rows = pl.activeRows, cols = pl.activeCols;
+  mulOut_.resize(M * Lp_);
+  // Every product in one batched kernel (the bits of mxmKernelF32 per
+  // vector); those with inf/NaN activations or weights one by one through
+  // mxmKernelF32 itself (which NaN an add propagates is up to the code).
+  if (!pl.activeNaN)
+    mxmGemmF32(pl.pendingAct.data(), L, uint32_t(M), W, Lp_, rows,
+               (cols + 15) / 16, mulOut_.data(), Lp_);
+  for (size_t j = 0; j < M; ++j) {
+    const PendingMul &pm = pl.pending[j];
+    float *r = mulOut_.data() + j * Lp_;
+    if (pl.activeNaN || !pm.finite) {
+      std::fill(r, r + L, 0.0f);
+      mxmKernelF32(pl.pendingAct.data() + j * L, W, pm.rows, Lp_, pm.cols, r);
+    } else {
+      // Columns past the last nonzero weight are +0 (see issue: MxmMul).
+      std::fill(r + cols, r + L, 0.0f);
+    }
+    AccRow &acc = *pm.acc;
+    acc.f.resize(L);
+    if (pm.accumulate)
+      for (uint32_t n = 0; n < L; ++n)
+        acc.f[n] += r[n];
+    else
+      std::memcpy(acc.f.data(), r, L * sizeof(float));
+    if (pm.emit) {
+      bits_.resize(L);
+      std::memcpy(bits_.data(), acc.f.data(), L * sizeof(float));
+      uint8_t *out[4];
+      for (int b = 0; b < 4; ++b)
+        out[b] = pool_.get(pm.slots[b]);
+      encodeBits(4, bits_.data(), L, out);
+      for (int b = 0; b < 4; ++b) {
+        pool_.setPending(pm.slots[b], false);
+        pool_.release(pm.slots[b]);
+      }
+    }
+  }
+  pl.pending.clear();
+  pendingMuls_ -= uint32_t(M);
 }
 
 } // namespace
@@ -1712,6 +2358,16 @@ absl::StatusOr<RunStats> Emulator::run() {
     stats.units.push_back(ub);
   }
   return stats;
+}
+
+void halvesToFloats(const uint8_t *lo, const uint8_t *hi, uint32_t n,
+                    float *out) {
+  const uint8_t *p[2] = {lo, hi};
+  decodeF(DType::F16, p, n, out);
+}
+
+void floatsToHalves(const float *v, uint32_t n, uint32_t *bits) {
+  encodeFloats(DType::F16, v, n, bits);
 }
 
 } // namespace lpuc::emu

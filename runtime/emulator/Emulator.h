@@ -29,6 +29,9 @@ class Sram {
 public:
   static constexpr uint32_t kPageRows = 64;
   Sram(uint32_t slices, uint32_t banks, uint32_t rows, uint32_t lanes);
+  ~Sram();
+  Sram(const Sram &) = delete;
+  Sram &operator=(const Sram &) = delete;
 
   bool inRange(uint32_t slice, uint32_t bank, uint32_t row) const {
     return slice < slices_ && bank < banks_ && row < rows_;
@@ -49,8 +52,15 @@ private:
     return (uint64_t(slice) * banks_ + bank) * pagesPerBank_ + row / kPageRows;
   }
   uint32_t slices_, banks_, rows_, lanes_, pagesPerBank_;
-  // Only touched pages exist (cost independent of the chip's SRAM size).
-  std::unordered_map<uint64_t, std::unique_ptr<uint8_t[]>> pages_;
+  // Only touched pages exist; the table of page pointers is flat (8 bytes
+  // per page of kPageRows rows, e.g. 88 KiB for lpu-v1's 220 MiB). Pages
+  // are cut from zeroed 2 MiB chunks (huge pages where the OS gives them),
+  // so a new page costs neither a memset nor a fault per 4 KiB.
+  std::vector<uint8_t *> pages_;
+  uint64_t allocatedPages_ = 0;
+  std::vector<std::pair<void *, size_t>> chunks_;
+  uint8_t *chunkNext_ = nullptr;
+  size_t chunkLeft_ = 0; // pages left in the current chunk
   std::vector<uint8_t> zero_;
 };
 
@@ -105,6 +115,14 @@ private:
   };
   std::vector<Port> ports_;
 };
+
+/// binary16 planes (low and high bytes) to floats and floats to binary16
+/// (in the low 16 bits of `bits`): the emulator's conversions (F16C where
+/// the CPU has it), bit for bit isa::halfToFloat and isa::floatToHalf.
+/// Exported for tests.
+void halvesToFloats(const uint8_t *lo, const uint8_t *hi, uint32_t n,
+                    float *out);
+void floatsToHalves(const float *v, uint32_t n, uint32_t *bits);
 
 /// Static checks of a chip program (queue count, opcode per queue, NOP
 /// counts, dtypes, ALU ops, stream groups, MXM rows). Errors name the chip,
