@@ -1,6 +1,8 @@
 //===- LayoutUtils.cpp - SRAM placement of tensors, MEM builders ----------===//
 #include "passes/layout/LayoutUtils.h"
 
+#include "llvm/Support/ErrorHandling.h"
+
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -163,6 +165,17 @@ void SramAllocator::release(const Placement &p) {
     return;
   Slot &slot = slots_[size_t(p.slot)];
   uint32_t lo = p.baseRow, hi = p.baseRow + p.rows;
+  // Releasing rows that are already free would let two tensors share them:
+  // a lowering bug, reported even in release builds.
+  {
+    auto n = slot.free.upper_bound(lo);
+    bool overlap = n != slot.free.end() && n->first < hi;
+    if (n != slot.free.begin() && std::prev(n)->second > lo)
+      overlap = true;
+    if (overlap || slot.used < p.rows)
+      llvm::report_fatal_error("lpu-to-lpuhw: internal: SRAM rows released "
+                               "twice");
+  }
   assert(slot.used >= p.rows && "releasing more rows than allocated");
   slot.used -= p.rows;
   // Merge with the neighbouring free ranges.

@@ -217,6 +217,10 @@ bool rowSplittable(Operation *op, int64_t d) {
   // broadcasts) that splitting bypasses.
   if (type.getElementType().isInteger(1))
     return false;
+  for (Value v : op->getOperands())
+    if (auto t = dyn_cast<RankedTensorType>(v.getType());
+        t && t.getElementType().isInteger(1))
+      return false;
   int64_t rank = type.getRank();
   if (auto t = dyn_cast<lpu::TransposeOp>(op))
     return t.getPermutation()[d] != rank - 1;
@@ -440,8 +444,11 @@ std::optional<Split> splittable(Operation *op, int64_t lanes) {
     if (data.getRank() != 2 || g.getAxis() != 0 || !isConstant(g.getData()) ||
         !llvm::isa<FloatType>(data.getElementType()))
       return std::nullopt;
-    return Split{(data.getDimSize(1) + lanes - 1) / lanes,
-                 (data.getDimSize(0) + lanes - 1) / lanes};
+    // By columns only: the split by vocabulary rows (a one-hot product,
+    // see split()) gave wrong numbers for a 50257-row table read by 64 ids
+    // (tests in docs/passes/lpu-partition.md); until that is understood it
+    // is not offered.
+    return Split{(data.getDimSize(1) + lanes - 1) / lanes, 1};
   }
   return std::nullopt;
 }
