@@ -190,7 +190,8 @@ public:
             })
             .Case([&](lpuhw::C2cRecvOp o) -> LogicalResult {
               s.inst.op = isa::Opcode::C2cRecv;
-              auto send = o.getVector().template getDefiningOp<lpuhw::C2cSendOp>();
+              auto send =
+                  o.getVector().template getDefiningOp<lpuhw::C2cSendOp>();
               s.inst.a = send ? send.getChip().value_or(0) : 0;
               return link(o, o.getLinkAttr(), s);
             })
