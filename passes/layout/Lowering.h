@@ -49,6 +49,8 @@ struct Tensor {
   /// Its SRAM rows if they are released after the last use (activations and
   /// scratch); slot -1 for program-lifetime tensors and aliases.
   Placement transient;
+  /// Its rows were given back (a later read would see other data).
+  bool released = false;
   /// The chip whose SRAM holds it.
   uint32_t chip = 0;
 };

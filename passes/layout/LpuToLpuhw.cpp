@@ -335,6 +335,12 @@ FailureOr<Tensor *> Lowering::declare(Value v, Location loc, StringRef kind,
 
 FailureOr<Tensor *> Lowering::tensorOf(Value v) {
   auto it = tensors_.find(v);
+  if (it != tensors_.end() && it->second->released) {
+    Operation *def = v.getDefiningOp();
+    return emitError(def ? def->getLoc() : src_.getLoc())
+           << "lpu-to-lpuhw: internal: a value is read after its SRAM rows "
+              "were released";
+  }
   if (it != tensors_.end()) {
     if (it->second->chip == chip_)
       return it->second.get();
@@ -1025,6 +1031,8 @@ void Lowering::computeLastUses() {
 }
 
 void Lowering::release(Tensor &t) {
+  if (t.transient.slot >= 0 && t.transient.rows > 0)
+    t.released = true;
   if (t.transient.slot >= 0)
     liveBytes_ -= uint64_t(t.transient.rows) * t.transient.slices.size() *
                   machine_.lanes();
