@@ -36,14 +36,6 @@ std::string pipelineFor(const CompileOptions &opts) {
   return p;
 }
 
-static std::string humanBytes(uint64_t b) {
-  if (b >= (uint64_t(1) << 20))
-    return llvm::formatv("{0:F2} MiB", double(b) / double(1 << 20)).str();
-  if (b >= 1024)
-    return llvm::formatv("{0:F1} KiB", double(b) / 1024.0).str();
-  return std::to_string(b) + " B";
-}
-
 /// The compile report: what the binary will do, predicted from the static
 /// schedule (the emulator must measure the same cycle count).
 static std::string report(const schema::Manifest &m) {
@@ -102,12 +94,12 @@ static std::string report(const schema::Manifest &m) {
   // count too: they live in MEM). No KV caches exist yet: 0.
   uint64_t capacity = isa::Machine(m.target()).sramBytes();
   auto share = [&](uint64_t b) {
-    return humanBytes(b) + " (" +
+    return isa::humanBytes(b) + " (" +
            llvm::formatv("{0:F2}", capacity ? 100.0 * double(b) / capacity : 0)
                .str() +
            "%)";
   };
-  os << "chips: " << m.chip_count() << ", SRAM " << humanBytes(capacity)
+  os << "chips: " << m.chip_count() << ", SRAM " << isa::humanBytes(capacity)
      << " per chip\n";
   for (const schema::ChipProgram &c : m.chips()) {
     uint64_t total = c.sram_weight_bytes() + c.sram_activation_bytes() +
@@ -156,10 +148,10 @@ static std::string partitionReport(ModuleOp module) {
       hi = std::max(hi, v);
     }
     auto cap = p.getAs<IntegerAttr>("capacity");
-    os << "  estimated SRAM per stage: " << humanBytes(lo) << " .. "
-       << humanBytes(hi);
+    os << "  estimated SRAM per stage: " << isa::humanBytes(lo) << " .. "
+       << isa::humanBytes(hi);
     if (cap)
-      os << " of " << humanBytes(uint64_t(cap.getInt()));
+      os << " of " << isa::humanBytes(uint64_t(cap.getInt()));
     os << "\n";
   }
   return s;
@@ -218,12 +210,12 @@ static FailureOr<CompileResult> compileOnce(ModuleOp module,
     return emitError(module.getLoc())
            << "program does not fit chip " << c.chip() << " of "
            << m.target().name() << ": weights "
-           << humanBytes(c.sram_weight_bytes()) << " + activations "
-           << humanBytes(c.sram_activation_bytes()) << " + instructions "
-           << humanBytes(c.sram_instruction_bytes()) << " + kv_cache "
-           << humanBytes(c.sram_kv_cache_bytes()) << " = " << humanBytes(used)
-           << " > " << humanBytes(capacity) << " of SRAM ("
-           << humanBytes(used - capacity) << " short)";
+           << isa::humanBytes(c.sram_weight_bytes()) << " + activations "
+           << isa::humanBytes(c.sram_activation_bytes()) << " + instructions "
+           << isa::humanBytes(c.sram_instruction_bytes()) << " + kv_cache "
+           << isa::humanBytes(c.sram_kv_cache_bytes()) << " = "
+           << isa::humanBytes(used) << " > " << isa::humanBytes(capacity)
+           << " of SRAM (" << isa::humanBytes(used - capacity) << " short)";
   }
   if (overflow > 0)
     return result;

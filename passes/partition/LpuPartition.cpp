@@ -127,17 +127,6 @@ namespace {
 
 using namespace lpuc;
 
-std::string humanBytes(uint64_t b) {
-  char buf[64];
-  if (b >= (uint64_t(1) << 20))
-    std::snprintf(buf, sizeof buf, "%.2f MiB", double(b) / double(1 << 20));
-  else if (b >= 1024)
-    std::snprintf(buf, sizeof buf, "%.1f KiB", double(b) / 1024.0);
-  else
-    std::snprintf(buf, sizeof buf, "%llu B", (unsigned long long)b);
-  return buf;
-}
-
 /// Bytes of a value in SRAM: rows of whole lane vectors of its chip type
 /// (integers and bools are held as f32).
 uint64_t valueBytes(Value v, int64_t lanes) {
@@ -444,10 +433,10 @@ std::optional<Split> splittable(Operation *op, int64_t lanes) {
     if (data.getRank() != 2 || g.getAxis() != 0 || !isConstant(g.getData()) ||
         !llvm::isa<FloatType>(data.getElementType()))
       return std::nullopt;
-    // By columns only: the split by vocabulary rows (a one-hot product,
-    // see split()) gave wrong numbers for a 50257-row table read by 64 ids
-    // (tests in docs/passes/lpu-partition.md); until that is understood it
-    // is not offered.
+    // By columns only. A split by vocabulary rows (a one-hot product whose
+    // matmul is split by weight rows) was tried and gave wrong numbers for a
+    // 50257-row table read by 64 ids: the SRAM row-reuse error of
+    // docs/passes/lpu-fuse.md; it is not offered until that is fixed.
     return Split{(data.getDimSize(1) + lanes - 1) / lanes, 1};
   }
   return std::nullopt;
@@ -493,43 +482,8 @@ void split(Operation *op, int64_t cols, int64_t rows, int64_t lanes) {
       }
       colParts.push_back(sum);
     }
-  } else if (auto g = cast<lpu::GatherOp>(op); rows > 1) {
-    // By table rows: the gather as a one-hot product (ids compared with an
-    // iota over the table's rows) whose matmul is split like any other.
-    auto data = cast<RankedTensorType>(g.getData().getType());
-    auto ids = cast<RankedTensorType>(g.getIndices().getType());
-    int64_t V = data.getDimSize(0);
-    SmallVector<int64_t> s1(ids.getShape()), sV(ids.getShape());
-    s1.push_back(1);
-    sV.push_back(V);
-    Value idsR = lpu::ReshapeOp::create(b, loc, ids.clone(s1), g.getIndices());
-    Value idsB = lpu::BroadcastOp::create(b, loc, ids.clone(sV), idsR);
-    auto iotaType = RankedTensorType::get({V}, ids.getElementType());
-    SmallVector<APInt> iota;
-    unsigned bits = ids.getElementType().getIntOrFloatBitWidth();
-    for (int64_t i = 0; i < V; ++i)
-      iota.push_back(APInt(bits, uint64_t(i)));
-    Value iotaC = arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(iotaType, iota));
-    Value iotaB = b.createOrFold<lpu::BroadcastOp>(loc, ids.clone(sV), iotaC);
-    Value eq =
-        lpu::CompareOp::create(b, loc, RankedTensorType::get(sV, b.getI1Type()),
-                               lpu::ComparePredicateAttr::get(
-                                   b.getContext(), lpu::ComparePredicate::eq),
-                               idsB, iotaB);
-    Value onehot = lpu::CastOp::create(
-        b, loc, RankedTensorType::get(sV, data.getElementType()), eq);
-    SmallVector<int64_t> tshape(sV.size() - 1, 1);
-    tshape.push_back(data.getDimSize(1));
-    tshape[tshape.size() - 2] = V;
-    Value table =
-        b.createOrFold<lpu::ReshapeOp>(loc, data.clone(tshape), g.getData());
-    auto mm = lpu::MatmulOp::create(b, loc, rtype, onehot, table);
-    result.replaceAllUsesWith(mm.getResult());
-    op->erase();
-    split(mm, cols, rows, lanes);
-    return;
   } else {
+    auto g = cast<lpu::GatherOp>(op);
     auto data = cast<RankedTensorType>(g.getData().getType());
     auto cr = laneRanges(data.getDimSize(1), lanes, cols);
     total = int64_t(cr.size());
@@ -802,8 +756,8 @@ struct LpuPartitionPass : lpuc::impl::LpuPartitionPassBase<LpuPartitionPass> {
       }
       ops[worst]->emitError()
           << "lpu-partition: this op alone needs about "
-          << humanBytes(partition::stageLoad(model, worst, worst + 1))
-          << " of SRAM, more than " << humanBytes(budget) << " ("
+          << isa::humanBytes(partition::stageLoad(model, worst, worst + 1))
+          << " of SRAM, more than " << isa::humanBytes(budget) << " ("
           << int(fill * 100) << "% of a " << target.name()
           << " chip), and it cannot be split further (tensor parallelism "
              "splits matmuls with constant weights and embedding tables by "
@@ -821,9 +775,10 @@ struct LpuPartitionPass : lpuc::impl::LpuPartitionPassBase<LpuPartitionPass> {
           sum += l;
         module.emitError() << "lpu-partition: the model needs at least "
                            << starts.size() << " chips of " << target.name()
-                           << " (about " << humanBytes(sum)
+                           << " (about " << isa::humanBytes(sum)
                            << " of weights, instructions and activations at "
-                           << int(fill * 100) << "% of " << humanBytes(capacity)
+                           << int(fill * 100) << "% of "
+                           << isa::humanBytes(capacity)
                            << " per chip); --chips " << requested << " is "
                            << starts.size() - requested << " short";
         return signalPassFailure();

@@ -186,4 +186,24 @@ Instruction sxmPermute(isa::DType dtype, uint8_t in0, uint32_t expect0,
   return i;
 }
 
+Instruction c2cSend(uint8_t in, uint32_t expect, uint32_t dst) {
+  Instruction i;
+  i.op = Opcode::C2cSend;
+  i.in0 = in;
+  i.expect0 = expect;
+  i.a = dst;
+  return i;
+}
+
+Instruction c2cReceive(uint32_t src, uint32_t expect, uint8_t out,
+                       uint32_t tag) {
+  Instruction i;
+  i.op = Opcode::C2cRecv;
+  i.a = src;
+  i.expect0 = expect;
+  i.out = out;
+  i.tag = tag;
+  return i;
+}
+
 } // namespace lpuc::emu

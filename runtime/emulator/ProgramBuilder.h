@@ -65,6 +65,12 @@ isa::Instruction vxmChain(const isa::Machine &m, isa::DType dtype,
                           const std::vector<isa::ChainStep> &steps, uint8_t in0,
                           uint32_t expect0, uint8_t in1, uint32_t expect1,
                           uint8_t out, uint32_t tag);
+/// c2c.send of one stream to chip `dst` (on the queue of the route's first
+/// link) and c2c.receive of a vector from chip `src` expected with tag
+/// `expect`.
+isa::Instruction c2cSend(uint8_t in, uint32_t expect, uint32_t dst);
+isa::Instruction c2cReceive(uint32_t src, uint32_t expect, uint8_t out,
+                            uint32_t tag);
 isa::Instruction sxmPermute(isa::DType dtype, uint8_t in0, uint32_t expect0,
                             uint32_t map, uint8_t in1, uint32_t expect1,
                             uint8_t out, uint32_t tag);

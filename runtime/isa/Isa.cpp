@@ -344,4 +344,15 @@ std::string toString(const Instruction &i) {
   return buf;
 }
 
+std::string humanBytes(uint64_t b) {
+  char buf[64];
+  if (b >= (uint64_t(1) << 20))
+    std::snprintf(buf, sizeof buf, "%.2f MiB", double(b) / double(1 << 20));
+  else if (b >= 1024)
+    std::snprintf(buf, sizeof buf, "%.1f KiB", double(b) / 1024.0);
+  else
+    std::snprintf(buf, sizeof buf, "%llu B", (unsigned long long)b);
+  return buf;
+}
+
 } // namespace lpuc::isa

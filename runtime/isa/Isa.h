@@ -195,6 +195,9 @@ void encodeAll(const std::vector<Instruction> &insts,
 /// Human-readable one-line form, used in diagnostics and `--emit asm`.
 std::string toString(const Instruction &inst);
 
+/// A byte count for reports: "1.25 MiB", "8.0 KiB" or "320 B".
+std::string humanBytes(uint64_t bytes);
+
 } // namespace lpuc::isa
 
 #endif

@@ -16,26 +16,6 @@ using isa::Opcode;
 
 namespace {
 
-isa::Instruction send(uint8_t in, uint32_t expect, uint32_t dst) {
-  isa::Instruction i;
-  i.op = Opcode::C2cSend;
-  i.in0 = in;
-  i.expect0 = expect;
-  i.a = dst;
-  return i;
-}
-
-isa::Instruction receive(uint32_t src, uint32_t expect, uint8_t out,
-                         uint32_t tag) {
-  isa::Instruction i;
-  i.op = Opcode::C2cRecv;
-  i.a = src;
-  i.expect0 = expect;
-  i.out = out;
-  i.tag = tag;
-  return i;
-}
-
 schema::Target target(const char *name) {
   absl::StatusOr<schema::Target> t = isa::loadTarget(name);
   EXPECT_TRUE(t.ok()) << t.status();
@@ -99,7 +79,8 @@ protected:
                     .ok());
     uint64_t at =
         readAt + m->target().mem_read_latency() + distance(slice, link);
-    EXPECT_TRUE(b[chip].at(m->c2cQueue(link), at, send(s, tag, dst)).ok());
+    EXPECT_TRUE(
+        b[chip].at(m->c2cQueue(link), at, emu::c2cSend(s, tag, dst)).ok());
     return at;
   }
   /// Chip `chip` receives on `link` at `at` onto a stream away from the
@@ -109,7 +90,9 @@ protected:
                            uint32_t src, uint32_t expect = 7) {
     uint8_t s = westEdge(link) ? 0 : uint8_t(m->streamsPerDirection());
     EXPECT_TRUE(
-        b[chip].at(m->c2cQueue(link), at, receive(src, expect, s, 9)).ok());
+        b[chip]
+            .at(m->c2cQueue(link), at, emu::c2cReceive(src, expect, s, 9))
+            .ok());
     uint32_t slice = sliceNear(link);
     uint64_t w = at + m->target().c2c_receive_latency() + distance(slice, link);
     EXPECT_TRUE(
@@ -202,7 +185,7 @@ TEST_F(C2cTest, SendOnBusyLinkIsAnError) {
   ASSERT_TRUE(
       b[0].at(m->memQueue(1), 10, emu::memRead(0, 5, west + 1, 8)).ok());
   uint64_t s1 = 10 + 2 + uint64_t(m->memPosition(1));
-  ASSERT_TRUE(b[0].at(m->c2cQueue(0), s1, send(west + 1, 8, 1)).ok());
+  ASSERT_TRUE(b[0].at(m->c2cQueue(0), s1, emu::c2cSend(west + 1, 8, 1)).ok());
   receiveAndWrite(1, 6, s0 + 216, 0);
   expectError(run(), {"chip 0", "C2C link 0", "c2c.send", "busy"});
 }

@@ -94,17 +94,6 @@ Latency latencyOf(const rt::Program &p, uint64_t cycles) {
   return l;
 }
 
-std::string humanBytes(uint64_t b) {
-  char buf[64];
-  if (b >= (uint64_t(1) << 20))
-    std::snprintf(buf, sizeof buf, "%.2f MiB", double(b) / double(1 << 20));
-  else if (b >= 1024)
-    std::snprintf(buf, sizeof buf, "%.1f KiB", double(b) / 1024.0);
-  else
-    std::snprintf(buf, sizeof buf, "%llu B", (unsigned long long)b);
-  return buf;
-}
-
 void printCycles(const rt::Program &p, const rt::RunStats &stats,
                  bool perUnit) {
   const schema::Manifest &m = p.manifest();
@@ -127,17 +116,17 @@ void printCycles(const rt::Program &p, const rt::RunStats &stats,
     }
     if (!stats.links.empty())
       std::printf("  c2c  %zu links carried %s, busy %llu link-cycles\n",
-                  stats.links.size(), humanBytes(linkBytes).c_str(),
+                  stats.links.size(), isa::humanBytes(linkBytes).c_str(),
                   (unsigned long long)linkBusy);
     uint64_t capacity = p.machine().sramBytes();
     for (const schema::ChipProgram &c : m.chips())
       std::printf("chip %u SRAM of %s: weights %s, activations %s, "
                   "instructions %s, kv_cache %s\n",
-                  c.chip(), humanBytes(capacity).c_str(),
-                  humanBytes(c.sram_weight_bytes()).c_str(),
-                  humanBytes(c.sram_activation_bytes()).c_str(),
-                  humanBytes(c.sram_instruction_bytes()).c_str(),
-                  humanBytes(c.sram_kv_cache_bytes()).c_str());
+                  c.chip(), isa::humanBytes(capacity).c_str(),
+                  isa::humanBytes(c.sram_weight_bytes()).c_str(),
+                  isa::humanBytes(c.sram_activation_bytes()).c_str(),
+                  isa::humanBytes(c.sram_instruction_bytes()).c_str(),
+                  isa::humanBytes(c.sram_kv_cache_bytes()).c_str());
   }
   Latency l = latencyOf(p, stats.cycles);
   std::printf("latency: %.3f us at %g MHz", l.deviceUs, mhz);
