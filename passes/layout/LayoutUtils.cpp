@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <optional>
 
 using namespace mlir;
 
@@ -69,14 +70,47 @@ std::vector<std::vector<uint32_t>> sliceGroups(const isa::Machine &machine) {
   return groups;
 }
 
-SramAllocator::SramAllocator(const isa::Machine &machine)
+namespace {
+/// Adds [lo, hi) to a map of disjoint ranges (first -> one past the last),
+/// merging overlapping and touching ones.
+void addRange(std::map<uint32_t, uint32_t> &ranges, uint32_t lo, uint32_t hi) {
+  auto it = ranges.upper_bound(lo);
+  if (it != ranges.begin() && std::prev(it)->second >= lo) {
+    --it;
+    lo = it->first;
+  }
+  while (it != ranges.end() && it->first <= hi) {
+    hi = std::max(hi, it->second);
+    it = ranges.erase(it);
+  }
+  ranges[lo] = hi;
+}
+} // namespace
+
+SramAllocator::SramAllocator(const isa::Machine &machine, uint32_t rowsPerBank)
     : machine_(machine), groups_(sliceGroups(machine)),
-      banks_(machine.banks() ? machine.banks() : 1) {
+      banks_(machine.banks() ? machine.banks() : 1),
+      rowsPerBank_(rowsPerBank ? rowsPerBank : machine.rowsPerBank()) {
   slots_.resize(groups_.size() * banks_);
-  uint32_t rows = machine.rowsPerBank();
   for (Slot &s : slots_)
-    if (rows)
-      s.free[0] = rows;
+    if (rowsPerBank_)
+      s.free[0] = rowsPerBank_;
+}
+
+LogicalResult SramAllocator::reserveLoaded(ArrayRef<LoadedRequest> requests) {
+  // Placed with reserved_ empty (allocateRows would hand them out).
+  std::deque<Placement> reserved;
+  uint64_t next = next_;
+  for (const LoadedRequest &r : requests) {
+    next_ = r.turn;
+    FailureOr<Placement> p = allocateRows(r.rows, r.loc, Lifetime::Loaded);
+    if (failed(p))
+      return failure();
+    reserved.push_back(*p);
+  }
+  next_ = next;
+  reserved_.insert(reserved_.end(), reserved.begin(), reserved.end());
+  return success();
 }
 
 FailureOr<Placement> SramAllocator::allocate(isa::DType dtype,
@@ -94,7 +128,23 @@ FailureOr<Placement> SramAllocator::allocateRows(int64_t rowsPerSlice,
                                                  Location loc, Lifetime life) {
   uint64_t g = groups_.size();
   uint64_t candidates = g * banks_;
-  uint64_t rowsPerBank = machine_.rowsPerBank();
+  uint64_t rowsPerBank = rowsPerBank_;
+  if (life == Lifetime::Loaded) {
+    if (record_)
+      record_->push_back({rowsPerSlice, next_, loc});
+    if (!reserved_.empty()) {
+      Placement p = std::move(reserved_.front());
+      reserved_.pop_front();
+      if (p.rows == uint64_t(rowsPerSlice)) {
+        ++next_;
+        return p;
+      }
+      // The lowering asked for something else than it did the first time:
+      // the rest is placed as it comes (in rows no transient has held).
+      // The reserved rows stay in use.
+      reserved_.clear();
+    }
+  }
   uint64_t first = next_ % candidates;
   ++next_;
   uint64_t bestFree = 0, bestIdx = first;
@@ -109,34 +159,53 @@ FailureOr<Placement> SramAllocator::allocateRows(int64_t rowsPerSlice,
     p.slot = int32_t(group * banks_ + bank);
     if (rowsPerSlice == 0)
       return p;
-    // Program: the lowest range that fits; transient: the highest.
-    auto fit = slot.free.end();
+    // Loaded and Program: the lowest range that fits (Loaded: of rows no
+    // transient placement has held); Transient: the highest.
+    std::optional<uint32_t> base;
     uint64_t largest = 0;
-    for (auto it = slot.free.begin(); it != slot.free.end(); ++it) {
-      uint64_t len = it->second - it->first;
+    auto consider = [&](uint32_t lo, uint32_t hi) {
+      uint64_t len = hi - lo;
       largest = std::max(largest, len);
-      if (len >= uint64_t(rowsPerSlice) &&
-          (fit == slot.free.end() || life == Lifetime::Transient))
-        fit = it;
+      if (len < uint64_t(rowsPerSlice) || (base && life != Lifetime::Transient))
+        return;
+      base = life == Lifetime::Transient ? hi - p.rows : lo;
+    };
+    for (auto [lo, hi] : slot.free) {
+      if (life != Lifetime::Loaded) {
+        consider(lo, hi);
+        continue;
+      }
+      // The gaps between held ranges inside [lo, hi).
+      uint32_t at = lo;
+      auto h = slot.held.upper_bound(lo);
+      if (h != slot.held.begin() && std::prev(h)->second > lo)
+        at = std::prev(h)->second;
+      for (; at < hi; ++h) {
+        uint32_t end = h == slot.held.end() ? hi : std::min(h->first, hi);
+        if (end > at)
+          consider(at, end);
+        if (h == slot.held.end())
+          break;
+        at = std::max(at, h->second);
+      }
     }
-    if (fit == slot.free.end()) {
+    if (!base) {
       if (largest > bestFree) {
         bestFree = largest;
         bestIdx = k;
       }
       continue;
     }
+    p.baseRow = *base;
+    auto fit = std::prev(slot.free.upper_bound(p.baseRow));
     uint32_t lo = fit->first, hi = fit->second;
     slot.free.erase(fit);
-    if (life == Lifetime::Program) {
-      p.baseRow = lo;
-      if (lo + p.rows < hi)
-        slot.free[lo + p.rows] = hi;
-    } else {
-      p.baseRow = hi - p.rows;
-      if (lo < p.baseRow)
-        slot.free[lo] = p.baseRow;
-    }
+    if (lo < p.baseRow)
+      slot.free[lo] = p.baseRow;
+    if (p.baseRow + p.rows < hi)
+      slot.free[p.baseRow + p.rows] = hi;
+    if (life == Lifetime::Transient)
+      addRange(slot.held, p.baseRow, p.baseRow + p.rows);
     slot.used += p.rows;
     slot.peak = std::max(slot.peak, slot.used);
     return p;

@@ -20,6 +20,7 @@
 #include "mlir/Support/LLVM.h"
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <vector>
 
@@ -52,9 +53,13 @@ isa::TensorLayout makeLayout(isa::DType dtype, llvm::ArrayRef<int64_t> shape,
 /// are enough. If a target has fewer than S slices, one group of all slices.
 std::vector<std::vector<uint32_t>> sliceGroups(const isa::Machine &machine);
 
-/// How long a placement lives: for the whole program (weights, inputs,
-/// outputs) or until released (activations, scratch).
-enum class Lifetime { Program, Transient };
+/// How long a placement lives and when its data arrives:
+/// - Loaded: the whole program, with data in SRAM before the first
+///   instruction (weights, compile-time constants, inputs: the loader writes
+///   them);
+/// - Program: the whole program, written by it (outputs);
+/// - Transient: until released (activations, scratch).
+enum class Lifetime { Loaded, Program, Transient };
 
 /// SRAM rows per (slice group, bank), with reuse: free row ranges are kept
 /// per slot; program-lifetime tensors are placed from row 0 up (first fit),
@@ -68,10 +73,36 @@ enum class Lifetime { Program, Transient };
 /// Reusing rows is safe because lpuhw-schedule orders every access to an
 /// SRAM address by program order (read after write, write after read,
 /// write after write), so a later tensor's writes wait for the earlier
-/// tensor's last reads.
+/// tensor's last reads. Loaded tensors are the exception: their data is
+/// there before any instruction runs, so they never take a row a transient
+/// tensor has held (its writes, earlier in the program, would overwrite
+/// them); the rows transient placements have held are kept per slot.
+///
+/// To hold every Loaded tensor from the start without guessing which ones a
+/// lowering will declare, lpu-to-lpuhw lowers twice: the first lowering, on
+/// an allocator with unbounded rows, records its Loaded requests
+/// (recordLoaded); the second places them all before anything else
+/// (reserveLoaded), at the turns they had, and its Loaded allocations take
+/// them in order. A request that differs from the next reserved one is
+/// placed on its own in rows no transient tensor has held.
 class SramAllocator {
 public:
-  explicit SramAllocator(const isa::Machine &machine);
+  /// `rowsPerBank` overrides the target's rows per bank (0: the target's).
+  explicit SramAllocator(const isa::Machine &machine, uint32_t rowsPerBank = 0);
+
+  /// A Loaded allocation: rows per slice, its turn (which slot it prefers)
+  /// and where it was requested.
+  struct LoadedRequest {
+    int64_t rows = 0;
+    uint64_t turn = 0;
+    mlir::Location loc;
+  };
+  /// Appends every later Loaded allocation to `out`.
+  void recordLoaded(std::vector<LoadedRequest> *out) { record_ = out; }
+  /// Places `requests` now (each at its turn) and keeps them for the Loaded
+  /// allocations to come. Fails with the "does not fit" error of the first
+  /// that does not fit.
+  mlir::LogicalResult reserveLoaded(llvm::ArrayRef<LoadedRequest> requests);
 
   /// Places a tensor of `dtype` and `shape`. On failure emits at `loc`
   /// "does not fit in SRAM: needs N rows in slice group G bank B, target has
@@ -102,13 +133,19 @@ private:
   struct Slot {
     /// Free row ranges: first row -> one past the last.
     std::map<uint32_t, uint32_t> free;
+    /// Row ranges transient placements have held (merged), which Loaded
+    /// placements avoid.
+    std::map<uint32_t, uint32_t> held;
     uint32_t used = 0, peak = 0;
   };
   const isa::Machine &machine_;
   std::vector<std::vector<uint32_t>> groups_;
   std::vector<Slot> slots_; // per group * banks + bank
-  uint32_t banks_;
+  uint32_t banks_, rowsPerBank_;
   uint64_t next_ = 0;
+  std::vector<LoadedRequest> *record_ = nullptr;
+  /// Placements reserved for the Loaded allocations to come, in order.
+  std::deque<Placement> reserved_;
 };
 
 /// `n` results of type !lpuhw.stream.

@@ -97,6 +97,14 @@ public:
   /// With a vector, run() records the cost of each op of the source body
   /// (index = position in the body).
   void measure(std::vector<OpCost> *costs) { costs_ = costs; }
+  /// Loaded allocations (weights, constants, inputs) per chip, in order.
+  using LoadedRequests = std::vector<std::vector<SramAllocator::LoadedRequest>>;
+  /// The first of lpu-to-lpuhw's two lowerings: SRAM rows are unbounded and
+  /// run() records each chip's Loaded allocations into `out`.
+  void recordLoaded(LoadedRequests *out) { recordLoaded_ = out; }
+  /// The second: run() places `loaded` before anything else, so that no
+  /// activation ever holds rows a weight needs (SramAllocator).
+  void reserveLoaded(const LoadedRequests *loaded) { reserveLoaded_ = loaded; }
 
 private:
   mlir::LogicalResult validate();
@@ -367,6 +375,8 @@ private:
   void tagNewOps();
   mlir::Operation *lastTagged_ = nullptr;
   std::vector<OpCost> *costs_ = nullptr;
+  LoadedRequests *recordLoaded_ = nullptr;
+  const LoadedRequests *reserveLoaded_ = nullptr;
   uint64_t weightBytesDeclared_ = 0;
   /// Bytes of the transient tensors in use (activations and scratch).
   uint64_t liveBytes_ = 0, largestTensor_ = 0;

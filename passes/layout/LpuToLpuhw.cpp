@@ -303,9 +303,11 @@ FailureOr<Tensor *> Lowering::declare(Value v, Location loc, StringRef kind,
   }
   lpuc::isa::DType dtype = lpuhw::toIsaType(type.getElementType());
   // Inputs, outputs and weights keep their rows; activations are released
-  // after their last use.
-  Lifetime life =
-      kind == "activation" ? Lifetime::Transient : Lifetime::Program;
+  // after their last use. Inputs and weights are in SRAM before the program
+  // starts, so they never take rows an activation has held.
+  Lifetime life = kind == "activation" ? Lifetime::Transient
+                  : kind == "output"   ? Lifetime::Program
+                                       : Lifetime::Loaded;
   FailureOr<Placement> p = alloc().allocate(dtype, type.getShape(), loc, life);
   if (failed(p))
     return failure();
@@ -436,7 +438,7 @@ Lowering::constant(Location loc, StringRef key, Type elem,
                                : DenseElementsAttr::get(type, values);
   isa::DType dtype = lpuhw::toIsaType(elem);
   FailureOr<Placement> p =
-      alloc().allocate(dtype, shape, loc, Lifetime::Program);
+      alloc().allocate(dtype, shape, loc, Lifetime::Loaded);
   if (failed(p))
     return failure();
   auto t = std::make_unique<Tensor>();
@@ -1179,8 +1181,17 @@ LogicalResult Lowering::run() {
     chipOfOp.push_back(c);
     chips_ = std::max(chips_, c + 1);
   }
-  for (uint32_t c = 0; c < chips_; ++c)
-    allocs_.push_back(std::make_unique<SramAllocator>(machine_));
+  if (recordLoaded_)
+    recordLoaded_->assign(chips_, {});
+  for (uint32_t c = 0; c < chips_; ++c) {
+    allocs_.push_back(std::make_unique<SramAllocator>(
+        machine_, recordLoaded_ ? (1u << 30) : 0));
+    if (recordLoaded_)
+      allocs_.back()->recordLoaded(&(*recordLoaded_)[c]);
+    if (reserveLoaded_ && c < reserveLoaded_->size() &&
+        failed(allocs_.back()->reserveLoaded((*reserveLoaded_)[c])))
+      return failure();
+  }
   if (chips_ > 1)
     module_->setAttr("lpuhw.chips",
                      IntegerAttr::get(IntegerType::get(ctx, 32), chips_));
@@ -1328,7 +1339,22 @@ struct LpuToLpuhwPass : lpuc::impl::LpuToLpuhwPassBase<LpuToLpuhwPass> {
         lpuhw::getMachine(module);
     if (failed(machine))
       return signalPassFailure();
+    // Weights and inputs are in SRAM before the program starts, so they
+    // are placed before any activation: a first lowering (on a copy, with
+    // unbounded SRAM) finds the ones this lowering declares and where in the
+    // slot rotation.
+    Lowering::LoadedRequests loaded;
+    {
+      OwningOpRef<ModuleOp> copy = module.clone();
+      auto copyMain =
+          cast<func::FuncOp>(SymbolTable::lookupSymbolIn(copy.get(), "main"));
+      Lowering first(copy.get(), copyMain, **machine);
+      first.recordLoaded(&loaded);
+      if (failed(first.run()))
+        return signalPassFailure();
+    }
     Lowering lowering(module, src, **machine);
+    lowering.reserveLoaded(&loaded);
     if (failed(lowering.run()))
       signalPassFailure();
   }

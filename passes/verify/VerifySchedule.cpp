@@ -8,6 +8,8 @@
 #include "passes/verify/Passes.h"
 #include "passes/verify/ScheduleInfo.h"
 
+#include "passes/layout/LayoutUtils.h"
+
 #include "dialects/lpuhw/LpuhwDialect.h"
 #include "dialects/lpuhw/LpuhwOps.h"
 #include "runtime/isa/Topology.h"
@@ -479,6 +481,59 @@ private:
 
 } // namespace
 
+namespace {
+/// Rule: no instruction writes a row of a weight or an input. Their data is
+/// in SRAM before the first instruction (the loader writes it), so such a
+/// write, even one issued before the tensor's first read, destroys it.
+bool checkLoadedTensors(ModuleOp module, const isa::Machine &machine,
+                        const std::vector<SchedInst> &insts) {
+  // Per (chip, slice, bank): first row -> (one past the last, tensor).
+  using Key = std::tuple<uint32_t, uint32_t, uint32_t>;
+  std::map<Key, std::map<uint32_t, std::pair<uint32_t, lpuhw::TensorOp>>>
+      loaded;
+  module.walk([&](lpuhw::TensorOp t) {
+    if (t.getKind() != "weight" && t.getKind() != "input")
+      return;
+    isa::TensorLayout l = layout::layoutOf(t, machine);
+    uint32_t chip = t.getChip() ? *t.getChip() : 0;
+    uint32_t hi = l.baseRow + uint32_t(l.sramRowsPerSlice());
+    for (uint32_t slice : l.slices)
+      loaded[{chip, slice, l.bank}][l.baseRow] = {hi, t};
+  });
+  // One error per tensor (at its first offending write), with the count.
+  std::map<Operation *, std::pair<const SchedInst *, unsigned>> bad;
+  std::vector<lpuhw::TensorOp> order;
+  for (const SchedInst &s : insts) {
+    if (s.inst.op != isa::Opcode::MemWrite)
+      continue;
+    auto it = loaded.find({s.chip, s.index, s.inst.a});
+    if (it == loaded.end())
+      continue;
+    auto r = it->second.upper_bound(s.inst.b);
+    if (r == it->second.begin() || std::prev(r)->second.first <= s.inst.b)
+      continue;
+    lpuhw::TensorOp t = std::prev(r)->second.second;
+    auto [b, inserted] = bad.try_emplace(t, &s, 0);
+    if (inserted)
+      order.push_back(t);
+    ++b->second.second;
+  }
+  for (lpuhw::TensorOp t : order) {
+    auto [s, count] = bad[t];
+    InFlightDiagnostic d = s->op->emitError();
+    d << "writes slice " << s->index << " bank " << s->inst.a << " row "
+      << s->inst.b << ", which holds " << t.getKind() << " @" << t.getSymName()
+      << " (loaded before the program starts; rows " << t.getBaseRow() << ".."
+      << t.getBaseRow() +
+             uint32_t(layout::layoutOf(t, machine).sramRowsPerSlice())
+      << " of its slices)";
+    if (count > 1)
+      d << "; " << count - 1 << " more writes into it";
+  }
+  return bad.empty();
+}
+} // namespace
+
 LogicalResult verifySchedule(ModuleOp module, const isa::Machine &machine) {
   std::vector<SchedInst> insts;
   if (failed(collectInstructions(module, machine, insts)))
@@ -486,6 +541,7 @@ LogicalResult verifySchedule(ModuleOp module, const isa::Machine &machine) {
   Checker checker(machine, insts, chipCount(module));
   checker.run();
   bool ok = !checker.failed();
+  ok = checkLoadedTensors(module, machine, insts) && ok;
 
   // The program's length.
   int64_t cycles = programCycles(insts, machine);

@@ -308,3 +308,22 @@ module attributes {lpuhw.cycles = 57 : i64} {
     return
   }
 }
+
+// -----
+
+// A write into a weight's rows: weights (and inputs) are in SRAM before the
+// first instruction, so the write destroys them even though it issues
+// before their first read. Writing an output's rows is what outputs are for.
+module attributes {lpuhw.cycles = 8 : i64} {
+  lpuhw.tensor @w {kind = "weight", dtype = i8, shape = array<i64: 2, 320>, slices = array<i32: 0>, bank = 0 : i32, base_row = 4 : i32, value = dense<1> : tensor<2x320xi8>}
+  lpuhw.tensor @y {kind = "output", onnx_name = "y", dtype = i8, shape = array<i64: 1, 320>, slices = array<i32: 44>, bank = 0 : i32, base_row = 0 : i32}
+  func.func @main() {
+    %a = lpuhw.mem_read slice 0 bank 0 row 0 {cycle = 0 : i64, stream = 0 : i32}
+    lpuhw.mem_write %a slice 44 bank 0 row 0 {cycle = 4 : i64}
+    %b = lpuhw.mem_read slice 44 bank 1 row 0 {cycle = 0 : i64, stream = 32 : i32}
+    // expected-error @+1 {{writes slice 0 bank 0 row 5, which holds weight @w (loaded before the program starts; rows 4..6 of its slices)}}
+    lpuhw.mem_write %b slice 0 bank 0 row 5 {cycle = 4 : i64}
+    %c = lpuhw.mem_read slice 0 bank 0 row 5 {cycle = 5 : i64, stream = 1 : i32}
+    return
+  }
+}
