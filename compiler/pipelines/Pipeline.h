@@ -18,7 +18,7 @@ struct CompileOptions {
   std::string chips = "auto"; // auto | N (lpu-partition)
   double fill = 0.95;         // lpu-partition's share of a chip's SRAM
   /// Run lpu-fuse (elementwise DAGs as single VXM chains).
-  bool fuse = false;
+  bool fuse = true;
   EmitKind emit = EmitKind::Bin;
   std::string modelName; // file name only: recorded in the binary
   bool printIrAfterAll = false;

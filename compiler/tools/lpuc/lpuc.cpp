@@ -53,7 +53,7 @@ struct DriverOptions {
   std::vector<std::pair<std::string, int64_t>> dims;       // NAME -> VALUE
   bool printIrAfterAll = false;
   bool printDebugInfo = false;
-  bool fuse = false;
+  bool fuse = true;
 };
 
 int error(const llvm::Twine &msg) {
@@ -188,11 +188,9 @@ int main(int argc, char **argv) {
                    : std::string("must be `auto` or a positive number");
       })
       ->capture_default_str();
-  app.add_option(
-         "--fuse", opts.fuse,
-         "Fuse elementwise ops into single VXM chains (lpu-fuse; off by "
-         "default: the 55M GPT-2 gives wrong numbers fused, see "
-         "docs/passes/lpu-fuse.md)")
+  app.add_option("--fuse", opts.fuse,
+                 "Fuse elementwise ops into single VXM chains (lpu-fuse; "
+                 "--fuse=false lowers op by op, for comparisons)")
       ->capture_default_str();
   app.add_option("--emit", opts.emit, "What to produce")
       ->check(CLI::IsMember({"onnx", "lpu", "lpuhw", "asm", "bin"}))
