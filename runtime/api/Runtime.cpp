@@ -31,7 +31,7 @@ absl::StatusOr<Program> Program::fromLpubin(format::Lpubin file) {
   Program p;
   p.file_ = std::move(file);
   p.machine_ = std::make_unique<isa::Machine>(p.file_.manifest.target());
-  absl::StatusOr<std::vector<emu::ChipProgram>> chips =
+  absl::StatusOr<std::vector<std::shared_ptr<const emu::ChipProgram>>> chips =
       loader::decodePrograms(p.file_, *p.machine_);
   if (!chips.ok())
     return chips.status();
@@ -54,10 +54,8 @@ Session::Session(const Program &program, SessionOptions options)
       options_(options) {
   emulator_.setTimingOnly(options.timingOnly);
   emulator_.setThreads(options.threads);
-  for (uint32_t c = 0; c < program.chips().size(); ++c) {
-    // Already validated by Program; cannot fail.
-    (void)emulator_.setProgram(c, program.chips()[c]);
-  }
+  for (uint32_t c = 0; c < program.chips().size(); ++c)
+    emulator_.setProgram(c, program.chips()[c]); // prepared by Program
   if (!options.timingOnly)
     loader::writeWeights(program.file(), program.machine(), emulator_);
 }

@@ -33,14 +33,18 @@ public:
   const schema::Manifest &manifest() const { return file_.manifest; }
   const format::Lpubin &file() const { return file_; }
   const isa::Machine &machine() const { return *machine_; }
-  const std::vector<emu::ChipProgram> &chips() const { return chips_; }
+  /// Per chip: checked, repeats expanded (emu::prepareProgram); sessions
+  /// install them without copying.
+  const std::vector<std::shared_ptr<const emu::ChipProgram>> &chips() const {
+    return chips_;
+  }
   /// Non-frozen inputs the caller must bind, in manifest order.
   std::vector<const schema::TensorInfo *> inputs() const;
 
 private:
   format::Lpubin file_;
   std::unique_ptr<isa::Machine> machine_;
-  std::vector<emu::ChipProgram> chips_;
+  std::vector<std::shared_ptr<const emu::ChipProgram>> chips_;
 };
 
 struct SessionOptions {

@@ -2149,6 +2149,8 @@ void ChipRun::flushPlane(Plane &pl) {
 
 Emulator::Emulator(const isa::Machine &machine, uint32_t chips)
     : machine_(machine), programs_(chips) {
+  for (std::shared_ptr<const ChipProgram> &p : programs_)
+    p = std::make_shared<const ChipProgram>();
   for (uint32_t c = 0; c < chips; ++c)
     sram_.push_back(std::make_unique<Sram>(machine.memSlices(), machine.banks(),
                                            machine.rowsPerBank(),
@@ -2158,25 +2160,40 @@ Emulator::~Emulator() = default;
 Emulator::Emulator(Emulator &&) = default;
 Emulator &Emulator::operator=(Emulator &&) = default;
 
-absl::Status Emulator::setProgram(uint32_t chip, ChipProgram program) {
-  if (chip >= programs_.size())
-    return absl::InvalidArgumentError("chip " + std::to_string(chip) +
-                                      " out of range");
-  if (absl::Status s = validateProgram(machine_, chip, program); !s.ok())
+absl::StatusOr<std::shared_ptr<const ChipProgram>>
+prepareProgram(const isa::Machine &machine, uint32_t chip, uint32_t chips,
+               ChipProgram program) {
+  if (absl::Status s = validateProgram(machine, chip, program); !s.ok())
     return s;
   for (uint32_t q = 0; q < program.queues.size(); ++q)
     for (const Instruction &i : program.queues[q])
       if ((i.op == Opcode::C2cSend || i.op == Opcode::C2cRecv) &&
-          (i.a >= programs_.size() || i.a == chip))
+          (i.a >= chips || i.a == chip))
         return absl::InvalidArgumentError(
-            "chip " + std::to_string(chip) + ", " + machine_.queueName(q) +
+            "chip " + std::to_string(chip) + ", " + machine.queueName(q) +
             ": " + isa::toString(i) + ": chip " + std::to_string(i.a) +
             (i.a == chip ? " is this chip"
-                         : " is not in the system of " +
-                               std::to_string(programs_.size()) + " chips"));
-  expandRepeats(machine_, program);
-  programs_[chip] = std::move(program);
+                         : " is not in the system of " + std::to_string(chips) +
+                               " chips"));
+  expandRepeats(machine, program);
+  return std::make_shared<const ChipProgram>(std::move(program));
+}
+
+absl::Status Emulator::setProgram(uint32_t chip, ChipProgram program) {
+  if (chip >= programs_.size())
+    return absl::InvalidArgumentError("chip " + std::to_string(chip) +
+                                      " out of range");
+  absl::StatusOr<std::shared_ptr<const ChipProgram>> p = prepareProgram(
+      machine_, chip, uint32_t(programs_.size()), std::move(program));
+  if (!p.ok())
+    return p.status();
+  programs_[chip] = std::move(*p);
   return absl::OkStatus();
+}
+
+void Emulator::setProgram(uint32_t chip,
+                          std::shared_ptr<const ChipProgram> prepared) {
+  programs_[chip] = std::move(prepared);
 }
 
 void expandRepeats(const isa::Machine &m, ChipProgram &program) {
@@ -2230,8 +2247,8 @@ absl::StatusOr<RunStats> Emulator::run() {
   // before the next window starts.
   size_t n = programs_.size();
   bool c2c = false;
-  for (const ChipProgram &p : programs_)
-    for (const std::vector<Instruction> &queue : p.queues)
+  for (const std::shared_ptr<const ChipProgram> &p : programs_)
+    for (const std::vector<Instruction> &queue : p->queues)
       for (const Instruction &i : queue)
         c2c |= i.op == Opcode::C2cSend || i.op == Opcode::C2cRecv;
   std::optional<isa::Topology> topo;
@@ -2248,7 +2265,7 @@ absl::StatusOr<RunStats> Emulator::run() {
   std::vector<std::unique_ptr<ChipRun>> runs;
   for (size_t c = 0; c < n; ++c) {
     runs.push_back(std::make_unique<ChipRun>(
-        machine_, uint32_t(c), programs_[c], *sram_[c], timingOnly_));
+        machine_, uint32_t(c), *programs_[c], *sram_[c], timingOnly_));
     runs.back()->start();
   }
   auto runAll = [&](uint64_t limit) -> absl::Status {

@@ -137,6 +137,14 @@ absl::Status validateProgram(const isa::Machine &machine, uint32_t chip,
 /// of the repeat. Emulator::setProgram calls it.
 void expandRepeats(const isa::Machine &machine, ChipProgram &program);
 
+/// What Emulator::setProgram installs for chip `chip` of a system of
+/// `chips`: `program` checked (validateProgram, C2C peers in the system and
+/// not the chip itself) with its repeats expanded. Prepared once, a program
+/// can be installed in any number of emulators without copying it.
+absl::StatusOr<std::shared_ptr<const ChipProgram>>
+prepareProgram(const isa::Machine &machine, uint32_t chip, uint32_t chips,
+               ChipProgram program);
+
 class Emulator {
 public:
   Emulator(const isa::Machine &machine, uint32_t chips);
@@ -148,6 +156,8 @@ public:
   uint32_t chips() const { return uint32_t(sram_.size()); }
   /// Validates (validateProgram) and installs the program of one chip.
   absl::Status setProgram(uint32_t chip, ChipProgram program);
+  /// Installs a program prepareProgram made for this chip and chip count.
+  void setProgram(uint32_t chip, std::shared_ptr<const ChipProgram> prepared);
   Sram &sram(uint32_t chip) { return *sram_[chip]; }
   const Sram &sram(uint32_t chip) const { return *sram_[chip]; }
 
@@ -171,7 +181,7 @@ public:
 private:
   isa::Machine machine_;
   std::vector<std::unique_ptr<Sram>> sram_;
-  std::vector<ChipProgram> programs_;
+  std::vector<std::shared_ptr<const ChipProgram>> programs_;
   bool timingOnly_ = false;
   uint32_t threads_ = 1;
 };

@@ -13,6 +13,10 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -220,12 +224,14 @@ absl::Status writeLpubinFile(const std::string &path, schema::Manifest manifest,
   return absl::OkStatus();
 }
 
-absl::StatusOr<Lpubin> readLpubin(std::vector<uint8_t> bytes) {
-  const uint64_t fileSize = bytes.size();
+namespace {
+/// Checks and parses the `fileSize` bytes at `bytes.get()`.
+absl::StatusOr<Lpubin> parseLpubin(std::shared_ptr<const uint8_t> bytes,
+                                   uint64_t fileSize) {
   if (fileSize < kHeaderSize)
     return err("truncated: file has " + std::to_string(fileSize) +
                " bytes, the header alone needs " + std::to_string(kHeaderSize));
-  const uint8_t *h = bytes.data();
+  const uint8_t *h = bytes.get();
   if (std::memcmp(h, kMagic, 8) != 0)
     return err("bad magic (not a .lpubin file)");
   uint16_t major = get16(h + 8), minor = get16(h + 10);
@@ -423,24 +429,48 @@ absl::StatusOr<Lpubin> readLpubin(std::vector<uint8_t> bytes) {
     if (h[i] != 0)
       return err("non-zero padding at byte " + std::to_string(i));
   out.bytes = std::move(bytes);
+  out.size = fileSize;
   return out;
+}
+} // namespace
+
+absl::StatusOr<Lpubin> readLpubin(std::vector<uint8_t> bytes) {
+  auto holder = std::make_shared<std::vector<uint8_t>>(std::move(bytes));
+  uint64_t size = holder->size();
+  return parseLpubin(std::shared_ptr<const uint8_t>(holder, holder->data()),
+                     size);
 }
 
 absl::StatusOr<Lpubin> readLpubinFile(const std::string &path) {
-  std::FILE *f = std::fopen(path.c_str(), "rb");
-  if (!f)
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
     return absl::NotFoundError("cannot open '" + path +
                                "': " + std::strerror(errno));
-  std::vector<uint8_t> bytes;
-  uint8_t buf[1 << 16];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0)
-    bytes.insert(bytes.end(), buf, buf + n);
-  bool bad = std::ferror(f);
-  std::fclose(f);
-  if (bad)
-    return absl::UnavailableError("cannot read '" + path + "'");
-  absl::StatusOr<Lpubin> r = readLpubin(std::move(bytes));
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return absl::UnavailableError("cannot read '" + path +
+                                  "': not a regular file");
+  }
+  size_t size = size_t(st.st_size);
+  absl::StatusOr<Lpubin> r;
+  if (size == 0) {
+    ::close(fd);
+    r = readLpubin({});
+  } else {
+    // Private read-only mapping, populated up front: the checks below read
+    // every byte (crc32 of each segment) and the loader copies the weights.
+    void *p =
+        ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    ::close(fd);
+    if (p == MAP_FAILED)
+      return absl::UnavailableError("cannot map '" + path +
+                                    "': " + std::strerror(errno));
+    std::shared_ptr<const uint8_t> bytes(
+        static_cast<const uint8_t *>(p),
+        [size](const uint8_t *q) { ::munmap(const_cast<uint8_t *>(q), size); });
+    r = parseLpubin(std::move(bytes), size);
+  }
   if (!r.ok())
     return absl::Status(r.status().code(),
                         path + ": " + std::string(r.status().message()));

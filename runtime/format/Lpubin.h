@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -41,14 +42,19 @@ absl::Status writeLpubinFile(const std::string &path, schema::Manifest manifest,
 /// A verified file: every offset, length, checksum and index was checked
 /// before this is returned. Segment payloads point into `bytes`.
 struct Lpubin {
-  std::vector<uint8_t> bytes;
+  /// The file's bytes: a read-only mapping of the file (readLpubinFile) or
+  /// the buffer given to readLpubin, kept alive by the pointer.
+  std::shared_ptr<const uint8_t> bytes;
+  size_t size = 0;
   schema::Manifest manifest;
   const uint8_t *segment(size_t i) const {
-    return bytes.data() + manifest.segments(int(i)).offset();
+    return bytes.get() + manifest.segments(int(i)).offset();
   }
 };
 
 absl::StatusOr<Lpubin> readLpubin(std::vector<uint8_t> bytes);
+/// Maps the file (no copy of its weights; pages are read as the loader
+/// touches them) and checks it like readLpubin.
 absl::StatusOr<Lpubin> readLpubinFile(const std::string &path);
 
 uint32_t crc32(const uint8_t *data, size_t size);

@@ -15,7 +15,7 @@ isa::TensorLayout layoutOf(const schema::TensorInfo &t, uint32_t lanes) {
   return l;
 }
 
-absl::StatusOr<std::vector<emu::ChipProgram>>
+absl::StatusOr<std::vector<std::shared_ptr<const emu::ChipProgram>>>
 decodePrograms(const format::Lpubin &file, const isa::Machine &machine) {
   const schema::Manifest &m = file.manifest;
   std::vector<emu::ChipProgram> chips(m.chip_count());
@@ -44,10 +44,16 @@ decodePrograms(const format::Lpubin &file, const isa::Machine &machine) {
             isa::decodeChainStep(p + k * isa::kChainStepBytes));
     }
   }
-  for (uint32_t c = 0; c < chips.size(); ++c)
-    if (absl::Status s = emu::validateProgram(machine, c, chips[c]); !s.ok())
-      return s;
-  return chips;
+  std::vector<std::shared_ptr<const emu::ChipProgram>> prepared;
+  for (uint32_t c = 0; c < chips.size(); ++c) {
+    absl::StatusOr<std::shared_ptr<const emu::ChipProgram>> p =
+        emu::prepareProgram(machine, c, uint32_t(chips.size()),
+                            std::move(chips[c]));
+    if (!p.ok())
+      return p.status();
+    prepared.push_back(std::move(*p));
+  }
+  return prepared;
 }
 
 void writePlaneRows(emu::Sram &sram, const isa::TensorLayout &l,

@@ -12,8 +12,8 @@ namespace lpuc::loader {
 isa::TensorLayout layoutOf(const schema::TensorInfo &t, uint32_t lanes);
 
 /// Decodes the instruction and lane-map segments of a verified file into
-/// one program per chip and checks each (emu::validateProgram).
-absl::StatusOr<std::vector<emu::ChipProgram>>
+/// one program per chip, checked and ready to install (emu::prepareProgram).
+absl::StatusOr<std::vector<std::shared_ptr<const emu::ChipProgram>>>
 decodePrograms(const format::Lpubin &file, const isa::Machine &machine);
 
 /// Writes every WEIGHTS segment into the emulator's SRAM at its placement.

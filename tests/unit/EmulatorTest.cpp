@@ -1653,13 +1653,14 @@ TEST(Isa, ChainSegmentThroughTheFileAndLoader) {
   absl::StatusOr<format::Lpubin> f =
       format::readLpubin(format::writeLpubin(man, segs));
   ASSERT_TRUE(f.ok()) << f.status();
-  absl::StatusOr<std::vector<emu::ChipProgram>> p =
+  absl::StatusOr<std::vector<std::shared_ptr<const emu::ChipProgram>>> p =
       loader::decodePrograms(*f, m);
   ASSERT_TRUE(p.ok()) << p.status();
-  ASSERT_EQ((*p)[0].chainSteps.size(), 2u);
-  EXPECT_EQ((*p)[0].chainSteps[1].fn, AluOp::Tanh);
-  EXPECT_EQ((*p)[0].chainSteps[0].imm, 3.0f);
-  EXPECT_EQ((*p)[0].queues[m.vxmQueue(0)][0].c, 4u); // 1 + 3
+  const emu::ChipProgram &chip0 = *(*p)[0];
+  ASSERT_EQ(chip0.chainSteps.size(), 2u);
+  EXPECT_EQ(chip0.chainSteps[1].fn, AluOp::Tanh);
+  EXPECT_EQ(chip0.chainSteps[0].imm, 3.0f);
+  EXPECT_EQ(chip0.queues[m.vxmQueue(0)][0].c, 4u); // 1 + 3
   segs[1].bytes.pop_back();
   absl::StatusOr<format::Lpubin> bad =
       format::readLpubin(format::writeLpubin(man, segs));
