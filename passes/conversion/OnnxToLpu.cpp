@@ -961,8 +961,9 @@ FailureOr<Values> convertReduce(NodeOp node, OpBuilder &b) {
 /// summed first (lpu.reduce). Then one operand must be a permutation
 /// ("ij->ji"), and two operands have labels that are batch (both and
 /// output), contracted (both, not output) or free (one operand and output):
-/// transposes, reshapes and one batched lpu.matmul. Ellipses and repeated
-/// labels (diagonals) are reported at the node.
+/// transposes, reshapes and one batched lpu.matmul. An ellipsis gets fresh
+/// labels for the dimensions it covers. Repeated labels (diagonals) and
+/// ellipsis dimensions that broadcast are reported at the node.
 FailureOr<Values> convertEinsum(NodeOp node, OpBuilder &b) {
   constexpr size_t npos = std::string::npos;
   std::optional<StringRef> eqAttr = node.getStringAttr("equation");
@@ -974,15 +975,87 @@ FailureOr<Values> convertEinsum(NodeOp node, OpBuilder &b) {
   for (char c : *eqAttr)
     if (c != ' ')
       eq.push_back(c);
+  std::string expandedNote; // how an ellipsis was expanded
   auto unsupported = [&](StringRef why) -> FailureOr<Values> {
     nodeError(node) << "equation '" << *eqAttr << "' is not supported: " << why
+                    << expandedNote
                     << " (supported: transposes such as 'ij->ji' and "
                        "matmul forms such as 'bij,bjk->bik', "
-                       "'bhid,bhjd->bhij')";
+                       "'bhid,bhjd->bhij', with or without '...')";
     return failure();
   };
-  if (StringRef(eq).contains("..."))
-    return unsupported("ellipsis");
+  if (StringRef(eq).contains("...")) {
+    // An ellipsis stands for the operand's dimensions that have no label
+    // (numpy semantics): they get fresh labels, right-aligned across the
+    // operands, and lead the output (implicit output) or replace its "...".
+    size_t arrowAt = eq.find("->");
+    std::string lhs = eq.substr(0, arrowAt);
+    SmallVector<std::string> terms;
+    for (StringRef part : llvm::split(StringRef(lhs), ','))
+      terms.push_back(part.str());
+    if (terms.size() != node.getInputs().size())
+      return unsupported("the equation names " + std::to_string(terms.size()) +
+                         " operands but the node has " +
+                         std::to_string(node.getInputs().size()));
+    std::string fresh;
+    for (char c = 'A'; c <= 'Z'; ++c)
+      if (eq.find(c) == npos)
+        fresh.push_back(c);
+    SmallVector<int64_t> ellipsisRank(terms.size(), 0);
+    int64_t most = 0;
+    for (auto [i, t] : llvm::enumerate(terms)) {
+      size_t at = t.find("...");
+      if (at == npos)
+        continue;
+      if (t.find("...", at + 3) != npos)
+        return unsupported("two ellipses in one term");
+      auto type = inputType(node, unsigned(i));
+      if (failed(type))
+        return failure();
+      ellipsisRank[i] = type->getRank() - int64_t(t.size() - 3);
+      if (ellipsisRank[i] < 0)
+        return unsupported("operand #" + std::to_string(i) + " has rank " +
+                           std::to_string(type->getRank()) +
+                           ", fewer than "
+                           "term '" +
+                           t + "' names");
+      most = std::max(most, ellipsisRank[i]);
+    }
+    if (most > int64_t(fresh.size()))
+      return unsupported("the ellipsis covers more dimensions than there are "
+                         "free labels");
+    std::string all = fresh.substr(0, size_t(most));
+    std::string expanded;
+    for (auto [i, t] : llvm::enumerate(terms)) {
+      if (i)
+        expanded.push_back(',');
+      size_t at = t.find("...");
+      expanded += at == npos ? t
+                             : t.substr(0, at) +
+                                   all.substr(size_t(most - ellipsisRank[i])) +
+                                   t.substr(at + 3);
+    }
+    if (arrowAt != npos) {
+      std::string o = eq.substr(arrowAt + 2);
+      size_t at = o.find("...");
+      expanded +=
+          "->" + (at == npos ? o : o.substr(0, at) + all + o.substr(at + 3));
+    } else {
+      // Implicit output: the ellipsis dimensions, then the labels that
+      // appear once, in alphabetical order.
+      std::map<char, int> count;
+      for (const std::string &t : terms)
+        for (char c : t)
+          if (c != '.')
+            ++count[c];
+      expanded += "->" + all;
+      for (auto [c, n] : count)
+        if (n == 1)
+          expanded.push_back(c);
+    }
+    eq = expanded;
+    expandedNote = " (with the ellipsis expanded: '" + eq + "')";
+  }
   size_t arrow = eq.find("->");
   std::string lhsSpec = eq.substr(0, arrow);
   SmallVector<std::string> ins;

@@ -2,16 +2,18 @@
 // RUN: lpuc-opt %s --onnx-to-lpu --split-input-file --verify-diagnostics
 
 func.func @einsum_diagonal(%x: tensor<3x3xf32>) -> tensor<*x!onnx.unknown> {
-  // expected-error @+1 {{Einsum '<unnamed>': equation 'ii->i' is not supported: a label repeats within one term (diagonal) (supported: transposes such as 'ij->ji' and matmul forms such as 'bij,bjk->bik', 'bhid,bhjd->bhij')}}
+  // expected-error @+1 {{Einsum '<unnamed>': equation 'ii->i' is not supported: a label repeats within one term (diagonal) (supported: transposes such as 'ij->ji' and matmul forms such as 'bij,bjk->bik', 'bhid,bhjd->bhij', with or without '...')}}
   %0 = onnx.node "Einsum"(%x) {attrs = {equation = "ii->i"}, opset = 12 : i64} : (tensor<3x3xf32>) -> tensor<*x!onnx.unknown>
   return %0 : tensor<*x!onnx.unknown>
 }
 
 // -----
 
-func.func @einsum_ellipsis(%a: tensor<2x3x4xf32>, %b: tensor<2x4x5xf32>) -> tensor<*x!onnx.unknown> {
-  // expected-error @+1 {{equation '...ij,...jk->...ik' is not supported: ellipsis}}
-  %0 = onnx.node "Einsum"(%a, %b) {attrs = {equation = "...ij,...jk->...ik"}, opset = 12 : i64} : (tensor<2x3x4xf32>, tensor<2x4x5xf32>) -> tensor<*x!onnx.unknown>
+// Ellipsis dimensions that broadcast (2 against 1) are not supported; the
+// message shows the labels the ellipsis got.
+func.func @einsum_ellipsis_broadcast(%a: tensor<2x3x4xf32>, %b: tensor<1x4x5xf32>) -> tensor<*x!onnx.unknown> {
+  // expected-error @+1 {{equation '...ij,...jk->...ik' is not supported: label 'A' has sizes 2 and 1 (no broadcasting) (with the ellipsis expanded: 'Aij,Ajk->Aik')}}
+  %0 = onnx.node "Einsum"(%a, %b) {attrs = {equation = "...ij,...jk->...ik"}, opset = 12 : i64} : (tensor<2x3x4xf32>, tensor<1x4x5xf32>) -> tensor<*x!onnx.unknown>
   return %0 : tensor<*x!onnx.unknown>
 }
 
