@@ -2203,8 +2203,21 @@ void expandRepeats(const isa::Machine &m, ChipProgram &program) {
       any |= i.op == Opcode::Repeat;
     if (!any)
       continue;
+    // The expanded length first (one allocation, no regrowth copies).
+    size_t n = 0;
+    for (size_t j = 0; j < queue.size(); ++j) {
+      const Instruction &r = queue[j];
+      if (r.op != Opcode::Repeat) {
+        ++n;
+        continue;
+      }
+      size_t pj = j - 1;
+      while (queue[pj].op == Opcode::Nop)
+        --pj;
+      n += size_t(r.a) * (r.c > m.queueCycles(queue[pj]) ? 2 : 1);
+    }
     std::vector<Instruction> out;
-    out.reserve(queue.size());
+    out.reserve(n);
     for (size_t j = 0; j < queue.size(); ++j) {
       const Instruction &r = queue[j];
       if (r.op != Opcode::Repeat) {
