@@ -184,6 +184,7 @@ static FailureOr<CompileResult> compileOnce(ModuleOp module,
   emitOpts.modelName = opts.modelName;
   emitOpts.precision = opts.precision;
   emitOpts.verify = false; // lpuhw-verify-schedule ran in the pipeline
+  emitOpts.withoutWeights = opts.plan;
   llvm::Expected<std::vector<uint8_t>> bytes = emitLpubin(module, emitOpts);
   if (!bytes)
     return emitError(module.getLoc()) << llvm::toString(bytes.takeError());

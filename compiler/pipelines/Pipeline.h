@@ -20,6 +20,10 @@ struct CompileOptions {
   /// Run lpu-fuse (elementwise DAGs as single VXM chains).
   bool fuse = true;
   EmitKind emit = EmitKind::Bin;
+  /// `lpuc plan`: compile as for a binary (partition, lowering, schedule,
+  /// SRAM check) but without weight data; CompileResult::binary then holds
+  /// a manifest-only .lpubin that does not run.
+  bool plan = false;
   std::string modelName; // file name only: recorded in the binary
   bool printIrAfterAll = false;
 };

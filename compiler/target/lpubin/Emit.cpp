@@ -423,6 +423,10 @@ llvm::Expected<std::vector<uint8_t>> emitLpubin(ModuleOp module,
       weightBytes += bytes;
       if (!t.getValue())
         return makeError("weight @" + t.getSymName() + " has no value");
+      if (opts.withoutWeights) {
+        fillTensorInfo(t, l, *chip->add_weights());
+        continue;
+      }
       llvm::Expected<std::vector<uint8_t>> raw =
           rawBytes(t, *t.getValue(), l.width());
       if (!raw)

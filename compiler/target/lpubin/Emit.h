@@ -35,6 +35,10 @@ struct EmitOptions {
   std::vector<std::string> frozenInputs;
   /// Run lpuhw-verify-schedule's checks before emitting.
   bool verify = true;
+  /// `lpuc plan`: the manifest lists the weights and counts their SRAM, but
+  /// no weight segment is written and no weight data is read (it may be
+  /// absent). Such a binary does not run; only its manifest is used.
+  bool withoutWeights = false;
 };
 
 /// The .lpubin bytes of a scheduled lpuhw module (every instruction has its

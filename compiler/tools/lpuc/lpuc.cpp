@@ -17,9 +17,12 @@
 #include "compiler/target/lpubin/Emit.h"
 #include "dialects/onnx/OnnxDialect.h"
 #include "passes/conversion/Passes.h"
+#include "runtime/isa/Isa.h"
 #include "runtime/isa/Machine.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OperationSupport.h"
@@ -54,6 +57,9 @@ struct DriverOptions {
   bool printIrAfterAll = false;
   bool printDebugInfo = false;
   bool fuse = true;
+  /// `lpuc plan MODEL`: the compile's report without a binary, from the
+  /// weights' shapes (their data may be absent).
+  bool plan = false;
 };
 
 int error(const llvm::Twine &msg) {
@@ -95,9 +101,37 @@ int runStages(const DriverOptions &opts, mlir::MLIRContext &ctx,
                    .Default(EmitKind::Bin);
   copts.modelName = llvm::sys::path::filename(opts.model).str();
   copts.printIrAfterAll = opts.printIrAfterAll;
+  copts.plan = opts.plan;
+  // What a plan is made from: the weights the model holds, and how many of
+  // them have no data here (external data files absent).
+  uint64_t weightTensors = 0, weightBytes = 0, withoutData = 0;
+  if (opts.plan)
+    module.walk([&](mlir::Operation *op) {
+      for (mlir::NamedAttribute a : op->getAttrs()) {
+        auto value = llvm::dyn_cast<mlir::ElementsAttr>(a.getValue());
+        if (!value || op->getNumOperands() != 0)
+          continue;
+        ++weightTensors;
+        auto type = llvm::cast<mlir::ShapedType>(value.getType());
+        weightBytes += uint64_t(type.getNumElements()) *
+                       ((type.getElementTypeBitWidth() + 7) / 8);
+        if (auto res = llvm::dyn_cast<mlir::DenseResourceElementsAttr>(value))
+          withoutData += res.getRawHandle().getBlob() == nullptr;
+      }
+    });
   mlir::FailureOr<CompileResult> result = runCompilePipeline(module, copts);
   if (mlir::failed(result))
     return 1; // the diagnostic handler printed why
+  if (opts.plan) {
+    llvm::outs() << "lpuc plan: " << opts.model << " (no binary written)\n"
+                 << "model weights: " << weightTensors << " tensors, "
+                 << isa::humanBytes(weightBytes) << " as stored";
+    if (withoutData)
+      llvm::outs() << "; " << withoutData
+                   << " without data here (planned from their shapes)";
+    llvm::outs() << "\n" << result->report;
+    return 0;
+  }
   if (copts.emit == EmitKind::Lpu || copts.emit == EmitKind::Lpuhw)
     return printModule(opts, module);
   std::string errorMessage;
@@ -143,6 +177,7 @@ int run(const DriverOptions &opts) {
   });
 
   ImportOptions importOpts;
+  importOpts.requireWeights = !opts.plan;
   importOpts.freeze = opts.freeze;
   importOpts.dims = opts.dims;
   auto module = importOnnxModel(ctx, opts.model, importOpts);
@@ -158,7 +193,20 @@ int run(const DriverOptions &opts) {
 
 int main(int argc, char **argv) {
   lpuc::DriverOptions opts;
-  CLI::App app{"lpuc: ONNX to LPU compiler"};
+  // `lpuc plan MODEL [OPTIONS]`: the same options, no binary.
+  std::vector<char *> args(argv, argv + argc);
+  if (args.size() > 1 && llvm::StringRef(args[1]) == "plan") {
+    opts.plan = true;
+    args.erase(args.begin() + 1);
+  }
+  argc = int(args.size());
+  argv = args.data();
+  CLI::App app{"lpuc: ONNX to LPU compiler\n\n"
+               "  lpuc MODEL [OPTIONS]       compile MODEL to a .lpubin\n"
+               "  lpuc plan MODEL [OPTIONS]  the compile report (chips, SRAM "
+               "per chip by kind, predicted cycles and latency) without "
+               "writing a binary; weights whose external data files are "
+               "absent are planned from their shapes\n"};
   app.add_option("MODEL", opts.model, "ONNX model (.onnx)");
   app.add_option("-o,--output", opts.output,
                  "Output file (default: MODEL.lpubin for --emit bin, "
@@ -256,7 +304,12 @@ int main(int argc, char **argv) {
     }
     opts.freeze.emplace_back(f.substr(0, eq), f.substr(eq + 1));
   }
-  if (opts.output.empty() && opts.emit == "bin") {
+  if (opts.plan && (opts.emit != "bin" || !opts.output.empty())) {
+    llvm::errs() << "lpuc: error: plan writes no file: --emit and -o do not "
+                    "apply\n";
+    return 2;
+  }
+  if (opts.output.empty() && opts.emit == "bin" && !opts.plan) {
     llvm::SmallString<256> out(llvm::sys::path::filename(opts.model));
     llvm::sys::path::replace_extension(out, "lpubin");
     opts.output = std::string(out);
