@@ -254,7 +254,9 @@ void LpuhwSchedulePass::runOnOperation() {
   };
 
   // Dependences from program order.
-  std::map<std::tuple<uint32_t, uint32_t, uint32_t, uint32_t>, RowState> rows;
+  // Looked up by key only (never iterated), so hash order cannot matter.
+  llvm::DenseMap<std::tuple<uint32_t, uint32_t, uint32_t, uint32_t>, RowState>
+      rows;
   std::vector<PlaneState> planeStates(size_t(target.mxm_planes()) * chips);
   std::vector<isa::Instruction> insts(ops.size());
 
