@@ -422,8 +422,29 @@ bool Scheduler::place(unsigned b, int64_t earliest, ReservationTable &table) {
   std::vector<int> groupBase(bundle.groups.size(), -1);
   std::vector<std::tuple<uint32_t, uint32_t, int64_t>> localLinks;
   const uint32_t linkCycles = machine_.target().c2c_vector_cycles();
+  // The resources this bundle's ops need at fixed offsets: a start at which
+  // one of them is taken in the table can never succeed, so the search only
+  // looks at starts where all are free (ReservationTable::firstFreeStart).
+  // Skipping starts that cannot succeed leaves the result unchanged: every
+  // jump below skips only such starts, so the search ends at the first
+  // start that succeeds.
+  std::vector<ReservationTable::FixedUse> fixedUses;
+  for (uint32_t i : bundle.ops) {
+    const OpSpec &op = ops_[i];
+    uint32_t len = machine_.queueCycles(op.inst);
+    if (op.queues.size() == 1)
+      fixedUses.push_back({tableQueue(op, op.queues[0]), len, offset_[i]});
+    for (uint32_t x : op.extraQueues)
+      fixedUses.push_back({op.chip * rowsPerChip() + x, len, offset_[i]});
+    if (op.memSlice >= 0)
+      fixedUses.push_back(
+          {0, 1, offset_[i],
+           int64_t(op.chip * machine_.memSlices() + uint32_t(op.memSlice)),
+           op.inst.op == isa::Opcode::MemWrite, op.bank});
+  }
   int64_t t0 = earliest;
   while (true) {
+    t0 = table.firstFreeStart(fixedUses, t0, earliest + horizon);
     if (t0 - earliest > horizon)
       return fail(bundle.ops.front(),
                   "no cycle within " + std::to_string(horizon) +
@@ -451,6 +472,17 @@ bool Scheduler::place(unsigned b, int64_t earliest, ReservationTable &table) {
       }
       if (next >= 0)
         break;
+      // A fixed queue that is taken in the table: every start that keeps
+      // this op inside the busy interval fails as well, so skip past it.
+      // (Any jump that only skips starts which cannot succeed leaves the
+      // result unchanged: the search finds the first start that succeeds.)
+      if (op.queues.size() == 1) {
+        if (std::optional<int64_t> e =
+                table.queueConflictEnd(tableQueue(op, op.queues[0]), t, len)) {
+          next = t0 + (*e - t);
+          break;
+        }
+      }
       if (op.memSlice >= 0) {
         bool write = op.inst.op == isa::Opcode::MemWrite;
         // The bank rule against the table and against this bundle's own
@@ -465,10 +497,14 @@ bool Scheduler::place(unsigned b, int64_t earliest, ReservationTable &table) {
               o.bank == op.bank)
             sameBank = true;
         }
-        if (sameBank || !table.memPortFree(op.chip * machine_.memSlices() +
-                                               uint32_t(op.memSlice),
-                                           t, write, op.bank)) {
+        if (sameBank) {
           next = t0 + 1;
+          break;
+        }
+        if (std::optional<int64_t> e = table.memPortConflictEnd(
+                op.chip * machine_.memSlices() + uint32_t(op.memSlice), t,
+                write, op.bank)) {
+          next = t0 + (*e - t);
           break;
         }
       }

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <random>
 
 using namespace lpuc;
 using namespace lpuc::sched;
@@ -66,6 +67,83 @@ TEST(ReservationTable, MemPorts) {
   EXPECT_TRUE(t.memPortFree(4, 7, false, 0));
   t.reserveMemPort(3, 7, true, 1);
   EXPECT_FALSE(t.memPortFree(3, 7, true, 0));
+}
+
+TEST(ReservationTable, MemPortConflictSkipsTheBlockingRun) {
+  ReservationTable t(1, 32);
+  for (int c = 0; c < 200; ++c)
+    t.reserveMemPort(3, c, /*write=*/false, /*bank=*/0);
+  t.reserveMemPort(3, 260, /*write=*/true, /*bank=*/1);
+  // A write to bank 0 waits for the whole run of bank-0 reads.
+  EXPECT_EQ(t.memPortConflictEnd(3, 50, true, 0), 200);
+  EXPECT_EQ(t.memPortConflictEnd(3, 50, true, 1), std::nullopt);
+  // A read waits for its own port, whatever the bank.
+  EXPECT_EQ(t.memPortConflictEnd(3, 199, false, 1), 200);
+  EXPECT_EQ(t.memPortConflictEnd(3, 200, false, 0), std::nullopt);
+  EXPECT_EQ(t.memPortConflictEnd(3, 260, false, 1), 261);
+  EXPECT_EQ(t.memPortConflictEnd(3, 260, false, 0), std::nullopt);
+  EXPECT_EQ(t.memPortConflictEnd(2, 50, true, 0), std::nullopt);
+}
+
+TEST(ReservationTable, FirstFreeStartIsTheFirstStartWhereAllUsesAreFree) {
+  // Random queues and MEM ports (fixed seed), random bundles of fixed uses:
+  // firstFreeStart must return exactly the first start that a cycle-by-cycle
+  // search finds, and never skip one when a use is too long to be looked at.
+  std::mt19937 rng(7);
+  auto pick = [&](int n) { return int(rng() % uint32_t(n)); };
+  ReservationTable t(6, 32);
+  for (int k = 0; k < 3000; ++k) {
+    uint32_t q = uint32_t(pick(6));
+    int64_t c = pick(3000);
+    uint32_t len = 1 + uint32_t(pick(4));
+    if (t.queueFree(q, c, len))
+      t.reserveQueue(q, c, len);
+    uint32_t slice = uint32_t(pick(3)), bank = uint32_t(pick(2));
+    bool write = pick(2) == 1;
+    if (t.memPortFree(slice, c, write, bank))
+      t.reserveMemPort(slice, c, write, bank);
+  }
+  for (int k = 0; k < 300; ++k) {
+    std::vector<ReservationTable::FixedUse> uses(1 + size_t(pick(4)));
+    for (ReservationTable::FixedUse &u : uses) {
+      u.offset = pick(40);
+      if (pick(2)) {
+        u.queue = uint32_t(pick(6));
+        u.len = pick(10) == 0 ? 70 : 1 + uint32_t(pick(3));
+      } else {
+        u.memSlice = pick(4); // slice 3 has no reservations
+        u.write = pick(2) == 1;
+        u.bank = uint32_t(pick(3));
+      }
+    }
+    auto fits = [&](int64_t s, bool all) {
+      for (const ReservationTable::FixedUse &u : uses) {
+        if (u.memSlice >= 0) {
+          if (!t.memPortFree(uint32_t(u.memSlice), s + u.offset, u.write,
+                             u.bank))
+            return false;
+        } else if ((all || u.len <= 64) &&
+                   !t.queueFree(u.queue, s + u.offset, u.len)) {
+          return false;
+        }
+      }
+      return true;
+    };
+    int64_t t0 = pick(3200), limit = t0 + pick(400);
+    int64_t expect = limit + 1, expectAll = limit + 1;
+    for (int64_t s = limit; s >= t0; --s) {
+      if (fits(s, false))
+        expect = s;
+      if (fits(s, true))
+        expectAll = s;
+    }
+    int64_t got = t.firstFreeStart(uses, t0, limit);
+    if (expect <= limit)
+      EXPECT_EQ(got, expect) << "case " << k;
+    else
+      EXPECT_GT(got, limit) << "case " << k;
+    EXPECT_LE(std::min(got, limit + 1), expectAll) << "case " << k;
+  }
 }
 
 TEST(ReservationTable, StreamPathsOnDiagonals) {
