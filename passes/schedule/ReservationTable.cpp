@@ -181,12 +181,11 @@ void ReservationTable::reserveMemPort(uint32_t slice, int64_t cycle, bool write,
   p.bank[write][bank].set(cycle, cycle + 1);
 }
 
-uint64_t ReservationTable::streamKey(const StreamPath &p) {
+uint64_t ReservationTable::diagonalKey(const StreamPath &p) {
   int64_t diag = p.dir == isa::Direction::East ? p.putPos - p.putCycle
                                                : p.putPos + p.putCycle;
-  uint64_t id = (p.dir == isa::Direction::East ? 0 : 128) + p.stream;
-  return uint64_t(p.chip) << 49 | (uint64_t(diag + (int64_t(1) << 40)) << 8) |
-         id;
+  return uint64_t(p.chip) << 42 | (uint64_t(diag + (int64_t(1) << 40)) << 1) |
+         (p.dir == isa::Direction::East ? 0 : 1);
 }
 
 void ReservationTable::streamRange(const StreamPath &p, int64_t &lo,
@@ -201,28 +200,52 @@ void ReservationTable::streamRange(const StreamPath &p, int64_t &lo,
 }
 
 bool ReservationTable::streamFree(const StreamPath &p) const {
-  auto it = streamPaths_.find(streamKey(p));
+  auto it = streamPaths_.find(diagonalKey(p));
   if (it == streamPaths_.end())
     return true;
   int64_t lo, hi;
   streamRange(p, lo, hi);
-  return it->second.isFree(lo, hi);
+  for (const StreamUse &u : it->second)
+    if (u.stream == p.stream && u.lo < hi && lo < u.hi)
+      return false;
+  return true;
+}
+
+ReservationTable::StreamMask
+ReservationTable::streamsTaken(const StreamPath &p) const {
+  auto it = streamPaths_.find(diagonalKey(p));
+  if (it == streamPaths_.end())
+    return 0;
+  int64_t lo, hi;
+  streamRange(p, lo, hi);
+  StreamMask taken = 0;
+  for (const StreamUse &u : it->second)
+    if (u.lo < hi && lo < u.hi)
+      taken |= StreamMask(1) << u.stream;
+  return taken;
 }
 
 void ReservationTable::reserveStream(const StreamPath &p) {
+  assert(streamFree(p) && "reserving a taken stream range");
   int64_t lo, hi;
   streamRange(p, lo, hi);
-  streamPaths_[streamKey(p)].insert(lo, hi, /*merge=*/false);
+  streamPaths_[diagonalKey(p)].push_back({p.stream, lo, hi});
 }
 
 void ReservationTable::releaseStream(const StreamPath &p) {
-  auto it = streamPaths_.find(streamKey(p));
+  auto it = streamPaths_.find(diagonalKey(p));
   if (it == streamPaths_.end())
     return;
   int64_t lo, hi;
   streamRange(p, lo, hi);
-  it->second.erase(lo, hi);
-  if (it->second.size() == 0)
+  std::vector<StreamUse> &uses = it->second;
+  for (size_t k = 0; k < uses.size(); ++k)
+    if (uses[k].stream == p.stream && uses[k].lo == lo && uses[k].hi == hi) {
+      uses[k] = uses.back();
+      uses.pop_back();
+      break;
+    }
+  if (uses.empty())
     streamPaths_.erase(it);
 }
 

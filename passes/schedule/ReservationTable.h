@@ -19,8 +19,9 @@
 // cycle and resource: a program of L cycles costs about rows x L / 8 bytes,
 // small beside its instructions since L is far below their number), so a
 // search tests 64 start cycles in a few word operations and skips a busy run
-// with a bit scan (firstFreeStart). Streams and C2C links are sparse (ordered
-// interval maps in hash maps keyed by diagonal or link; only looked up, never
+// with a bit scan (firstFreeStart). Streams and C2C links are sparse (the
+// ranges taken on each diagonal, for all stream ids together, and ordered
+// interval maps per link, in hash maps that are only looked up, never
 // iterated, so hash order cannot reach a decision).
 //
 //===----------------------------------------------------------------------===//
@@ -138,6 +139,11 @@ public:
   void reserveStream(const StreamPath &p);
   /// Undoes a `reserveStream` of exactly `p`.
   void releaseStream(const StreamPath &p);
+  /// The streams (bit s: stream s of p.dir, whatever p.stream says) on
+  /// which a value travelling along `p` would conflict: one diagonal lookup
+  /// answers for every stream id.
+  using StreamMask = unsigned __int128; // streams_per_direction <= 127
+  StreamMask streamsTaken(const StreamPath &p) const;
 
   /// A resource a bundle's op needs at a fixed offset from the bundle's
   /// start: a reservation-table queue row held for `len` cycles, or (with
@@ -164,7 +170,7 @@ public:
   void reserveLink(uint32_t chip, uint32_t link, int64_t t, uint32_t len);
 
 private:
-  static uint64_t streamKey(const StreamPath &p);
+  static uint64_t diagonalKey(const StreamPath &p);
   static void streamRange(const StreamPath &p, int64_t &lo, int64_t &hi);
   std::vector<BusyBits> queues_;
   unsigned streams_;
@@ -175,7 +181,13 @@ private:
     std::vector<BusyBits> bank[2];
   };
   std::vector<SlicePorts> memPorts_; // by slice (chip * slices + slice)
-  std::unordered_map<uint64_t, IntervalSet> streamPaths_;
+  /// Per (chip, direction, diagonal): the position ranges [lo, hi) taken,
+  /// with their stream (disjoint per stream; in no particular order).
+  struct StreamUse {
+    uint32_t stream;
+    int64_t lo, hi;
+  };
+  std::unordered_map<uint64_t, std::vector<StreamUse>> streamPaths_;
   std::unordered_map<uint64_t, IntervalSet> links_;
 };
 

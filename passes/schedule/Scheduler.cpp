@@ -554,8 +554,27 @@ bool Scheduler::place(unsigned b, int64_t earliest, ReservationTable &table) {
     bool ok = true;
     for (size_t gi = 0; gi < bundle.groups.size() && ok; ++gi) {
       const Group &g = groups_[bundle.groups[gi]];
+      // Bases at which no value of the group meets a value already in the
+      // table (one diagonal lookup per value); only these can succeed, and
+      // the loop below still checks each against this group's own values.
+      using Mask = ReservationTable::StreamMask;
+      Mask usable = (Mask(1) << (s - g.width + 1)) - 1;
+      for (size_t k = 0; k < g.values.size() && usable; ++k) {
+        uint32_t v = g.values[k];
+        const OpSpec &prod = ops_[valueOp_[v]];
+        StreamPath p;
+        p.chip = prod.chip;
+        p.dir = g.dir;
+        p.putPos = prod.position;
+        p.putCycle = t0 + offset_[valueOp_[v]] +
+                     int64_t(machine_.outputLatency(prod.inst));
+        p.lastPos = valueLastPos_[v];
+        usable &= ~(table.streamsTaken(p) >> g.lanes[k]);
+      }
       bool placed = false;
       for (unsigned base = 0; base + g.width <= s && !placed; ++base) {
+        if (!((usable >> base) & 1))
+          continue;
         size_t mark = reserved.size();
         bool fits = true;
         for (size_t k = 0; k < g.values.size(); ++k) {

@@ -210,6 +210,65 @@ OpSpec vxmAdd(const isa::Machine &m, uint32_t a, uint32_t b) {
   return s;
 }
 
+TEST(ReservationTable, StreamsTakenNamesEveryConflictingStream) {
+  // Random paths (fixed seed) against a reference that compares every pair
+  // of paths: same chip, direction, stream and diagonal, overlapping ranges.
+  std::mt19937 rng(11);
+  auto pick = [&](int n) { return int(rng() % uint32_t(n)); };
+  auto randomPath = [&] {
+    StreamPath p;
+    p.dir = pick(2) ? isa::Direction::West : isa::Direction::East;
+    p.stream = unsigned(pick(40));
+    p.putPos = pick(30);
+    p.putCycle = pick(30);
+    p.lastPos = p.putPos + (p.dir == isa::Direction::East ? pick(8) : -pick(8));
+    p.chip = uint32_t(pick(2));
+    return p;
+  };
+  auto range = [](const StreamPath &p) {
+    bool east = p.dir == isa::Direction::East;
+    return std::make_pair(east ? p.putPos : std::min(p.putPos, p.lastPos),
+                          (east ? std::max(p.putPos, p.lastPos) : p.putPos) +
+                              1);
+  };
+  auto diag = [](const StreamPath &p) {
+    return p.dir == isa::Direction::East ? p.putPos - p.putCycle
+                                         : p.putPos + p.putCycle;
+  };
+  auto conflict = [&](const StreamPath &a, const StreamPath &b) {
+    auto [alo, ahi] = range(a);
+    auto [blo, bhi] = range(b);
+    return a.chip == b.chip && a.dir == b.dir && diag(a) == diag(b) &&
+           alo < bhi && blo < ahi;
+  };
+  ReservationTable t(1, 64);
+  std::vector<StreamPath> held;
+  for (int k = 0; k < 2000; ++k) {
+    StreamPath p = randomPath();
+    bool free = true;
+    for (const StreamPath &h : held)
+      free &= !(h.stream == p.stream && conflict(h, p));
+    ASSERT_EQ(t.streamFree(p), free) << "path " << k;
+    if (free) {
+      t.reserveStream(p);
+      held.push_back(p);
+    }
+    if (pick(5) == 0 && !held.empty()) { // release one
+      size_t i = size_t(pick(int(held.size())));
+      t.releaseStream(held[i]);
+      held.erase(held.begin() + long(i));
+    }
+  }
+  for (int k = 0; k < 500; ++k) {
+    StreamPath p = randomPath();
+    ReservationTable::StreamMask expect = 0;
+    for (const StreamPath &h : held)
+      if (conflict(h, p))
+        expect |= ReservationTable::StreamMask(1) << h.stream;
+    EXPECT_TRUE(t.streamsTaken(p) == expect) << "query " << k;
+  }
+}
+
 TEST(Scheduler, CopyTimingFollowsTheMachine) {
   isa::Machine m = v1();
   Scheduler s(m);
