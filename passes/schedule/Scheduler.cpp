@@ -406,17 +406,33 @@ bool Scheduler::place(unsigned b, int64_t earliest, ReservationTable &table) {
   const Bundle &bundle = bundles_[b];
   unsigned s = machine_.streamsPerDirection();
   std::vector<uint32_t> chosen(bundle.ops.size());
-  // Tentative queue use of this bundle (for ops choosing among queues).
-  std::unordered_map<uint32_t, std::vector<std::pair<int64_t, int64_t>>> local;
+  // Tentative queue use of this bundle, (row, begin, end) in the order
+  // taken. Only rows that an op choosing among queues may take are kept:
+  // on any other row every use is fixed, and fixed uses of one row never
+  // overlap (buildBundles), so they cannot meet there.
+  std::vector<uint32_t> shared;
+  for (uint32_t i : bundle.ops)
+    if (ops_[i].queues.size() > 1)
+      for (uint32_t q : ops_[i].queues)
+        shared.push_back(tableQueue(ops_[i], q));
+  std::sort(shared.begin(), shared.end());
+  shared.erase(std::unique(shared.begin(), shared.end()), shared.end());
+  auto isShared = [&](uint32_t q) {
+    return std::binary_search(shared.begin(), shared.end(), q);
+  };
+  std::vector<std::tuple<uint32_t, int64_t, int64_t>> local;
   auto localEnd = [&](uint32_t q, int64_t lo,
                       int64_t hi) -> std::optional<int64_t> {
-    auto it = local.find(q);
-    if (it == local.end())
+    if (local.empty() || !isShared(q))
       return std::nullopt;
-    for (auto &iv : it->second)
-      if (iv.first < hi && lo < iv.second)
-        return iv.second;
+    for (const auto &[row, b, e] : local)
+      if (row == q && b < hi && lo < e)
+        return e;
     return std::nullopt;
+  };
+  auto addLocal = [&](uint32_t q, int64_t lo, int64_t hi) {
+    if (!shared.empty() && isShared(q))
+      local.emplace_back(q, lo, hi);
   };
   std::vector<StreamPath> reserved;
   std::vector<int> groupBase(bundle.groups.size(), -1);
@@ -442,9 +458,26 @@ bool Scheduler::place(unsigned b, int64_t earliest, ReservationTable &table) {
            int64_t(op.chip * machine_.memSlices() + uint32_t(op.memSlice)),
            op.inst.op == isa::Opcode::MemWrite, op.bank});
   }
+  // A read and a write of this bundle at one slice, cycle and bank clash at
+  // every start (offsets are fixed): no start succeeds, and the search ends
+  // at the horizon as it would after trying them all.
+  std::vector<std::tuple<uint32_t, int, int64_t, uint32_t, bool>> memUses;
+  for (uint32_t i : bundle.ops)
+    if (ops_[i].memSlice >= 0)
+      memUses.emplace_back(ops_[i].chip, ops_[i].memSlice, offset_[i],
+                           ops_[i].bank,
+                           ops_[i].inst.op == isa::Opcode::MemWrite);
+  std::sort(memUses.begin(), memUses.end());
+  bool bankClash = false;
+  for (size_t k = 1; k < memUses.size(); ++k) {
+    const auto &[c0, s0, o0, b0, w0] = memUses[k - 1];
+    const auto &[c1, s1, o1, b1, w1] = memUses[k];
+    bankClash |= c0 == c1 && s0 == s1 && o0 == o1 && b0 == b1 && w0 != w1;
+  }
   int64_t t0 = earliest;
   while (true) {
-    t0 = table.firstFreeStart(fixedUses, t0, earliest + horizon);
+    t0 = bankClash ? earliest + horizon + 1
+                   : table.firstFreeStart(fixedUses, t0, earliest + horizon);
     if (t0 - earliest > horizon)
       return fail(bundle.ops.front(),
                   "no cycle within " + std::to_string(horizon) +
@@ -472,35 +505,11 @@ bool Scheduler::place(unsigned b, int64_t earliest, ReservationTable &table) {
       }
       if (next >= 0)
         break;
-      // A fixed queue that is taken in the table: every start that keeps
-      // this op inside the busy interval fails as well, so skip past it.
-      // (Any jump that only skips starts which cannot succeed leaves the
-      // result unchanged: the search finds the first start that succeeds.)
-      if (op.queues.size() == 1) {
-        if (std::optional<int64_t> e =
-                table.queueConflictEnd(tableQueue(op, op.queues[0]), t, len)) {
-          next = t0 + (*e - t);
-          break;
-        }
-      }
       if (op.memSlice >= 0) {
+        // The bank rule against the table (against this bundle's own MEM
+        // ops: bankClash). A port taken for a run of cycles stays taken for
+        // every start that keeps this op inside the run.
         bool write = op.inst.op == isa::Opcode::MemWrite;
-        // The bank rule against the table and against this bundle's own
-        // MEM ops at the same slice and cycle (their ports are separate
-        // rows, so the queue check does not see a same-bank pair).
-        bool sameBank = false;
-        for (size_t j = 0; j < k; ++j) {
-          const OpSpec &o = ops_[bundle.ops[j]];
-          if (o.chip == op.chip && o.memSlice == op.memSlice &&
-              t0 + offset_[bundle.ops[j]] == t &&
-              (o.inst.op == isa::Opcode::MemWrite) != write &&
-              o.bank == op.bank)
-            sameBank = true;
-        }
-        if (sameBank) {
-          next = t0 + 1;
-          break;
-        }
         if (std::optional<int64_t> e = table.memPortConflictEnd(
                 op.chip * machine_.memSlices() + uint32_t(op.memSlice), t,
                 write, op.bank)) {
@@ -526,9 +535,9 @@ bool Scheduler::place(unsigned b, int64_t earliest, ReservationTable &table) {
         next = t0 + std::max<int64_t>(1, best - t);
         break;
       }
-      local[tableQueue(op, chosen[k])].push_back({t, t + len});
+      addLocal(tableQueue(op, chosen[k]), t, t + len);
       for (uint32_t q : op.extraQueues)
-        local[op.chip * rowsPerChip() + q].push_back({t, t + len});
+        addLocal(op.chip * rowsPerChip() + q, t, t + len);
       // C2C links: against the table and this bundle's earlier sends.
       for (const LinkUse &u : op.links) {
         int64_t lt = t + u.offset;
