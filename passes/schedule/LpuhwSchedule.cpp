@@ -192,6 +192,7 @@ void LpuhwSchedulePass::runOnOperation() {
 
   sched::Scheduler scheduler(m);
   scheduler.horizon = horizon;
+  scheduler.reserve(ops.size());
   const uint32_t weightStreams = target.mxm_weight_streams();
   const uint32_t sxmHalf = target.sxm_units_per_hemisphere();
   std::vector<int> position(ops.size(), 0);

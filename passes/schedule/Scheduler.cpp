@@ -492,10 +492,17 @@ bool Scheduler::place(unsigned b, int64_t earliest, ReservationTable &table) {
       const OpSpec &op = ops_[i];
       int64_t t = t0 + offset_[i];
       uint32_t len = machine_.queueCycles(op.inst);
+      // firstFreeStart found every fixed use of at most 64 cycles free in
+      // the table at t0: each op's queue if it has one candidate, its extra
+      // queues, its MEM port under the bank rule (against this bundle's own
+      // MEM ops: bankClash). Only this bundle's tentative use (localEnd) can
+      // still be in the way there.
+      const bool fixedFree = len <= 64;
       // Extra queues are fixed: they must be free.
       for (uint32_t x : op.extraQueues) {
         uint32_t q = op.chip * rowsPerChip() + x;
-        std::optional<int64_t> e = table.queueConflictEnd(q, t, len);
+        std::optional<int64_t> e =
+            fixedFree ? std::nullopt : table.queueConflictEnd(q, t, len);
         if (!e)
           e = localEnd(q, t, t + len);
         if (e) {
@@ -505,23 +512,13 @@ bool Scheduler::place(unsigned b, int64_t earliest, ReservationTable &table) {
       }
       if (next >= 0)
         break;
-      if (op.memSlice >= 0) {
-        // The bank rule against the table (against this bundle's own MEM
-        // ops: bankClash). A port taken for a run of cycles stays taken for
-        // every start that keeps this op inside the run.
-        bool write = op.inst.op == isa::Opcode::MemWrite;
-        if (std::optional<int64_t> e = table.memPortConflictEnd(
-                op.chip * machine_.memSlices() + uint32_t(op.memSlice), t,
-                write, op.bank)) {
-          next = t0 + (*e - t);
-          break;
-        }
-      }
       int64_t best = -1;
       bool found = false;
       for (uint32_t q : op.queues) {
         uint32_t tq = tableQueue(op, q);
-        std::optional<int64_t> e = table.queueConflictEnd(tq, t, len);
+        std::optional<int64_t> e = fixedFree && op.queues.size() == 1
+                                       ? std::nullopt
+                                       : table.queueConflictEnd(tq, t, len);
         if (!e)
           e = localEnd(tq, t, t + len);
         if (!e) {
