@@ -192,6 +192,7 @@ void LpuhwSchedulePass::runOnOperation() {
 
   sched::Scheduler scheduler(m);
   scheduler.horizon = horizon;
+  scheduler.reserve(ops.size());
   const uint32_t weightStreams = target.mxm_weight_streams();
   const uint32_t sxmHalf = target.sxm_units_per_hemisphere();
   std::vector<int> position(ops.size(), 0);
@@ -254,7 +255,9 @@ void LpuhwSchedulePass::runOnOperation() {
   };
 
   // Dependences from program order.
-  std::map<std::tuple<uint32_t, uint32_t, uint32_t, uint32_t>, RowState> rows;
+  // Looked up by key only (never iterated), so hash order cannot matter.
+  llvm::DenseMap<std::tuple<uint32_t, uint32_t, uint32_t, uint32_t>, RowState>
+      rows;
   std::vector<PlaneState> planeStates(size_t(target.mxm_planes()) * chips);
   std::vector<isa::Instruction> insts(ops.size());
 

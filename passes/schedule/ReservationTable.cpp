@@ -51,55 +51,141 @@ bool IntervalSet::erase(int64_t lo, int64_t hi) {
   return true;
 }
 
+int64_t BusyBits::firstBusy(int64_t lo, int64_t hi) const {
+  for (int64_t t = lo; t < hi && t < end(); t += 64) {
+    uint64_t w = word(t);
+    if (hi - t < 64)
+      w &= (uint64_t(1) << (hi - t)) - 1;
+    if (w)
+      return t + __builtin_ctzll(w);
+  }
+  return hi;
+}
+
+int64_t BusyBits::firstFree(int64_t t) const {
+  while (true) {
+    uint64_t w = ~word(t);
+    if (w)
+      return t + __builtin_ctzll(w);
+    t += 64;
+  }
+}
+
+void BusyBits::set(int64_t lo, int64_t hi) {
+  assert(lo >= 0 && "reservations start at cycle 0");
+  lo = std::max<int64_t>(lo, 0); // schedules start at cycle 0
+  if (lo >= hi)
+    return;
+  size_t last = size_t((hi - 1) >> 6);
+  if (last >= w_.size())
+    w_.resize(std::max(last + 1, w_.size() + w_.size() / 2), 0);
+  for (int64_t t = lo; t < hi; ++t)
+    w_[size_t(t >> 6)] |= uint64_t(1) << (t & 63);
+}
+
 ReservationTable::ReservationTable(unsigned numQueues,
                                    unsigned streamsPerDirection)
     : queues_(numQueues), streams_(streamsPerDirection) {}
 
+int64_t ReservationTable::firstFreeStart(const std::vector<FixedUse> &uses,
+                                         int64_t t0, int64_t limit) const {
+  // The bitsets of the uses (a MEM port is two: its own port taken by any
+  // bank, the other port taken by the same bank), each with its offset.
+  struct Probe {
+    const BusyBits *bits;
+    int64_t offset;
+    uint32_t len;
+  };
+  std::vector<Probe> probes;
+  int64_t end = 0; // past every busy bit of every probe
+  for (const FixedUse &u : uses) {
+    auto add = [&](const BusyBits *b, uint32_t len) {
+      if (!b || b->end() == 0)
+        return;
+      probes.push_back({b, u.offset, len});
+      end = std::max(end, b->end() - u.offset);
+    };
+    if (u.memSlice < 0) {
+      if (u.len <= 64)
+        add(&queues_[u.queue], u.len);
+      continue;
+    }
+    if (size_t(u.memSlice) >= memPorts_.size())
+      continue;
+    const SlicePorts &p = memPorts_[size_t(u.memSlice)];
+    add(&p.any[u.write], 1);
+    const std::vector<BusyBits> &other = p.bank[!u.write];
+    if (u.bank < other.size())
+      add(&other[u.bank], 1);
+  }
+  for (int64_t t = t0; t <= limit; t += 64) {
+    if (t >= end)
+      return t;
+    uint64_t busy = 0;
+    for (const Probe &p : probes)
+      for (uint32_t j = 0; j < p.len && busy != ~uint64_t(0); ++j)
+        busy |= p.bits->word(t + p.offset + j);
+    if (busy != ~uint64_t(0))
+      return t + __builtin_ctzll(~busy);
+  }
+  return limit + 1;
+}
+
 std::optional<int64_t> ReservationTable::queueConflictEnd(uint32_t q, int64_t t,
                                                           uint32_t len) const {
-  return queues_[q].conflictEnd(t, t + len);
+  // The end of the busy run that overlaps [t, t + len) first.
+  const BusyBits &b = queues_[q];
+  int64_t busy = b.firstBusy(t, t + len);
+  if (busy == t + len)
+    return std::nullopt;
+  return b.firstFree(busy);
 }
 
 int64_t ReservationTable::queueNextFree(uint32_t q, int64_t t,
                                         uint32_t len) const {
-  // Queue intervals are merged, so each step skips a whole busy stretch.
+  // Each step skips a whole busy run.
   while (std::optional<int64_t> end = queueConflictEnd(q, t, len))
     t = *end;
   return t;
 }
 
 void ReservationTable::reserveQueue(uint32_t q, int64_t t, uint32_t len) {
-  queues_[q].insert(t, t + len, /*merge=*/true);
+  queues_[q].set(t, t + len);
 }
 
-static uint64_t portKey(uint32_t slice, int64_t cycle) {
-  return (uint64_t(cycle) << 24) ^
-         uint64_t(slice); // slice: chip * slices + slice
-}
-
-bool ReservationTable::memPortFree(uint32_t slice, int64_t cycle, bool write,
-                                   uint32_t bank) const {
-  auto it = memPorts_.find(portKey(slice, cycle));
-  if (it == memPorts_.end())
-    return true;
-  const Ports &p = it->second;
-  if (write)
-    return p.writeBank < 0 && p.readBank != int32_t(bank);
-  return p.readBank < 0 && p.writeBank != int32_t(bank);
+std::optional<int64_t>
+ReservationTable::memPortConflictEnd(uint32_t slice, int64_t cycle, bool write,
+                                     uint32_t bank) const {
+  if (slice >= memPorts_.size())
+    return std::nullopt;
+  const SlicePorts &p = memPorts_[slice];
+  // Its own port taken by any bank, or the other port by the same bank: the
+  // end of that run of taken cycles (the later one if both).
+  std::optional<int64_t> end;
+  if (p.any[write].word(cycle) & 1)
+    end = p.any[write].firstFree(cycle);
+  const std::vector<BusyBits> &other = p.bank[!write];
+  if (bank < other.size() && (other[bank].word(cycle) & 1))
+    end = std::max(end.value_or(0), other[bank].firstFree(cycle));
+  return end;
 }
 
 void ReservationTable::reserveMemPort(uint32_t slice, int64_t cycle, bool write,
                                       uint32_t bank) {
-  Ports &p = memPorts_[portKey(slice, cycle)];
-  (write ? p.writeBank : p.readBank) = int32_t(bank);
+  if (slice >= memPorts_.size())
+    memPorts_.resize(slice + 1);
+  SlicePorts &p = memPorts_[slice];
+  p.any[write].set(cycle, cycle + 1);
+  if (bank >= p.bank[write].size())
+    p.bank[write].resize(bank + 1);
+  p.bank[write][bank].set(cycle, cycle + 1);
 }
 
-uint64_t ReservationTable::streamKey(const StreamPath &p) {
+uint64_t ReservationTable::diagonalKey(const StreamPath &p) {
   int64_t diag = p.dir == isa::Direction::East ? p.putPos - p.putCycle
                                                : p.putPos + p.putCycle;
-  uint64_t id = (p.dir == isa::Direction::East ? 0 : 128) + p.stream;
-  return uint64_t(p.chip) << 49 | (uint64_t(diag + (int64_t(1) << 40)) << 8) |
-         id;
+  return uint64_t(p.chip) << 42 | (uint64_t(diag + (int64_t(1) << 40)) << 1) |
+         (p.dir == isa::Direction::East ? 0 : 1);
 }
 
 void ReservationTable::streamRange(const StreamPath &p, int64_t &lo,
@@ -114,28 +200,52 @@ void ReservationTable::streamRange(const StreamPath &p, int64_t &lo,
 }
 
 bool ReservationTable::streamFree(const StreamPath &p) const {
-  auto it = streamPaths_.find(streamKey(p));
+  auto it = streamPaths_.find(diagonalKey(p));
   if (it == streamPaths_.end())
     return true;
   int64_t lo, hi;
   streamRange(p, lo, hi);
-  return it->second.isFree(lo, hi);
+  for (const StreamUse &u : it->second)
+    if (u.stream == p.stream && u.lo < hi && lo < u.hi)
+      return false;
+  return true;
+}
+
+ReservationTable::StreamMask
+ReservationTable::streamsTaken(const StreamPath &p) const {
+  auto it = streamPaths_.find(diagonalKey(p));
+  if (it == streamPaths_.end())
+    return 0;
+  int64_t lo, hi;
+  streamRange(p, lo, hi);
+  StreamMask taken = 0;
+  for (const StreamUse &u : it->second)
+    if (u.lo < hi && lo < u.hi)
+      taken |= StreamMask(1) << u.stream;
+  return taken;
 }
 
 void ReservationTable::reserveStream(const StreamPath &p) {
+  assert(streamFree(p) && "reserving a taken stream range");
   int64_t lo, hi;
   streamRange(p, lo, hi);
-  streamPaths_[streamKey(p)].insert(lo, hi, /*merge=*/false);
+  streamPaths_[diagonalKey(p)].push_back({p.stream, lo, hi});
 }
 
 void ReservationTable::releaseStream(const StreamPath &p) {
-  auto it = streamPaths_.find(streamKey(p));
+  auto it = streamPaths_.find(diagonalKey(p));
   if (it == streamPaths_.end())
     return;
   int64_t lo, hi;
   streamRange(p, lo, hi);
-  it->second.erase(lo, hi);
-  if (it->second.size() == 0)
+  std::vector<StreamUse> &uses = it->second;
+  for (size_t k = 0; k < uses.size(); ++k)
+    if (uses[k].stream == p.stream && uses[k].lo == lo && uses[k].hi == hi) {
+      uses[k] = uses.back();
+      uses.pop_back();
+      break;
+    }
+  if (uses.empty())
     streamPaths_.erase(it);
 }
 

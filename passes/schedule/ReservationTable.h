@@ -3,8 +3,8 @@
 //
 // Plain C++ (no MLIR): the reservation table of lpuhw-schedule. It records,
 // per resource, the cycles or positions already taken:
-//  - queues (MEM slices, VXM ALUs, MXM load/compute queues, SXM units): one
-//    interval set of cycles each, an instruction holding its queue for
+//  - queues (MEM slices, VXM ALUs, MXM load/compute queues, SXM units): the
+//    busy cycles of each, an instruction holding its queue for
 //    Machine::queueCycles cycles;
 //  - MEM ports: per (slice, cycle) at most one read and one write, to
 //    different banks;
@@ -15,8 +15,14 @@
 //    the same stream conflict exactly when their position intervals on the
 //    same diagonal overlap (this covers both a put that would end a value
 //    before it is read and two puts at the same position and cycle).
-// Storage is sparse (ordered interval maps, hash maps keyed by resource and
-// cycle or diagonal), so cost does not grow with the schedule's length.
+// Queues and MEM ports are bitsets of busy cycles from cycle 0 (one bit per
+// cycle and resource: a program of L cycles costs about rows x L / 8 bytes,
+// small beside its instructions since L is far below their number), so a
+// search tests 64 start cycles in a few word operations and skips a busy run
+// with a bit scan (firstFreeStart). Streams and C2C links are sparse (the
+// ranges taken on each diagonal, for all stream ids together, and ordered
+// interval maps per link, in hash maps that are only looked up, never
+// iterated, so hash order cannot reach a decision).
 //
 //===----------------------------------------------------------------------===//
 #ifndef LPUC_PASSES_SCHEDULE_RESERVATIONTABLE_H
@@ -48,6 +54,39 @@ public:
 
 private:
   std::map<int64_t, int64_t> iv_; // lo -> hi
+};
+
+/// Busy cycles of one resource as a bitset from cycle 0 (grown on demand):
+/// an index beside the interval sets that lets the scheduler test 64
+/// consecutive start cycles with a few word operations.
+class BusyBits {
+public:
+  /// Bit j set iff cycle t + j is busy (cycles < 0 are never busy).
+  uint64_t word(int64_t t) const {
+    if (t < 0) {
+      if (t <= -64)
+        return 0;
+      return word(0) << (-t);
+    }
+    size_t i = size_t(t >> 6);
+    unsigned s = unsigned(t & 63);
+    uint64_t lo = i < w_.size() ? w_[i] : 0;
+    if (s == 0)
+      return lo;
+    uint64_t hi = i + 1 < w_.size() ? w_[i + 1] : 0;
+    return (lo >> s) | (hi << (64 - s));
+  }
+  /// Marks [lo, hi) busy (0 <= lo).
+  void set(int64_t lo, int64_t hi);
+  /// The first busy cycle in [lo, hi), or hi if all are free.
+  int64_t firstBusy(int64_t lo, int64_t hi) const;
+  /// The first free cycle >= t (t itself if it is free).
+  int64_t firstFree(int64_t t) const;
+  /// One past the last word that can hold a busy bit, in cycles.
+  int64_t end() const { return int64_t(w_.size()) * 64; }
+
+private:
+  std::vector<uint64_t> w_;
 };
 
 /// The path of one stream value: put on `stream` (0..S-1 within `dir`) at
@@ -83,7 +122,15 @@ public:
   /// MEM slice port rule: per (slice, cycle) one read and one write, not to
   /// the same bank.
   bool memPortFree(uint32_t slice, int64_t cycle, bool write,
-                   uint32_t bank) const;
+                   uint32_t bank) const {
+    return !memPortConflictEnd(slice, cycle, write, bank);
+  }
+  /// nullopt if the port is free; else a cycle e > `cycle` such that the
+  /// port stays unavailable (to this bank) in every cycle of [cycle, e): the
+  /// end of the run of reservations that blocks it.
+  std::optional<int64_t> memPortConflictEnd(uint32_t slice, int64_t cycle,
+                                            bool write, uint32_t bank) const;
+  /// Takes the port, which must be free (memPortFree).
   void reserveMemPort(uint32_t slice, int64_t cycle, bool write, uint32_t bank);
 
   /// Whether a value can travel along `p` without ending or being ended by
@@ -92,6 +139,29 @@ public:
   void reserveStream(const StreamPath &p);
   /// Undoes a `reserveStream` of exactly `p`.
   void releaseStream(const StreamPath &p);
+  /// The streams (bit s: stream s of p.dir, whatever p.stream says) on
+  /// which a value travelling along `p` would conflict: one diagonal lookup
+  /// answers for every stream id.
+  using StreamMask = unsigned __int128; // streams_per_direction <= 127
+  StreamMask streamsTaken(const StreamPath &p) const;
+
+  /// A resource a bundle's op needs at a fixed offset from the bundle's
+  /// start: a reservation-table queue row held for `len` cycles, or (with
+  /// memSlice >= 0) a MEM port under the port rule.
+  struct FixedUse {
+    uint32_t queue = 0;
+    uint32_t len = 1;
+    int64_t offset = 0;
+    int64_t memSlice = -1;
+    bool write = false;
+    uint32_t bank = 0;
+  };
+  /// The first start t in [t0, limit] at which every use is free (queue
+  /// rows for [t + offset, t + offset + len), MEM ports per memPortFree),
+  /// or a value > limit if there is none. Uses longer than 64 cycles are
+  /// not looked at (the caller checks them).
+  int64_t firstFreeStart(const std::vector<FixedUse> &uses, int64_t t0,
+                         int64_t limit) const;
 
   /// A directed C2C link (leaving `chip` on `link`) held in [t, t + len):
   /// the end of the first reservation in the way, or nullopt if free.
@@ -100,16 +170,24 @@ public:
   void reserveLink(uint32_t chip, uint32_t link, int64_t t, uint32_t len);
 
 private:
-  static uint64_t streamKey(const StreamPath &p);
+  static uint64_t diagonalKey(const StreamPath &p);
   static void streamRange(const StreamPath &p, int64_t &lo, int64_t &hi);
-  std::vector<IntervalSet> queues_;
+  std::vector<BusyBits> queues_;
   unsigned streams_;
-  struct Ports {
-    int32_t readBank = -1;
-    int32_t writeBank = -1;
+  /// The cycles a slice's read ([0]) and write ([1]) port is taken, by any
+  /// bank and per bank.
+  struct SlicePorts {
+    BusyBits any[2];
+    std::vector<BusyBits> bank[2];
   };
-  std::unordered_map<uint64_t, Ports> memPorts_;
-  std::unordered_map<uint64_t, IntervalSet> streamPaths_;
+  std::vector<SlicePorts> memPorts_; // by slice (chip * slices + slice)
+  /// Per (chip, direction, diagonal): the position ranges [lo, hi) taken,
+  /// with their stream (disjoint per stream; in no particular order).
+  struct StreamUse {
+    uint32_t stream;
+    int64_t lo, hi;
+  };
+  std::unordered_map<uint64_t, std::vector<StreamUse>> streamPaths_;
   std::unordered_map<uint64_t, IntervalSet> links_;
 };
 

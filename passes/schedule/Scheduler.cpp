@@ -406,24 +406,78 @@ bool Scheduler::place(unsigned b, int64_t earliest, ReservationTable &table) {
   const Bundle &bundle = bundles_[b];
   unsigned s = machine_.streamsPerDirection();
   std::vector<uint32_t> chosen(bundle.ops.size());
-  // Tentative queue use of this bundle (for ops choosing among queues).
-  std::unordered_map<uint32_t, std::vector<std::pair<int64_t, int64_t>>> local;
+  // Tentative queue use of this bundle, (row, begin, end) in the order
+  // taken. Only rows that an op choosing among queues may take are kept:
+  // on any other row every use is fixed, and fixed uses of one row never
+  // overlap (buildBundles), so they cannot meet there.
+  std::vector<uint32_t> shared;
+  for (uint32_t i : bundle.ops)
+    if (ops_[i].queues.size() > 1)
+      for (uint32_t q : ops_[i].queues)
+        shared.push_back(tableQueue(ops_[i], q));
+  std::sort(shared.begin(), shared.end());
+  shared.erase(std::unique(shared.begin(), shared.end()), shared.end());
+  auto isShared = [&](uint32_t q) {
+    return std::binary_search(shared.begin(), shared.end(), q);
+  };
+  std::vector<std::tuple<uint32_t, int64_t, int64_t>> local;
   auto localEnd = [&](uint32_t q, int64_t lo,
                       int64_t hi) -> std::optional<int64_t> {
-    auto it = local.find(q);
-    if (it == local.end())
+    if (local.empty() || !isShared(q))
       return std::nullopt;
-    for (auto &iv : it->second)
-      if (iv.first < hi && lo < iv.second)
-        return iv.second;
+    for (const auto &[row, b, e] : local)
+      if (row == q && b < hi && lo < e)
+        return e;
     return std::nullopt;
+  };
+  auto addLocal = [&](uint32_t q, int64_t lo, int64_t hi) {
+    if (!shared.empty() && isShared(q))
+      local.emplace_back(q, lo, hi);
   };
   std::vector<StreamPath> reserved;
   std::vector<int> groupBase(bundle.groups.size(), -1);
   std::vector<std::tuple<uint32_t, uint32_t, int64_t>> localLinks;
   const uint32_t linkCycles = machine_.target().c2c_vector_cycles();
+  // The resources this bundle's ops need at fixed offsets: a start at which
+  // one of them is taken in the table can never succeed, so the search only
+  // looks at starts where all are free (ReservationTable::firstFreeStart).
+  // Skipping starts that cannot succeed leaves the result unchanged: every
+  // jump below skips only such starts, so the search ends at the first
+  // start that succeeds.
+  std::vector<ReservationTable::FixedUse> fixedUses;
+  for (uint32_t i : bundle.ops) {
+    const OpSpec &op = ops_[i];
+    uint32_t len = machine_.queueCycles(op.inst);
+    if (op.queues.size() == 1)
+      fixedUses.push_back({tableQueue(op, op.queues[0]), len, offset_[i]});
+    for (uint32_t x : op.extraQueues)
+      fixedUses.push_back({op.chip * rowsPerChip() + x, len, offset_[i]});
+    if (op.memSlice >= 0)
+      fixedUses.push_back(
+          {0, 1, offset_[i],
+           int64_t(op.chip * machine_.memSlices() + uint32_t(op.memSlice)),
+           op.inst.op == isa::Opcode::MemWrite, op.bank});
+  }
+  // A read and a write of this bundle at one slice, cycle and bank clash at
+  // every start (offsets are fixed): no start succeeds, and the search ends
+  // at the horizon as it would after trying them all.
+  std::vector<std::tuple<uint32_t, int, int64_t, uint32_t, bool>> memUses;
+  for (uint32_t i : bundle.ops)
+    if (ops_[i].memSlice >= 0)
+      memUses.emplace_back(ops_[i].chip, ops_[i].memSlice, offset_[i],
+                           ops_[i].bank,
+                           ops_[i].inst.op == isa::Opcode::MemWrite);
+  std::sort(memUses.begin(), memUses.end());
+  bool bankClash = false;
+  for (size_t k = 1; k < memUses.size(); ++k) {
+    const auto &[c0, s0, o0, b0, w0] = memUses[k - 1];
+    const auto &[c1, s1, o1, b1, w1] = memUses[k];
+    bankClash |= c0 == c1 && s0 == s1 && o0 == o1 && b0 == b1 && w0 != w1;
+  }
   int64_t t0 = earliest;
   while (true) {
+    t0 = bankClash ? earliest + horizon + 1
+                   : table.firstFreeStart(fixedUses, t0, earliest + horizon);
     if (t0 - earliest > horizon)
       return fail(bundle.ops.front(),
                   "no cycle within " + std::to_string(horizon) +
@@ -438,10 +492,17 @@ bool Scheduler::place(unsigned b, int64_t earliest, ReservationTable &table) {
       const OpSpec &op = ops_[i];
       int64_t t = t0 + offset_[i];
       uint32_t len = machine_.queueCycles(op.inst);
+      // firstFreeStart found every fixed use of at most 64 cycles free in
+      // the table at t0: each op's queue if it has one candidate, its extra
+      // queues, its MEM port under the bank rule (against this bundle's own
+      // MEM ops: bankClash). Only this bundle's tentative use (localEnd) can
+      // still be in the way there.
+      const bool fixedFree = len <= 64;
       // Extra queues are fixed: they must be free.
       for (uint32_t x : op.extraQueues) {
         uint32_t q = op.chip * rowsPerChip() + x;
-        std::optional<int64_t> e = table.queueConflictEnd(q, t, len);
+        std::optional<int64_t> e =
+            fixedFree ? std::nullopt : table.queueConflictEnd(q, t, len);
         if (!e)
           e = localEnd(q, t, t + len);
         if (e) {
@@ -451,32 +512,13 @@ bool Scheduler::place(unsigned b, int64_t earliest, ReservationTable &table) {
       }
       if (next >= 0)
         break;
-      if (op.memSlice >= 0) {
-        bool write = op.inst.op == isa::Opcode::MemWrite;
-        // The bank rule against the table and against this bundle's own
-        // MEM ops at the same slice and cycle (their ports are separate
-        // rows, so the queue check does not see a same-bank pair).
-        bool sameBank = false;
-        for (size_t j = 0; j < k; ++j) {
-          const OpSpec &o = ops_[bundle.ops[j]];
-          if (o.chip == op.chip && o.memSlice == op.memSlice &&
-              t0 + offset_[bundle.ops[j]] == t &&
-              (o.inst.op == isa::Opcode::MemWrite) != write &&
-              o.bank == op.bank)
-            sameBank = true;
-        }
-        if (sameBank || !table.memPortFree(op.chip * machine_.memSlices() +
-                                               uint32_t(op.memSlice),
-                                           t, write, op.bank)) {
-          next = t0 + 1;
-          break;
-        }
-      }
       int64_t best = -1;
       bool found = false;
       for (uint32_t q : op.queues) {
         uint32_t tq = tableQueue(op, q);
-        std::optional<int64_t> e = table.queueConflictEnd(tq, t, len);
+        std::optional<int64_t> e = fixedFree && op.queues.size() == 1
+                                       ? std::nullopt
+                                       : table.queueConflictEnd(tq, t, len);
         if (!e)
           e = localEnd(tq, t, t + len);
         if (!e) {
@@ -490,9 +532,9 @@ bool Scheduler::place(unsigned b, int64_t earliest, ReservationTable &table) {
         next = t0 + std::max<int64_t>(1, best - t);
         break;
       }
-      local[tableQueue(op, chosen[k])].push_back({t, t + len});
+      addLocal(tableQueue(op, chosen[k]), t, t + len);
       for (uint32_t q : op.extraQueues)
-        local[op.chip * rowsPerChip() + q].push_back({t, t + len});
+        addLocal(op.chip * rowsPerChip() + q, t, t + len);
       // C2C links: against the table and this bundle's earlier sends.
       for (const LinkUse &u : op.links) {
         int64_t lt = t + u.offset;
@@ -518,8 +560,27 @@ bool Scheduler::place(unsigned b, int64_t earliest, ReservationTable &table) {
     bool ok = true;
     for (size_t gi = 0; gi < bundle.groups.size() && ok; ++gi) {
       const Group &g = groups_[bundle.groups[gi]];
+      // Bases at which no value of the group meets a value already in the
+      // table (one diagonal lookup per value); only these can succeed, and
+      // the loop below still checks each against this group's own values.
+      using Mask = ReservationTable::StreamMask;
+      Mask usable = (Mask(1) << (s - g.width + 1)) - 1;
+      for (size_t k = 0; k < g.values.size() && usable; ++k) {
+        uint32_t v = g.values[k];
+        const OpSpec &prod = ops_[valueOp_[v]];
+        StreamPath p;
+        p.chip = prod.chip;
+        p.dir = g.dir;
+        p.putPos = prod.position;
+        p.putCycle = t0 + offset_[valueOp_[v]] +
+                     int64_t(machine_.outputLatency(prod.inst));
+        p.lastPos = valueLastPos_[v];
+        usable &= ~(table.streamsTaken(p) >> g.lanes[k]);
+      }
       bool placed = false;
       for (unsigned base = 0; base + g.width <= s && !placed; ++base) {
+        if (!((usable >> base) & 1))
+          continue;
         size_t mark = reserved.size();
         bool fits = true;
         for (size_t k = 0; k < g.values.size(); ++k) {

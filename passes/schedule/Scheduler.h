@@ -81,6 +81,8 @@ class Scheduler {
 public:
   explicit Scheduler(const isa::Machine &machine);
 
+  /// Room for `n` ops (addOp) without reallocating.
+  void reserve(size_t n) { ops_.reserve(n); }
   uint32_t addOp(OpSpec spec);
   /// `to` issues at least `delta` cycles after `from`.
   void addDep(uint32_t from, uint32_t to, int64_t delta);
