@@ -201,15 +201,6 @@ bool rowSplittable(Operation *op, int64_t d) {
   auto type = dyn_cast<RankedTensorType>(op->getResult(0).getType());
   if (!type || d < 0 || d + 1 >= type.getRank() || type.getDimSize(d) < 2)
     return false;
-  // Bool tensors (compare results, masks) are not split: their slices and
-  // joins take special lowering paths (constant conditions, lazy
-  // broadcasts) that splitting bypasses.
-  if (type.getElementType().isInteger(1))
-    return false;
-  for (Value v : op->getOperands())
-    if (auto t = dyn_cast<RankedTensorType>(v.getType());
-        t && t.getElementType().isInteger(1))
-      return false;
   int64_t rank = type.getRank();
   if (auto t = dyn_cast<lpu::TransposeOp>(op))
     return t.getPermutation()[d] != rank - 1;
@@ -433,11 +424,11 @@ std::optional<Split> splittable(Operation *op, int64_t lanes) {
     if (data.getRank() != 2 || g.getAxis() != 0 || !isConstant(g.getData()) ||
         !llvm::isa<FloatType>(data.getElementType()))
       return std::nullopt;
-    // By columns only. A split by vocabulary rows (a one-hot product whose
-    // matmul is split by weight rows) was tried and gave wrong numbers for a
-    // 50257-row table read by 64 ids: the SRAM row-reuse error of
-    // docs/passes/lpu-fuse.md; it is not offered until that is fixed.
-    return Split{(data.getDimSize(1) + lanes - 1) / lanes, 1};
+    // By table columns (gathers of column blocks) and by vocabulary rows
+    // (the gather as a one-hot product whose matmul is split by weight rows;
+    // see split()).
+    return Split{(data.getDimSize(1) + lanes - 1) / lanes,
+                 (data.getDimSize(0) + lanes - 1) / lanes};
   }
   return std::nullopt;
 }
@@ -482,8 +473,81 @@ void split(Operation *op, int64_t cols, int64_t rows, int64_t lanes) {
       }
       colParts.push_back(sum);
     }
+  } else if (auto g = cast<lpu::GatherOp>(op); rows > 1) {
+    // By table rows (vocabulary blocks): the gather as one-hot products.
+    // Block [k0, k1) compares the ids with an iota k0 .. k1-1, casts the
+    // bools to the table's type and multiplies by table rows [k0, k1) (and
+    // by each column block); the partial products of the blocks are added.
+    // Each block builds only its own one-hot, right before its products, so
+    // a block's compare, cast and matmuls stay together on one chip.
+    auto data = cast<RankedTensorType>(g.getData().getType());
+    auto ids = cast<RankedTensorType>(g.getIndices().getType());
+    int64_t V = data.getDimSize(0);
+    auto kr = laneRanges(V, lanes, rows);
+    auto cr = laneRanges(data.getDimSize(1), lanes, cols);
+    total = int64_t(cr.size() * kr.size());
+    // The ids in i32 (native; any valid id fits), negative ones made
+    // positive (idx(v) = v < 0 ? v + V : v): a few vectors, once.
+    Type i32 = b.getI32Type();
+    Value id = g.getIndices();
+    if (!ids.getElementType().isInteger(32))
+      id = lpu::CastOp::create(b, loc, ids.clone(i32), id);
+    auto idType = ids.clone(i32);
+    auto splatI32 = [&](int64_t v) -> Value {
+      return arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(idType, b.getI32IntegerAttr(v)));
+    };
+    Value neg = lpu::CompareOp::create(
+        b, loc, RankedTensorType::get(ids.getShape(), b.getI1Type()),
+        lpu::ComparePredicateAttr::get(b.getContext(),
+                                       lpu::ComparePredicate::lt),
+        id, splatI32(0));
+    Value wrapped = lpu::AddOp::create(b, loc, idType, id, splatI32(V));
+    id = lpu::SelectOp::create(b, loc, idType, neg, wrapped, id);
+    SmallVector<int64_t> s1(ids.getShape());
+    s1.push_back(1);
+    Value idsR = lpu::ReshapeOp::create(b, loc, idType.clone(s1), id);
+    SmallVector<Value> sums(cr.size());
+    for (auto [k0, k1] : kr) {
+      SmallVector<int64_t> sK(ids.getShape());
+      sK.push_back(k1 - k0);
+      Value idsB = lpu::BroadcastOp::create(b, loc, idType.clone(sK), idsR);
+      SmallVector<APInt> iota;
+      for (int64_t i = k0; i < k1; ++i)
+        iota.push_back(APInt(32, uint64_t(i)));
+      Value iotaC = arith::ConstantOp::create(
+          b, loc,
+          DenseElementsAttr::get(RankedTensorType::get({k1 - k0}, i32), iota));
+      // Not folded: a folded broadcast would be a constant of ids x rows.
+      Value iotaB = lpu::BroadcastOp::create(b, loc, idType.clone(sK), iotaC);
+      Value eq = lpu::CompareOp::create(
+          b, loc, RankedTensorType::get(sK, b.getI1Type()),
+          lpu::ComparePredicateAttr::get(b.getContext(),
+                                         lpu::ComparePredicate::eq),
+          idsB, iotaB);
+      Value onehot = lpu::CastOp::create(
+          b, loc, RankedTensorType::get(sK, data.getElementType()), eq);
+      for (auto [ci, cc] : llvm::enumerate(cr)) {
+        Value w = sliceDim(b, loc, g.getData(), 0, k0, k1);
+        w = sliceDim(b, loc, w, 1, cc.first, cc.second);
+        SmallVector<int64_t> wshape(sK.size() - 1, 1);
+        wshape.push_back(cc.second - cc.first);
+        wshape[wshape.size() - 2] = k1 - k0;
+        w = b.createOrFold<lpu::ReshapeOp>(
+            loc, cast<RankedTensorType>(w.getType()).clone(wshape), w);
+        SmallVector<int64_t> shape(rtype.getShape());
+        shape[last] = cc.second - cc.first;
+        auto part =
+            lpu::MatmulOp::create(b, loc, rtype.clone(shape), onehot, w);
+        tag(part);
+        sums[ci] = sums[ci] ? lpu::AddOp::create(b, loc, part.getType(),
+                                                 sums[ci], part)
+                                  .getResult()
+                            : part.getResult();
+      }
+    }
+    colParts.append(sums.begin(), sums.end());
   } else {
-    auto g = cast<lpu::GatherOp>(op);
     auto data = cast<RankedTensorType>(g.getData().getType());
     auto cr = laneRanges(data.getDimSize(1), lanes, cols);
     total = int64_t(cr.size());
