@@ -26,7 +26,7 @@ std::string pipelineFor(const CompileOptions &opts) {
     return "";
   std::string p =
       "onnx-to-lpu,canonicalize,lpu-precision{precision=" + opts.precision +
-      "},canonicalize";
+      (opts.keepF32Blobs ? " keep-f32=true" : "") + "},canonicalize";
   if (opts.fuse)
     p += ",lpu-fuse";
   if (opts.emit != EmitKind::Lpu)
@@ -238,8 +238,11 @@ FailureOr<CompileResult> runCompilePipeline(ModuleOp module,
   constexpr int kAttempts = 6;
   for (int attempt = 0;; ++attempt) {
     bool last = attempt + 1 == kAttempts;
+    // The copy shares the context's weight blobs: lpu-precision must not
+    // release the f32 ones it narrows while the copy may be compiled again.
     if (retry && !last)
       original = module.clone();
+    o.keepF32Blobs = retry && !last;
     double overflow = 0;
     FailureOr<CompileResult> r =
         compileOnce(module, o, retry && !last, overflow);

@@ -19,6 +19,9 @@ struct CompileOptions {
   double fill = 0.95;         // lpu-partition's share of a chip's SRAM
   /// Run lpu-fuse (elementwise DAGs as single VXM chains).
   bool fuse = true;
+  /// lpu-precision keeps the f32 weight blobs (set while a copy of the
+  /// imported module is held for a partition retry).
+  bool keepF32Blobs = false;
   EmitKind emit = EmitKind::Bin;
   /// `lpuc plan`: compile as for a binary (partition, lowering, schedule,
   /// SRAM check) but without weight data; CompileResult::binary then holds
