@@ -54,6 +54,14 @@ std::vector<uint64_t> stageLoads(const OpCosts &c,
 /// which cutStages gives at most n stages, then the heaviest stages split
 /// until there are n. Empty if even `budget` needs more than n stages.
 std::vector<size_t> balanceStages(const OpCosts &c, uint64_t budget, size_t n);
+/// Bytes of the activations that cross a cut before op `at`: defined (or,
+/// for graph inputs, first read) before it and read at or after it.
+uint64_t cutBytes(const OpCosts &c, size_t at);
+/// Moves each cut between stages by up to `window` ops to where fewer
+/// activation bytes cross it (the nearest such position), keeping both
+/// neighbouring stages within `budget`. Same stage count.
+void refineCuts(const OpCosts &c, std::vector<size_t> &starts, uint64_t budget,
+                size_t window = 32);
 
 } // namespace partition
 } // namespace lpuc
