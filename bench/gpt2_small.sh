@@ -8,8 +8,8 @@
 # with `lpuc --precision fp16` (--chips auto) under GNU time, runs
 # `lpurun --check DIR/prefill --stats-json DIR/stats.json`, and prints the
 # partition, predicted cycles, lpuc's wall time and peak RSS, the outputs
-# within tolerance and the emulated cycles. Minutes of compile (5.7 min for
-# gpt2-small on the shared 2-core machine): not part of ctest.
+# within tolerance and the emulated cycles. Minutes of compile (12 min for
+# gpt2-small, fused, on the shared 2-core machine): not part of ctest.
 # Environment: BUILD (default build).
 set -eu
 config=${2:-gpt2-small}
