@@ -8,7 +8,7 @@
 # with `lpuc --precision fp16` (--chips auto) under GNU time, runs
 # `lpurun --check DIR/prefill --stats-json DIR/stats.json`, and prints the
 # partition, predicted cycles, lpuc's wall time and peak RSS, the outputs
-# within tolerance and the emulated cycles. Minutes of compile (12 min for
+# within tolerance and the emulated cycles. Minutes of compile (5 min for
 # gpt2-small, fused, on the shared 2-core machine): not part of ctest.
 # Environment: BUILD (default build).
 set -eu
