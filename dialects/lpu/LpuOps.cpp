@@ -6,6 +6,7 @@
 #include "mlir/Dialect/CommonFolders.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinDialect.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
@@ -51,8 +52,23 @@ ArrayRef<char> rawConstantBytes(Attribute attr) {
 /// Transposes a constant at compile time into a new resource blob (the
 /// weight is stored the way the MXM consumes it). Null if `attr` is not a
 /// constant with byte-sized elements.
+/// Shapes only (`lpuc plan` without the weights' data): a dense_resource
+/// without a blob. Folds that copy elements of such a constant give one of
+/// their result's shape.
+bool isWithoutData(Attribute attr) {
+  auto res = dyn_cast_or_null<DenseResourceElementsAttr>(attr);
+  return res && !res.getRawHandle().getBlob();
+}
+Attribute constantWithoutData(ShapedType type) {
+  auto &manager =
+      DenseResourceElementsHandle::getManagerInterface(type.getContext());
+  return DenseResourceElementsAttr::get(type, manager.insert("folded"));
+}
+
 Attribute transposeConstant(Attribute attr, ShapedType resultType,
                             ArrayRef<int64_t> perm) {
+  if (isWithoutData(attr))
+    return constantWithoutData(resultType);
   auto inType = dyn_cast_or_null<ShapedType>(
       attr ? cast<TypedAttr>(attr).getType() : Type());
   if (!inType || !inType.hasStaticShape() ||
@@ -282,6 +298,8 @@ using IndexMap =
 /// an operand is not a usable constant.
 Attribute buildByIndexMap(ArrayRef<Attribute> operands, ShapedType type,
                           IndexMap map) {
+  if (llvm::any_of(operands, isWithoutData))
+    return constantWithoutData(type);
   SmallVector<ConstElements> ins;
   bool raw = true;
   for (Attribute a : operands) {
