@@ -5,6 +5,9 @@
 //      [--emit onnx|lpu|lpuhw|asm|bin] [--freeze NAME=FILE]...
 //      [--dim NAME=N]... [--mlir-print-ir-after-all] [--mlir-print-debuginfo]
 // lpuc --list-ops   (supported ONNX op types and since-versions)
+// lpuc plan MODEL.onnx [same options but -o/--emit]   (the compile report,
+//      no binary; weights without their external data are planned from
+//      their shapes)
 //
 // Built with -fexceptions for CLI11 only. Every error is one line
 // `lpuc: error: ...` on stderr with exit code 1; usage errors exit 2.
