@@ -52,18 +52,8 @@ ArrayRef<char> rawConstantBytes(Attribute attr) {
 /// Transposes a constant at compile time into a new resource blob (the
 /// weight is stored the way the MXM consumes it). Null if `attr` is not a
 /// constant with byte-sized elements.
-/// Shapes only (`lpuc plan` without the weights' data): a dense_resource
-/// without a blob. Folds that copy elements of such a constant give one of
-/// their result's shape.
-bool isWithoutData(Attribute attr) {
-  auto res = dyn_cast_or_null<DenseResourceElementsAttr>(attr);
-  return res && !res.getRawHandle().getBlob();
-}
-Attribute constantWithoutData(ShapedType type) {
-  auto &manager =
-      DenseResourceElementsHandle::getManagerInterface(type.getContext());
-  return DenseResourceElementsAttr::get(type, manager.insert("folded"));
-}
+using lpuc::lpu::constantWithoutData;
+using lpuc::lpu::isWithoutData;
 
 Attribute transposeConstant(Attribute attr, ShapedType resultType,
                             ArrayRef<int64_t> perm) {
@@ -111,6 +101,17 @@ Attribute transposeConstant(Attribute attr, ShapedType resultType,
 } // namespace
 
 namespace lpuc::lpu {
+
+bool isWithoutData(Attribute attr) {
+  auto res = dyn_cast_or_null<DenseResourceElementsAttr>(attr);
+  return res && !res.getRawHandle().getBlob();
+}
+
+Attribute constantWithoutData(ShapedType type, StringRef name) {
+  auto &manager =
+      DenseResourceElementsHandle::getManagerInterface(type.getContext());
+  return DenseResourceElementsAttr::get(type, manager.insert(name));
+}
 
 FailureOr<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> a,
                                                 ArrayRef<int64_t> b) {

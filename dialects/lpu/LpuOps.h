@@ -28,6 +28,13 @@ broadcastShapes(llvm::ArrayRef<int64_t> a, llvm::ArrayRef<int64_t> b);
 bool isBroadcastableTo(llvm::ArrayRef<int64_t> from,
                        llvm::ArrayRef<int64_t> to);
 
+/// Shapes only (`lpuc plan` without the weights' data): whether `attr` is a
+/// dense_resource without a blob, and a new one of `type`. Folds that copy
+/// elements of such a constant give one of their result's shape.
+bool isWithoutData(mlir::Attribute attr);
+mlir::Attribute constantWithoutData(mlir::ShapedType type,
+                                    llvm::StringRef name = "folded");
+
 } // namespace lpuc::lpu
 
 #endif // LPUC_DIALECTS_LPU_LPUOPS_H

@@ -16,7 +16,6 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
-#include "mlir/IR/BuiltinDialect.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/SymbolTable.h"
@@ -271,13 +270,11 @@ FailureOr<ElementsAttr> integersAsF32(ElementsAttr value, RankedTensorType type,
                                       Location loc) {
   // Shapes only (`lpuc plan` without the external data): a blob-less f32
   // resource of the same shape.
-  if (auto res = dyn_cast<DenseResourceElementsAttr>(value);
-      res && !res.getRawHandle().getBlob()) {
-    auto &manager =
-        DenseResourceElementsHandle::getManagerInterface(type.getContext());
-    return ElementsAttr(DenseResourceElementsAttr::get(
-        type, manager.insert(res.getRawHandle().getKey().str() + "_f32")));
-  }
+  if (lpu::isWithoutData(value))
+    return cast<ElementsAttr>(lpu::constantWithoutData(
+        type,
+        cast<DenseResourceElementsAttr>(value).getRawHandle().getKey().str() +
+            "_f32"));
   auto dense = dyn_cast<DenseIntElementsAttr>(value);
   if (!dense)
     return emitError(loc) << "integer constant of this form is not supported "

@@ -197,9 +197,8 @@ struct LpuPrecisionPass : lpuc::impl::LpuPrecisionBase<LpuPrecisionPass> {
     if (!data) {
       // Shapes only (weights not loaded): a blob-less resource of the new
       // type.
-      auto &manager =
-          DenseResourceElementsHandle::getManagerInterface(&getContext());
-      return DenseResourceElementsAttr::get(to, manager.insert(name));
+      return cast<DenseResourceElementsAttr>(
+          lpuc::lpu::constantWithoutData(to, name));
     }
     AsmResourceBlob blob = HeapAsmResourceBlob::allocate(
         data->size() * sizeof(uint16_t), alignof(uint16_t));

@@ -501,7 +501,12 @@ bool checkLoadedTensors(ModuleOp module, const isa::Machine &machine,
       loaded[{chip, slice, l.bank}][l.baseRow] = {hi, t};
   });
   // One error per tensor (at its first offending write), with the count.
-  std::map<Operation *, std::pair<const SchedInst *, unsigned>> bad;
+  struct Bad {
+    const SchedInst *first;
+    uint32_t end; // one past the tensor's last row
+    unsigned count;
+  };
+  std::map<Operation *, Bad> bad;
   std::vector<lpuhw::TensorOp> order;
   for (const SchedInst &s : insts) {
     if (s.inst.op != isa::Opcode::MemWrite)
@@ -512,21 +517,19 @@ bool checkLoadedTensors(ModuleOp module, const isa::Machine &machine,
     auto r = it->second.upper_bound(s.inst.b);
     if (r == it->second.begin() || std::prev(r)->second.first <= s.inst.b)
       continue;
-    lpuhw::TensorOp t = std::prev(r)->second.second;
-    auto [b, inserted] = bad.try_emplace(t, &s, 0);
+    auto [end, t] = std::prev(r)->second;
+    auto [b, inserted] = bad.try_emplace(t, Bad{&s, end, 0});
     if (inserted)
       order.push_back(t);
-    ++b->second.second;
+    ++b->second.count;
   }
   for (lpuhw::TensorOp t : order) {
-    auto [s, count] = bad[t];
+    auto [s, end, count] = bad[t];
     InFlightDiagnostic d = s->op->emitError();
     d << "writes slice " << s->index << " bank " << s->inst.a << " row "
       << s->inst.b << ", which holds " << t.getKind() << " @" << t.getSymName()
       << " (loaded before the program starts; rows " << t.getBaseRow() << ".."
-      << t.getBaseRow() +
-             uint32_t(layout::layoutOf(t, machine).sramRowsPerSlice())
-      << " of its slices)";
+      << end << " of its slices)";
     if (count > 1)
       d << "; " << count - 1 << " more writes into it";
   }

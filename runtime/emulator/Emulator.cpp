@@ -2203,18 +2203,21 @@ void expandRepeats(const isa::Machine &m, ChipProgram &program) {
       any |= i.op == Opcode::Repeat;
     if (!any)
       continue;
+    // The instruction the repeat at j repeats (validated: a real
+    // instruction before the NOPs).
+    auto repeated = [&](size_t j) -> const Instruction & {
+      size_t pj = j - 1;
+      while (queue[pj].op == Opcode::Nop)
+        --pj;
+      return queue[pj];
+    };
     // The expanded length first (one allocation, no regrowth copies).
     size_t n = 0;
     for (size_t j = 0; j < queue.size(); ++j) {
       const Instruction &r = queue[j];
-      if (r.op != Opcode::Repeat) {
-        ++n;
-        continue;
-      }
-      size_t pj = j - 1;
-      while (queue[pj].op == Opcode::Nop)
-        --pj;
-      n += size_t(r.a) * (r.c > m.queueCycles(queue[pj]) ? 2 : 1);
+      n += r.op != Opcode::Repeat
+               ? 1
+               : size_t(r.a) * (r.c > m.queueCycles(repeated(j)) ? 2 : 1);
     }
     std::vector<Instruction> out;
     out.reserve(n);
@@ -2224,10 +2227,7 @@ void expandRepeats(const isa::Machine &m, ChipProgram &program) {
         out.push_back(r);
         continue;
       }
-      size_t pj = j - 1; // validated: a real instruction before the NOPs
-      while (queue[pj].op == Opcode::Nop)
-        --pj;
-      const Instruction &prev = queue[pj];
+      const Instruction &prev = repeated(j);
       uint32_t gap = r.c - m.queueCycles(prev);
       for (uint32_t k = 1; k <= r.a; ++k) {
         Instruction x = prev;
