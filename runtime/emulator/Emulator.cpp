@@ -293,6 +293,46 @@ absl::Status validateProgram(const isa::Machine &m, uint32_t chip,
 }
 
 //===----------------------------------------------------------------------===//
+// Trace of a program's data operations (see ChipProgram::trace)
+//===----------------------------------------------------------------------===//
+
+namespace {
+enum class TraceKind : uint8_t {
+  Dead,    // a MEM read whose value nothing reads
+  Read,    // buffer <- SRAM row
+  ReadRef, // buffer points at the SRAM row (not written before its last use)
+  Write,   // SRAM row <- buffer (the commit of a MEM write)
+  Tile,    // the completed load_weights of plane `unit` from nIn plane-rows
+  Install, // install on plane `unit`
+  Mul,     // multiply on plane `unit`: nIn activation planes, 4 or 0 out
+  Vxm,
+  Chain,
+  Sxm, // shift, rotate, transpose
+  Permute,
+};
+
+struct TraceOp {
+  TraceKind kind = TraceKind::Dead;
+  uint16_t nIn = 0, nOut = 0;
+  uint32_t unit = 0; // slice (Read, Write) or plane (Tile, Install, Mul)
+  uint32_t bank = 0, row = 0;
+  uint32_t off = 0; // the op's nIn then nOut buffers in ChipTrace::vals
+  const Instruction *inst = nullptr; // in the program that owns the trace
+};
+} // namespace
+
+struct ChipTrace {
+  std::vector<TraceOp> ops;
+  std::vector<uint32_t> vals; // value numbers while recording, then buffers
+  uint32_t values = 0;        // values recorded
+  uint32_t buffers = 0;       // buffers a replay needs (0: the write-only one)
+  uint32_t storeBuffers = 0;  // buffers [0, storeBuffers) hold bytes
+  absl::Status status;        // the timing walk's outcome
+  RunStats stats;             // cycles and instructions of this chip
+  std::vector<uint64_t> unitBusy;
+};
+
+//===----------------------------------------------------------------------===//
 // One chip's run
 //===----------------------------------------------------------------------===//
 
@@ -445,6 +485,7 @@ struct Plane {
   uint32_t shadowDirtyRows = 0, activeDirtyRows = 0;
   // Load in progress.
   Instruction load;
+  const Instruction *loadInst = nullptr; // the program's (for traces)
   uint64_t loadIssue = 0;
   // Active tile.
   bool active = false;
@@ -799,6 +840,13 @@ public:
 
   /// Queues the first issue of every queue.
   void start();
+  /// Recording (timing-only runs): every data operation is appended to `t`
+  /// with the stream values it reads and writes numbered (finishTrace then
+  /// assigns buffers).
+  void setRecorder(ChipTrace *t) { rec_ = t; }
+  /// Executes a finished trace (a data run): the data operations only, in
+  /// the recorded order; returns the recorded timing outcome.
+  absl::Status replay(const ChipTrace &t);
   /// Runs every event before cycle `limit`.
   absl::Status runUntil(uint64_t limit, RunStats &stats,
                         std::vector<uint64_t> &unitBusy);
@@ -881,6 +929,51 @@ private:
   }
   absl::Status checkPair(uint32_t q, uint64_t t, const Instruction &inst,
                          uint32_t plane, DType d);
+  // Data parts of the instructions (shared by the event-driven run and the
+  // replay of a trace).
+  void buildTile(Plane &pl, const Instruction &inst,
+                 const uint8_t *const *rows);
+  void installTile(Plane &pl);
+  AccRow &accRow(Plane &pl, uint32_t row);
+  void mulData(Plane &pl, AccRow &acc, const Instruction &inst,
+               const uint8_t *const *planes, const uint32_t *slots);
+  void vxmData(const Instruction &inst, const uint8_t *(*in)[4],
+               uint8_t *const *out);
+  void chainData(const Instruction &inst, const uint8_t *const *a,
+                 const uint8_t *const *b, uint8_t *const *out);
+  void sxmData(const Instruction &inst, const uint8_t *const *in,
+               uint8_t *const *out);
+  absl::Status permuteMap(uint32_t q, uint64_t t, const Instruction &inst);
+  void permuteData(const Instruction &inst, const uint8_t *const *a,
+                   const uint8_t *const *b, uint8_t *const *out);
+  /// A new output vector (numbered when recording).
+  uint32_t allocOut() {
+    uint32_t slot = pool_.alloc();
+    if (rec_) {
+      if (valOf_.size() <= slot)
+        valOf_.resize(size_t(slot) * 2 + 64);
+      valOf_[slot] = rec_->values++;
+      recOut_.push_back(valOf_[slot]);
+    }
+    return slot;
+  }
+  void record(TraceKind kind, uint32_t unit, uint32_t bank, uint32_t row,
+              const Instruction *inst, const std::vector<uint32_t> &in,
+              const std::vector<uint32_t> &out) {
+    TraceOp op;
+    op.kind = kind;
+    op.nIn = uint16_t(in.size());
+    op.nOut = uint16_t(out.size());
+    op.unit = unit;
+    op.bank = bank;
+    op.row = row;
+    op.off = uint32_t(rec_->vals.size());
+    op.inst = inst;
+    rec_->vals.insert(rec_->vals.end(), in.begin(), in.end());
+    rec_->vals.insert(rec_->vals.end(), out.begin(), out.end());
+    rec_->ops.push_back(op);
+  }
+  void recordIssue(uint32_t q, const Instruction &inst);
 
   const isa::Machine &m_;
   uint32_t chip_;
@@ -941,6 +1034,12 @@ private:
   std::vector<float> fa_, fb_, fr_;
   std::vector<int64_t> ia_, ib_;
   std::vector<uint32_t> bits_;
+  // Recording and replay.
+  ChipTrace *rec_ = nullptr;
+  bool replay_ = false;
+  std::vector<uint32_t> valOf_; // pool slot -> value number (recording)
+  std::vector<uint32_t> recIn_, recOut_;
+  std::vector<const uint8_t *> ptr_, tileRows_; // replay
 };
 
 ChipRun::ChipRun(const isa::Machine &m, uint32_t chip, const ChipProgram &prog,
@@ -1073,6 +1172,8 @@ absl::Status ChipRun::readSlot(uint32_t q, uint64_t cycle,
   slot = best->slot;
   if (pendingMuls_ && pool_.pending(slot))
     flushAll();
+  if (rec_)
+    recIn_.push_back(valOf_[slot]);
   return absl::OkStatus();
 }
 
@@ -1260,11 +1361,22 @@ absl::Status ChipRun::issueChain(uint32_t q, uint64_t t,
   uint32_t slots[4];
   uint8_t *out[4];
   for (unsigned k = 0; k < w; ++k) {
-    slots[k] = pool_.alloc();
+    slots[k] = allocOut();
     out[k] = pool_.get(slots[k]);
   }
+  if (!timing_)
+    chainData(inst, a, hasIn1 ? b : nullptr, out);
+  return putGroup(q, t, t + timing(inst).latency, inst, inst.out, w, inst.tag,
+                  slots);
+}
+
+void ChipRun::chainData(const Instruction &inst, const uint8_t *const *a,
+                        const uint8_t *const *b, uint8_t *const *out) {
+  DType d = inst.dtype;
+  unsigned w = isa::widthBytes(d);
+  bool hasIn1 = b != nullptr;
   uint32_t L = lanes_;
-  if (!timing_) {
+  {
     const isa::ChainStep *steps = prog_.chainSteps.data() + inst.a;
     bits_.resize(L);
     if (isFloat(d)) {
@@ -1314,8 +1426,6 @@ absl::Status ChipRun::issueChain(uint32_t q, uint64_t t,
     }
     encodeBits(w, bits_.data(), L, out);
   }
-  return putGroup(q, t, t + timing(inst).latency, inst, inst.out, w, inst.tag,
-                  slots);
 }
 
 absl::Status ChipRun::issueSxm(uint32_t q, uint64_t t,
@@ -1327,12 +1437,24 @@ absl::Status ChipRun::issueSxm(uint32_t q, uint64_t t,
       !s.ok())
     return s;
   uint32_t slots[isa::kTransposeStreams];
+  uint8_t *out[isa::kTransposeStreams];
+  for (unsigned k = 0; k < w; ++k) {
+    slots[k] = allocOut();
+    out[k] = pool_.get(slots[k]);
+  }
+  if (!timing_)
+    sxmData(inst, in, out);
+  return putGroup(q, t, t + timing(inst).latency, inst, inst.out, w, inst.tag,
+                  slots);
+}
+
+void ChipRun::sxmData(const Instruction &inst, const uint8_t *const *in,
+                      uint8_t *const *out) {
+  bool transpose = inst.op == Opcode::SxmTranspose;
+  unsigned w = transpose ? isa::kTransposeStreams : isa::widthBytes(inst.dtype);
   uint32_t L = lanes_;
   for (unsigned k = 0; k < w; ++k) {
-    slots[k] = pool_.alloc();
-    if (timing_)
-      continue;
-    uint8_t *o = pool_.get(slots[k]);
+    uint8_t *o = out[k];
     if (transpose) {
       // Per superlane g: out stream k, lane 16g + i = in stream i, lane
       // 16g + k.
@@ -1354,8 +1476,6 @@ absl::Status ChipRun::issueSxm(uint32_t q, uint64_t t,
         std::memcpy(o + n, in[k], L - n); // out[i] = in[i - n]
     }
   }
-  return putGroup(q, t, t + timing(inst).latency, inst, inst.out, w, inst.tag,
-                  slots);
 }
 
 absl::Status ChipRun::issueVxm(uint32_t q, uint64_t t,
@@ -1374,16 +1494,29 @@ absl::Status ChipRun::issueVxm(uint32_t q, uint64_t t,
       return s;
   DType outType = op == AluOp::Cast ? DType(inst.b) : d;
   unsigned ow = isa::widthBytes(outType);
-  uint32_t L = lanes_;
   uint32_t slots[4];
   uint8_t *out[4];
   for (unsigned k = 0; k < ow; ++k) {
-    slots[k] = pool_.alloc();
+    slots[k] = allocOut();
     out[k] = pool_.get(slots[k]);
   }
-  if (timing_) {
-    // No data: the output slots are put as they are.
-  } else if (op == AluOp::Copy || (op == AluOp::Cast && outType == d)) {
+  // Timing-only: no data, the output slots are put as they are.
+  if (!timing_)
+    vxmData(inst, in, out);
+  return putGroup(q, t, t + timing(inst).latency, inst, inst.out, ow, inst.tag,
+                  slots);
+}
+
+void ChipRun::vxmData(const Instruction &inst, const uint8_t *(*in)[4],
+                      uint8_t *const *out) {
+  AluOp op = AluOp(inst.fn);
+  DType d = inst.dtype;
+  unsigned w = isa::widthBytes(d);
+  unsigned n = isa::aluOperandCount(op);
+  DType outType = op == AluOp::Cast ? DType(inst.b) : d;
+  unsigned ow = isa::widthBytes(outType);
+  uint32_t L = lanes_;
+  if (op == AluOp::Copy || (op == AluOp::Cast && outType == d)) {
     for (unsigned k = 0; k < ow; ++k)
       std::memcpy(out[k], in[0][k], L);
   } else if (op == AluOp::Select) {
@@ -1458,8 +1591,6 @@ absl::Status ChipRun::issueVxm(uint32_t q, uint64_t t,
       bits_[i] = wrapInt(aluInt(op, ia_[i], n == 2 ? ib_[i] : 0, imm), d);
     encodeBits(ow, bits_.data(), L, out);
   }
-  return putGroup(q, t, t + timing(inst).latency, inst, inst.out, ow, inst.tag,
-                  slots);
 }
 
 absl::Status ChipRun::readGroup(uint32_t q, uint64_t cycle,
@@ -1548,9 +1679,29 @@ absl::Status ChipRun::loadStep(uint32_t q, uint64_t cycle, uint32_t k) {
       // Stream vectors are immutable: hold a reference, no copy.
       pool_.retain(slot);
       pl.rawSlots[pr] = slot;
+    } else if (rec_) {
+      pl.rawSlots[pr] = valOf_[slot];
     }
   }
+  if (rec_ && k + 1 == m_.mxmLoadCycles(inst.dtype, inst.a)) {
+    recOut_.clear();
+    record(TraceKind::Tile, plane, 0, 0, pl.loadInst, pl.rawSlots, recOut_);
+  }
   if (!timing_ && k + 1 == m_.mxmLoadCycles(inst.dtype, inst.a)) {
+    tileRows_.resize(pl.rawSlots.size());
+    for (size_t i = 0; i < pl.rawSlots.size(); ++i)
+      tileRows_[i] = pool_.get(pl.rawSlots[i]);
+    buildTile(pl, inst, tileRows_.data());
+    for (uint32_t slot : pl.rawSlots)
+      pool_.release(slot);
+  }
+  return absl::OkStatus();
+}
+
+void ChipRun::buildTile(Plane &pl, const Instruction &inst,
+                        const uint8_t *const *rows) {
+  unsigned w = isa::widthBytes(inst.dtype);
+  {
     // Complete: build the tile (rows >= a are zero).
     size_t n = size_t(lanes_) * lanes_;
     if (isFloat(inst.dtype)) {
@@ -1569,7 +1720,7 @@ absl::Status ChipRun::loadStep(uint32_t q, uint64_t cycle, uint32_t k) {
       bool nan = false;
       for (uint32_t r = 0; r < inst.a; ++r) {
         for (unsigned b = 0; b < w; ++b)
-          planes[b] = pool_.get(pl.rawSlots[r * w + b]);
+          planes[b] = rows[r * w + b];
         float *row = pl.shadowF.data() + size_t(r) * Lp_;
         decodeF(inst.dtype, planes, lanes_, row);
         for (uint32_t c = 0; c < lanes_; ++c)
@@ -1588,16 +1739,13 @@ absl::Status ChipRun::loadStep(uint32_t q, uint64_t cycle, uint32_t k) {
       const uint8_t *planes[4];
       for (uint32_t r = 0; r < inst.a; ++r) {
         for (unsigned b = 0; b < w; ++b)
-          planes[b] = pool_.get(pl.rawSlots[r * w + b]);
+          planes[b] = rows[r * w + b];
         decodeI(inst.dtype, planes, lanes_, tmp.data());
         for (uint32_t c = 0; c < lanes_; ++c)
           pl.shadowI[size_t(r) * lanes_ + c] = int32_t(tmp[c]);
       }
     }
-    for (uint32_t slot : pl.rawSlots)
-      pool_.release(slot);
   }
-  return absl::OkStatus();
 }
 
 absl::Status ChipRun::memRead(uint32_t q, uint64_t t, const Instruction &inst,
@@ -1610,7 +1758,7 @@ absl::Status ChipRun::memRead(uint32_t q, uint64_t t, const Instruction &inst,
                     " banks of " + std::to_string(m_.rowsPerBank()) + " rows)");
   if (std::string e = ports_.claimRead(info.index, bank, t); !e.empty())
     return fail(q, t, inst, e);
-  uint32_t slot = pool_.alloc();
+  uint32_t slot = allocOut();
   if (!timing_) {
     std::memcpy(pool_.get(slot), sram_.row(info.index, bank, row), lanes_);
     // Prefetch the row of the queue's next read (most rows are read once:
@@ -1646,10 +1794,14 @@ absl::Status ChipRun::memWrite(uint32_t q, uint64_t t, const Instruction &inst,
                     " banks of " + std::to_string(m_.rowsPerBank()) + " rows)");
   if (std::string e = ports_.claimWrite(info.index, bank, t); !e.empty())
     return fail(q, t, inst, e);
-  if (timing_)
+  if (timing_ && !rec_)
     return absl::OkStatus();
-  // The stream's vector is immutable: the pending write holds a reference.
-  pool_.retain(slot);
+  // The stream's vector is immutable: the pending write holds a reference
+  // (recording: the commit records the value's number).
+  if (rec_)
+    slot = valOf_[slot];
+  else
+    pool_.retain(slot);
   uint32_t idx;
   if (!freeWrites_.empty()) {
     idx = freeWrites_.back();
@@ -1661,6 +1813,158 @@ absl::Status ChipRun::memWrite(uint32_t q, uint64_t t, const Instruction &inst,
   writes_[idx] = {info.index, bank, row, slot};
   schedule({t + m_.memWriteLatency(), 0, q, idx});
   return absl::OkStatus();
+}
+
+AccRow &ChipRun::accRow(Plane &pl, uint32_t row) {
+  if (pl.acc.empty())
+    pl.acc.resize(m_.target().mxm_accumulator_rows());
+  std::unique_ptr<AccRow> &rowp = pl.acc[row];
+  if (!rowp)
+    rowp = std::make_unique<AccRow>();
+  return *rowp;
+}
+
+void ChipRun::installTile(Plane &pl) {
+  flushPlane(pl); // the pending multiplies use the outgoing tile
+  bool wasActive = pl.active;
+  std::swap(pl.activeF, pl.shadowF);
+  std::swap(pl.activeDirtyRows, pl.shadowDirtyRows);
+  std::swap(pl.activeI, pl.shadowI);
+  std::swap(pl.activeType, pl.shadowType);
+  std::swap(pl.activeRows, pl.shadowRows);
+  std::swap(pl.activeCols, pl.shadowCols);
+  std::swap(pl.activeNaN, pl.shadowNaN);
+  pl.active = true;
+  pl.shadowLoaded = wasActive;
+}
+
+void ChipRun::mulData(Plane &pl, AccRow &acc, const Instruction &inst,
+                      const uint8_t *const *planes, const uint32_t *slots) {
+  uint32_t L = lanes_;
+  bool isInt = !isFloat(inst.dtype);
+  bool accumulate = inst.flags & isa::kAccumulate;
+  bool emit = inst.flags & isa::kEmit;
+  if (!isInt) {
+    // Computed later, batched with the tile's other multiplies
+    // (flushPlane): when a reader needs the emitted vector, the plane
+    // installs another tile, an integer multiply uses the plane, the batch
+    // is full, or the run ends. Checks and stream timing happen at issue.
+    if (pl.pending.size() >= kMaxPendingMuls)
+      flushPlane(pl);
+    size_t j = pl.pending.size();
+    if (pl.pendingAct.size() < (j + 1) * L)
+      pl.pendingAct.resize(size_t(kMaxPendingMuls) * L);
+    float *act = pl.pendingAct.data() + j * L;
+    decodeF(inst.dtype, planes, L, act);
+    // result[n] = sum_k act[k] * W[k][n], in fp32, k = 0 .. lanes-1.
+    // Rows >= activeRows are zero: their products are +-0 when the
+    // activation is finite and adding +-0 leaves a sum that starts at +0
+    // unchanged, so they are skipped unless an activation there is inf or
+    // NaN (then 0 * inf = NaN must reach the sum). Columns past the last
+    // nonzero weight give +0 unless an activation is inf or NaN (0 * inf
+    // = NaN must reach them).
+    uint32_t rows = pl.activeRows, cols = pl.activeCols;
+    bool finite = true;
+    for (uint32_t k = 0; k < L; ++k)
+      finite &= std::isfinite(act[k]);
+    if (!finite) {
+      for (uint32_t k = rows; k < L && rows < L; ++k)
+        if (!std::isfinite(act[k]))
+          rows = L;
+      for (uint32_t k = 0; k < rows && cols < L; ++k)
+        if (!std::isfinite(act[k]))
+          cols = L;
+    }
+    PendingMul pm{&acc, accumulate, emit, finite, rows, cols, {}};
+    acc.valid = true;
+    acc.isInt = false;
+    if (emit)
+      for (int b = 0; b < 4; ++b) {
+        pm.slots[b] = slots[b];
+        pool_.setPending(slots[b], true);
+      }
+    pl.pending.push_back(pm);
+    ++pendingMuls_;
+    return;
+  }
+  flushPlane(pl); // accumulator rows in issue order
+  ia_.resize(L);
+  decodeI(inst.dtype, planes, L, ia_.data());
+  std::vector<uint32_t> r(L, 0);
+  mxmKernelI32(ia_.data(), pl.activeI.data(), pl.activeRows, L, r.data());
+  acc.i.resize(L);
+  for (uint32_t n = 0; n < L; ++n)
+    acc.i[n] = int32_t(accumulate ? uint32_t(acc.i[n]) + r[n] : r[n]);
+  acc.valid = true;
+  acc.isInt = true;
+  if (emit) {
+    bits_.resize(L);
+    for (uint32_t n = 0; n < L; ++n)
+      bits_[n] = uint32_t(acc.i[n]);
+    uint8_t *out[4];
+    for (int b = 0; b < 4; ++b)
+      out[b] = pool_.get(slots[b]);
+    encodeBits(4, bits_.data(), L, out);
+  }
+}
+
+absl::Status ChipRun::permuteMap(uint32_t q, uint64_t t,
+                                 const Instruction &inst) {
+  if (inst.a >= prog_.laneMaps.size())
+    return fail(q, t, inst,
+                "lane map " + std::to_string(inst.a) + " does not exist (" +
+                    std::to_string(prog_.laneMaps.size()) + " maps)");
+  const std::vector<int16_t> &map = prog_.laneMaps[inst.a];
+  // Each map is checked once; its gather index (into the input plane
+  // followed by the base plane or zeros) is built then.
+  if (mapIndex_.size() < prog_.laneMaps.size()) {
+    mapIndex_.resize(prog_.laneMaps.size());
+    mapSplit_.resize(prog_.laneMaps.size());
+  }
+  std::vector<uint16_t> &idx = mapIndex_[inst.a];
+  if (idx.empty()) {
+    for (uint32_t i = 0; i < lanes_; ++i)
+      if (map[i] < -1 || map[i] >= int(lanes_))
+        return fail(q, t, inst,
+                    "lane map " + std::to_string(inst.a) + " entry " +
+                        std::to_string(i) + " = " + std::to_string(map[i]) +
+                        " is out of range");
+    idx.resize(lanes_);
+    for (uint32_t i = 0; i < lanes_; ++i)
+      idx[i] = uint16_t(map[i] >= 0 ? uint32_t(map[i]) : lanes_ + i);
+    // The same index as low 7 bits and 128-byte window (VBMI gather).
+    std::vector<uint8_t> &split = mapSplit_[inst.a];
+    split.resize(size_t(2) * lanes_);
+    for (uint32_t i = 0; i < lanes_; ++i) {
+      split[i] = uint8_t(idx[i] & 127);
+      split[lanes_ + i] = uint8_t(idx[i] >> 7);
+    }
+  }
+  return absl::OkStatus();
+}
+
+void ChipRun::permuteData(const Instruction &inst, const uint8_t *const *a,
+                          const uint8_t *const *b, uint8_t *const *out) {
+  bool vbmi = lanes_ % 64 == 0 && haveVbmi();
+  unsigned w = isa::widthBytes(inst.dtype);
+  bool base = b != nullptr;
+  const std::vector<uint16_t> &idx = mapIndex_[inst.a];
+  permuteSrc_.resize(size_t(2) * lanes_);
+  if (!base)
+    std::memset(permuteSrc_.data() + lanes_, 0, lanes_);
+  for (unsigned k = 0; k < w; ++k) {
+    // out[i] = map[i] >= 0 ? a[map[i]] : (base ? b[i] : 0).
+    uint8_t *o = out[k];
+    uint8_t *src = permuteSrc_.data();
+    std::memcpy(src, a[k], lanes_);
+    if (base)
+      std::memcpy(src + lanes_, b[k], lanes_);
+    if (vbmi)
+      gatherBytesVbmi(o, src, mapSplit_[inst.a].data(),
+                      mapSplit_[inst.a].data() + lanes_, lanes_);
+    else
+      gatherBytes(o, src, idx.data(), lanes_);
+  }
 }
 
 absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
@@ -1683,12 +1987,13 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
     Plane &pl = planes_[plane];
     uint32_t L = m_.mxmLoadCycles(inst.dtype, inst.a);
     pl.load = inst;
+    pl.loadInst = &inst;
     pl.loadIssue = t;
     pl.shadowLoaded = true;
     pl.shadowType = inst.dtype;
     pl.shadowRows = inst.a;
     pl.shadowDone = t + L;
-    if (!timing_)
+    if (!timing_ || rec_)
       pl.rawSlots.assign(size_t(inst.a) * isa::widthBytes(inst.dtype), 0);
     if (absl::Status s = loadStep(q, t, 0); !s.ok())
       return s;
@@ -1711,17 +2016,7 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
                   "install while load_weights is still loading plane " +
                       std::to_string(plane) + " (complete at cycle " +
                       std::to_string(pl.shadowDone) + ")");
-    flushPlane(pl); // the pending multiplies use the outgoing tile
-    bool wasActive = pl.active;
-    std::swap(pl.activeF, pl.shadowF);
-    std::swap(pl.activeDirtyRows, pl.shadowDirtyRows);
-    std::swap(pl.activeI, pl.shadowI);
-    std::swap(pl.activeType, pl.shadowType);
-    std::swap(pl.activeRows, pl.shadowRows);
-    std::swap(pl.activeCols, pl.shadowCols);
-    std::swap(pl.activeNaN, pl.shadowNaN);
-    pl.active = true;
-    pl.shadowLoaded = wasActive;
+    installTile(pl);
     pl.shadowDone = t;
     return absl::OkStatus();
   }
@@ -1750,12 +2045,7 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
             readGroup(q, t, inst, inst.in0, w, inst.expect0, planes);
         !s.ok())
       return s;
-    if (pl.acc.empty())
-      pl.acc.resize(m_.target().mxm_accumulator_rows());
-    auto &rowp = pl.acc[inst.a];
-    if (!rowp)
-      rowp = std::make_unique<AccRow>();
-    AccRow &acc = *rowp;
+    AccRow &acc = accRow(pl, inst.a);
     bool isInt = !isFloat(inst.dtype);
     bool accumulate = inst.flags & isa::kAccumulate;
     if (accumulate && !acc.valid)
@@ -1766,91 +2056,25 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
       return fail(q, t, inst,
                   "accumulate mixes integer and float results in row " +
                       std::to_string(inst.a));
-    uint32_t L = lanes_;
+    bool emit = inst.flags & isa::kEmit;
+    uint32_t slots[4];
+    if (emit)
+      for (int b = 0; b < 4; ++b)
+        slots[b] = allocOut();
     if (timing_) {
       acc.valid = true;
       acc.isInt = isInt;
-      if (!(inst.flags & isa::kEmit))
-        return absl::OkStatus();
-      uint32_t slots[4];
-      for (int b = 0; b < 4; ++b)
-        slots[b] = pool_.alloc();
-      return putGroup(q, t, t + timing(inst).latency, inst, inst.out, 4,
-                      inst.tag, slots);
-    }
-    if (!isInt) {
-      // Computed later, batched with the tile's other multiplies
-      // (flushPlane): when a reader needs the emitted vector, the plane
-      // installs another tile, an integer multiply uses the plane, the batch
-      // is full, or the run ends. Checks and stream timing happen now.
-      if (pl.pending.size() >= kMaxPendingMuls)
-        flushPlane(pl);
-      size_t j = pl.pending.size();
-      if (pl.pendingAct.size() < (j + 1) * L)
-        pl.pendingAct.resize(size_t(kMaxPendingMuls) * L);
-      float *act = pl.pendingAct.data() + j * L;
-      decodeF(inst.dtype, planes, L, act);
-      // result[n] = sum_k act[k] * W[k][n], in fp32, k = 0 .. lanes-1.
-      // Rows >= activeRows are zero: their products are +-0 when the
-      // activation is finite and adding +-0 leaves a sum that starts at +0
-      // unchanged, so they are skipped unless an activation there is inf or
-      // NaN (then 0 * inf = NaN must reach the sum). Columns past the last
-      // nonzero weight give +0 unless an activation is inf or NaN (0 * inf
-      // = NaN must reach them).
-      uint32_t rows = pl.activeRows, cols = pl.activeCols;
-      bool finite = true;
-      for (uint32_t k = 0; k < L; ++k)
-        finite &= std::isfinite(act[k]);
-      if (!finite) {
-        for (uint32_t k = rows; k < L && rows < L; ++k)
-          if (!std::isfinite(act[k]))
-            rows = L;
-        for (uint32_t k = 0; k < rows && cols < L; ++k)
-          if (!std::isfinite(act[k]))
-            cols = L;
-      }
-      bool emit = inst.flags & isa::kEmit;
-      PendingMul pm{&acc, accumulate, emit, finite, rows, cols, {}};
-      acc.valid = true;
-      acc.isInt = false;
-      if (emit)
-        for (int b = 0; b < 4; ++b) {
-          pm.slots[b] = pool_.alloc();
-          pool_.retain(pm.slots[b]); // the stream's and the pending's
-          pool_.setPending(pm.slots[b], true);
-        }
-      pl.pending.push_back(pm);
-      ++pendingMuls_;
-      if (emit)
-        return putGroup(q, t, t + timing(inst).latency, inst, inst.out, 4,
-                        inst.tag, pm.slots);
-      return absl::OkStatus();
     } else {
-      flushPlane(pl); // accumulator rows in issue order
-      ia_.resize(L);
-      decodeI(inst.dtype, planes, L, ia_.data());
-      std::vector<uint32_t> r(L, 0);
-      mxmKernelI32(ia_.data(), pl.activeI.data(), pl.activeRows, L, r.data());
-      acc.i.resize(L);
-      for (uint32_t n = 0; n < L; ++n)
-        acc.i[n] = int32_t(accumulate ? uint32_t(acc.i[n]) + r[n] : r[n]);
+      // A float product is computed later (mulData): the stream's and the
+      // pending multiply's references.
+      if (emit && !isInt)
+        for (int b = 0; b < 4; ++b)
+          pool_.retain(slots[b]);
+      mulData(pl, acc, inst, planes, slots);
     }
-    acc.valid = true;
-    acc.isInt = isInt;
-    if (inst.flags & isa::kEmit) {
-      bits_.resize(L);
-      for (uint32_t n = 0; n < L; ++n)
-        bits_[n] = uint32_t(acc.i[n]);
-      uint32_t slots[4];
-      uint8_t *out[4];
-      for (int b = 0; b < 4; ++b) {
-        slots[b] = pool_.alloc();
-        out[b] = pool_.get(slots[b]);
-      }
-      encodeBits(4, bits_.data(), L, out);
+    if (emit)
       return putGroup(q, t, t + timing(inst).latency, inst, inst.out, 4,
                       inst.tag, slots);
-    }
     return absl::OkStatus();
   }
   case Opcode::Vxm:
@@ -1918,7 +2142,7 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
                   "the vector arriving in this cycle has tag " +
                       std::to_string(msg.tag) + ", expected tag " +
                       std::to_string(inst.expect0));
-    uint32_t slot = pool_.alloc();
+    uint32_t slot = allocOut();
     if (!timing_)
       std::memcpy(pool_.get(slot), msg.data.data(), lanes_);
     inbox_.erase(it);
@@ -1926,37 +2150,8 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
                     &slot);
   }
   case Opcode::SxmPermute: {
-    if (inst.a >= prog_.laneMaps.size())
-      return fail(q, t, inst,
-                  "lane map " + std::to_string(inst.a) + " does not exist (" +
-                      std::to_string(prog_.laneMaps.size()) + " maps)");
-    const std::vector<int16_t> &map = prog_.laneMaps[inst.a];
-    // Each map is checked once; its gather index (into the input plane
-    // followed by the base plane or zeros) is built then.
-    if (mapIndex_.size() < prog_.laneMaps.size()) {
-      mapIndex_.resize(prog_.laneMaps.size());
-      mapSplit_.resize(prog_.laneMaps.size());
-    }
-    std::vector<uint16_t> &idx = mapIndex_[inst.a];
-    if (idx.empty()) {
-      for (uint32_t i = 0; i < lanes_; ++i)
-        if (map[i] < -1 || map[i] >= int(lanes_))
-          return fail(q, t, inst,
-                      "lane map " + std::to_string(inst.a) + " entry " +
-                          std::to_string(i) + " = " + std::to_string(map[i]) +
-                          " is out of range");
-      idx.resize(lanes_);
-      for (uint32_t i = 0; i < lanes_; ++i)
-        idx[i] = uint16_t(map[i] >= 0 ? uint32_t(map[i]) : lanes_ + i);
-      // The same index as low 7 bits and 128-byte window (VBMI gather).
-      std::vector<uint8_t> &split = mapSplit_[inst.a];
-      split.resize(size_t(2) * lanes_);
-      for (uint32_t i = 0; i < lanes_; ++i) {
-        split[i] = uint8_t(idx[i] & 127);
-        split[lanes_ + i] = uint8_t(idx[i] >> 7);
-      }
-    }
-    bool vbmi = lanes_ % 64 == 0 && haveVbmi();
+    if (absl::Status s = permuteMap(q, t, inst); !s.ok())
+      return s;
     unsigned w = isa::widthBytes(inst.dtype);
     const uint8_t *a[4], *b[4];
     if (absl::Status s = readGroup(q, t, inst, inst.in0, w, inst.expect0, a);
@@ -1968,25 +2163,13 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
           !s.ok())
         return s;
     uint32_t slots[4];
-    permuteSrc_.resize(size_t(2) * lanes_);
-    if (!base)
-      std::memset(permuteSrc_.data() + lanes_, 0, lanes_);
+    uint8_t *out[4];
     for (unsigned k = 0; k < w; ++k) {
-      slots[k] = pool_.alloc();
-      if (timing_)
-        continue;
-      // out[i] = map[i] >= 0 ? a[map[i]] : (base ? b[i] : 0).
-      uint8_t *o = pool_.get(slots[k]);
-      uint8_t *src = permuteSrc_.data();
-      std::memcpy(src, a[k], lanes_);
-      if (base)
-        std::memcpy(src + lanes_, b[k], lanes_);
-      if (vbmi)
-        gatherBytesVbmi(o, src, mapSplit_[inst.a].data(),
-                        mapSplit_[inst.a].data() + lanes_, lanes_);
-      else
-        gatherBytes(o, src, idx.data(), lanes_);
+      slots[k] = allocOut();
+      out[k] = pool_.get(slots[k]);
     }
+    if (!timing_)
+      permuteData(inst, a, base ? b : nullptr, out);
     return putGroup(q, t, t + timing(inst).latency, inst, inst.out, w, inst.tag,
                     slots);
   }
@@ -2024,7 +2207,14 @@ absl::Status ChipRun::processCycle(uint64_t c, RunStats &stats,
     if (sideScratch_.size() > 1)
       std::sort(sideScratch_.begin(), sideScratch_.end());
     for (const SideEvent &e : sideScratch_) {
-      if (e.phase == 0) {
+      if (e.phase == 0 && rec_) {
+        PendingWrite &w = writes_[e.k];
+        recIn_.assign(1, w.slot);
+        recOut_.clear();
+        record(TraceKind::Write, w.slice, w.bank, w.row, nullptr, recIn_,
+               recOut_);
+        freeWrites_.push_back(e.k);
+      } else if (e.phase == 0) {
         PendingWrite &w = writes_[e.k];
         std::memcpy(sram_.mutableRow(w.slice, w.bank, w.row), pool_.get(w.slot),
                     lanes_);
@@ -2060,8 +2250,14 @@ absl::Status ChipRun::processCycle(uint64_t c, RunStats &stats,
       } else {
         Timing tm = timing(inst);
         next = c + tm.queue;
+        if (rec_) {
+          recIn_.clear();
+          recOut_.clear();
+        }
         if (absl::Status s = issue(q, c, inst); !s.ok())
           return s;
+        if (rec_)
+          recordIssue(q, inst);
         stats.cycles = std::max(stats.cycles, c + tm.busy);
         stats.instructions++;
         unitBusy[size_t(queues_[q].unit)] += tm.queue;
@@ -2089,6 +2285,163 @@ absl::Status ChipRun::runUntil(uint64_t limit, RunStats &stats,
     ++now_;
     refill();
   }
+  flushAll();
+  return absl::OkStatus();
+}
+
+void ChipRun::recordIssue(uint32_t q, const Instruction &inst) {
+  static const std::vector<uint32_t> none;
+  uint32_t unit = queues_[q].index;
+  switch (inst.op) {
+  case Opcode::MemRead:
+    record(TraceKind::Read, unit, inst.a, inst.b, &inst, none, recOut_);
+    break;
+  case Opcode::MemReadWrite: // the write's input went to its commit
+    record(TraceKind::Read, unit, inst.a, inst.b, &inst, none, recOut_);
+    break;
+  case Opcode::MxmInstall:
+    record(TraceKind::Install, unit, 0, 0, &inst, none, none);
+    break;
+  case Opcode::MxmMul:
+    record(TraceKind::Mul, unit, 0, 0, &inst, recIn_, recOut_);
+    break;
+  case Opcode::Vxm:
+    record(TraceKind::Vxm, unit, 0, 0, &inst, recIn_, recOut_);
+    break;
+  case Opcode::VxmChain:
+    record(TraceKind::Chain, unit, 0, 0, &inst, recIn_, recOut_);
+    break;
+  case Opcode::SxmShift:
+  case Opcode::SxmRotate:
+  case Opcode::SxmTranspose:
+    record(TraceKind::Sxm, unit, 0, 0, &inst, recIn_, recOut_);
+    break;
+  case Opcode::SxmPermute:
+    record(TraceKind::Permute, unit, 0, 0, &inst, recIn_, recOut_);
+    break;
+  default: // MemWrite (its commit is recorded), MxmLoad (its last step),
+           // Notify, Sync: no data
+    break;
+  }
+}
+
+absl::Status ChipRun::replay(const ChipTrace &t) {
+  replay_ = true;
+  for (uint32_t i = 0; i < t.buffers; ++i)
+    pool_.alloc(); // buffer i is pool slot i
+  ptr_.resize(t.buffers);
+  for (uint32_t i = 0; i < t.buffers; ++i)
+    ptr_[i] = pool_.get(i);
+  const uint32_t *vals = t.vals.data();
+  const TraceOp *ops = t.ops.data();
+  size_t nOps = t.ops.size();
+  auto in = [&](uint32_t b) -> const uint8_t * {
+    if (pendingMuls_ && pool_.pending(b))
+      flushAll();
+    return ptr_[b];
+  };
+  constexpr size_t kAhead = 16;
+  for (size_t i = 0; i < nOps; ++i) {
+    const TraceOp &op = ops[i];
+    // Streamed rows are mostly read once: fetch the row of a later read.
+    if (i + kAhead < nOps) {
+      const TraceOp &ahead = ops[i + kAhead];
+      if (ahead.kind == TraceKind::Read || ahead.kind == TraceKind::ReadRef) {
+        const uint8_t *p = sram_.row(ahead.unit, ahead.bank, ahead.row);
+        for (uint32_t o = 0; o < lanes_; o += 64)
+          __builtin_prefetch(p + o);
+      }
+    }
+    const uint32_t *v = vals + op.off;
+    switch (op.kind) {
+    case TraceKind::Dead:
+      break;
+    case TraceKind::Read:
+      std::memcpy(pool_.get(v[0]), sram_.row(op.unit, op.bank, op.row), lanes_);
+      break;
+    case TraceKind::ReadRef:
+      ptr_[v[0]] = sram_.row(op.unit, op.bank, op.row);
+      break;
+    case TraceKind::Write: {
+      const uint8_t *src = in(v[0]);
+      uint8_t *dst = sram_.mutableRow(op.unit, op.bank, op.row);
+      if (dst != src)
+        std::memcpy(dst, src, lanes_);
+      break;
+    }
+    case TraceKind::Tile: {
+      Plane &pl = planes_[op.unit];
+      tileRows_.resize(op.nIn);
+      for (uint32_t k = 0; k < op.nIn; ++k)
+        tileRows_[k] = in(v[k]);
+      pl.shadowType = op.inst->dtype;
+      pl.shadowRows = op.inst->a;
+      buildTile(pl, *op.inst, tileRows_.data());
+      break;
+    }
+    case TraceKind::Install:
+      installTile(planes_[op.unit]);
+      break;
+    case TraceKind::Mul: {
+      Plane &pl = planes_[op.unit];
+      const uint8_t *planes[4];
+      for (uint32_t k = 0; k < op.nIn; ++k)
+        planes[k] = in(v[k]);
+      mulData(pl, accRow(pl, op.inst->a), *op.inst, planes,
+              op.nOut ? v + op.nIn : nullptr);
+      break;
+    }
+    case TraceKind::Vxm: {
+      const Instruction &inst = *op.inst;
+      unsigned w = isa::widthBytes(inst.dtype);
+      unsigned n = isa::aluOperandCount(AluOp(inst.fn));
+      const uint8_t *ins[3][4];
+      for (unsigned g = 0; g < n; ++g)
+        for (unsigned k = 0; k < w; ++k)
+          ins[g][k] = in(v[g * w + k]);
+      uint8_t *out[4];
+      for (uint32_t k = 0; k < op.nOut; ++k)
+        out[k] = pool_.get(v[op.nIn + k]);
+      vxmData(inst, ins, out);
+      break;
+    }
+    case TraceKind::Chain:
+    case TraceKind::Permute: {
+      const Instruction &inst = *op.inst;
+      unsigned w = isa::widthBytes(inst.dtype);
+      const uint8_t *a[4], *b[4];
+      for (unsigned k = 0; k < w; ++k)
+        a[k] = in(v[k]);
+      bool two = op.nIn == 2 * w;
+      if (two)
+        for (unsigned k = 0; k < w; ++k)
+          b[k] = in(v[w + k]);
+      uint8_t *out[4];
+      for (uint32_t k = 0; k < op.nOut; ++k)
+        out[k] = pool_.get(v[op.nIn + k]);
+      if (op.kind == TraceKind::Chain) {
+        chainData(inst, a, two ? b : nullptr, out);
+      } else {
+        // Checked by the timing walk; builds the map's index.
+        (void)permuteMap(0, 0, inst);
+        permuteData(inst, a, two ? b : nullptr, out);
+      }
+      break;
+    }
+    case TraceKind::Sxm: {
+      const uint8_t *ins[isa::kTransposeStreams];
+      uint8_t *out[isa::kTransposeStreams];
+      for (uint32_t k = 0; k < op.nIn; ++k)
+        ins[k] = in(v[k]);
+      for (uint32_t k = 0; k < op.nOut; ++k)
+        out[k] = pool_.get(v[op.nIn + k]);
+      sxmData(*op.inst, ins, out);
+      break;
+    }
+    }
+  }
+  if (!t.status.ok())
+    return t.status;
   flushAll();
   return absl::OkStatus();
 }
@@ -2133,12 +2486,90 @@ void ChipRun::flushPlane(Plane &pl) {
       encodeBits(4, bits_.data(), L, out);
       for (int b = 0; b < 4; ++b) {
         pool_.setPending(pm.slots[b], false);
-        pool_.release(pm.slots[b]);
+        if (!replay_)
+          pool_.release(pm.slots[b]);
       }
     }
   }
   pl.pending.clear();
   pendingMuls_ -= uint32_t(M);
+}
+
+/// Gives every recorded value a buffer: values live from their op to their
+/// last reader, an op's outputs never share a buffer with its inputs, and
+/// values nothing reads go to buffer 0 (written, never read; a MEM read of
+/// such a value is dropped). A MEM read whose row no commit overwrites
+/// before the value's last reader becomes a pointer to the SRAM row.
+void finishTrace(ChipTrace &t) {
+  constexpr uint32_t kNone = UINT32_MAX, kFreed = UINT32_MAX - 1;
+  constexpr uint32_t kRef = 1u << 31;
+  std::vector<uint32_t> last(t.values, kNone);
+  for (uint32_t i = 0; i < t.ops.size(); ++i) {
+    const TraceOp &op = t.ops[i];
+    for (uint32_t k = 0; k < op.nIn; ++k)
+      last[t.vals[op.off + k]] = i;
+  }
+  auto key = [](const TraceOp &op) {
+    return (uint64_t(op.unit) << 48) | (uint64_t(op.bank) << 32) | op.row;
+  };
+  std::vector<std::pair<uint64_t, uint32_t>> commits;
+  for (uint32_t i = 0; i < t.ops.size(); ++i)
+    if (t.ops[i].kind == TraceKind::Write)
+      commits.push_back({key(t.ops[i]), i});
+  std::sort(commits.begin(), commits.end());
+  std::vector<uint32_t> buf(t.values, 0), freeStore, freeRef;
+  uint32_t nStore = 1, nRef = 0; // buffer 0: outputs nothing reads
+  for (uint32_t i = 0; i < t.ops.size(); ++i) {
+    TraceOp &op = t.ops[i];
+    uint32_t *v = t.vals.data() + op.off;
+    for (uint32_t k = 0; k < op.nOut; ++k) {
+      uint32_t x = v[op.nIn + k];
+      if (last[x] == kNone) {
+        if (op.kind == TraceKind::Read)
+          op.kind = TraceKind::Dead;
+        buf[x] = 0;
+        continue;
+      }
+      bool ref = false;
+      if (op.kind == TraceKind::Read) {
+        // The first commit to the row after the read: a pointer stays
+        // valid unless it comes before the value's last reader (a commit
+        // that is the last reader writes the row it came from).
+        auto it = std::upper_bound(commits.begin(), commits.end(),
+                                   std::make_pair(key(op), i));
+        ref = it == commits.end() || it->first != key(op) ||
+              it->second >= last[x];
+      }
+      if (ref) {
+        op.kind = TraceKind::ReadRef;
+        if (freeRef.empty()) {
+          buf[x] = kRef | nRef++;
+        } else {
+          buf[x] = freeRef.back();
+          freeRef.pop_back();
+        }
+      } else if (freeStore.empty()) {
+        buf[x] = nStore++;
+      } else {
+        buf[x] = freeStore.back();
+        freeStore.pop_back();
+      }
+    }
+    for (uint32_t k = 0; k < op.nIn; ++k) {
+      uint32_t x = v[k];
+      if (last[x] == i) {
+        last[x] = kFreed;
+        (buf[x] & kRef ? freeRef : freeStore).push_back(buf[x]);
+      }
+    }
+    for (uint32_t k = 0; k < uint32_t(op.nIn) + op.nOut; ++k)
+      v[k] = buf[v[k]];
+  }
+  for (uint32_t &x : t.vals)
+    if (x & kRef)
+      x = nStore + (x & ~kRef);
+  t.storeBuffers = nStore;
+  t.buffers = nStore + nRef;
 }
 
 } // namespace
@@ -2176,7 +2607,26 @@ prepareProgram(const isa::Machine &machine, uint32_t chip, uint32_t chips,
                          : " is not in the system of " + std::to_string(chips) +
                                " chips"));
   expandRepeats(machine, program);
-  return std::make_shared<const ChipProgram>(std::move(program));
+  auto prepared = std::make_shared<ChipProgram>(std::move(program));
+  bool c2c = false;
+  for (const std::vector<Instruction> &queue : prepared->queues)
+    for (const Instruction &i : queue)
+      c2c |= i.op == Opcode::C2cSend || i.op == Opcode::C2cRecv;
+  if (!c2c) {
+    // The timing walk, once per program: its outcome and the data
+    // operations it records are what Emulator::run executes.
+    auto trace = std::make_shared<ChipTrace>();
+    Sram none(machine.memSlices(), machine.banks(), machine.rowsPerBank(),
+              machine.lanes());
+    ChipRun walk(machine, chip, *prepared, none, /*timingOnly=*/true);
+    walk.setRecorder(trace.get());
+    walk.start();
+    trace->unitBusy.assign(5, 0);
+    trace->status = walk.runUntil(UINT64_MAX, trace->stats, trace->unitBusy);
+    finishTrace(*trace);
+    prepared->trace = std::move(trace);
+  }
+  return std::shared_ptr<const ChipProgram>(std::move(prepared));
 }
 
 absl::Status Emulator::setProgram(uint32_t chip, ChipProgram program) {
@@ -2276,13 +2726,26 @@ absl::StatusOr<RunStats> Emulator::run() {
   std::vector<std::vector<uint64_t>> chipBusy(n, std::vector<uint64_t>(5, 0));
   std::vector<absl::Status> status(n);
   std::vector<std::unique_ptr<ChipRun>> runs;
+  // Programs with their trace (every one without C2C, see prepareProgram)
+  // replay it: the data operations only, the timing outcome as recorded.
+  bool traced = !c2c;
+  for (const std::shared_ptr<const ChipProgram> &p : programs_)
+    traced &= p->trace != nullptr;
   for (size_t c = 0; c < n; ++c) {
     runs.push_back(std::make_unique<ChipRun>(
         machine_, uint32_t(c), *programs_[c], *sram_[c], timingOnly_));
-    runs.back()->start();
+    if (!traced)
+      runs.back()->start();
   }
   auto runAll = [&](uint64_t limit) -> absl::Status {
     auto runChip = [&](size_t c) {
+      if (traced) {
+        const ChipTrace &t = *programs_[c]->trace;
+        status[c] = timingOnly_ ? t.status : runs[c]->replay(t);
+        chipStats[c] = t.stats;
+        chipBusy[c] = t.unitBusy;
+        return;
+      }
       status[c] = runs[c]->runUntil(limit, chipStats[c], chipBusy[c]);
     };
     uint32_t workers = std::min<uint32_t>(std::max(threads_, 1u), uint32_t(n));

@@ -64,6 +64,8 @@ private:
   std::vector<uint8_t> zero_;
 };
 
+struct ChipTrace;
+
 /// The program of one chip: instructions per queue (index = isa::Machine
 /// queue number; missing queues are empty) and the SXM lane maps.
 struct ChipProgram {
@@ -71,6 +73,12 @@ struct ChipProgram {
   std::vector<std::vector<int16_t>> laneMaps;
   /// The chain table of vxm.chain instructions (steps a .. a + b - 1).
   std::vector<isa::ChainStep> chainSteps;
+  /// Set by prepareProgram for a program without C2C instructions: the
+  /// outcome of its timing walk (statistics, or the first timing error) and
+  /// its data operations in execution order with every stream value
+  /// resolved to a buffer (docs/emulator.md, "Replay"). Emulator::run
+  /// executes only these.
+  std::shared_ptr<const ChipTrace> trace;
 };
 
 struct UnitBusy {
