@@ -613,11 +613,16 @@ void decodeI(DType d, const uint8_t *const *p, uint32_t lanes, int64_t *out) {
   }
 }
 
-void encodeBits(unsigned w, const uint32_t *bits, uint32_t lanes,
+void encodeBits(unsigned w, const uint32_t *__restrict bits, uint32_t lanes,
                 uint8_t *const *p) {
-  for (unsigned b = 0; b < w; ++b)
+  // One plane at a time through a restrict pointer: vectorised (the plane
+  // pointers would otherwise be reloaded per lane, as they may alias).
+  for (unsigned b = 0; b < w; ++b) {
+    uint8_t *__restrict o = p[b];
+    unsigned sh = 8 * b;
     for (uint32_t i = 0; i < lanes; ++i)
-      p[b][i] = uint8_t(bits[i] >> (8 * b));
+      o[i] = uint8_t(bits[i] >> sh);
+  }
 }
 
 /// Rounds a float to an integer type: nearest even, saturating, NaN -> 0.
@@ -2616,6 +2621,15 @@ prepareProgram(const isa::Machine &machine, uint32_t chip, uint32_t chips,
     // The timing walk, once per program: its outcome and the data
     // operations it records are what Emulator::run executes.
     auto trace = std::make_shared<ChipTrace>();
+    size_t ops = 0, vals = 0;
+    for (const std::vector<Instruction> &queue : prepared->queues)
+      for (const Instruction &i : queue)
+        if (i.op != Opcode::Nop) {
+          ops += i.op == Opcode::MemReadWrite ? 2 : 1;
+          vals += i.op == Opcode::MxmLoad ? size_t(i.a) * 4 : 8;
+        }
+    trace->ops.reserve(ops);
+    trace->vals.reserve(vals);
     Sram none(machine.memSlices(), machine.banks(), machine.rowsPerBank(),
               machine.lanes());
     ChipRun walk(machine, chip, *prepared, none, /*timingOnly=*/true);
