@@ -2638,6 +2638,7 @@ prepareProgram(const isa::Machine &machine, uint32_t chip, uint32_t chips,
     trace->unitBusy.assign(5, 0);
     trace->status = walk.runUntil(UINT64_MAX, trace->stats, trace->unitBusy);
     finishTrace(*trace);
+    trace->vals.shrink_to_fit();
     prepared->trace = std::move(trace);
   }
   return std::shared_ptr<const ChipProgram>(std::move(prepared));
