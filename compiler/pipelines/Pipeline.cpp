@@ -6,34 +6,44 @@
 #include "runtime/schema/lpubin.pb.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassInstrumentation.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <malloc.h>
+
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 
 using namespace mlir;
 
 namespace lpuc {
 
-std::string pipelineFor(const CompileOptions &opts) {
+std::string frontPipelineFor(const CompileOptions &opts) {
   // The contents of the module's pass manager (no `builtin.module(...)`
   // wrapper: that would nest a pipeline on modules inside the module).
   if (opts.emit == EmitKind::Onnx)
     return "";
   std::string p =
       "onnx-to-lpu,canonicalize,lpu-precision{precision=" + opts.precision +
-      (opts.keepF32Blobs ? " keep-f32=true" : "") + "},canonicalize";
+      "},canonicalize";
   if (opts.fuse)
     p += ",lpu-fuse";
-  if (opts.emit != EmitKind::Lpu)
-    p += ",lpu-partition{chips=" + opts.chips +
+  return p;
+}
+
+std::string backPipelineFor(const CompileOptions &opts) {
+  if (opts.emit == EmitKind::Onnx || opts.emit == EmitKind::Lpu)
+    return "";
+  return "lpu-partition{chips=" + opts.chips +
          " fill=" + llvm::formatv("{0:F4}", opts.fill).str() +
          "},lpu-to-lpuhw,lpuhw-schedule,lpuhw-verify-schedule";
-  return p;
 }
 
 /// The compile report: what the binary will do, predicted from the static
@@ -157,15 +167,41 @@ static std::string partitionReport(ModuleOp module) {
   return s;
 }
 
-/// One compile; `overflow` is set (and no error emitted) when the binary
-/// does not fit some chip's SRAM and `mayRetry` holds: the largest ratio of
-/// a chip's use to its capacity.
-static FailureOr<CompileResult> compileOnce(ModuleOp module,
-                                            const CompileOptions &opts,
-                                            bool mayRetry, double &overflow) {
+/// LPUC_DEBUG_MEMORY=1: the heap in use and the process's peak resident set
+/// after each pass (where compile memory goes; bench/README.md).
+namespace {
+struct MemoryInstrumentation : public PassInstrumentation {
+  static void print(llvm::StringRef what) {
+    struct mallinfo2 mi = mallinfo2();
+    long peakKb = 0;
+    if (FILE *f = std::fopen("/proc/self/status", "r")) {
+      char line[256];
+      while (std::fgets(line, sizeof line, f))
+        if (std::sscanf(line, "VmHWM: %ld kB", &peakKb) == 1)
+          break;
+      std::fclose(f);
+    }
+    llvm::errs() << llvm::formatv(
+        "lpuc: memory after {0}: heap {1:F1} MiB, peak RSS {2:F1} MiB\n", what,
+        double(mi.uordblks + mi.hblkhd) / 1048576.0, double(peakKb) / 1024.0);
+  }
+  void runAfterPass(Pass *pass, Operation *) override {
+    print(pass->getArgument());
+  }
+};
+bool debugMemory() {
+  const char *d = getenv("LPUC_DEBUG_MEMORY");
+  return d && *d && *d != '0';
+}
+} // namespace
+
+/// Runs the textual pass pipeline `pipeline` on `module`.
+static LogicalResult runPipeline(ModuleOp module, const std::string &pipeline,
+                                 const CompileOptions &opts) {
+  if (pipeline.empty())
+    return success();
   MLIRContext *ctx = module.getContext();
   PassManager pm(ctx);
-  std::string pipeline = pipelineFor(opts);
   std::string parseErrors;
   llvm::raw_string_ostream errs(parseErrors);
   if (failed(parsePassPipeline(pipeline, pm, errs)))
@@ -175,7 +211,19 @@ static FailureOr<CompileResult> compileOnce(ModuleOp module,
     ctx->disableMultithreading();
     pm.enableIRPrinting();
   }
-  if (failed(pm.run(module)))
+  if (debugMemory())
+    pm.addInstrumentation(std::make_unique<MemoryInstrumentation>());
+  return pm.run(module);
+}
+
+/// One compile of the back half (partition to verified schedule, then the
+/// binary); `overflow` is set (and no error emitted) when the binary does
+/// not fit some chip's SRAM and `mayRetry` holds: the largest ratio of a
+/// chip's use to its capacity.
+static FailureOr<CompileResult> compileOnce(ModuleOp module,
+                                            const CompileOptions &opts,
+                                            bool mayRetry, double &overflow) {
+  if (failed(runPipeline(module, backPipelineFor(opts), opts)))
     return failure();
   CompileResult result;
   if (opts.emit != EmitKind::Bin)
@@ -189,6 +237,8 @@ static FailureOr<CompileResult> compileOnce(ModuleOp module,
   if (!bytes)
     return emitError(module.getLoc()) << llvm::toString(bytes.takeError());
   result.binary = std::move(*bytes);
+  if (debugMemory())
+    MemoryInstrumentation::print("emit");
   absl::StatusOr<format::Lpubin> parsed = format::readLpubin(result.binary);
   if (!parsed.ok())
     return emitError(module.getLoc())
@@ -228,27 +278,31 @@ FailureOr<CompileResult> runCompilePipeline(ModuleOp module,
                                             const CompileOptions &opts) {
   MLIRContext *ctx = module.getContext();
   module->setAttr(lpuhw::kTargetAttrName, StringAttr::get(ctx, opts.target));
+  // The front half (conversion, precision, fusion) runs once; lpu-precision
+  // releases the f32 weights it narrowed, so the imported ones are not held
+  // while the back half runs.
+  if (failed(runPipeline(module, frontPipelineFor(opts), opts)))
+    return failure();
   // lpu-partition estimates each stage's SRAM before scheduling; when the
   // binary shows a chip over its SRAM (instruction streams with their NOPs
-  // are known only after scheduling), the partition is made again with its
-  // budget scaled down by the measured overshoot.
+  // are known only after scheduling), the partition is made again, from a
+  // copy of the module as the front half left it, with its budget scaled
+  // down by the measured overshoot. The copy shares the weights (attributes
+  // and blobs of the context) with the module.
   bool retry = opts.emit == EmitKind::Bin && opts.chips != "1";
   OwningOpRef<ModuleOp> original;
   CompileOptions o = opts;
   constexpr int kAttempts = 6;
   for (int attempt = 0;; ++attempt) {
     bool last = attempt + 1 == kAttempts;
-    // The copy shares the context's weight blobs: lpu-precision must not
-    // release the f32 ones it narrows while the copy may be compiled again.
     if (retry && !last)
       original = module.clone();
-    o.keepF32Blobs = retry && !last;
     double overflow = 0;
     FailureOr<CompileResult> r =
         compileOnce(module, o, retry && !last, overflow);
     if (failed(r) || overflow == 0)
       return r;
-    // Start again from the imported module with a smaller budget.
+    // Start again from the front half's module with a smaller budget.
     module.getBodyRegion().takeBody(original->getBodyRegion());
     module->setAttrs((*original)->getAttrDictionary());
     o.fill = o.fill / overflow * 0.97;

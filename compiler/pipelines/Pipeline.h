@@ -19,9 +19,6 @@ struct CompileOptions {
   double fill = 0.95;         // lpu-partition's share of a chip's SRAM
   /// Run lpu-fuse (elementwise DAGs as single VXM chains).
   bool fuse = true;
-  /// lpu-precision keeps the f32 weight blobs (set while a copy of the
-  /// imported module is held for a partition retry).
-  bool keepF32Blobs = false;
   EmitKind emit = EmitKind::Bin;
   /// `lpuc plan`: compile as for a binary (partition, lowering, schedule,
   /// SRAM check) but without weight data; CompileResult::binary then holds
@@ -31,10 +28,13 @@ struct CompileOptions {
   bool printIrAfterAll = false;
 };
 
-/// The textual pass pipeline that lowers an imported onnx module to
+/// The textual pass pipelines that lower an imported onnx module to
 /// scheduled, verified lpuhw, stopping after the stage of `emit`
-/// (onnx: none; lpu: tensor level; lpuhw/asm/bin: scheduled instructions).
-std::string pipelineFor(const CompileOptions &opts);
+/// (onnx: none; lpu: tensor level; lpuhw/asm/bin: scheduled instructions):
+/// the front half (onnx to lpu, precision, fusion) runs once, the back half
+/// (partition, lowering, schedule, verification) once per partition attempt.
+std::string frontPipelineFor(const CompileOptions &opts);
+std::string backPipelineFor(const CompileOptions &opts);
 
 /// The result of compiling: the final module is changed in place; for
 /// EmitKind::Bin `binary` holds the .lpubin bytes and `report` a summary.

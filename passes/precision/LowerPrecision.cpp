@@ -168,7 +168,7 @@ struct LpuPrecisionPass : lpuc::impl::LpuPrecisionBase<LpuPrecisionPass> {
 
     // 5. Release f32 blobs that nothing references any more, so the module
     // does not hold both copies of the weights.
-    if (replacedHandles.empty() || keepF32)
+    if (replacedHandles.empty())
       return;
     llvm::StringSet<> live;
     module.walk([&](Operation *op) {

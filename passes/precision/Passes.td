@@ -15,10 +15,9 @@ def LpuPrecision : Pass<"lpu-precision", "::mlir::ModuleOp"> {
       time, rounding to nearest, ties to even (`APFloat::convert` with
       `rmNearestTiesToEven`). A `dense_resource` gets a new blob
       (`<name>_fp16` / `<name>_bf16`); the f32 blob is released as soon as
-      nothing in the module references it, unless `keep-f32` is set (a
-      caller that holds another copy of the module, such as `lpuc`'s
-      partition retries, still needs it: blobs belong to the context, not
-      to one module).
+      nothing in the module references it (blobs belong to the context: a
+      copy of the module taken before this pass loses them too; `lpuc`
+      copies the module after it for its partition retries).
     * `f32` values that enter `lpu` ops from elsewhere (function arguments,
       other dialects) get an `lpu.cast` to the narrow type.
     * narrow values used outside `lpu` ops (e.g. by `func.return`) get an
@@ -53,10 +52,7 @@ def LpuPrecision : Pass<"lpu-precision", "::mlir::ModuleOp"> {
   }];
   let options = [
     Option<"precision", "precision", "std::string", /*default=*/"\"fp32\"",
-           "compute type of f32 lpu ops: fp32, fp16 or bf16">,
-    Option<"keepF32", "keep-f32", "bool", /*default=*/"false",
-           "keep the f32 blobs of narrowed dense_resource constants (another "
-           "copy of the module still references them)">
+           "compute type of f32 lpu ops: fp32, fp16 or bf16">
   ];
   let dependentDialects = ["::lpuc::lpu::LpuDialect",
                            "::mlir::arith::ArithDialect"];

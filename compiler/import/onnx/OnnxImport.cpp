@@ -329,6 +329,18 @@ Importer::tensorBytes(const onnx::TensorProto &t, RankedTensorType type,
   if (t.has_raw_data()) {
     if (t.raw_data().size() != expected)
       return sizeError(t.raw_data().size());
+    if (owner && t.raw_data().size() > kInlineTensorBytes) {
+      // A large tensor's bytes move out of the proto (no copy) into their
+      // own owner, so each is freed when nothing references it any more
+      // (lpu-precision releases the f32 weights it narrows), not when the
+      // last tensor of the model is.
+      auto bytes = std::make_shared<std::string>(
+          std::move(*const_cast<onnx::TensorProto &>(t).mutable_raw_data()));
+      const_cast<onnx::TensorProto &>(t).clear_raw_data();
+      out.data = ArrayRef<char>(bytes->data(), bytes->size());
+      out.owner = std::move(bytes);
+      return out;
+    }
     out.data = ArrayRef<char>(t.raw_data().data(), t.raw_data().size());
     out.owner = std::move(owner);
     return out;
