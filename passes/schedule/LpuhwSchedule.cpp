@@ -259,7 +259,6 @@ void LpuhwSchedulePass::runOnOperation() {
   llvm::DenseMap<std::tuple<uint32_t, uint32_t, uint32_t, uint32_t>, RowState>
       rows;
   std::vector<PlaneState> planeStates(size_t(target.mxm_planes()) * chips);
-  std::vector<isa::Instruction> insts(ops.size());
 
   for (uint32_t i = 0; i < ops.size() && !bad; ++i) {
     Operation *op = ops[i];
@@ -343,7 +342,7 @@ void LpuhwSchedulePass::runOnOperation() {
           scheduler.addDep(uint32_t(st.lastInstall), i, 1);
         if (st.lastLoad >= 0)
           scheduler.addDep(uint32_t(st.lastLoad), i,
-                           m.queueCycles(insts[st.lastLoad]));
+                           m.queueCycles(scheduler.inst(st.lastLoad)));
       }
       for (uint32_t p : touched(l.getPlane(), n)) {
         planes[p].lastLoad = i;
@@ -361,12 +360,12 @@ void LpuhwSchedulePass::runOnOperation() {
       for (uint32_t p : touched(in.getPlane(), n)) {
         PlaneState &st = planes[p];
         if (st.lastLoad >= 0)
-          scheduler.addDep(
-              uint32_t(st.lastLoad), i,
-              m.mxmLoadCycles(insts[st.lastLoad].dtype, insts[st.lastLoad].a));
+          scheduler.addDep(uint32_t(st.lastLoad), i,
+                           m.mxmLoadCycles(scheduler.inst(st.lastLoad).dtype,
+                                           scheduler.inst(st.lastLoad).a));
         if (st.lastMul >= 0)
           scheduler.addDep(uint32_t(st.lastMul), i,
-                           m.queueCycles(insts[st.lastMul]));
+                           m.queueCycles(scheduler.inst(st.lastMul)));
         if (st.lastInstall >= 0)
           scheduler.addDep(uint32_t(st.lastInstall), i, 1);
       }
@@ -392,7 +391,7 @@ void LpuhwSchedulePass::runOnOperation() {
           scheduler.addDep(uint32_t(st.lastInstall), i, 1);
         if (st.lastMul >= 0)
           scheduler.addDep(uint32_t(st.lastMul), i,
-                           m.queueCycles(insts[st.lastMul]));
+                           m.queueCycles(scheduler.inst(st.lastMul)));
       }
       for (uint32_t p : touched(mul.getPlane(), n))
         planes[p].lastMul = i;
@@ -517,8 +516,7 @@ void LpuhwSchedulePass::runOnOperation() {
     if (bad)
       break;
     position[i] = spec.position;
-    insts[i] = inst;
-    scheduler.addOp(std::move(spec));
+    scheduler.addOp(spec);
   }
   if (bad)
     return signalPassFailure();
@@ -560,8 +558,7 @@ void LpuhwSchedulePass::runOnOperation() {
       bundle = path[j].bundle;
     if (bundle < 0)
       continue;
-    const std::vector<uint32_t> &members =
-        scheduler.bundleOps(unsigned(bundle));
+    sched::Span<uint32_t> members = scheduler.bundleOps(unsigned(bundle));
     std::string unit = "mem";
     int rank = 0;
     for (uint32_t i : members) {

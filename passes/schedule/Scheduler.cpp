@@ -72,7 +72,7 @@ private:
 
 Scheduler::Scheduler(const isa::Machine &machine) : machine_(machine) {}
 
-uint32_t Scheduler::tableQueue(const OpSpec &op, uint32_t q) const {
+uint32_t Scheduler::tableQueue(const Op &op, uint32_t q) const {
   // A MEM slice issues one read and one write per cycle (the emitter merges
   // such a pair into one mem.read_write): reads hold the slice's queue,
   // writes its write port, an extra reservation-table row after the queues.
@@ -92,8 +92,28 @@ std::string Scheduler::queueLabel(uint32_t row) const {
          " (write port)";
 }
 
-uint32_t Scheduler::addOp(OpSpec spec) {
-  ops_.push_back(std::move(spec));
+uint32_t Scheduler::addOp(const OpSpec &spec) {
+  Op op;
+  op.inst = spec.inst;
+  op.chip = spec.chip;
+  op.position = spec.position;
+  op.memSlice = spec.memSlice;
+  op.bank = spec.bank;
+  op.numResults = spec.numResults;
+  op.queuesBegin = uint32_t(queuePool_.size());
+  op.numQueues = uint16_t(spec.queues.size());
+  op.numExtraQueues = uint16_t(spec.extraQueues.size());
+  queuePool_.insert(queuePool_.end(), spec.queues.begin(), spec.queues.end());
+  queuePool_.insert(queuePool_.end(), spec.extraQueues.begin(),
+                    spec.extraQueues.end());
+  op.operandsBegin = uint32_t(operandPool_.size());
+  op.numOperands = uint16_t(spec.operands.size());
+  operandPool_.insert(operandPool_.end(), spec.operands.begin(),
+                      spec.operands.end());
+  op.linksBegin = uint32_t(linkPool_.size());
+  op.numLinks = uint16_t(spec.links.size());
+  linkPool_.insert(linkPool_.end(), spec.links.begin(), spec.links.end());
+  ops_.push_back(op);
   return uint32_t(ops_.size() - 1);
 }
 
@@ -122,8 +142,8 @@ bool Scheduler::analyzeValues() {
   valueLastPos_.resize(nv);
   valueDir_.assign(nv, -1);
   for (uint32_t i = 0; i < n; ++i) {
-    const OpSpec &op = ops_[i];
-    if (op.queues.empty())
+    const Op &op = ops_[i];
+    if (op.numQueues == 0)
       return fail(i, "internal: instruction has no candidate queue");
     for (uint32_t r = 0; r < op.numResults; ++r) {
       valueOp_[valueId(i, r)] = i;
@@ -136,9 +156,10 @@ bool Scheduler::analyzeValues() {
   for (uint32_t v = 0; v < nv; ++v)
     westMost[v] = eastMost[v] = ops_[valueOp_[v]].position;
   for (uint32_t c = 0; c < n; ++c) {
-    const OpSpec &op = ops_[c];
-    for (size_t k = 0; k < op.operands.size(); ++k) {
-      const Operand &o = op.operands[k];
+    const Op &op = ops_[c];
+    Span<Operand> opnds = operands(op);
+    for (size_t k = 0; k < opnds.size(); ++k) {
+      const Operand &o = opnds[k];
       if (o.producer >= n || o.result >= ops_[o.producer].numResults)
         return fail(c, "internal: operand #" + std::to_string(k) +
                            " names a missing result");
@@ -176,7 +197,7 @@ bool Scheduler::buildGroups() {
   PotentialUnionFind uf(nv);
   int64_t mismatch = 0;
   for (uint32_t i = 0; i < n; ++i) {
-    const OpSpec &op = ops_[i];
+    const Op &op = ops_[i];
     for (uint32_t r = 1; r < op.numResults; ++r)
       if (!uf.unite(valueId(i, 0), valueId(i, r), r, mismatch))
         return fail(i, "result #" + std::to_string(r) +
@@ -186,8 +207,9 @@ bool Scheduler::buildGroups() {
                            std::to_string(mismatch) + ")");
     // Operands of one input group sit on consecutive streams.
     std::vector<std::pair<uint32_t, const Operand *>> anchors;
-    for (size_t k = 0; k < op.operands.size(); ++k) {
-      const Operand &o = op.operands[k];
+    Span<Operand> opnds = operands(op);
+    for (size_t k = 0; k < opnds.size(); ++k) {
+      const Operand &o = opnds[k];
       const Operand *anchor = nullptr;
       for (auto &a : anchors)
         if (a.first == o.group)
@@ -210,27 +232,41 @@ bool Scheduler::buildGroups() {
   valueGroup_.assign(nv, 0);
   valueLane_.assign(nv, 0);
   std::vector<int64_t> rootToGroup(nv, -1);
-  groups_.clear();
+  size_t ng = 0;
   for (uint32_t v = 0; v < nv; ++v) {
     uint32_t r = uf.find(v);
-    if (rootToGroup[r] < 0) {
-      rootToGroup[r] = int64_t(groups_.size());
-      groups_.emplace_back();
-    }
-    Group &g = groups_[rootToGroup[r]];
-    g.values.push_back(v);
-    g.lanes.push_back(uf.potential(v));
+    if (rootToGroup[r] < 0)
+      rootToGroup[r] = int64_t(ng++);
     valueGroup_[v] = uint32_t(rootToGroup[r]);
+    valueLane_[v] = uf.potential(v);
   }
+  rootToGroup = {};
+  // Values per group, ascending (a counting sort by group).
+  groupValuesBegin_.assign(ng + 1, 0);
+  for (uint32_t v = 0; v < nv; ++v)
+    ++groupValuesBegin_[valueGroup_[v] + 1];
+  for (size_t g = 0; g < ng; ++g)
+    groupValuesBegin_[g + 1] += groupValuesBegin_[g];
+  groupValues_.resize(nv);
+  {
+    std::vector<uint32_t> fill(groupValuesBegin_.begin(),
+                               groupValuesBegin_.end() - 1);
+    for (uint32_t v = 0; v < nv; ++v)
+      groupValues_[fill[valueGroup_[v]]++] = v;
+  }
+  groups_.assign(ng, {});
   unsigned s = machine_.streamsPerDirection();
-  for (Group &g : groups_) {
-    int64_t lo = *std::min_element(g.lanes.begin(), g.lanes.end());
-    int64_t hi = *std::max_element(g.lanes.begin(), g.lanes.end());
+  for (size_t gi = 0; gi < ng; ++gi) {
+    Group &g = groups_[gi];
+    Span<uint32_t> values = groupValues(gi);
+    int64_t lo = valueLane_[values.front()], hi = lo;
+    for (uint32_t v : values) {
+      lo = std::min(lo, valueLane_[v]);
+      hi = std::max(hi, valueLane_[v]);
+    }
     int8_t dir = -1;
-    for (size_t k = 0; k < g.values.size(); ++k) {
-      uint32_t v = g.values[k];
-      g.lanes[k] -= lo;
-      valueLane_[v] = g.lanes[k];
+    for (uint32_t v : values) {
+      valueLane_[v] -= lo;
       int8_t d = valueDir_[v];
       if (d >= 0 && dir >= 0 && d != dir)
         return fail(valueOp_[v],
@@ -244,7 +280,7 @@ bool Scheduler::buildGroups() {
         dir = d;
     }
     if (hi - lo + 1 > int64_t(s))
-      return fail(valueOp_[g.values.front()],
+      return fail(valueOp_[values.front()],
                   "stream group needs " + std::to_string(hi - lo + 1) +
                       " consecutive streams, a direction has " +
                       std::to_string(s));
@@ -265,10 +301,11 @@ bool Scheduler::buildBundles() {
                             std::to_string(std::abs(mismatch)) +
                             " cycle(s) with its stream edges");
   for (uint32_t c = 0; c < n; ++c) {
-    const OpSpec &op = ops_[c];
-    for (size_t k = 0; k < op.operands.size(); ++k) {
-      const Operand &o = op.operands[k];
-      const OpSpec &prod = ops_[o.producer];
+    const Op &op = ops_[c];
+    Span<Operand> opnds = operands(op);
+    for (size_t k = 0; k < opnds.size(); ++k) {
+      const Operand &o = opnds[k];
+      const Op &prod = ops_[o.producer];
       int64_t dist = std::abs(op.position - prod.position);
       int64_t d = int64_t(machine_.outputLatency(prod.inst)) + dist -
                   int64_t(o.readDelay);
@@ -284,38 +321,54 @@ bool Scheduler::buildBundles() {
   bundleOf_.assign(n, 0);
   offset_.assign(n, 0);
   std::vector<int64_t> rootToBundle(n, -1);
-  bundles_.clear();
+  size_t nb = 0;
   for (uint32_t i = 0; i < n; ++i) {
     uint32_t r = uf.find(i);
-    if (rootToBundle[r] < 0) {
-      rootToBundle[r] = int64_t(bundles_.size());
-      bundles_.emplace_back();
-    }
+    if (rootToBundle[r] < 0)
+      rootToBundle[r] = int64_t(nb++);
     bundleOf_[i] = unsigned(rootToBundle[r]);
     offset_[i] = uf.potential(i);
-    bundles_[bundleOf_[i]].ops.push_back(i);
   }
-  for (Bundle &b : bundles_) {
-    int64_t lo = offset_[b.ops.front()];
-    for (uint32_t i : b.ops)
-      lo = std::min(lo, offset_[i]);
-    for (uint32_t i : b.ops) {
-      offset_[i] -= lo;
-      b.span = std::max(b.span, offset_[i] +
-                                    int64_t(machine_.busyCycles(ops_[i].inst)));
+  rootToBundle = {};
+  // Ops per bundle (a counting sort by bundle, then by offset and index).
+  bundleOpsBegin_.assign(nb + 1, 0);
+  for (uint32_t i = 0; i < n; ++i)
+    ++bundleOpsBegin_[bundleOf_[i] + 1];
+  for (size_t b = 0; b < nb; ++b)
+    bundleOpsBegin_[b + 1] += bundleOpsBegin_[b];
+  bundleOps_.resize(n);
+  {
+    std::vector<uint32_t> fill(bundleOpsBegin_.begin(),
+                               bundleOpsBegin_.end() - 1);
+    for (uint32_t i = 0; i < n; ++i)
+      bundleOps_[fill[bundleOf_[i]]++] = i;
+  }
+  bundleSpan_.assign(nb, 0);
+  for (size_t b = 0; b < nb; ++b) {
+    auto first = bundleOps_.begin() + bundleOpsBegin_[b];
+    auto last = bundleOps_.begin() + bundleOpsBegin_[b + 1];
+    int64_t lo = offset_[*first];
+    for (auto it = first; it != last; ++it)
+      lo = std::min(lo, offset_[*it]);
+    int64_t &span = bundleSpan_[b];
+    for (auto it = first; it != last; ++it) {
+      offset_[*it] -= lo;
+      span = std::max(span, offset_[*it] +
+                                int64_t(machine_.busyCycles(ops_[*it].inst)));
     }
-    std::sort(b.ops.begin(), b.ops.end(), [&](uint32_t x, uint32_t y) {
+    std::sort(first, last, [&](uint32_t x, uint32_t y) {
       return std::make_pair(offset_[x], x) < std::make_pair(offset_[y], y);
     });
+    Span<uint32_t> ops = bundleOps(unsigned(b));
     // Fixed queues used twice at fixed offsets can never be placed.
     std::vector<std::tuple<uint32_t, int64_t, int64_t, uint32_t>> fixed;
-    for (uint32_t i : b.ops) {
-      const OpSpec &op = ops_[i];
+    for (uint32_t i : ops) {
+      const Op &op = ops_[i];
       int64_t len = machine_.queueCycles(op.inst);
-      if (op.queues.size() == 1)
-        fixed.emplace_back(tableQueue(op, op.queues[0]), offset_[i],
+      if (op.numQueues == 1)
+        fixed.emplace_back(tableQueue(op, queues(op)[0]), offset_[i],
                            offset_[i] + len, i);
-      for (uint32_t q : op.extraQueues)
+      for (uint32_t q : extraQueues(op))
         fixed.emplace_back(op.chip * rowsPerChip() + q, offset_[i],
                            offset_[i] + len, i);
     }
@@ -324,16 +377,17 @@ bool Scheduler::buildBundles() {
     // placed either (the search would run to its horizon).
     std::map<std::tuple<uint32_t, std::vector<uint32_t>, int64_t>, uint32_t>
         shared;
-    for (uint32_t i : b.ops) {
-      const OpSpec &op = ops_[i];
-      if (op.queues.size() < 2)
+    for (uint32_t i : ops) {
+      const Op &op = ops_[i];
+      if (op.numQueues < 2)
         continue;
       int64_t len = machine_.queueCycles(op.inst);
+      std::vector<uint32_t> qs(queues(op).begin(), queues(op).end());
       for (int64_t t = offset_[i]; t < offset_[i] + len; ++t)
-        if (++shared[{op.chip, op.queues, t}] > op.queues.size())
+        if (++shared[{op.chip, qs, t}] > op.numQueues)
           return fail(i, "bundle needs more than " +
-                             std::to_string(op.queues.size()) + " " +
-                             queueLabel(op.queues.front()) +
+                             std::to_string(op.numQueues) + " " +
+                             queueLabel(qs.front()) +
                              "-like queues in one cycle: its stream timing "
                              "puts that many instructions at the same cycle "
                              "(split the chain through SRAM)");
@@ -347,16 +401,28 @@ bool Scheduler::buildBundles() {
                         " twice in one cycle: its stream timing puts another "
                         "instruction of the same queue at the same cycle");
   }
-  for (size_t g = 0; g < groups_.size(); ++g)
-    bundles_[bundleOf_[valueOp_[groups_[g].values.front()]]].groups.push_back(
-        uint32_t(g));
+  // Groups per bundle (of the op of their first value), in group order.
+  size_t ng = groups_.size();
+  bundleGroupsBegin_.assign(nb + 1, 0);
+  for (size_t g = 0; g < ng; ++g)
+    ++bundleGroupsBegin_[bundleOf_[valueOp_[groupValues(g).front()]] + 1];
+  for (size_t b = 0; b < nb; ++b)
+    bundleGroupsBegin_[b + 1] += bundleGroupsBegin_[b];
+  bundleGroups_.resize(ng);
+  std::vector<uint32_t> fill(bundleGroupsBegin_.begin(),
+                             bundleGroupsBegin_.end() - 1);
+  for (size_t g = 0; g < ng; ++g)
+    bundleGroups_[fill[bundleOf_[valueOp_[groupValues(g).front()]]]++] =
+        uint32_t(g);
   return true;
 }
 
 bool Scheduler::buildBundleGraph(std::vector<uint32_t> &topo) {
-  size_t nb = bundles_.size();
-  succ_.assign(nb, {});
-  pred_.assign(nb, {});
+  size_t nb = bundleSpan_.size();
+  // Edges between bundles, per source and per target in the order of
+  // deps_ (two counting passes).
+  succBegin_.assign(nb + 1, 0);
+  predBegin_.assign(nb + 1, 0);
   for (const Dep &d : deps_) {
     unsigned bf = bundleOf_[d.from], bt = bundleOf_[d.to];
     if (bf == bt) {
@@ -369,13 +435,32 @@ bool Scheduler::buildBundleGraph(std::vector<uint32_t> &topo) {
                               std::to_string(gap));
       continue;
     }
-    int64_t w = offset_[d.from] + d.delta - offset_[d.to];
-    succ_[bf].push_back({bt, w});
-    pred_[bt].push_back({bf, w});
+    ++succBegin_[bf + 1];
+    ++predBegin_[bt + 1];
   }
+  for (size_t b = 0; b < nb; ++b) {
+    succBegin_[b + 1] += succBegin_[b];
+    predBegin_[b + 1] += predBegin_[b];
+  }
+  succ_.resize(succBegin_[nb]);
+  pred_.resize(predBegin_[nb]);
+  {
+    std::vector<uint32_t> sf(succBegin_.begin(), succBegin_.end() - 1);
+    std::vector<uint32_t> pf(predBegin_.begin(), predBegin_.end() - 1);
+    for (const Dep &d : deps_) {
+      unsigned bf = bundleOf_[d.from], bt = bundleOf_[d.to];
+      if (bf == bt)
+        continue;
+      int64_t w = offset_[d.from] + d.delta - offset_[d.to];
+      succ_[sf[bf]++] = {bt, w};
+      pred_[pf[bt]++] = {bf, w};
+    }
+  }
+  // The dependences are edges now.
+  deps_ = {};
   std::vector<unsigned> indeg(nb, 0);
   for (size_t b = 0; b < nb; ++b)
-    for (const Edge &e : succ_[b])
+    for (const Edge &e : succ(b))
       ++indeg[e.to];
   std::priority_queue<uint32_t, std::vector<uint32_t>, std::greater<uint32_t>>
       ready;
@@ -387,14 +472,14 @@ bool Scheduler::buildBundleGraph(std::vector<uint32_t> &topo) {
     uint32_t b = ready.top();
     ready.pop();
     topo.push_back(b);
-    for (const Edge &e : succ_[b])
+    for (const Edge &e : succ(b))
       if (--indeg[e.to] == 0)
         ready.push(e.to);
   }
   if (topo.size() != nb) {
     for (uint32_t b = 0; b < nb; ++b)
       if (indeg[b] != 0)
-        return fail(bundles_[b].ops.front(),
+        return fail(bundleOps(b).front(),
                     "dependence cycle: this instruction's stream bundle "
                     "must both precede and follow another bundle (SRAM or "
                     "MXM order)");
@@ -403,17 +488,18 @@ bool Scheduler::buildBundleGraph(std::vector<uint32_t> &topo) {
 }
 
 bool Scheduler::place(unsigned b, int64_t earliest, ReservationTable &table) {
-  const Bundle &bundle = bundles_[b];
+  Span<uint32_t> bundleOpsList = bundleOps(b);
+  Span<uint32_t> bundleGroupList = bundleGroups(b);
   unsigned s = machine_.streamsPerDirection();
-  std::vector<uint32_t> chosen(bundle.ops.size());
+  std::vector<uint32_t> chosen(bundleOpsList.size());
   // Tentative queue use of this bundle, (row, begin, end) in the order
   // taken. Only rows that an op choosing among queues may take are kept:
   // on any other row every use is fixed, and fixed uses of one row never
   // overlap (buildBundles), so they cannot meet there.
   std::vector<uint32_t> shared;
-  for (uint32_t i : bundle.ops)
-    if (ops_[i].queues.size() > 1)
-      for (uint32_t q : ops_[i].queues)
+  for (uint32_t i : bundleOpsList)
+    if (ops_[i].numQueues > 1)
+      for (uint32_t q : queues(ops_[i]))
         shared.push_back(tableQueue(ops_[i], q));
   std::sort(shared.begin(), shared.end());
   shared.erase(std::unique(shared.begin(), shared.end()), shared.end());
@@ -435,7 +521,7 @@ bool Scheduler::place(unsigned b, int64_t earliest, ReservationTable &table) {
       local.emplace_back(q, lo, hi);
   };
   std::vector<StreamPath> reserved;
-  std::vector<int> groupBase(bundle.groups.size(), -1);
+  std::vector<int> groupBase(bundleGroupList.size(), -1);
   std::vector<std::tuple<uint32_t, uint32_t, int64_t>> localLinks;
   const uint32_t linkCycles = machine_.target().c2c_vector_cycles();
   // The resources this bundle's ops need at fixed offsets: a start at which
@@ -445,12 +531,12 @@ bool Scheduler::place(unsigned b, int64_t earliest, ReservationTable &table) {
   // jump below skips only such starts, so the search ends at the first
   // start that succeeds.
   std::vector<ReservationTable::FixedUse> fixedUses;
-  for (uint32_t i : bundle.ops) {
-    const OpSpec &op = ops_[i];
+  for (uint32_t i : bundleOpsList) {
+    const Op &op = ops_[i];
     uint32_t len = machine_.queueCycles(op.inst);
-    if (op.queues.size() == 1)
-      fixedUses.push_back({tableQueue(op, op.queues[0]), len, offset_[i]});
-    for (uint32_t x : op.extraQueues)
+    if (op.numQueues == 1)
+      fixedUses.push_back({tableQueue(op, queues(op)[0]), len, offset_[i]});
+    for (uint32_t x : extraQueues(op))
       fixedUses.push_back({op.chip * rowsPerChip() + x, len, offset_[i]});
     if (op.memSlice >= 0)
       fixedUses.push_back(
@@ -462,7 +548,7 @@ bool Scheduler::place(unsigned b, int64_t earliest, ReservationTable &table) {
   // every start (offsets are fixed): no start succeeds, and the search ends
   // at the horizon as it would after trying them all.
   std::vector<std::tuple<uint32_t, int, int64_t, uint32_t, bool>> memUses;
-  for (uint32_t i : bundle.ops)
+  for (uint32_t i : bundleOpsList)
     if (ops_[i].memSlice >= 0)
       memUses.emplace_back(ops_[i].chip, ops_[i].memSlice, offset_[i],
                            ops_[i].bank,
@@ -479,7 +565,7 @@ bool Scheduler::place(unsigned b, int64_t earliest, ReservationTable &table) {
     t0 = bankClash ? earliest + horizon + 1
                    : table.firstFreeStart(fixedUses, t0, earliest + horizon);
     if (t0 - earliest > horizon)
-      return fail(bundle.ops.front(),
+      return fail(bundleOpsList.front(),
                   "no cycle within " + std::to_string(horizon) +
                       " cycles of its dependences (from cycle " +
                       std::to_string(earliest) +
@@ -487,9 +573,9 @@ bool Scheduler::place(unsigned b, int64_t earliest, ReservationTable &table) {
     local.clear();
     localLinks.clear();
     int64_t next = -1;
-    for (size_t k = 0; k < bundle.ops.size() && next < 0; ++k) {
-      uint32_t i = bundle.ops[k];
-      const OpSpec &op = ops_[i];
+    for (size_t k = 0; k < bundleOpsList.size() && next < 0; ++k) {
+      uint32_t i = bundleOpsList[k];
+      const Op &op = ops_[i];
       int64_t t = t0 + offset_[i];
       uint32_t len = machine_.queueCycles(op.inst);
       // firstFreeStart found every fixed use of at most 64 cycles free in
@@ -499,7 +585,7 @@ bool Scheduler::place(unsigned b, int64_t earliest, ReservationTable &table) {
       // still be in the way there.
       const bool fixedFree = len <= 64;
       // Extra queues are fixed: they must be free.
-      for (uint32_t x : op.extraQueues) {
+      for (uint32_t x : extraQueues(op)) {
         uint32_t q = op.chip * rowsPerChip() + x;
         std::optional<int64_t> e =
             fixedFree ? std::nullopt : table.queueConflictEnd(q, t, len);
@@ -514,9 +600,9 @@ bool Scheduler::place(unsigned b, int64_t earliest, ReservationTable &table) {
         break;
       int64_t best = -1;
       bool found = false;
-      for (uint32_t q : op.queues) {
+      for (uint32_t q : queues(op)) {
         uint32_t tq = tableQueue(op, q);
-        std::optional<int64_t> e = fixedFree && op.queues.size() == 1
+        std::optional<int64_t> e = fixedFree && op.numQueues == 1
                                        ? std::nullopt
                                        : table.queueConflictEnd(tq, t, len);
         if (!e)
@@ -533,10 +619,10 @@ bool Scheduler::place(unsigned b, int64_t earliest, ReservationTable &table) {
         break;
       }
       addLocal(tableQueue(op, chosen[k]), t, t + len);
-      for (uint32_t q : op.extraQueues)
+      for (uint32_t q : extraQueues(op))
         addLocal(op.chip * rowsPerChip() + q, t, t + len);
       // C2C links: against the table and this bundle's earlier sends.
-      for (const LinkUse &u : op.links) {
+      for (const LinkUse &u : links(op)) {
         int64_t lt = t + u.offset;
         std::optional<int64_t> e =
             table.linkConflictEnd(u.chip, u.link, lt, linkCycles);
@@ -558,16 +644,17 @@ bool Scheduler::place(unsigned b, int64_t earliest, ReservationTable &table) {
     // Streams: lowest free base per group, groups in value order.
     reserved.clear();
     bool ok = true;
-    for (size_t gi = 0; gi < bundle.groups.size() && ok; ++gi) {
-      const Group &g = groups_[bundle.groups[gi]];
+    for (size_t gi = 0; gi < bundleGroupList.size() && ok; ++gi) {
+      const Group &g = groups_[bundleGroupList[gi]];
+      Span<uint32_t> values = groupValues(bundleGroupList[gi]);
       // Bases at which no value of the group meets a value already in the
       // table (one diagonal lookup per value); only these can succeed, and
       // the loop below still checks each against this group's own values.
       using Mask = ReservationTable::StreamMask;
       Mask usable = (Mask(1) << (s - g.width + 1)) - 1;
-      for (size_t k = 0; k < g.values.size() && usable; ++k) {
-        uint32_t v = g.values[k];
-        const OpSpec &prod = ops_[valueOp_[v]];
+      for (size_t k = 0; k < values.size() && usable; ++k) {
+        uint32_t v = values[k];
+        const Op &prod = ops_[valueOp_[v]];
         StreamPath p;
         p.chip = prod.chip;
         p.dir = g.dir;
@@ -575,7 +662,7 @@ bool Scheduler::place(unsigned b, int64_t earliest, ReservationTable &table) {
         p.putCycle = t0 + offset_[valueOp_[v]] +
                      int64_t(machine_.outputLatency(prod.inst));
         p.lastPos = valueLastPos_[v];
-        usable &= ~(table.streamsTaken(p) >> g.lanes[k]);
+        usable &= ~(table.streamsTaken(p) >> valueLane_[v]);
       }
       bool placed = false;
       for (unsigned base = 0; base + g.width <= s && !placed; ++base) {
@@ -583,13 +670,13 @@ bool Scheduler::place(unsigned b, int64_t earliest, ReservationTable &table) {
           continue;
         size_t mark = reserved.size();
         bool fits = true;
-        for (size_t k = 0; k < g.values.size(); ++k) {
-          uint32_t v = g.values[k];
-          const OpSpec &prod = ops_[valueOp_[v]];
+        for (size_t k = 0; k < values.size(); ++k) {
+          uint32_t v = values[k];
+          const Op &prod = ops_[valueOp_[v]];
           StreamPath p;
           p.chip = prod.chip;
           p.dir = g.dir;
-          p.stream = base + unsigned(g.lanes[k]);
+          p.stream = base + unsigned(valueLane_[v]);
           p.putPos = prod.position;
           p.putCycle = t0 + offset_[valueOp_[v]] +
                        int64_t(machine_.outputLatency(prod.inst));
@@ -623,32 +710,31 @@ bool Scheduler::place(unsigned b, int64_t earliest, ReservationTable &table) {
   }
   // Commit.
   start_[b] = t0;
-  for (size_t k = 0; k < bundle.ops.size(); ++k) {
-    uint32_t i = bundle.ops[k];
-    const OpSpec &op = ops_[i];
+  for (size_t k = 0; k < bundleOpsList.size(); ++k) {
+    uint32_t i = bundleOpsList[k];
+    const Op &op = ops_[i];
     int64_t t = t0 + offset_[i];
     uint32_t len = machine_.queueCycles(op.inst);
     table.reserveQueue(tableQueue(op, chosen[k]), t, len);
-    for (uint32_t q : op.extraQueues)
+    for (uint32_t q : extraQueues(op))
       table.reserveQueue(op.chip * rowsPerChip() + q, t, len);
     if (op.memSlice >= 0)
       table.reserveMemPort(op.chip * machine_.memSlices() +
                                uint32_t(op.memSlice),
                            t, op.inst.op == isa::Opcode::MemWrite, op.bank);
-    for (const LinkUse &u : op.links)
+    for (const LinkUse &u : links(op))
       table.reserveLink(u.chip, u.link, t + u.offset, linkCycles);
     ScheduledOp &r = results_[i];
     r.cycle = t;
     r.queue = chosen[k];
     length_ = std::max(length_, t + int64_t(machine_.busyCycles(op.inst)));
   }
-  for (size_t gi = 0; gi < bundle.groups.size(); ++gi) {
-    const Group &g = groups_[bundle.groups[gi]];
-    for (size_t k = 0; k < g.values.size(); ++k) {
-      uint32_t v = g.values[k];
+  for (size_t gi = 0; gi < bundleGroupList.size(); ++gi) {
+    const Group &g = groups_[bundleGroupList[gi]];
+    for (uint32_t v : groupValues(bundleGroupList[gi])) {
       uint32_t op = valueOp_[v];
       if (v == valueBase_[op]) // result 0 names the op's first stream
-        results_[op].stream = groupBase[gi] + int(g.lanes[k]) +
+        results_[op].stream = groupBase[gi] + int(valueLane_[v]) +
                               (g.dir == isa::Direction::West ? int(s) : 0);
     }
   }
@@ -663,20 +749,20 @@ bool Scheduler::run() {
   std::vector<uint32_t> topo;
   if (!buildBundleGraph(topo))
     return false;
-  size_t nb = bundles_.size();
+  size_t nb = bundleSpan_.size();
   // Critical path: longest latency-weighted path from a bundle's start to
   // the end of the program.
   std::vector<int64_t> prio(nb, 0);
   for (size_t k = nb; k-- > 0;) {
     uint32_t b = topo[k];
-    int64_t p = bundles_[b].span;
-    for (const Edge &e : succ_[b])
+    int64_t p = bundleSpan_[b];
+    for (const Edge &e : succ(b))
       p = std::max(p, e.weight + prio[e.to]);
     prio[b] = p;
   }
   std::vector<unsigned> waiting(nb, 0);
   for (size_t b = 0; b < nb; ++b)
-    waiting[b] = unsigned(pred_[b].size());
+    waiting[b] = unsigned(pred(b).size());
   auto lower = [&](uint32_t x, uint32_t y) { // true if x has lower priority
     if (prio[x] != prio[y])
       return prio[x] < prio[y];
@@ -690,18 +776,18 @@ bool Scheduler::run() {
   start_.assign(nb, -1);
   // Per chip: queues, then one write port per MEM slice (see tableQueue).
   uint32_t chips = 1;
-  for (const OpSpec &op : ops_)
+  for (const Op &op : ops_)
     chips = std::max(chips, op.chip + 1);
   ReservationTable table(chips * rowsPerChip(), machine_.streamsPerDirection());
   while (!ready.empty()) {
     uint32_t b = ready.top();
     ready.pop();
     int64_t earliest = 0;
-    for (const Edge &e : pred_[b])
+    for (const Edge &e : pred(b))
       earliest = std::max(earliest, start_[e.to] + e.weight);
     if (!place(b, earliest, table))
       return false;
-    for (const Edge &e : succ_[b])
+    for (const Edge &e : succ(b))
       if (--waiting[e.to] == 0)
         ready.push(e.to);
   }
@@ -728,7 +814,7 @@ std::vector<Scheduler::PathSegment> Scheduler::criticalPath() const {
   while (cur >= 0) {
     int64_t bound = 0;
     int next = -1;
-    for (const Edge &e : pred_[size_t(cur)]) {
+    for (const Edge &e : pred(size_t(cur))) {
       int64_t b = start_[e.to] + e.weight;
       if (b > bound || (b == bound && next >= 0 && int(e.to) < next)) {
         bound = b;

@@ -27,6 +27,25 @@
 
 namespace lpuc::sched {
 
+/// A read-only view of `size` contiguous elements (C++17 has no std::span;
+/// this library stays free of LLVM so that gtests can link it alone).
+template <typename T> class Span {
+public:
+  Span() = default;
+  Span(const T *data, size_t size) : data_(data), size_(size) {}
+  Span(const T *begin, const T *end) : data_(begin), size_(end - begin) {}
+  const T *begin() const { return data_; }
+  const T *end() const { return data_ + size_; }
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  const T &operator[](size_t i) const { return data_[i]; }
+  const T &front() const { return data_[0]; }
+
+private:
+  const T *data_ = nullptr;
+  size_t size_ = 0;
+};
+
 /// One stream operand of an op: result `result` of op `producer`. It is read
 /// `readDelay` cycles after the consumer issues, on stream `base(group) +
 /// lane`, where base(group) is shared by the operands of one input group.
@@ -83,7 +102,10 @@ public:
 
   /// Room for `n` ops (addOp) without reallocating.
   void reserve(size_t n) { ops_.reserve(n); }
-  uint32_t addOp(OpSpec spec);
+  /// Adds an op; it is kept in a compact form (no allocation per op).
+  uint32_t addOp(const OpSpec &spec);
+  /// The instruction of an op added earlier.
+  const isa::Instruction &inst(uint32_t op) const { return ops_[op].inst; }
   /// `to` issues at least `delta` cycles after `from`.
   void addDep(uint32_t from, uint32_t to, int64_t delta);
   /// `to` issues exactly `delta` cycles after `from` (a c2c receive after
@@ -101,7 +123,7 @@ public:
   size_t numOps() const { return ops_.size(); }
   /// max(cycle + busyCycles) over all ops (0 if none).
   int64_t length() const { return length_; }
-  unsigned numBundles() const { return unsigned(bundles_.size()); }
+  unsigned numBundles() const { return unsigned(bundleSpan_.size()); }
 
   /// One stretch of the critical path (after run()): [begin, end) is spent
   /// in bundle `bundle` (from its start to where the next bundle on the
@@ -118,33 +140,72 @@ public:
   /// bound of its successor; ties to the lowest index). Deterministic.
   std::vector<PathSegment> criticalPath() const;
   /// The instructions of a bundle.
-  const std::vector<uint32_t> &bundleOps(unsigned b) const {
-    return bundles_[b].ops;
+  Span<uint32_t> bundleOps(unsigned b) const {
+    return {bundleOps_.data() + bundleOpsBegin_[b],
+            bundleOps_.data() + bundleOpsBegin_[b + 1]};
   }
   /// Bundle of an op and its fixed offset inside it (after run()).
   unsigned bundleOf(uint32_t op) const { return bundleOf_[op]; }
   int64_t offsetOf(uint32_t op) const { return offset_[op]; }
 
 private:
+  /// An OpSpec as kept: its lists (queues, extra queues, operands, links)
+  /// are ranges of shared arrays. About 100 bytes per op with no allocation
+  /// of its own, where an OpSpec's four vectors cost about 300 (the 55M
+  /// GPT-2 has 1.7M instructions).
+  struct Op {
+    isa::Instruction inst;
+    uint32_t chip = 0;
+    int32_t position = 0;
+    int32_t memSlice = -1;
+    uint32_t bank = 0;
+    uint32_t numResults = 0;
+    uint32_t queuesBegin = 0, operandsBegin = 0, linksBegin = 0;
+    uint16_t numQueues = 0, numExtraQueues = 0;
+    uint16_t numOperands = 0, numLinks = 0;
+  };
+  Span<uint32_t> queues(const Op &op) const {
+    return {queuePool_.data() + op.queuesBegin, op.numQueues};
+  }
+  Span<uint32_t> extraQueues(const Op &op) const {
+    return {queuePool_.data() + op.queuesBegin + op.numQueues,
+            op.numExtraQueues};
+  }
+  Span<Operand> operands(const Op &op) const {
+    return {operandPool_.data() + op.operandsBegin, op.numOperands};
+  }
+  Span<LinkUse> links(const Op &op) const {
+    return {linkPool_.data() + op.linksBegin, op.numLinks};
+  }
+
   /// The reservation-table row an op occupies on queue `q`: the queue, or
   /// for a MEM write the slice's write port (a row after the queues).
-  uint32_t tableQueue(const OpSpec &op, uint32_t q) const;
+  uint32_t tableQueue(const Op &op, uint32_t q) const;
   std::string queueLabel(uint32_t tableQueue) const;
-  struct Bundle {
-    std::vector<uint32_t> ops;    // by offset, then index
-    std::vector<uint32_t> groups; // stream group roots (values)
-    int64_t span = 0;
-  };
   struct Edge {
     uint32_t to;
     int64_t weight; // start(to) >= start(from) + weight
   };
   struct Group {
-    std::vector<uint32_t> values; // ascending
-    std::vector<int64_t> lanes;   // lane of each value (min 0)
     unsigned width = 0;
     isa::Direction dir = isa::Direction::East;
   };
+  /// The values of group `g` (ascending); their lanes are valueLane_.
+  Span<uint32_t> groupValues(size_t g) const {
+    return {groupValues_.data() + groupValuesBegin_[g],
+            groupValues_.data() + groupValuesBegin_[g + 1]};
+  }
+  /// The stream groups whose first value a bundle's op produces.
+  Span<uint32_t> bundleGroups(size_t b) const {
+    return {bundleGroups_.data() + bundleGroupsBegin_[b],
+            bundleGroups_.data() + bundleGroupsBegin_[b + 1]};
+  }
+  Span<Edge> succ(size_t b) const {
+    return {succ_.data() + succBegin_[b], succ_.data() + succBegin_[b + 1]};
+  }
+  Span<Edge> pred(size_t b) const {
+    return {pred_.data() + predBegin_[b], pred_.data() + predBegin_[b + 1]};
+  }
 
   bool fail(uint32_t op, std::string message);
   uint32_t valueId(uint32_t op, uint32_t result) const {
@@ -157,7 +218,10 @@ private:
   bool place(unsigned b, int64_t earliest, ReservationTable &table);
 
   const isa::Machine &machine_;
-  std::vector<OpSpec> ops_;
+  std::vector<Op> ops_;
+  std::vector<uint32_t> queuePool_;
+  std::vector<Operand> operandPool_;
+  std::vector<LinkUse> linkPool_;
   struct Dep {
     uint32_t from, to;
     int64_t delta;
@@ -168,7 +232,8 @@ private:
     return machine_.numQueues() + machine_.memSlices();
   }
 
-  // Derived.
+  // Derived. Lists per group, bundle and edge source/target are compressed
+  // (one array and the start of each list).
   std::vector<uint32_t> valueBase_;
   std::vector<uint32_t> valueOp_;
   std::vector<int> valueLastPos_;
@@ -176,10 +241,14 @@ private:
   std::vector<uint32_t> valueGroup_;
   std::vector<int64_t> valueLane_;
   std::vector<Group> groups_;
-  std::vector<Bundle> bundles_;
+  std::vector<uint32_t> groupValues_, groupValuesBegin_;
+  std::vector<int64_t> bundleSpan_;
+  std::vector<uint32_t> bundleOps_, bundleOpsBegin_; // by offset, then index
+  std::vector<uint32_t> bundleGroups_, bundleGroupsBegin_;
   std::vector<unsigned> bundleOf_;
   std::vector<int64_t> offset_;
-  std::vector<std::vector<Edge>> succ_, pred_;
+  std::vector<Edge> succ_, pred_;
+  std::vector<uint32_t> succBegin_, predBegin_;
   std::vector<int64_t> start_;
 
   std::vector<ScheduledOp> results_;

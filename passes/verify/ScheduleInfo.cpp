@@ -280,7 +280,13 @@ LogicalResult collectInstructions(ModuleOp module, const isa::Machine &machine,
   out.clear();
   Builder builder(machine, chipCount(module));
   bool ok = true;
+  // Sized once (a vector that grows holds its old and new arrays at once:
+  // 1.7M instructions on the 55M GPT-2).
+  size_t count = 0;
+  module.walk([&](Operation *op) { count += isInstruction(op); });
+  out.reserve(count);
   llvm::DenseMap<Operation *, int> index;
+  index.reserve(unsigned(count));
   module.walk([&](Operation *op) {
     if (!isInstruction(op))
       return;

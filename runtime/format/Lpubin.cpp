@@ -161,7 +161,7 @@ uint32_t crc32(const uint8_t *data, size_t size) {
 }
 
 std::vector<uint8_t> writeLpubin(schema::Manifest manifest,
-                                 const std::vector<SegmentData> &segments) {
+                                 std::vector<SegmentData> segments) {
   // Offsets depend on the manifest size, which depends on the offsets
   // (varints): iterate until stable (at most a few rounds).
   manifest.clear_segments();
@@ -202,10 +202,14 @@ std::vector<uint8_t> writeLpubin(schema::Manifest manifest,
   put32(out.data() + 32,
         crc32(reinterpret_cast<const uint8_t *>(text.data()), text.size()));
   std::memcpy(out.data() + kHeaderSize, text.data(), text.size());
-  for (size_t i = 0; i < segments.size(); ++i)
+  // Each segment's bytes are freed once copied: the file and the segments
+  // are not held whole at the same time.
+  for (size_t i = 0; i < segments.size(); ++i) {
     if (!segments[i].bytes.empty())
       std::memcpy(out.data() + manifest.segments(int(i)).offset(),
                   segments[i].bytes.data(), segments[i].bytes.size());
+    segments[i].bytes = {};
+  }
   return out;
 }
 

@@ -33,9 +33,11 @@ struct SegmentData {
 };
 
 /// Serialises manifest + segments into file bytes. The manifest's `segments`
-/// list is replaced by the given segments, in order. Deterministic.
+/// list is replaced by the given segments, in order. Deterministic. Pass the
+/// segments with std::move where they are large: each segment's bytes are
+/// freed once copied, so the file and its segments are not held twice.
 std::vector<uint8_t> writeLpubin(schema::Manifest manifest,
-                                 const std::vector<SegmentData> &segments);
+                                 std::vector<SegmentData> segments);
 absl::Status writeLpubinFile(const std::string &path, schema::Manifest manifest,
                              const std::vector<SegmentData> &segments);
 

@@ -381,6 +381,81 @@ llvm::Expected<std::vector<uint8_t>> emitLpubin(ModuleOp module,
     }
 
   const uint32_t nq = machine.numQueues();
+  // Predicted stats (the emulator must measure the same).
+  schema::Stats *stats = m.mutable_predicted();
+  int64_t cycles = verify::programCycles(prog.sched, machine);
+  if (auto attr = module->getAttrOfType<IntegerAttr>(verify::kCyclesAttrName);
+      attr && attr.getInt() != cycles)
+    return makeError("internal: lpuhw.cycles is " + llvm::Twine(attr.getInt()) +
+                     " but the program is busy until cycle " +
+                     llvm::Twine(cycles));
+  stats->set_cycles(uint64_t(cycles));
+  // Stages, ordered by first issue (then name).
+  std::map<std::string, schema::Stage> stages;
+  for (const verify::SchedInst &si : prog.sched) {
+    std::string name = lpuhw::stageOf(si.op->getLoc());
+    auto [it, inserted] = stages.insert({name, schema::Stage()});
+    schema::Stage &st = it->second;
+    uint64_t first = uint64_t(si.cycle);
+    uint64_t end = first + machine.busyCycles(si.inst);
+    if (inserted) {
+      st.set_name(name);
+      st.set_first_cycle(first);
+    }
+    st.set_first_cycle(std::min(st.first_cycle(), first));
+    st.set_end_cycle(std::max(st.end_cycle(), end));
+    st.set_instructions(st.instructions() + 1);
+  }
+  std::vector<const schema::Stage *> order;
+  for (const auto &[name, st] : stages)
+    order.push_back(&st);
+  std::sort(order.begin(), order.end(), [](auto *a, auto *b) {
+    return a->first_cycle() != b->first_cycle()
+               ? a->first_cycle() < b->first_cycle()
+               : a->name() < b->name();
+  });
+  for (const schema::Stage *st : order)
+    *stats->add_stages() = *st;
+  if (auto path = module->getAttrOfType<ArrayAttr>(kCriticalPathAttrName))
+    for (Attribute a : path) {
+      auto triple = dyn_cast<ArrayAttr>(a);
+      if (!triple || triple.size() != 3)
+        continue;
+      schema::PathPart *part = stats->add_critical_path();
+      part->set_stage(cast<StringAttr>(triple[0]).str());
+      part->set_unit(cast<StringAttr>(triple[1]).str());
+      part->set_cycles(uint64_t(cast<IntegerAttr>(triple[2]).getInt()));
+    }
+  // The emulator counts issued instructions, NOPs excluded.
+  // A mem.read_write is one instruction for two scheduled ops.
+  stats->set_instructions(uint64_t(prog.sched.size()) - prog.merged);
+  const isa::Unit units[] = {isa::Unit::Mem, isa::Unit::Vxm, isa::Unit::Mxm,
+                             isa::Unit::Sxm, isa::Unit::C2c};
+  for (isa::Unit u : units) {
+    uint64_t busy = 0;
+    uint32_t queues = 0;
+    for (uint32_t q = 0; q < nq; ++q) {
+      if (machine.queue(q).unit != u)
+        continue;
+      queues += prog.chips;
+      for (uint32_t c = 0; c < prog.chips; ++c)
+        for (const isa::Instruction &inst :
+             prog.queues[size_t(c) * nq + q].issued)
+          busy += machine.queueCycles(inst);
+    }
+    schema::UnitStats *us = stats->add_units();
+    us->set_unit(isa::unitName(u));
+    us->set_busy_cycles(busy);
+    us->set_queues(queues);
+  }
+  // The scheduled instructions are encoded: free them before the weights
+  // are packed and the file is written (memory: the 55M GPT-2 has 1.7M).
+  prog.sched = {};
+  for (QueueProgram &qp : prog.queues) {
+    qp.issued = {};
+    qp.cycles = {};
+  }
+
   std::vector<format::SegmentData> segments, weightSegments;
   const size_t cells = size_t(machine.memSlices()) * machine.banks();
   for (uint32_t c = 0; c < prog.chips; ++c) {
@@ -484,74 +559,7 @@ llvm::Expected<std::vector<uint8_t>> emitLpubin(ModuleOp module,
   for (format::SegmentData &seg : weightSegments)
     segments.push_back(std::move(seg));
 
-  // Predicted stats (the emulator must measure the same).
-  schema::Stats *stats = m.mutable_predicted();
-  int64_t cycles = verify::programCycles(prog.sched, machine);
-  if (auto attr = module->getAttrOfType<IntegerAttr>(verify::kCyclesAttrName);
-      attr && attr.getInt() != cycles)
-    return makeError("internal: lpuhw.cycles is " + llvm::Twine(attr.getInt()) +
-                     " but the program is busy until cycle " +
-                     llvm::Twine(cycles));
-  stats->set_cycles(uint64_t(cycles));
-  // Stages, ordered by first issue (then name).
-  std::map<std::string, schema::Stage> stages;
-  for (const verify::SchedInst &si : prog.sched) {
-    std::string name = lpuhw::stageOf(si.op->getLoc());
-    auto [it, inserted] = stages.insert({name, schema::Stage()});
-    schema::Stage &st = it->second;
-    uint64_t first = uint64_t(si.cycle);
-    uint64_t end = first + machine.busyCycles(si.inst);
-    if (inserted) {
-      st.set_name(name);
-      st.set_first_cycle(first);
-    }
-    st.set_first_cycle(std::min(st.first_cycle(), first));
-    st.set_end_cycle(std::max(st.end_cycle(), end));
-    st.set_instructions(st.instructions() + 1);
-  }
-  std::vector<const schema::Stage *> order;
-  for (const auto &[name, st] : stages)
-    order.push_back(&st);
-  std::sort(order.begin(), order.end(), [](auto *a, auto *b) {
-    return a->first_cycle() != b->first_cycle()
-               ? a->first_cycle() < b->first_cycle()
-               : a->name() < b->name();
-  });
-  for (const schema::Stage *st : order)
-    *stats->add_stages() = *st;
-  if (auto path = module->getAttrOfType<ArrayAttr>(kCriticalPathAttrName))
-    for (Attribute a : path) {
-      auto triple = dyn_cast<ArrayAttr>(a);
-      if (!triple || triple.size() != 3)
-        continue;
-      schema::PathPart *part = stats->add_critical_path();
-      part->set_stage(cast<StringAttr>(triple[0]).str());
-      part->set_unit(cast<StringAttr>(triple[1]).str());
-      part->set_cycles(uint64_t(cast<IntegerAttr>(triple[2]).getInt()));
-    }
-  // The emulator counts issued instructions, NOPs excluded.
-  // A mem.read_write is one instruction for two scheduled ops.
-  stats->set_instructions(uint64_t(prog.sched.size()) - prog.merged);
-  const isa::Unit units[] = {isa::Unit::Mem, isa::Unit::Vxm, isa::Unit::Mxm,
-                             isa::Unit::Sxm, isa::Unit::C2c};
-  for (isa::Unit u : units) {
-    uint64_t busy = 0;
-    uint32_t queues = 0;
-    for (uint32_t q = 0; q < nq; ++q) {
-      if (machine.queue(q).unit != u)
-        continue;
-      queues += prog.chips;
-      for (uint32_t c = 0; c < prog.chips; ++c)
-        for (const isa::Instruction &inst :
-             prog.queues[size_t(c) * nq + q].issued)
-          busy += machine.queueCycles(inst);
-    }
-    schema::UnitStats *us = stats->add_units();
-    us->set_unit(isa::unitName(u));
-    us->set_busy_cycles(busy);
-    us->set_queues(queues);
-  }
-  return format::writeLpubin(std::move(m), segments);
+  return format::writeLpubin(std::move(m), std::move(segments));
 }
 
 LogicalResult printAsm(ModuleOp module, llvm::raw_ostream &os) {
