@@ -240,7 +240,7 @@ bool Scheduler::buildGroups() {
     valueGroup_[v] = uint32_t(rootToGroup[r]);
     valueLane_[v] = uf.potential(v);
   }
-  rootToGroup = {};
+  std::vector<int64_t>().swap(rootToGroup);
   // Values per group, ascending (a counting sort by group).
   groupValuesBegin_.assign(ng + 1, 0);
   for (uint32_t v = 0; v < nv; ++v)
@@ -329,7 +329,7 @@ bool Scheduler::buildBundles() {
     bundleOf_[i] = unsigned(rootToBundle[r]);
     offset_[i] = uf.potential(i);
   }
-  rootToBundle = {};
+  std::vector<int64_t>().swap(rootToBundle);
   // Ops per bundle (a counting sort by bundle, then by offset and index).
   bundleOpsBegin_.assign(nb + 1, 0);
   for (uint32_t i = 0; i < n; ++i)
@@ -457,7 +457,7 @@ bool Scheduler::buildBundleGraph(std::vector<uint32_t> &topo) {
     }
   }
   // The dependences are edges now.
-  deps_ = {};
+  std::vector<Dep>().swap(deps_);
   std::vector<unsigned> indeg(nb, 0);
   for (size_t b = 0; b < nb; ++b)
     for (const Edge &e : succ(b))

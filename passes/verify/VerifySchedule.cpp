@@ -85,26 +85,28 @@ private:
     unsigned result;
   };
 
-  // Rule: no two values put on the same (stream, position, cycle).
+  // Rule: no two values put on the same (stream, position, cycle). On one
+  // stream and diagonal, the position fixes the cycle: the earlier put at
+  // that position in the diagonal's list is the clash.
   void indexPuts() {
-    std::map<std::tuple<int64_t, int, int64_t>, int> at;
     for (auto [i, s] : llvm::enumerate(insts_)) {
       if (s.stream < 0)
         continue;
       int64_t t = putCycle(s);
       for (unsigned k = 0; k < s.op->getNumResults(); ++k) {
         int64_t st = s.stream + k;
-        auto [it, inserted] =
-            at.insert({{key(s.chip, st), s.position, t}, int(i)});
-        if (!inserted) {
+        std::vector<Put> &puts =
+            diag_[{key(s.chip, st), diagonal(st, s.position, t)}];
+        auto same = llvm::find_if(
+            puts, [&](const Put &p) { return p.position == s.position; });
+        if (same != puts.end()) {
           error(s) << "result " << k << " is put on stream " << st
                    << " at position " << s.position << " in cycle " << t
-                   << ", where " << what(insts_[it->second])
+                   << ", where " << what(insts_[same->inst])
                    << " also puts a value in the same cycle";
           continue;
         }
-        diag_[{key(s.chip, st), diagonal(st, s.position, t)}].push_back(
-            {s.position, int(i), k});
+        puts.push_back({s.position, int(i), k});
       }
     }
   }

@@ -208,7 +208,7 @@ std::vector<uint8_t> writeLpubin(schema::Manifest manifest,
     if (!segments[i].bytes.empty())
       std::memcpy(out.data() + manifest.segments(int(i)).offset(),
                   segments[i].bytes.data(), segments[i].bytes.size());
-    segments[i].bytes = {};
+    std::vector<uint8_t>().swap(segments[i].bytes);
   }
   return out;
 }

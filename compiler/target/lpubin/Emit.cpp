@@ -450,12 +450,11 @@ llvm::Expected<std::vector<uint8_t>> emitLpubin(ModuleOp module,
   }
   // The scheduled instructions are encoded: free them before the weights
   // are packed and the file is written (memory: the 55M GPT-2 has 1.7M).
-  prog.sched = {};
+  std::vector<verify::SchedInst>().swap(prog.sched);
   for (QueueProgram &qp : prog.queues) {
-    qp.issued = {};
-    qp.cycles = {};
+    std::vector<isa::Instruction>().swap(qp.issued);
+    std::vector<int64_t>().swap(qp.cycles);
   }
-
   std::vector<format::SegmentData> segments, weightSegments;
   const size_t cells = size_t(machine.memSlices()) * machine.banks();
   for (uint32_t c = 0; c < prog.chips; ++c) {
@@ -514,7 +513,6 @@ llvm::Expected<std::vector<uint8_t>> emitLpubin(ModuleOp module,
       seg.bytes = isa::packPlaneRows(l, raw->data());
       weightSegments.push_back(std::move(seg));
     }
-
     // Segments: instructions by queue, lane maps, then (after every chip's)
     // weights by tensor order.
     uint64_t instructionCount = 0; // emitted, NOPs included (SRAM)
@@ -558,7 +556,6 @@ llvm::Expected<std::vector<uint8_t>> emitLpubin(ModuleOp module,
   }
   for (format::SegmentData &seg : weightSegments)
     segments.push_back(std::move(seg));
-
   return format::writeLpubin(std::move(m), std::move(segments));
 }
 
