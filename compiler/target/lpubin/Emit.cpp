@@ -41,11 +41,14 @@ llvm::Error makeError(const llvm::Twine &msg) {
 }
 
 /// One queue's emitted instructions (NOPs and repeats included) with their
-/// issue cycles, and the instructions it issues (repeats expanded).
+/// issue cycles (kept for printAsm only), and while it is encoded the
+/// instructions it issues (repeats expanded).
 struct QueueProgram {
   std::vector<int64_t> cycles;
   std::vector<isa::Instruction> insts;
   std::vector<isa::Instruction> issued;
+  /// Busy cycles of the issued instructions (kept once `issued` is freed).
+  uint64_t busy = 0;
 };
 
 /// Whether `b` is `a` issued again by a repeat: every field equal except the
@@ -200,8 +203,9 @@ std::vector<uint32_t> assignTags(const std::vector<verify::SchedInst> &insts) {
   return tag;
 }
 
+/// `keepCycles`: keep each emitted instruction's issue cycle (printAsm).
 LogicalResult buildProgram(ModuleOp module, const isa::Machine &machine,
-                           Program &prog) {
+                           Program &prog, bool keepCycles = false) {
   if (failed(verify::collectInstructions(module, machine, prog.sched)))
     return failure();
   std::vector<verify::SchedInst> &sched = prog.sched;
@@ -276,6 +280,12 @@ LogicalResult buildProgram(ModuleOp module, const isa::Machine &machine,
     }
     if (failed(encodeQueue(at, machine, uint32_t(q % nq), out)))
       return failure();
+    for (const isa::Instruction &inst : out.issued)
+      out.busy += machine.queueCycles(inst);
+    // Only the encoded stream (and, for printAsm, its cycles) is used later.
+    std::vector<isa::Instruction>().swap(out.issued);
+    if (!keepCycles)
+      std::vector<int64_t>().swap(out.cycles);
   }
   return success();
 }
@@ -439,9 +449,7 @@ llvm::Expected<std::vector<uint8_t>> emitLpubin(ModuleOp module,
         continue;
       queues += prog.chips;
       for (uint32_t c = 0; c < prog.chips; ++c)
-        for (const isa::Instruction &inst :
-             prog.queues[size_t(c) * nq + q].issued)
-          busy += machine.queueCycles(inst);
+        busy += prog.queues[size_t(c) * nq + q].busy;
     }
     schema::UnitStats *us = stats->add_units();
     us->set_unit(isa::unitName(u));
@@ -451,10 +459,6 @@ llvm::Expected<std::vector<uint8_t>> emitLpubin(ModuleOp module,
   // The scheduled instructions are encoded: free them before the weights
   // are packed and the file is written (memory: the 55M GPT-2 has 1.7M).
   std::vector<verify::SchedInst>().swap(prog.sched);
-  for (QueueProgram &qp : prog.queues) {
-    std::vector<isa::Instruction>().swap(qp.issued);
-    std::vector<int64_t>().swap(qp.cycles);
-  }
   std::vector<format::SegmentData> segments, weightSegments;
   const size_t cells = size_t(machine.memSlices()) * machine.banks();
   for (uint32_t c = 0; c < prog.chips; ++c) {
@@ -564,7 +568,7 @@ LogicalResult printAsm(ModuleOp module, llvm::raw_ostream &os) {
   if (failed(machine))
     return failure();
   Program prog;
-  if (failed(buildProgram(module, **machine, prog)))
+  if (failed(buildProgram(module, **machine, prog, /*keepCycles=*/true)))
     return failure();
   uint32_t nq = (*machine)->numQueues();
   for (auto [i, qp] : llvm::enumerate(prog.queues)) {
