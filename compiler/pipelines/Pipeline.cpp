@@ -239,7 +239,8 @@ static FailureOr<CompileResult> compileOnce(ModuleOp module,
   result.binary = std::move(*bytes);
   if (debugMemory())
     MemoryInstrumentation::print("emit");
-  absl::StatusOr<format::Lpubin> parsed = format::readLpubin(result.binary);
+  absl::StatusOr<format::Lpubin> parsed =
+      format::readLpubinUnowned(result.binary.data(), result.binary.size());
   if (!parsed.ok())
     return emitError(module.getLoc())
            << "internal: emitted binary does not verify: "

@@ -445,6 +445,12 @@ absl::StatusOr<Lpubin> readLpubin(std::vector<uint8_t> bytes) {
                      size);
 }
 
+absl::StatusOr<Lpubin> readLpubinUnowned(const uint8_t *data, uint64_t size) {
+  // An aliasing pointer with no owner: nothing is freed with the result.
+  return parseLpubin(
+      std::shared_ptr<const uint8_t>(std::shared_ptr<void>(), data), size);
+}
+
 absl::StatusOr<Lpubin> readLpubinFile(const std::string &path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)

@@ -55,6 +55,9 @@ struct Lpubin {
 };
 
 absl::StatusOr<Lpubin> readLpubin(std::vector<uint8_t> bytes);
+/// Checks and parses `size` bytes at `data` without copying or owning them:
+/// they must outlive the result (e.g. lpuc checking the binary it holds).
+absl::StatusOr<Lpubin> readLpubinUnowned(const uint8_t *data, uint64_t size);
 /// Maps the file (no copy of its weights; pages are read as the loader
 /// touches them) and checks it like readLpubin.
 absl::StatusOr<Lpubin> readLpubinFile(const std::string &path);

@@ -115,6 +115,18 @@ TEST(LpubinFormat, Deterministic) {
   EXPECT_EQ(format::writeLpubin(m, baseSegments()), goodFile());
 }
 
+TEST(LpubinFormat, UnownedViewChecksWithoutCopying) {
+  std::vector<uint8_t> bytes = goodFile();
+  absl::StatusOr<format::Lpubin> r =
+      format::readLpubinUnowned(bytes.data(), bytes.size());
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->bytes.get(), bytes.data()); // a view, not a copy
+  EXPECT_EQ(r->manifest.predicted().cycles(), 7u);
+  EXPECT_EQ(r->segment(1), bytes.data() + 8192);
+  bytes[0] = 'X';
+  EXPECT_FALSE(format::readLpubinUnowned(bytes.data(), bytes.size()).ok());
+}
+
 TEST(LpubinFormat, FileRoundTrip) {
   std::string path = ::testing::TempDir() + "/rt.lpubin";
   ASSERT_TRUE(
