@@ -43,7 +43,8 @@ std::string backPipelineFor(const CompileOptions &opts) {
     return "";
   return "lpu-partition{chips=" + opts.chips +
          " fill=" + llvm::formatv("{0:F4}", opts.fill).str() +
-         "},lpu-to-lpuhw,lpuhw-schedule,lpuhw-verify-schedule";
+         "},lpu-to-lpuhw,lpuhw-schedule{window=" +
+         std::to_string(opts.scheduleWindow) + "},lpuhw-verify-schedule";
 }
 
 /// The compile report: what the binary will do, predicted from the static

@@ -19,6 +19,8 @@ struct CompileOptions {
   double fill = 0.95;         // lpu-partition's share of a chip's SRAM
   /// Run lpu-fuse (elementwise DAGs as single VXM chains).
   bool fuse = true;
+  /// lpuhw-schedule's window: instructions scheduled together (0: all).
+  int64_t scheduleWindow = int64_t(1) << 18;
   EmitKind emit = EmitKind::Bin;
   /// `lpuc plan`: compile as for a binary (partition, lowering, schedule,
   /// SRAM check) but without weight data; CompileResult::binary then holds

@@ -83,6 +83,9 @@ struct PlaneState {
   int64_t lastLoad = -1, lastInstall = -1, lastMul = -1;
   /// Planes touched by the last load (an install swaps the same ones).
   unsigned loadPlanes = 1;
+  /// Timing of the last load and multiply (they may be in an earlier
+  /// window): queue cycles of each, and the load's mxmLoadCycles.
+  int64_t loadQueueCycles = 0, loadCycles = 0, mulQueueCycles = 0;
 };
 
 /// Per SRAM address: the last write and the reads since.
@@ -134,6 +137,12 @@ std::pair<const char *, int> unitRank(Operation *op) {
   return {"mem", 1};
 }
 
+/// The unit of a unitRank.
+const char *rankName(int rank) {
+  static const char *const names[] = {"mem", "mem", "vxm", "sxm", "mxm", "c2c"};
+  return names[std::clamp(rank, 0, 5)];
+}
+
 } // namespace
 
 void LpuhwSchedulePass::runOnOperation() {
@@ -153,11 +162,9 @@ void LpuhwSchedulePass::runOnOperation() {
     return signalPassFailure();
   }
 
-  SmallVector<Operation *> ops;
-  llvm::DenseMap<Operation *, uint32_t> index;
+  std::vector<Operation *> ops;
   for (Operation &op : main.getBody().front()) {
     if (isInstruction(&op)) {
-      index[&op] = uint32_t(ops.size());
       ops.push_back(&op);
       continue;
     }
@@ -187,366 +194,443 @@ void LpuhwSchedulePass::runOnOperation() {
     }
     topo = std::move(*t);
   }
-  // The route of each send, by its index.
-  llvm::DenseMap<uint32_t, isa::Route> routes;
-
-  sched::Scheduler scheduler(m);
-  scheduler.horizon = horizon;
-  scheduler.reserve(ops.size());
   const uint32_t weightStreams = target.mxm_weight_streams();
   const uint32_t sxmHalf = target.sxm_units_per_hemisphere();
-  std::vector<int> position(ops.size(), 0);
   bool bad = false;
-  auto error = [&](Operation *op) {
-    bad = true;
-    return op->emitError();
-  };
 
-  // Operands: (producer, result) of a stream value.
-  auto operand = [&](Operation *user, Value v, uint32_t group, uint32_t lane,
-                     uint32_t readDelay) -> std::optional<sched::Operand> {
-    auto res = dyn_cast<OpResult>(v);
-    if (!res || !index.count(res.getOwner())) {
-      error(user) << "lpuhw-schedule: stream operand is not the result of an "
-                     "instruction of @main";
-      return std::nullopt;
-    }
-    if (chipOf(res.getOwner()) != chipOf(user)) {
-      error(user) << "lpuhw-schedule: reads a stream value of chip "
-                  << chipOf(res.getOwner()) << " on chip " << chipOf(user)
-                  << " (vectors cross chips only through c2c_send and "
-                     "c2c_recv)";
-      return std::nullopt;
-    }
-    sched::Operand o;
-    o.producer = index.lookup(res.getOwner());
-    o.result = res.getResultNumber();
-    o.group = group;
-    o.lane = lane;
-    o.readDelay = readDelay;
-    return o;
-  };
-  auto checkPlane = [&](Operation *op, uint32_t plane,
-                        isa::DType dtype) -> bool {
-    if (plane >= target.mxm_planes()) {
-      error(op) << "MXM plane " << plane << " out of range (target has "
-                << target.mxm_planes() << ")";
-      return false;
-    }
-    if (dtype != isa::DType::Invalid && m.mxmPlanesFor(dtype) == 2 &&
-        plane % 2 != 0) {
-      error(op) << "a " << isa::dtypeName(dtype)
-                << " tile uses a pair of planes: plane must be even, got "
-                << plane;
-      return false;
-    }
-    return true;
-  };
-  auto checkMem = [&](Operation *op, uint32_t slice, uint32_t bank,
-                      uint32_t row) -> bool {
-    if (slice >= m.memSlices() || bank >= m.banks() || row >= m.rowsPerBank()) {
-      error(op) << "SRAM address (slice " << slice << ", bank " << bank
-                << ", row " << row << ") outside the target's " << m.memSlices()
-                << " slices x " << m.banks() << " banks x " << m.rowsPerBank()
-                << " rows";
-      return false;
-    }
-    return true;
-  };
-
+  // State carried across windows: the reservation table, each scheduled
+  // op's cycle and global bundle, the bundles' traces (for the critical
+  // path), and the SRAM row and MXM plane states.
+  sched::ReservationTable table(sched::Scheduler::tableRows(m, chips),
+                                m.streamsPerDirection());
+  std::vector<int64_t> cycleOf(ops.size(), 0);
+  std::vector<uint32_t> bundleOfOp(ops.size(), 0);
+  std::vector<sched::Scheduler::BundleTrace> traces;
+  std::vector<uint32_t> bundleFirst; // global op index of its first member
+  std::vector<uint8_t> bundleRank;   // unitRank of its members, the highest
+  int64_t length = 0;
+  uint32_t lastOp = 0;
   // Dependences from program order.
   // Looked up by key only (never iterated), so hash order cannot matter.
   llvm::DenseMap<std::tuple<uint32_t, uint32_t, uint32_t, uint32_t>, RowState>
       rows;
   std::vector<PlaneState> planeStates(size_t(target.mxm_planes()) * chips);
+  Block &body = main.getBody().front();
 
-  for (uint32_t i = 0; i < ops.size() && !bad; ++i) {
-    Operation *op = ops[i];
-    sched::OpSpec spec;
-    isa::Instruction &inst = spec.inst;
-    spec.numResults = llvm::isa<C2cSendOp>(op) ? 0 : op->getNumResults();
-    spec.chip = chipOf(op);
-    PlaneState *planes =
-        planeStates.data() + size_t(spec.chip) * target.mxm_planes();
-    const size_t numPlanes = target.mxm_planes();
-    auto addOperands = [&](ValueRange vals, uint32_t width, uint32_t delayDiv,
-                           bool mxmLanes) {
-      for (auto [k, v] : llvm::enumerate(vals)) {
-        uint32_t kk = uint32_t(k);
-        std::optional<sched::Operand> o =
-            mxmLanes ? operand(op, v, 0, kk % delayDiv, kk / delayDiv)
-                     : operand(op, v, kk / width, kk % width, 0);
-        if (!o)
+  for (size_t begin = 0; begin < ops.size();) {
+    // The window: at least `window` instructions (all if window <= 0), ended
+    // at the first instruction that no stream value of the window reaches
+    // (every user of every result so far comes before it).
+    size_t end = ops.size();
+    if (window > 0 && ops.size() - begin > size_t(window)) {
+      Operation *frontier = nullptr;
+      for (size_t i = begin; i < ops.size(); ++i) {
+        if (i - begin >= size_t(window) &&
+            (!frontier || frontier->isBeforeInBlock(ops[i]))) {
+          end = i;
+          break;
+        }
+        for (Operation *u : ops[i]->getUsers()) {
+          if (u->getBlock() != &body) {
+            i = ops.size(); // never cut: schedule the rest at once
+            break;
+          }
+          if (!frontier || frontier->isBeforeInBlock(u))
+            frontier = u;
+        }
+      }
+    }
+    // Window-local indices (op i of the program is i - begin).
+    llvm::DenseMap<Operation *, uint32_t> index;
+    index.reserve(unsigned(end - begin));
+    for (size_t i = begin; i < end; ++i)
+      index[ops[i]] = uint32_t(i - begin);
+    // The route of each send, by its index.
+    llvm::DenseMap<uint32_t, isa::Route> routes;
+    sched::Scheduler scheduler(m);
+    scheduler.horizon = horizon;
+    scheduler.bundleBase = int64_t(traces.size());
+    scheduler.reserve(end - begin);
+    std::vector<int> position(end - begin, 0);
+    // `to` (a program index in this window) issues at least `delta` cycles
+    // after `from`: an edge inside the window, a release after one.
+    auto addDep = [&](uint32_t from, uint32_t to, int64_t delta) {
+      if (from >= begin)
+        scheduler.addDep(uint32_t(from - begin), uint32_t(to - begin), delta);
+      else
+        scheduler.addRelease(uint32_t(to - begin), cycleOf[from] + delta,
+                             bundleOfOp[from]);
+    };
+    auto error = [&](Operation *op) {
+      bad = true;
+      return op->emitError();
+    };
+
+    // Operands: (producer, result) of a stream value.
+    auto operand = [&](Operation *user, Value v, uint32_t group, uint32_t lane,
+                       uint32_t readDelay) -> std::optional<sched::Operand> {
+      auto res = dyn_cast<OpResult>(v);
+      if (!res || !index.count(res.getOwner())) {
+        error(user) << "lpuhw-schedule: stream operand is not the result of an "
+                       "instruction of @main";
+        return std::nullopt;
+      }
+      if (chipOf(res.getOwner()) != chipOf(user)) {
+        error(user) << "lpuhw-schedule: reads a stream value of chip "
+                    << chipOf(res.getOwner()) << " on chip " << chipOf(user)
+                    << " (vectors cross chips only through c2c_send and "
+                       "c2c_recv)";
+        return std::nullopt;
+      }
+      sched::Operand o;
+      o.producer = index.lookup(res.getOwner());
+      o.result = res.getResultNumber();
+      o.group = group;
+      o.lane = lane;
+      o.readDelay = readDelay;
+      return o;
+    };
+    auto checkPlane = [&](Operation *op, uint32_t plane,
+                          isa::DType dtype) -> bool {
+      if (plane >= target.mxm_planes()) {
+        error(op) << "MXM plane " << plane << " out of range (target has "
+                  << target.mxm_planes() << ")";
+        return false;
+      }
+      if (dtype != isa::DType::Invalid && m.mxmPlanesFor(dtype) == 2 &&
+          plane % 2 != 0) {
+        error(op) << "a " << isa::dtypeName(dtype)
+                  << " tile uses a pair of planes: plane must be even, got "
+                  << plane;
+        return false;
+      }
+      return true;
+    };
+    auto checkMem = [&](Operation *op, uint32_t slice, uint32_t bank,
+                        uint32_t row) -> bool {
+      if (slice >= m.memSlices() || bank >= m.banks() ||
+          row >= m.rowsPerBank()) {
+        error(op) << "SRAM address (slice " << slice << ", bank " << bank
+                  << ", row " << row << ") outside the target's "
+                  << m.memSlices() << " slices x " << m.banks() << " banks x "
+                  << m.rowsPerBank() << " rows";
+        return false;
+      }
+      return true;
+    };
+
+    for (uint32_t i = uint32_t(begin); i < end && !bad; ++i) {
+      Operation *op = ops[i];
+      sched::OpSpec spec;
+      isa::Instruction &inst = spec.inst;
+      spec.numResults = llvm::isa<C2cSendOp>(op) ? 0 : op->getNumResults();
+      spec.chip = chipOf(op);
+      PlaneState *planes =
+          planeStates.data() + size_t(spec.chip) * target.mxm_planes();
+      const size_t numPlanes = target.mxm_planes();
+      auto addOperands = [&](ValueRange vals, uint32_t width, uint32_t delayDiv,
+                             bool mxmLanes) {
+        for (auto [k, v] : llvm::enumerate(vals)) {
+          uint32_t kk = uint32_t(k);
+          std::optional<sched::Operand> o =
+              mxmLanes ? operand(op, v, 0, kk % delayDiv, kk / delayDiv)
+                       : operand(op, v, kk / width, kk % width, 0);
+          if (!o)
+            return;
+          spec.operands.push_back(*o);
+        }
+      };
+      auto memDeps = [&](uint32_t slice, uint32_t bank, uint32_t row,
+                         bool write) {
+        RowState &st = rows[{spec.chip, slice, bank, row}];
+        if (!write) {
+          if (st.lastWrite >= 0)
+            addDep(uint32_t(st.lastWrite), i, m.memWriteLatency());
+          st.reads.push_back(i);
           return;
-        spec.operands.push_back(*o);
-      }
-    };
-    auto memDeps = [&](uint32_t slice, uint32_t bank, uint32_t row,
-                       bool write) {
-      RowState &st = rows[{spec.chip, slice, bank, row}];
-      if (!write) {
+        }
+        for (uint32_t r : st.reads)
+          addDep(r, i, 0);
         if (st.lastWrite >= 0)
-          scheduler.addDep(uint32_t(st.lastWrite), i, m.memWriteLatency());
-        st.reads.push_back(i);
-        return;
-      }
-      for (uint32_t r : st.reads)
-        scheduler.addDep(r, i, 0);
-      if (st.lastWrite >= 0)
-        scheduler.addDep(uint32_t(st.lastWrite), i, 1);
-      st.reads.clear();
-      st.lastWrite = i;
-    };
-    // The planes an MXM op touches: its plane, and the partner for wide types.
-    auto touched = [&](uint32_t plane, unsigned n) {
-      SmallVector<uint32_t, 2> ps{plane};
-      if (n == 2 && plane + 1 < numPlanes)
-        ps.push_back(plane + 1);
-      return ps;
-    };
+          addDep(uint32_t(st.lastWrite), i, 1);
+        st.reads.clear();
+        st.lastWrite = i;
+      };
+      // The planes an MXM op touches: its plane, and the partner for wide
+      // types.
+      auto touched = [&](uint32_t plane, unsigned n) {
+        SmallVector<uint32_t, 2> ps{plane};
+        if (n == 2 && plane + 1 < numPlanes)
+          ps.push_back(plane + 1);
+        return ps;
+      };
 
-    if (auto r = dyn_cast<MemReadOp>(op)) {
-      if (!checkMem(op, r.getSlice(), r.getBank(), r.getRow()))
-        break;
-      inst.op = isa::Opcode::MemRead;
-      spec.queues = {m.memQueue(r.getSlice())};
-      spec.position = m.memPosition(r.getSlice());
-      spec.memSlice = int(r.getSlice());
-      spec.bank = r.getBank();
-      memDeps(r.getSlice(), r.getBank(), r.getRow(), false);
-    } else if (auto w = dyn_cast<MemWriteOp>(op)) {
-      if (!checkMem(op, w.getSlice(), w.getBank(), w.getRow()))
-        break;
-      inst.op = isa::Opcode::MemWrite;
-      spec.queues = {m.memQueue(w.getSlice())};
-      spec.position = m.memPosition(w.getSlice());
-      spec.memSlice = int(w.getSlice());
-      spec.bank = w.getBank();
-      addOperands(w->getOperands(), 1, 1, false);
-      memDeps(w.getSlice(), w.getBank(), w.getRow(), true);
-    } else if (auto l = dyn_cast<MxmLoadOp>(op)) {
-      inst.op = isa::Opcode::MxmLoad;
-      inst.dtype = toIsaType(l.getDtype());
-      inst.a = l.getRows();
-      if (!checkPlane(op, l.getPlane(), inst.dtype))
-        break;
-      unsigned n = m.mxmPlanesFor(inst.dtype);
-      spec.queues = {m.mxmLoadQueue(l.getPlane())};
-      if (n == 2)
-        spec.extraQueues = {m.mxmLoadQueue(l.getPlane() + 1)};
-      spec.position = m.mxmPosition(l.getPlane());
-      addOperands(l.getTile(), 1, weightStreams, true);
-      for (uint32_t p : touched(l.getPlane(), n)) {
-        PlaneState &st = planes[p];
-        if (st.lastInstall >= 0)
-          scheduler.addDep(uint32_t(st.lastInstall), i, 1);
-        if (st.lastLoad >= 0)
-          scheduler.addDep(uint32_t(st.lastLoad), i,
-                           m.queueCycles(scheduler.inst(st.lastLoad)));
-      }
-      for (uint32_t p : touched(l.getPlane(), n)) {
-        planes[p].lastLoad = i;
-        planes[p].loadPlanes = n;
-      }
-    } else if (auto in = dyn_cast<MxmInstallOp>(op)) {
-      inst.op = isa::Opcode::MxmInstall;
-      if (!checkPlane(op, in.getPlane(), isa::DType::Invalid))
-        break;
-      unsigned n = planes[in.getPlane()].loadPlanes;
-      spec.queues = {m.mxmMulQueue(in.getPlane())};
-      if (n == 2 && in.getPlane() + 1 < numPlanes)
-        spec.extraQueues = {m.mxmMulQueue(in.getPlane() + 1)};
-      spec.position = m.mxmPosition(in.getPlane());
-      for (uint32_t p : touched(in.getPlane(), n)) {
-        PlaneState &st = planes[p];
-        if (st.lastLoad >= 0)
-          scheduler.addDep(uint32_t(st.lastLoad), i,
-                           m.mxmLoadCycles(scheduler.inst(st.lastLoad).dtype,
-                                           scheduler.inst(st.lastLoad).a));
-        if (st.lastMul >= 0)
-          scheduler.addDep(uint32_t(st.lastMul), i,
-                           m.queueCycles(scheduler.inst(st.lastMul)));
-        if (st.lastInstall >= 0)
-          scheduler.addDep(uint32_t(st.lastInstall), i, 1);
-      }
-      for (uint32_t p : touched(in.getPlane(), n))
-        planes[p].lastInstall = i;
-    } else if (auto mul = dyn_cast<MxmMulOp>(op)) {
-      inst.op = isa::Opcode::MxmMul;
-      inst.dtype = toIsaType(mul.getDtype());
-      inst.a = mul.getAccRow();
-      inst.flags = (mul.getAccumulate() ? isa::kAccumulate : 0) |
-                   (mul.getEmit() ? isa::kEmit : 0);
-      if (!checkPlane(op, mul.getPlane(), inst.dtype))
-        break;
-      unsigned n = m.mxmPlanesFor(inst.dtype);
-      spec.queues = {m.mxmMulQueue(mul.getPlane())};
-      if (n == 2)
-        spec.extraQueues = {m.mxmMulQueue(mul.getPlane() + 1)};
-      spec.position = m.mxmPosition(mul.getPlane());
-      addOperands(mul.getAct(), isa::widthBytes(inst.dtype), 1, false);
-      for (uint32_t p : touched(mul.getPlane(), n)) {
-        PlaneState &st = planes[p];
-        if (st.lastInstall >= 0)
-          scheduler.addDep(uint32_t(st.lastInstall), i, 1);
-        if (st.lastMul >= 0)
-          scheduler.addDep(uint32_t(st.lastMul), i,
-                           m.queueCycles(scheduler.inst(st.lastMul)));
-      }
-      for (uint32_t p : touched(mul.getPlane(), n))
-        planes[p].lastMul = i;
-    } else if (auto v = dyn_cast<VxmOp>(op)) {
-      inst.op = isa::Opcode::Vxm;
-      inst.dtype = toIsaType(v.getDtype());
-      isa::AluOp fn;
-      isa::parseAluOp(v.getFn().str(), fn);
-      inst.fn = uint8_t(fn);
-      if (auto to = v.getToDtype())
-        inst.b = uint32_t(toIsaType(*to));
-      if (std::optional<uint32_t> alu = v.getAlu()) {
-        if (*alu >= target.vxm_alus()) {
-          error(op) << "VXM ALU " << *alu << " out of range (target has "
-                    << target.vxm_alus() << ")";
+      if (auto r = dyn_cast<MemReadOp>(op)) {
+        if (!checkMem(op, r.getSlice(), r.getBank(), r.getRow()))
+          break;
+        inst.op = isa::Opcode::MemRead;
+        spec.queues = {m.memQueue(r.getSlice())};
+        spec.position = m.memPosition(r.getSlice());
+        spec.memSlice = int(r.getSlice());
+        spec.bank = r.getBank();
+        memDeps(r.getSlice(), r.getBank(), r.getRow(), false);
+      } else if (auto w = dyn_cast<MemWriteOp>(op)) {
+        if (!checkMem(op, w.getSlice(), w.getBank(), w.getRow()))
+          break;
+        inst.op = isa::Opcode::MemWrite;
+        spec.queues = {m.memQueue(w.getSlice())};
+        spec.position = m.memPosition(w.getSlice());
+        spec.memSlice = int(w.getSlice());
+        spec.bank = w.getBank();
+        addOperands(w->getOperands(), 1, 1, false);
+        memDeps(w.getSlice(), w.getBank(), w.getRow(), true);
+      } else if (auto l = dyn_cast<MxmLoadOp>(op)) {
+        inst.op = isa::Opcode::MxmLoad;
+        inst.dtype = toIsaType(l.getDtype());
+        inst.a = l.getRows();
+        if (!checkPlane(op, l.getPlane(), inst.dtype))
+          break;
+        unsigned n = m.mxmPlanesFor(inst.dtype);
+        spec.queues = {m.mxmLoadQueue(l.getPlane())};
+        if (n == 2)
+          spec.extraQueues = {m.mxmLoadQueue(l.getPlane() + 1)};
+        spec.position = m.mxmPosition(l.getPlane());
+        addOperands(l.getTile(), 1, weightStreams, true);
+        for (uint32_t p : touched(l.getPlane(), n)) {
+          PlaneState &st = planes[p];
+          if (st.lastInstall >= 0)
+            addDep(uint32_t(st.lastInstall), i, 1);
+          if (st.lastLoad >= 0)
+            addDep(uint32_t(st.lastLoad), i, st.loadQueueCycles);
+        }
+        for (uint32_t p : touched(l.getPlane(), n)) {
+          planes[p].lastLoad = i;
+          planes[p].loadPlanes = n;
+          planes[p].loadQueueCycles = m.queueCycles(inst);
+          planes[p].loadCycles = m.mxmLoadCycles(inst.dtype, inst.a);
+        }
+      } else if (auto in = dyn_cast<MxmInstallOp>(op)) {
+        inst.op = isa::Opcode::MxmInstall;
+        if (!checkPlane(op, in.getPlane(), isa::DType::Invalid))
+          break;
+        unsigned n = planes[in.getPlane()].loadPlanes;
+        spec.queues = {m.mxmMulQueue(in.getPlane())};
+        if (n == 2 && in.getPlane() + 1 < numPlanes)
+          spec.extraQueues = {m.mxmMulQueue(in.getPlane() + 1)};
+        spec.position = m.mxmPosition(in.getPlane());
+        for (uint32_t p : touched(in.getPlane(), n)) {
+          PlaneState &st = planes[p];
+          if (st.lastLoad >= 0)
+            addDep(uint32_t(st.lastLoad), i, st.loadCycles);
+          if (st.lastMul >= 0)
+            addDep(uint32_t(st.lastMul), i, st.mulQueueCycles);
+          if (st.lastInstall >= 0)
+            addDep(uint32_t(st.lastInstall), i, 1);
+        }
+        for (uint32_t p : touched(in.getPlane(), n))
+          planes[p].lastInstall = i;
+      } else if (auto mul = dyn_cast<MxmMulOp>(op)) {
+        inst.op = isa::Opcode::MxmMul;
+        inst.dtype = toIsaType(mul.getDtype());
+        inst.a = mul.getAccRow();
+        inst.flags = (mul.getAccumulate() ? isa::kAccumulate : 0) |
+                     (mul.getEmit() ? isa::kEmit : 0);
+        if (!checkPlane(op, mul.getPlane(), inst.dtype))
+          break;
+        unsigned n = m.mxmPlanesFor(inst.dtype);
+        spec.queues = {m.mxmMulQueue(mul.getPlane())};
+        if (n == 2)
+          spec.extraQueues = {m.mxmMulQueue(mul.getPlane() + 1)};
+        spec.position = m.mxmPosition(mul.getPlane());
+        addOperands(mul.getAct(), isa::widthBytes(inst.dtype), 1, false);
+        for (uint32_t p : touched(mul.getPlane(), n)) {
+          PlaneState &st = planes[p];
+          if (st.lastInstall >= 0)
+            addDep(uint32_t(st.lastInstall), i, 1);
+          if (st.lastMul >= 0)
+            addDep(uint32_t(st.lastMul), i, st.mulQueueCycles);
+        }
+        for (uint32_t p : touched(mul.getPlane(), n)) {
+          planes[p].lastMul = i;
+          planes[p].mulQueueCycles = m.queueCycles(inst);
+        }
+      } else if (auto v = dyn_cast<VxmOp>(op)) {
+        inst.op = isa::Opcode::Vxm;
+        inst.dtype = toIsaType(v.getDtype());
+        isa::AluOp fn;
+        isa::parseAluOp(v.getFn().str(), fn);
+        inst.fn = uint8_t(fn);
+        if (auto to = v.getToDtype())
+          inst.b = uint32_t(toIsaType(*to));
+        if (std::optional<uint32_t> alu = v.getAlu()) {
+          if (*alu >= target.vxm_alus()) {
+            error(op) << "VXM ALU " << *alu << " out of range (target has "
+                      << target.vxm_alus() << ")";
+            break;
+          }
+          spec.queues = {m.vxmQueue(*alu)};
+        } else {
+          for (uint32_t a = 0; a < target.vxm_alus(); ++a)
+            spec.queues.push_back(m.vxmQueue(a));
+        }
+        spec.position = m.vxmPosition();
+        addOperands(v.getInputs(), isa::widthBytes(inst.dtype), 1, false);
+      } else if (auto send = dyn_cast<C2cSendOp>(op)) {
+        inst.op = isa::Opcode::C2cSend;
+        inst.a = send.getTo();
+        if (!topo || send.getTo() >= chips) {
+          error(op) << "lpuhw-schedule: sends to chip " << send.getTo()
+                    << " of a program of " << chips << " chips";
           break;
         }
-        spec.queues = {m.vxmQueue(*alu)};
-      } else {
-        for (uint32_t a = 0; a < target.vxm_alus(); ++a)
-          spec.queues.push_back(m.vxmQueue(a));
-      }
-      spec.position = m.vxmPosition();
-      addOperands(v.getInputs(), isa::widthBytes(inst.dtype), 1, false);
-    } else if (auto send = dyn_cast<C2cSendOp>(op)) {
-      inst.op = isa::Opcode::C2cSend;
-      inst.a = send.getTo();
-      if (!topo || send.getTo() >= chips) {
-        error(op) << "lpuhw-schedule: sends to chip " << send.getTo()
-                  << " of a program of " << chips << " chips";
-        break;
-      }
-      isa::Route route = topo->route(spec.chip, send.getTo());
-      uint32_t link = route[0].link;
-      if (std::optional<uint32_t> l = send.getLink(); l && *l != link) {
-        error(op) << "lpuhw-schedule: the route to chip " << send.getTo()
-                  << " leaves on link " << link << ", not link " << *l;
-        break;
-      }
-      spec.queues = {m.c2cQueue(link)};
-      spec.position = m.queue(m.c2cQueue(link)).position;
-      for (size_t h = 0; h < route.size(); ++h)
-        spec.links.push_back(
-            {route[h].chip, route[h].link, int64_t(topo->hopCycle(0, h))});
-      addOperands(send->getOperands(), 1, 1, false);
-      routes[i] = std::move(route);
-    } else if (auto recv = dyn_cast<C2cRecvOp>(op)) {
-      inst.op = isa::Opcode::C2cRecv;
-      auto send = recv.getVector().getDefiningOp<C2cSendOp>();
-      auto it = send ? routes.find(index.lookup(send)) : routes.end();
-      if (it == routes.end()) {
-        error(op) << "lpuhw-schedule: c2c_recv before its c2c_send";
-        break;
-      }
-      const isa::Route &route = it->second;
-      isa::LinkEnd last = topo->peer(route.back().chip, route.back().link);
-      inst.a = chipOf(send);
-      spec.queues = {m.c2cQueue(last.link)};
-      spec.position = m.queue(m.c2cQueue(last.link)).position;
-      scheduler.addRigid(index.lookup(send), i,
-                         int64_t(topo->arrivalCycle(0, route)));
-    } else if (std::optional<SxmView> s = sxmView(op)) {
-      inst.op = s->opcode;
-      inst.dtype = s->dtype ? toIsaType(s->dtype) : isa::DType::Invalid;
-      inst.a = s->a;
-      inst.flags = s->flags;
-      unsigned firstUnit = 0, numUnits = 2 * sxmHalf;
-      if (std::optional<uint32_t> unit = s->unit) {
-        if (*unit >= 2 * sxmHalf) {
-          error(op) << "SXM unit " << *unit << " out of range (target has "
-                    << 2 * sxmHalf << ")";
+        isa::Route route = topo->route(spec.chip, send.getTo());
+        uint32_t link = route[0].link;
+        if (std::optional<uint32_t> l = send.getLink(); l && *l != link) {
+          error(op) << "lpuhw-schedule: the route to chip " << send.getTo()
+                    << " leaves on link " << link << ", not link " << *l;
           break;
         }
-        firstUnit = *unit;
-        numUnits = 1;
-      } else {
-        // Pick the hemisphere: no value may be read on both sides of its
-        // producer, and then the shorter total stream distance.
-        int best = -1;
-        int64_t bestCost = 0;
-        for (int side = 0; side < 2; ++side) {
-          int x = m.sxmPosition(side == 0 ? 0 : sxmHalf);
-          bool ok = true;
-          int64_t cost = 0;
-          for (Value in : s->inputs) {
-            auto res = dyn_cast<OpResult>(in);
-            if (!res || !index.count(res.getOwner()))
-              continue;
-            int p = position[index.lookup(res.getOwner())];
-            cost += std::abs(p - x);
-            for (Operation *u : in.getUsers()) {
-              std::optional<int> c = u == op ? x : fixedPosition(u, m);
-              if (c && ((*c < p && x > p) || (*c > p && x < p)))
-                ok = false;
+        spec.queues = {m.c2cQueue(link)};
+        spec.position = m.queue(m.c2cQueue(link)).position;
+        for (size_t h = 0; h < route.size(); ++h)
+          spec.links.push_back(
+              {route[h].chip, route[h].link, int64_t(topo->hopCycle(0, h))});
+        addOperands(send->getOperands(), 1, 1, false);
+        routes[i - uint32_t(begin)] = std::move(route);
+      } else if (auto recv = dyn_cast<C2cRecvOp>(op)) {
+        inst.op = isa::Opcode::C2cRecv;
+        auto send = recv.getVector().getDefiningOp<C2cSendOp>();
+        auto it = send && index.count(send) ? routes.find(index.lookup(send))
+                                            : routes.end();
+        if (it == routes.end()) {
+          error(op) << "lpuhw-schedule: c2c_recv before its c2c_send";
+          break;
+        }
+        const isa::Route &route = it->second;
+        isa::LinkEnd last = topo->peer(route.back().chip, route.back().link);
+        inst.a = chipOf(send);
+        spec.queues = {m.c2cQueue(last.link)};
+        spec.position = m.queue(m.c2cQueue(last.link)).position;
+        scheduler.addRigid(index.lookup(send), i - uint32_t(begin),
+                           int64_t(topo->arrivalCycle(0, route)));
+      } else if (std::optional<SxmView> s = sxmView(op)) {
+        inst.op = s->opcode;
+        inst.dtype = s->dtype ? toIsaType(s->dtype) : isa::DType::Invalid;
+        inst.a = s->a;
+        inst.flags = s->flags;
+        unsigned firstUnit = 0, numUnits = 2 * sxmHalf;
+        if (std::optional<uint32_t> unit = s->unit) {
+          if (*unit >= 2 * sxmHalf) {
+            error(op) << "SXM unit " << *unit << " out of range (target has "
+                      << 2 * sxmHalf << ")";
+            break;
+          }
+          firstUnit = *unit;
+          numUnits = 1;
+        } else {
+          // Pick the hemisphere: no value may be read on both sides of its
+          // producer, and then the shorter total stream distance.
+          int best = -1;
+          int64_t bestCost = 0;
+          for (int side = 0; side < 2; ++side) {
+            int x = m.sxmPosition(side == 0 ? 0 : sxmHalf);
+            bool ok = true;
+            int64_t cost = 0;
+            for (Value in : s->inputs) {
+              auto res = dyn_cast<OpResult>(in);
+              if (!res || !index.count(res.getOwner()))
+                continue;
+              int p = position[index.lookup(res.getOwner())];
+              cost += std::abs(p - x);
+              for (Operation *u : in.getUsers()) {
+                std::optional<int> c = u == op ? x : fixedPosition(u, m);
+                if (c && ((*c < p && x > p) || (*c > p && x < p)))
+                  ok = false;
+              }
+            }
+            bool west = false, east = false;
+            for (Value r : op->getResults())
+              for (Operation *u : r.getUsers())
+                if (std::optional<int> c = fixedPosition(u, m)) {
+                  cost += std::abs(*c - x);
+                  west |= *c < x;
+                  east |= *c > x;
+                }
+            ok &= !(west && east);
+            if (ok && (best < 0 || cost < bestCost)) {
+              best = side;
+              bestCost = cost;
             }
           }
-          bool west = false, east = false;
-          for (Value r : op->getResults())
-            for (Operation *u : r.getUsers())
-              if (std::optional<int> c = fixedPosition(u, m)) {
-                cost += std::abs(*c - x);
-                west |= *c < x;
-                east |= *c > x;
-              }
-          ok &= !(west && east);
-          if (ok && (best < 0 || cost < bestCost)) {
-            best = side;
-            bestCost = cost;
-          }
+          firstUnit = best == 1 ? sxmHalf : 0;
+          numUnits = sxmHalf;
         }
-        firstUnit = best == 1 ? sxmHalf : 0;
-        numUnits = sxmHalf;
+        for (uint32_t u = firstUnit; u < firstUnit + numUnits; ++u)
+          spec.queues.push_back(m.sxmQueue(u));
+        spec.position = m.sxmPosition(firstUnit);
+        addOperands(s->inputs,
+                    s->dtype ? isa::widthBytes(inst.dtype)
+                             : isa::kTransposeStreams,
+                    1, false);
       }
-      for (uint32_t u = firstUnit; u < firstUnit + numUnits; ++u)
-        spec.queues.push_back(m.sxmQueue(u));
-      spec.position = m.sxmPosition(firstUnit);
-      addOperands(s->inputs,
-                  s->dtype ? isa::widthBytes(inst.dtype)
-                           : isa::kTransposeStreams,
-                  1, false);
+      if (bad)
+        break;
+      position[i - begin] = spec.position;
+      scheduler.addOp(spec);
     }
     if (bad)
-      break;
-    position[i] = spec.position;
-    scheduler.addOp(spec);
-  }
-  if (bad)
-    return signalPassFailure();
+      return signalPassFailure();
 
-  if (!scheduler.run()) {
-    const sched::ScheduleError &e = scheduler.error();
-    ops[e.op]->emitError() << "lpuhw-schedule: " << e.message;
-    return signalPassFailure();
-  }
+    if (!scheduler.run(&table)) {
+      const sched::ScheduleError &e = scheduler.error();
+      ops[begin + e.op]->emitError() << "lpuhw-schedule: " << e.message;
+      return signalPassFailure();
+    }
+
+    Builder b(&getContext());
+    for (uint32_t i = uint32_t(begin); i < end; ++i) {
+      Operation *op = ops[i];
+      const sched::ScheduledOp &r = scheduler.result(i - uint32_t(begin));
+      cycleOf[i] = r.cycle;
+      bundleOfOp[i] =
+          uint32_t(traces.size()) + scheduler.bundleOf(i - uint32_t(begin));
+      op->setAttr("cycle", b.getI64IntegerAttr(r.cycle));
+      if (op->getNumResults() > 0 && !llvm::isa<C2cSendOp>(op))
+        op->setAttr("stream", b.getI32IntegerAttr(r.stream));
+      if (llvm::isa<VxmOp>(op))
+        op->setAttr("alu", b.getI32IntegerAttr(r.queue - m.vxmQueue(0)));
+      if (sxmView(op))
+        op->setAttr("unit", b.getI32IntegerAttr(r.queue - m.sxmQueue(0)));
+      if (llvm::isa<C2cSendOp, C2cRecvOp>(op))
+        op->setAttr("link", b.getI32IntegerAttr(r.queue - m.c2cQueue(0)));
+    }
+    // The window's bundles, by global id.
+    for (unsigned bi = 0; bi < scheduler.numBundles(); ++bi) {
+      traces.push_back(scheduler.trace(bi));
+      sched::Span<uint32_t> members = scheduler.bundleOps(bi);
+      bundleFirst.push_back(uint32_t(begin) + members.front());
+      int rank = 0;
+      for (uint32_t k : members)
+        rank = std::max(rank, unitRank(ops[begin + k]).second);
+      bundleRank.push_back(uint8_t(rank));
+    }
+    // The op that ends last: the first window's on ties (the lowest index).
+    if (scheduler.numOps() > 0 && (begin == 0 || scheduler.length() > length)) {
+      length = scheduler.length();
+      lastOp = uint32_t(begin) + scheduler.lastOp();
+    }
+    begin = end;
+  } // windows
 
   Builder b(&getContext());
-  for (uint32_t i = 0; i < ops.size(); ++i) {
-    Operation *op = ops[i];
-    const sched::ScheduledOp &r = scheduler.result(i);
-    op->setAttr("cycle", b.getI64IntegerAttr(r.cycle));
-    if (op->getNumResults() > 0 && !llvm::isa<C2cSendOp>(op))
-      op->setAttr("stream", b.getI32IntegerAttr(r.stream));
-    if (llvm::isa<VxmOp>(op))
-      op->setAttr("alu", b.getI32IntegerAttr(r.queue - m.vxmQueue(0)));
-    if (sxmView(op))
-      op->setAttr("unit", b.getI32IntegerAttr(r.queue - m.sxmQueue(0)));
-    if (llvm::isa<C2cSendOp, C2cRecvOp>(op))
-      op->setAttr("link", b.getI32IntegerAttr(r.queue - m.c2cQueue(0)));
-  }
-  module->setAttr(kCyclesAttrName, b.getI64IntegerAttr(scheduler.length()));
+  module->setAttr(kCyclesAttrName, b.getI64IntegerAttr(length));
 
   // The critical path by (stage, unit), in order of first appearance: a
   // bundle counts for the most specialised unit among its instructions, a
   // wait for the stage of the bundle that waited.
-  std::vector<sched::Scheduler::PathSegment> path = scheduler.criticalPath();
+  std::vector<sched::Scheduler::PathSegment> path;
+  if (!ops.empty())
+    path = sched::Scheduler::criticalPath(traces, bundleOfOp[lastOp], length);
   std::vector<std::pair<std::string, std::string>> keys;
   std::map<std::pair<std::string, std::string>, int64_t> cycles;
   for (size_t k = 0; k < path.size(); ++k) {
@@ -558,22 +642,13 @@ void LpuhwSchedulePass::runOnOperation() {
       bundle = path[j].bundle;
     if (bundle < 0)
       continue;
-    sched::Span<uint32_t> members = scheduler.bundleOps(unsigned(bundle));
-    std::string unit = "mem";
-    int rank = 0;
-    for (uint32_t i : members) {
-      auto [name, r] = unitRank(ops[i]);
-      if (r > rank) {
-        rank = r;
-        unit = name;
-      }
-    }
+    std::string unit = rankName(bundleRank[size_t(bundle)]);
     // A transfer that waits (for a link another vector holds, or for the
     // queue of its link) counts as communication.
     if (seg.bundle < 0 && unit != "c2c")
       unit = "wait";
     std::pair<std::string, std::string> key{
-        stageOf(ops[members.front()]->getLoc()), unit};
+        stageOf(ops[bundleFirst[size_t(bundle)]]->getLoc()), unit};
     auto [it, inserted] = cycles.insert({key, 0});
     if (inserted)
       keys.push_back(key);

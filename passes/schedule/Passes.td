@@ -22,6 +22,11 @@ def LpuhwSchedulePass : Pass<"lpuhw-schedule", "::mlir::ModuleOp"> {
   let options = [
     Option<"horizon", "horizon", "int64_t", /*default=*/"int64_t(1) << 24",
            "Cycles past a bundle's dependences searched before giving up">,
+    Option<"window", "window", "int64_t", /*default=*/"int64_t(1) << 18",
+           "Instructions scheduled together: the program is scheduled in "
+           "windows of at least this many instructions, each ending where no "
+           "stream value is live, over one reservation table (0: the whole "
+           "program at once)">,
   ];
   let dependentDialects = ["::lpuc::lpuhw::LpuhwDialect"];
 }

@@ -125,6 +125,10 @@ void Scheduler::addRigid(uint32_t from, uint32_t to, int64_t delta) {
   rigid_.push_back({from, to, delta});
 }
 
+void Scheduler::addRelease(uint32_t op, int64_t cycle, int64_t source) {
+  releases_.push_back({op, cycle, source});
+}
+
 bool Scheduler::fail(uint32_t op, std::string message) {
   error_ = {op, std::move(message)};
   return false;
@@ -709,7 +713,7 @@ bool Scheduler::place(unsigned b, int64_t earliest, ReservationTable &table) {
     break;
   }
   // Commit.
-  start_[b] = t0;
+  traces_[b].start = t0;
   for (size_t k = 0; k < bundleOpsList.size(); ++k) {
     uint32_t i = bundleOpsList[k];
     const Op &op = ops_[i];
@@ -741,9 +745,10 @@ bool Scheduler::place(unsigned b, int64_t earliest, ReservationTable &table) {
   return true;
 }
 
-bool Scheduler::run() {
+bool Scheduler::run(ReservationTable *table) {
   results_.assign(ops_.size(), {});
   length_ = 0;
+  lastOp_ = 0;
   if (!analyzeValues() || !buildGroups() || !buildBundles())
     return false;
   std::vector<uint32_t> topo;
@@ -773,56 +778,77 @@ bool Scheduler::run() {
   for (uint32_t b = 0; b < nb; ++b)
     if (waiting[b] == 0)
       ready.push(b);
-  start_.assign(nb, -1);
+  // A bundle's bound: the largest positive start a dependence or release
+  // allows, from the predecessor with the lowest global id on ties.
+  traces_.assign(nb, {});
+  auto tighten = [](BundleTrace &t, int64_t bound, int64_t id) {
+    if (bound > t.bound || (bound == t.bound && t.next >= 0 && id < t.next)) {
+      t.bound = bound;
+      t.next = id;
+    }
+  };
+  for (const Release &r : releases_) {
+    if (r.op >= ops_.size())
+      return fail(0, "internal: release of a missing op");
+    tighten(traces_[bundleOf_[r.op]], r.cycle - offset_[r.op], r.source);
+  }
+  std::vector<Release>().swap(releases_);
   // Per chip: queues, then one write port per MEM slice (see tableQueue).
   uint32_t chips = 1;
   for (const Op &op : ops_)
     chips = std::max(chips, op.chip + 1);
-  ReservationTable table(chips * rowsPerChip(), machine_.streamsPerDirection());
+  std::optional<ReservationTable> own;
+  if (!table) {
+    own.emplace(tableRows(machine_, chips), machine_.streamsPerDirection());
+    table = &*own;
+  } else if (table->numQueues() < tableRows(machine_, chips)) {
+    return fail(0, "internal: reservation table has " +
+                       std::to_string(table->numQueues()) + " rows, " +
+                       std::to_string(tableRows(machine_, chips)) + " needed");
+  }
   while (!ready.empty()) {
     uint32_t b = ready.top();
     ready.pop();
-    int64_t earliest = 0;
+    BundleTrace &t = traces_[b];
     for (const Edge &e : pred(b))
-      earliest = std::max(earliest, start_[e.to] + e.weight);
-    if (!place(b, earliest, table))
+      tighten(t, traces_[e.to].start + e.weight, bundleBase + int64_t(e.to));
+    if (!place(b, t.bound, *table))
       return false;
     for (const Edge &e : succ(b))
       if (--waiting[e.to] == 0)
         ready.push(e.to);
   }
+  // The op that ends last (the lowest index on ties).
+  for (uint32_t i = 0; i < ops_.size(); ++i)
+    if (results_[i].cycle + int64_t(machine_.busyCycles(ops_[i].inst)) ==
+        length_) {
+      lastOp_ = i;
+      break;
+    }
   return true;
 }
 
 std::vector<Scheduler::PathSegment> Scheduler::criticalPath() const {
+  if (ops_.empty() || traces_.empty())
+    return {};
+  return criticalPath(traces_, bundleOf_[lastOp_], length_);
+}
+
+std::vector<Scheduler::PathSegment>
+Scheduler::criticalPath(const std::vector<BundleTrace> &traces, int64_t last,
+                        int64_t length) {
   std::vector<PathSegment> path;
-  if (ops_.empty() || start_.empty())
-    return path;
-  // The bundle of the instruction that ends last (the lowest index on ties).
-  int cur = -1;
-  for (uint32_t i = 0; i < ops_.size() && cur < 0; ++i)
-    if (results_[i].cycle + int64_t(machine_.busyCycles(ops_[i].inst)) ==
-        length_)
-      cur = int(bundleOf_[i]);
   // Back through tight dependences: (bundle, its start, its dependence
   // bound), last bundle first.
   struct Entry {
-    int bundle;
+    int64_t bundle;
     int64_t start, bound;
   };
   std::vector<Entry> chain;
-  while (cur >= 0) {
-    int64_t bound = 0;
-    int next = -1;
-    for (const Edge &e : pred(size_t(cur))) {
-      int64_t b = start_[e.to] + e.weight;
-      if (b > bound || (b == bound && next >= 0 && int(e.to) < next)) {
-        bound = b;
-        next = int(e.to);
-      }
-    }
-    chain.push_back({cur, start_[size_t(cur)], bound});
-    cur = bound > 0 ? next : -1;
+  for (int64_t cur = last; cur >= 0 && size_t(cur) < traces.size();) {
+    const BundleTrace &t = traces[size_t(cur)];
+    chain.push_back({cur, t.start, t.bound});
+    cur = t.bound > 0 ? t.next : -1;
   }
   std::reverse(chain.begin(), chain.end());
   // In time order: each bundle's stretch runs from its start to the bound it
@@ -834,13 +860,13 @@ std::vector<Scheduler::PathSegment> Scheduler::criticalPath() const {
     int64_t begin = std::max(t, chain[k].start);
     if (k == 0 && begin > 0)
       path.push_back({-1, 0, begin});
-    int64_t end = length_;
-    int64_t nextStart = length_;
+    int64_t end = length;
+    int64_t nextStart = length;
     if (k + 1 < chain.size()) {
       nextStart = std::max(begin, chain[k + 1].start);
       end = std::clamp(chain[k + 1].bound, begin, nextStart);
     }
-    path.push_back({chain[k].bundle, begin, end});
+    path.push_back({int(chain[k].bundle), begin, end});
     if (end < nextStart)
       path.push_back({-1, end, nextStart});
     t = nextStart;

@@ -111,12 +111,30 @@ public:
   /// `to` issues exactly `delta` cycles after `from` (a c2c receive after
   /// its send): both are in one bundle.
   void addRigid(uint32_t from, uint32_t to, int64_t delta);
+  /// `op` issues at cycle `cycle` or later: a dependence on an instruction
+  /// scheduled before this scheduler ran (an earlier window of the program),
+  /// whose bundle has the global id `source` (for the critical path).
+  void addRelease(uint32_t op, int64_t cycle, int64_t source);
 
   /// Cycles past a bundle's dependence bound searched before giving up.
   int64_t horizon = int64_t(1) << 24;
 
-  /// Schedules everything; false with error() set if impossible.
-  bool run();
+  /// Global id of this scheduler's first bundle: bundle b is `bundleBase +
+  /// b` in trace() (a program scheduled window by window numbers its bundles
+  /// across windows).
+  int64_t bundleBase = 0;
+
+  /// Reservation-table rows for `chips` chips: per chip its queues, then
+  /// one write port per MEM slice.
+  static uint32_t tableRows(const isa::Machine &m, uint32_t chips) {
+    return chips * (m.numQueues() + m.memSlices());
+  }
+
+  /// Schedules everything; false with error() set if impossible. With
+  /// `table` (at least tableRows() rows for the ops' chips), bundles are
+  /// placed around what it already holds and stay in it: a program
+  /// scheduled window by window passes one table to every window.
+  bool run(ReservationTable *table = nullptr);
 
   const ScheduleError &error() const { return error_; }
   const ScheduledOp &result(uint32_t op) const { return results_[op]; }
@@ -134,11 +152,29 @@ public:
     int bundle = -1;
     int64_t begin = 0, end = 0;
   };
+  /// What the critical path needs of a placed bundle: its start, its
+  /// dependence bound (max(0, start(pred) + weight, release)), and the
+  /// global id of the predecessor that gives that bound when it is positive
+  /// (the lowest id on ties; -1 otherwise).
+  struct BundleTrace {
+    int64_t start = -1, bound = 0, next = -1;
+  };
+  /// Bundle b's trace (after run()); `next` is a global id (bundleBase).
+  const BundleTrace &trace(unsigned b) const { return traces_[b]; }
+  /// The op that ends last (cycle + busyCycles == length(); the lowest
+  /// index on ties), after run() with at least one op.
+  uint32_t lastOp() const { return lastOp_; }
   /// The critical path, in time order, covering [0, length()): from the
   /// instruction that ends last back through tight dependences (a
   /// predecessor bundle whose start + dependence weight is exactly the
   /// bound of its successor; ties to the lowest index). Deterministic.
+  /// For a scheduler run alone (bundleBase 0, no releases).
   std::vector<PathSegment> criticalPath() const;
+  /// The same over the traces of a whole program indexed by global bundle
+  /// id, from bundle `last` (that of the op ending last) back.
+  static std::vector<PathSegment>
+  criticalPath(const std::vector<BundleTrace> &traces, int64_t last,
+               int64_t length);
   /// The instructions of a bundle.
   Span<uint32_t> bundleOps(unsigned b) const {
     return {bundleOps_.data() + bundleOpsBegin_[b],
@@ -227,10 +263,13 @@ private:
     int64_t delta;
   };
   std::vector<Dep> deps_, rigid_;
+  struct Release {
+    uint32_t op;
+    int64_t cycle, source;
+  };
+  std::vector<Release> releases_;
   /// Reservation-table rows per chip: queues, then MEM write ports.
-  uint32_t rowsPerChip() const {
-    return machine_.numQueues() + machine_.memSlices();
-  }
+  uint32_t rowsPerChip() const { return tableRows(machine_, 1); }
 
   // Derived. Lists per group, bundle and edge source/target are compressed
   // (one array and the start of each list).
@@ -249,11 +288,12 @@ private:
   std::vector<int64_t> offset_;
   std::vector<Edge> succ_, pred_;
   std::vector<uint32_t> succBegin_, predBegin_;
-  std::vector<int64_t> start_;
+  std::vector<BundleTrace> traces_;
 
   std::vector<ScheduledOp> results_;
   ScheduleError error_;
   int64_t length_ = 0;
+  uint32_t lastOp_ = 0;
 };
 
 } // namespace lpuc::sched

@@ -360,6 +360,62 @@ TEST(Scheduler, CriticalPathCountsResourceWaits) {
   EXPECT_EQ(path[1].end, s.length());
 }
 
+TEST(Scheduler, WindowsShareATableAndChainTheCriticalPath) {
+  // Two windows, as lpuhw-schedule runs a long program: window 0 copies
+  // slice 3 -> 44; window 1 copies slice 3 -> 45 (its read needs the slice's
+  // read port) and then reads what window 0 wrote (a release). One table:
+  // window 1's first read takes cycle 1, not 0, and is not pushed behind
+  // window 0's end. The program's critical path, over both windows' traces,
+  // covers [0, length) and ends in window 1.
+  isa::Machine m = v1();
+  ReservationTable table(Scheduler::tableRows(m, 1), m.streamsPerDirection());
+  std::vector<Scheduler::BundleTrace> traces;
+  Scheduler w0(m);
+  uint32_t r0 = w0.addOp(memRead(m, 3));
+  uint32_t x0 = w0.addOp(memWrite(m, 44, r0));
+  ASSERT_TRUE(w0.run(&table)) << w0.error().message;
+  for (unsigned b = 0; b < w0.numBundles(); ++b)
+    traces.push_back(w0.trace(b));
+  EXPECT_EQ(w0.result(r0).cycle, 0);
+
+  Scheduler w1(m);
+  w1.bundleBase = int64_t(traces.size());
+  uint32_t r1 = w1.addOp(memRead(m, 3));
+  w1.addOp(memWrite(m, 45, r1));
+  uint32_t r2 = w1.addOp(memRead(m, 44));
+  uint32_t x2 = w1.addOp(memWrite(m, 0, r2));
+  int64_t release = w0.result(x0).cycle + m.memWriteLatency();
+  w1.addRelease(r2, release, w0.bundleOf(x0));
+  ASSERT_TRUE(w1.run(&table)) << w1.error().message;
+  for (unsigned b = 0; b < w1.numBundles(); ++b)
+    traces.push_back(w1.trace(b));
+  EXPECT_EQ(w1.result(r1).cycle, 1); // the table holds window 0's read
+  EXPECT_EQ(w1.result(r2).cycle, release);
+  // The release is the bound of r2's bundle, from window 0's bundle.
+  const Scheduler::BundleTrace &t = w1.trace(w1.bundleOf(r2));
+  EXPECT_EQ(t.bound, release);
+  EXPECT_EQ(t.next, int64_t(w0.bundleOf(x0)));
+
+  int64_t length = std::max(w0.length(), w1.length());
+  EXPECT_EQ(w1.lastOp(), x2);
+  std::vector<Scheduler::PathSegment> path =
+      Scheduler::criticalPath(traces, w1.bundleBase + w1.bundleOf(x2), length);
+  ASSERT_EQ(path.size(), 2u);
+  EXPECT_EQ(path[0].bundle, int(w0.bundleOf(r0)));
+  EXPECT_EQ(path[0].begin, 0);
+  EXPECT_EQ(path[0].end, release);
+  EXPECT_EQ(path[1].bundle, int(w1.bundleBase + w1.bundleOf(x2)));
+  EXPECT_EQ(path[1].begin, release);
+  EXPECT_EQ(path[1].end, length);
+
+  // A table too small for the ops' chips is an error, not a crash.
+  ReservationTable small(1, m.streamsPerDirection());
+  Scheduler w2(m);
+  w2.addOp(memRead(m, 3));
+  EXPECT_FALSE(w2.run(&small));
+  EXPECT_NE(w2.error().message.find("reservation table"), std::string::npos);
+}
+
 TEST(Scheduler, MoreAluOpsInOneCycleThanAlusFailsAtOnce) {
   // 17 adds of one read in one cycle: lpu-v1 has 16 VXM ALUs. The bundle is
   // rejected when it is built, not after searching to the horizon.

@@ -1,7 +1,7 @@
 //===- lpuc.cpp - the lpuc compiler driver --------------------------------===//
 //
 // lpuc MODEL.onnx [-o OUT] [--target NAME|FILE] [--precision fp32|fp16|bf16]
-//      [--fuse=true|false] [--chips auto|N]
+//      [--fuse=true|false] [--chips auto|N] [--schedule-window N]
 //      [--emit onnx|lpu|lpuhw|asm|bin] [--freeze NAME=FILE]...
 //      [--dim NAME=N]... [--mlir-print-ir-after-all] [--mlir-print-debuginfo]
 // lpuc --list-ops   (supported ONNX op types and since-versions)
@@ -60,6 +60,7 @@ struct DriverOptions {
   bool printIrAfterAll = false;
   bool printDebugInfo = false;
   bool fuse = true;
+  int64_t scheduleWindow = int64_t(1) << 18;
   /// `lpuc plan MODEL`: the compile's report without a binary, from the
   /// weights' shapes (their data may be absent).
   bool plan = false;
@@ -97,6 +98,7 @@ int runStages(const DriverOptions &opts, mlir::MLIRContext &ctx,
   copts.precision = opts.precision;
   copts.chips = opts.chips;
   copts.fuse = opts.fuse;
+  copts.scheduleWindow = opts.scheduleWindow;
   copts.emit = llvm::StringSwitch<EmitKind>(opts.emit)
                    .Case("lpu", EmitKind::Lpu)
                    .Case("lpuhw", EmitKind::Lpuhw)
@@ -242,6 +244,13 @@ int main(int argc, char **argv) {
   app.add_option("--fuse", opts.fuse,
                  "Fuse elementwise ops into single VXM chains (lpu-fuse; "
                  "--fuse=false lowers op by op, for comparisons)")
+      ->capture_default_str();
+  app.add_option("--schedule-window", opts.scheduleWindow,
+                 "Instructions the scheduler places together (lpuhw-schedule "
+                 "window; 0: the whole program at once, which can schedule "
+                 "a few percent tighter and holds a scheduler table per "
+                 "instruction)")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   app.add_option("--emit", opts.emit, "What to produce")
       ->check(CLI::IsMember({"onnx", "lpu", "lpuhw", "asm", "bin"}))
