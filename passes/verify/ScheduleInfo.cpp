@@ -57,16 +57,17 @@ public:
       if (!stream)
         return op->emitError()
                << "instruction with results has no `stream` attribute";
-      s.stream = stream.getInt();
+      int64_t first = stream.getInt();
       unsigned w = op->getNumResults();
-      if (s.stream < 0 || s.stream >= 2 * int64_t(m_.streamsPerDirection()) ||
-          !m_.validGroup(uint8_t(s.stream), w))
+      if (first < 0 || first >= 2 * int64_t(m_.streamsPerDirection()) ||
+          !m_.validGroup(uint8_t(first), w))
         return op->emitError()
-               << "results on streams " << s.stream << ".." << s.stream + w - 1
+               << "results on streams " << first << ".." << first + w - 1
                << " are not " << w << " consecutive streams of one direction ("
                << "0.." << m_.streamsPerDirection() - 1 << " east, "
                << m_.streamsPerDirection() << ".."
                << 2 * m_.streamsPerDirection() - 1 << " west)";
+      s.stream = int32_t(first);
       s.inst.out = uint8_t(s.stream);
     }
     LogicalResult r =
@@ -276,36 +277,56 @@ private:
 } // namespace
 
 LogicalResult collectInstructions(ModuleOp module, const isa::Machine &machine,
-                                  std::vector<SchedInst> &out) {
+                                  std::vector<SchedInst> &out,
+                                  std::vector<OperandSource> &operandPool) {
   out.clear();
+  operandPool.clear();
   Builder builder(machine, chipCount(module));
   bool ok = true;
   // Sized once (a vector that grows holds its old and new arrays at once:
-  // 1.7M instructions on the 55M GPT-2).
-  size_t count = 0;
-  module.walk([&](Operation *op) { count += isInstruction(op); });
+  // 1.7M instructions on the 55M GPT-2); the operand pool is never
+  // reallocated, so the instructions' views into it stay valid.
+  size_t count = 0, operands = 0;
+  module.walk([&](Operation *op) {
+    if (isInstruction(op)) {
+      ++count;
+      operands += op->getNumOperands();
+    }
+  });
   out.reserve(count);
-  llvm::DenseMap<Operation *, int> index;
-  index.reserve(unsigned(count));
+  operandPool.reserve(operands);
+  // Instruction index by op: (op, index) sorted by op, searched (half the
+  // bytes of a hash map of this size).
+  std::vector<std::pair<Operation *, int>> index;
+  index.reserve(count);
   module.walk([&](Operation *op) {
     if (!isInstruction(op))
       return;
     SchedInst s;
     if (failed(builder.build(op, s)))
       ok = false;
-    index[op] = int(out.size());
-    out.push_back(std::move(s));
+    index.emplace_back(op, int(out.size()));
+    out.push_back(s);
   });
   if (!ok)
     return failure();
+  llvm::sort(index, llvm::less_first());
+  auto indexOf = [&](Operation *op) -> int {
+    auto it = llvm::lower_bound(
+        index, op, [](const std::pair<Operation *, int> &e, Operation *o) {
+          return std::less<Operation *>()(e.first, o);
+        });
+    return it != index.end() && it->first == op ? it->second : -1;
+  };
   // Producers of operands and the in0/in1/in2 streams (in2: vxm select).
   for (SchedInst &s : out) {
+    size_t begin = operandPool.size();
     for (auto [i, v] : llvm::enumerate(s.op->getOperands())) {
       OperandSource src;
       if (auto res = dyn_cast<OpResult>(v)) {
-        auto it = index.find(res.getOwner());
-        if (it != index.end()) {
-          src.producer = it->second;
+        int p = indexOf(res.getOwner());
+        if (p >= 0) {
+          src.producer = p;
           src.result = res.getResultNumber();
         }
       }
@@ -314,8 +335,10 @@ LogicalResult collectInstructions(ModuleOp module, const isa::Machine &machine,
                           << " is not the result of an lpuhw instruction";
         ok = false;
       }
-      s.operands.push_back(src);
+      operandPool.push_back(src);
     }
+    s.operands = llvm::ArrayRef<OperandSource>(operandPool.data() + begin,
+                                               operandPool.size() - begin);
     for (auto [g, group] : llvm::enumerate(s.groups)) {
       if (group.count == 0 || group.first >= s.operands.size())
         continue;

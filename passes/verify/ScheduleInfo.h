@@ -20,6 +20,7 @@
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/SmallVector.h"
 
+#include <cassert>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -40,9 +41,32 @@ uint32_t chipCount(mlir::ModuleOp module);
 /// base + i % perCycle at cycle issue + i / perCycle. perCycle == count for
 /// every group except mxm_load's tile (perCycle = mxm_weight_streams).
 struct InputGroup {
-  unsigned first = 0;
-  unsigned count = 0;
-  unsigned perCycle = 0;
+  InputGroup() = default;
+  InputGroup(unsigned first, unsigned count, unsigned perCycle)
+      : first(uint16_t(first)), count(uint16_t(count)),
+        perCycle(uint16_t(perCycle)) {}
+  uint16_t first = 0;
+  uint16_t count = 0;
+  uint16_t perCycle = 0;
+};
+
+/// An instruction's input groups: at most three (vxm select), held inline.
+class InputGroups {
+public:
+  static constexpr unsigned kMax = 3;
+  void push_back(const InputGroup &g) {
+    assert(size_ < kMax && "more input groups than an instruction has");
+    groups_[size_++] = g;
+  }
+  const InputGroup *begin() const { return groups_; }
+  const InputGroup *end() const { return groups_ + size_; }
+  unsigned size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  const InputGroup &operator[](unsigned i) const { return groups_[i]; }
+
+private:
+  InputGroup groups_[kMax];
+  uint8_t size_ = 0;
 };
 
 /// The producer of an operand: index of the instruction in program order and
@@ -65,9 +89,10 @@ struct SchedInst {
   /// and are 0 here.
   isa::Instruction inst;
   /// First output stream (-1 if the op has no results).
-  int64_t stream = -1;
-  llvm::SmallVector<InputGroup, 2> groups;
-  llvm::SmallVector<OperandSource, 4> operands;
+  int32_t stream = -1;
+  InputGroups groups;
+  /// One per operand, in a pool that collectInstructions fills.
+  llvm::ArrayRef<OperandSource> operands;
   /// MEM: slice; MXM: plane; VXM: alu; SXM: unit.
   uint32_t index = 0;
   /// SXM permute only: the lane map.
@@ -79,10 +104,14 @@ bool isInstruction(mlir::Operation *op);
 
 /// Collects every instruction of `module` in program order (walk order).
 /// Emits an error at each op whose schedule attributes are missing or out of
-/// range for `machine` and fails if there was any.
-mlir::LogicalResult collectInstructions(mlir::ModuleOp module,
-                                        const isa::Machine &machine,
-                                        std::vector<SchedInst> &out);
+/// range for `machine` and fails if there was any. Each instruction's
+/// `operands` point into `operandPool`, which must outlive `out`. (About
+/// 130 bytes per instruction: the verifier and the emitter each hold one
+/// per instruction of the program, 1.7M on the 55M GPT-2.)
+mlir::LogicalResult
+collectInstructions(mlir::ModuleOp module, const isa::Machine &machine,
+                    std::vector<SchedInst> &out,
+                    std::vector<OperandSource> &operandPool);
 
 /// Program length: max over instructions of cycle + busyCycles (0 if none).
 int64_t programCycles(const std::vector<SchedInst> &insts,

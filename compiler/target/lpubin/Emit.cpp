@@ -21,7 +21,6 @@
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
-#include "llvm/ADT/EquivalenceClasses.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/Path.h"
 
@@ -172,33 +171,44 @@ struct Program {
   /// Per chip.
   std::vector<std::vector<std::vector<int32_t>>> laneMaps;
   std::vector<verify::SchedInst> sched;
+  std::vector<verify::OperandSource> operands; // sched's operand pool
   /// MEM read/write pairs issued as one mem.read_write.
   uint64_t merged = 0;
 };
 
 /// Tags: producers linked by a consumer's input group form one component;
 /// components are numbered from 1 in program order of their first producer.
+/// (A union-find over program indices: 4 bytes per instruction.)
 std::vector<uint32_t> assignTags(const std::vector<verify::SchedInst> &insts) {
-  llvm::EquivalenceClasses<int> classes;
-  for (auto [i, s] : llvm::enumerate(insts))
-    if (s.stream >= 0)
-      classes.insert(int(i));
+  std::vector<uint32_t> parent(insts.size());
+  for (size_t i = 0; i < parent.size(); ++i)
+    parent[i] = uint32_t(i);
+  auto find = [&](uint32_t x) {
+    while (parent[x] != x) {
+      parent[x] = parent[parent[x]];
+      x = parent[x];
+    }
+    return x;
+  };
   for (const verify::SchedInst &s : insts)
     for (const verify::InputGroup &g : s.groups)
-      for (unsigned j = 1; j < g.count; ++j)
-        classes.unionSets(s.operands[g.first].producer,
-                          s.operands[g.first + j].producer);
+      for (unsigned j = 1; j < g.count; ++j) {
+        uint32_t a = find(uint32_t(s.operands[g.first].producer));
+        uint32_t b = find(uint32_t(s.operands[g.first + j].producer));
+        if (a != b)
+          parent[std::max(a, b)] = std::min(a, b);
+      }
+  // Roots are the lowest index of their component, so numbering roots in
+  // program order numbers components by their first producer.
   std::vector<uint32_t> tag(insts.size(), 0);
-  std::map<int, uint32_t> idOfLeader; // leaders are program indices
   uint32_t next = 1;
-  for (auto [i, s] : llvm::enumerate(insts)) {
-    if (s.stream < 0)
+  for (size_t i = 0; i < insts.size(); ++i) {
+    if (insts[i].stream < 0)
       continue;
-    int leader = classes.getLeaderValue(int(i));
-    auto [it, inserted] = idOfLeader.insert({leader, next});
-    if (inserted)
-      ++next;
-    tag[i] = it->second;
+    uint32_t r = find(uint32_t(i));
+    if (tag[r] == 0)
+      tag[r] = next++;
+    tag[i] = tag[r];
   }
   return tag;
 }
@@ -206,7 +216,8 @@ std::vector<uint32_t> assignTags(const std::vector<verify::SchedInst> &insts) {
 /// `keepCycles`: keep each emitted instruction's issue cycle (printAsm).
 LogicalResult buildProgram(ModuleOp module, const isa::Machine &machine,
                            Program &prog, bool keepCycles = false) {
-  if (failed(verify::collectInstructions(module, machine, prog.sched)))
+  if (failed(verify::collectInstructions(module, machine, prog.sched,
+                                         prog.operands)))
     return failure();
   std::vector<verify::SchedInst> &sched = prog.sched;
   std::vector<uint32_t> tags = assignTags(sched);
@@ -459,6 +470,7 @@ llvm::Expected<std::vector<uint8_t>> emitLpubin(ModuleOp module,
   // The scheduled instructions are encoded: free them before the weights
   // are packed and the file is written (memory: the 55M GPT-2 has 1.7M).
   std::vector<verify::SchedInst>().swap(prog.sched);
+  std::vector<verify::OperandSource>().swap(prog.operands);
   std::vector<format::SegmentData> segments, weightSegments;
   const size_t cells = size_t(machine.memSlices()) * machine.banks();
   for (uint32_t c = 0; c < prog.chips; ++c) {
