@@ -143,12 +143,12 @@ public:
               s.groups.push_back({0, w, w});
               if (o.getHasBase())
                 s.groups.push_back({w, w, w});
-              s.laneMap = o.getMap();
-              if (s.laneMap.size() != m_.lanes())
+              ArrayRef<int32_t> laneMap = o.getMap();
+              if (laneMap.size() != m_.lanes())
                 return o.emitError()
-                       << "lane map has " << s.laneMap.size()
+                       << "lane map has " << laneMap.size()
                        << " entries, the target has " << m_.lanes() << " lanes";
-              for (int32_t e : s.laneMap)
+              for (int32_t e : laneMap)
                 if (e >= int32_t(m_.lanes()))
                   return o.emitError()
                          << "lane map entry " << e
@@ -275,6 +275,12 @@ private:
 };
 
 } // namespace
+
+ArrayRef<int32_t> SchedInst::laneMap() const {
+  if (auto p = llvm::dyn_cast_or_null<lpuhw::SxmPermuteOp>(op))
+    return p.getMap();
+  return {};
+}
 
 LogicalResult collectInstructions(ModuleOp module, const isa::Machine &machine,
                                   std::vector<SchedInst> &out,

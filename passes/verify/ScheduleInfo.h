@@ -95,8 +95,8 @@ struct SchedInst {
   llvm::ArrayRef<OperandSource> operands;
   /// MEM: slice; MXM: plane; VXM: alu; SXM: unit.
   uint32_t index = 0;
-  /// SXM permute only: the lane map.
-  llvm::ArrayRef<int32_t> laneMap;
+  /// SXM permute only: the lane map (checked by collectInstructions).
+  llvm::ArrayRef<int32_t> laneMap() const;
 };
 
 /// True for ops that are instructions (every lpuhw op except lpuhw.tensor).

@@ -113,12 +113,12 @@ private:
       }
     }
     // By (key, diagonal, position), program order within: a run of one
-    // position is a clash after its first put.
-    std::stable_sort(puts_.begin(), puts_.end(),
-                     [](const Put &a, const Put &b) {
-                       return std::tie(a.key, a.diag, a.position) <
-                              std::tie(b.key, b.diag, b.position);
-                     });
+    // position is a clash after its first put. (Total orders: std::sort
+    // needs no buffer and the result does not depend on the input order.)
+    std::sort(puts_.begin(), puts_.end(), [](const Put &a, const Put &b) {
+      return std::tie(a.key, a.diag, a.position, a.inst, a.result) <
+             std::tie(b.key, b.diag, b.position, b.inst, b.result);
+    });
     std::vector<std::pair<const Put *, const Put *>> clashes; // (put, first)
     size_t kept = 0;
     for (size_t j = 0; j < puts_.size(); ++j) {
@@ -148,11 +148,10 @@ private:
                << " also puts a value in the same cycle";
     }
     // Program order within each diagonal, as the readers look at them.
-    std::stable_sort(puts_.begin(), puts_.end(),
-                     [](const Put &a, const Put &b) {
-                       return std::tie(a.key, a.diag, a.inst, a.result) <
-                              std::tie(b.key, b.diag, b.inst, b.result);
-                     });
+    std::sort(puts_.begin(), puts_.end(), [](const Put &a, const Put &b) {
+      return std::tie(a.key, a.diag, a.inst, a.result) <
+             std::tie(b.key, b.diag, b.inst, b.result);
+    });
   }
 
   // Rules: every read is at the cycle its value passes the reader's

@@ -192,7 +192,14 @@ std::vector<uint8_t> writeLpubin(schema::Manifest manifest,
   if (!segments.empty())
     end = manifest.segments(manifest.segments_size() - 1).offset() +
           segments.back().bytes.size();
-  std::vector<uint8_t> out(end, 0);
+  // The file is appended segment by segment into a buffer reserved once
+  // (its pages are touched only as they are written) and each segment is
+  // freed once copied, so the file and its segments are never held whole
+  // at the same time (with lpuc's mmap threshold, a freed segment goes back
+  // to the system at once).
+  std::vector<uint8_t> out;
+  out.reserve(end);
+  out.resize(kHeaderSize, 0);
   std::memcpy(out.data(), kMagic, 8);
   put16(out.data() + 8, kAbiMajor);
   put16(out.data() + 10, kAbiMinor);
@@ -201,15 +208,13 @@ std::vector<uint8_t> writeLpubin(schema::Manifest manifest,
   put64(out.data() + 24, text.size());
   put32(out.data() + 32,
         crc32(reinterpret_cast<const uint8_t *>(text.data()), text.size()));
-  std::memcpy(out.data() + kHeaderSize, text.data(), text.size());
-  // Each segment's bytes are freed once copied: the file and the segments
-  // are not held whole at the same time.
+  out.insert(out.end(), text.begin(), text.end());
   for (size_t i = 0; i < segments.size(); ++i) {
-    if (!segments[i].bytes.empty())
-      std::memcpy(out.data() + manifest.segments(int(i)).offset(),
-                  segments[i].bytes.data(), segments[i].bytes.size());
+    out.resize(manifest.segments(int(i)).offset(), 0); // zero padding
+    out.insert(out.end(), segments[i].bytes.begin(), segments[i].bytes.end());
     std::vector<uint8_t>().swap(segments[i].bytes);
   }
+  out.resize(end, 0);
   return out;
 }
 

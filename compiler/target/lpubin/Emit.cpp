@@ -235,7 +235,8 @@ LogicalResult buildProgram(ModuleOp module, const isa::Machine &machine,
                 : s.inst.expect2) = expect;
     }
     if (s.inst.op == isa::Opcode::SxmPermute) {
-      std::vector<int32_t> map(s.laneMap.begin(), s.laneMap.end());
+      ArrayRef<int32_t> laneMap = s.laneMap();
+      std::vector<int32_t> map(laneMap.begin(), laneMap.end());
       auto &maps = prog.laneMaps[s.chip];
       auto [it, inserted] =
           mapIndex[s.chip].insert({map, uint32_t(maps.size())});
