@@ -28,6 +28,7 @@
 #endif
 #if defined(__linux__)
 #include <sys/mman.h>
+#include <unistd.h>
 #endif
 #include <cstdlib>
 #include <new>
@@ -2630,6 +2631,8 @@ prepareProgram(const isa::Machine &machine, uint32_t chip, uint32_t chips,
         }
     trace->ops.reserve(ops);
     trace->vals.reserve(vals);
+    adviseHugePages(trace->ops.data(), ops * sizeof(TraceOp));
+    adviseHugePages(trace->vals.data(), vals * sizeof(uint32_t));
     Sram none(machine.memSlices(), machine.banks(), machine.rowsPerBank(),
               machine.lanes());
     ChipRun walk(machine, chip, *prepared, none, /*timingOnly=*/true);
@@ -2661,6 +2664,55 @@ void Emulator::setProgram(uint32_t chip,
   programs_[chip] = std::move(prepared);
 }
 
+void adviseHugePages(const void *p, size_t bytes, bool populate) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  constexpr uintptr_t kHuge = uintptr_t(2) << 20;
+  uintptr_t start = (uintptr_t(p) + kHuge - 1) & ~(kHuge - 1);
+  uintptr_t end = (uintptr_t(p) + bytes) & ~(kHuge - 1);
+  if (end > start)
+    madvise(reinterpret_cast<void *>(start), end - start, MADV_HUGEPAGE);
+#endif
+#if defined(__linux__) && defined(MADV_POPULATE_WRITE)
+  if (populate) {
+    const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
+    uintptr_t s = (uintptr_t(p) + page - 1) & ~(page - 1);
+    uintptr_t e = (uintptr_t(p) + bytes) & ~(page - 1);
+    if (e > s) // an error (old kernel) leaves the pages to fault as before
+      madvise(reinterpret_cast<void *>(s), e - s, MADV_POPULATE_WRITE);
+  }
+#endif
+  (void)p;
+  (void)bytes;
+  (void)populate;
+}
+
+namespace {
+/// The index of the instruction the repeat at j repeats (the last non-NOP
+/// before it), or SIZE_MAX if none.
+size_t repeatedIndex(const std::vector<Instruction> &queue, size_t j) {
+  size_t pj = j;
+  while (pj > 0) {
+    --pj;
+    if (queue[pj].op != Opcode::Nop)
+      return pj;
+  }
+  return SIZE_MAX;
+}
+} // namespace
+
+size_t expandedSize(const isa::Machine &m,
+                    const std::vector<Instruction> &queue) {
+  size_t n = 0;
+  for (size_t j = 0; j < queue.size(); ++j) {
+    const Instruction &r = queue[j];
+    size_t pj = r.op == Opcode::Repeat ? repeatedIndex(queue, j) : SIZE_MAX;
+    n += pj == SIZE_MAX
+             ? 1
+             : size_t(r.a) * (r.c > m.queueCycles(queue[pj]) ? 2 : 1);
+  }
+  return n;
+}
+
 void expandRepeats(const isa::Machine &m, ChipProgram &program) {
   for (std::vector<Instruction> &queue : program.queues) {
     bool any = false;
@@ -2668,33 +2720,28 @@ void expandRepeats(const isa::Machine &m, ChipProgram &program) {
       any |= i.op == Opcode::Repeat;
     if (!any)
       continue;
-    // The instruction the repeat at j repeats (validated: a real
-    // instruction before the NOPs).
-    auto repeated = [&](size_t j) -> const Instruction & {
-      size_t pj = j - 1;
-      while (queue[pj].op == Opcode::Nop)
-        --pj;
-      return queue[pj];
-    };
-    // The expanded length first (one allocation, no regrowth copies).
-    size_t n = 0;
-    for (size_t j = 0; j < queue.size(); ++j) {
-      const Instruction &r = queue[j];
-      n += r.op != Opcode::Repeat
-               ? 1
-               : size_t(r.a) * (r.c > m.queueCycles(repeated(j)) ? 2 : 1);
+    // In place, from the back: the expansion of instructions 0 .. j-1 is at
+    // least j long, so writing the expansion of j never overwrites an
+    // instruction before j (the one a repeat repeats is read first).
+    size_t old = queue.size(), n = expandedSize(m, queue);
+    if (queue.capacity() < n) {
+      queue.reserve(n); // one allocation, no regrowth copies
+      adviseHugePages(queue.data(), n * sizeof(Instruction),
+                      /*populate=*/true);
     }
-    std::vector<Instruction> out;
-    out.reserve(n);
-    for (size_t j = 0; j < queue.size(); ++j) {
-      const Instruction &r = queue[j];
+    queue.resize(n);
+    size_t w = n;
+    for (size_t j = old; j-- > 0;) {
+      const Instruction r = queue[j];
       if (r.op != Opcode::Repeat) {
-        out.push_back(r);
+        queue[--w] = r;
         continue;
       }
-      const Instruction &prev = repeated(j);
+      const Instruction prev = queue[repeatedIndex(queue, j)];
       uint32_t gap = r.c - m.queueCycles(prev);
-      for (uint32_t k = 1; k <= r.a; ++k) {
+      for (uint32_t k = r.a; k >= 1; --k) {
+        if (gap > 0)
+          queue[--w] = emu::nop(gap);
         Instruction x = prev;
         uint32_t add = r.b * k;
         x.b += add; // the row of MemRead/MemWrite, the read row of both
@@ -2704,12 +2751,9 @@ void expandRepeats(const isa::Machine &m, ChipProgram &program) {
         x.expect0 += r.expect0 * k;
         x.expect1 += r.expect1 * k;
         x.expect2 += r.expect2 * k;
-        out.push_back(x);
-        if (gap > 0)
-          out.push_back(emu::nop(gap));
+        queue[--w] = x;
       }
     }
-    queue = std::move(out);
   }
 }
 

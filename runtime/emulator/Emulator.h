@@ -138,11 +138,26 @@ void floatsToHalves(const float *v, uint32_t n, uint32_t *bits);
 absl::Status validateProgram(const isa::Machine &machine, uint32_t chip,
                              const ChipProgram &program);
 
+/// Asks the OS to back the 2 MiB-aligned part of [p, p + bytes) with
+/// transparent huge pages and, with `populate`, to map all its pages now
+/// in one call (Linux; a no-op elsewhere). Call it on a fresh array before
+/// it is first written: the program's and the trace's large arrays then
+/// cost a fault per 2 MiB, or none, instead of one per 4 KiB (on the
+/// shared VM a fault costs several microseconds). Populate only what will
+/// be written.
+void adviseHugePages(const void *p, size_t bytes, bool populate = false);
+
+/// The length of `queue` once expandRepeats has replaced its repeats (a
+/// repeat with nothing before it counts 1: validateProgram rejects it).
+size_t expandedSize(const isa::Machine &machine,
+                    const std::vector<isa::Instruction> &queue);
+
 /// Replaces every `repeat n, stride, interval` (validated: it follows the
 /// instruction it repeats) by n copies of that instruction, row address(es)
 /// + k * stride, with NOPs filling each interval. Timing is unchanged:
 /// issue cycles, busy cycles and the queue's later instructions are those
-/// of the repeat. Emulator::setProgram calls it.
+/// of the repeat. Emulator::setProgram calls it. A queue whose capacity
+/// already holds expandedSize instructions is expanded in place.
 void expandRepeats(const isa::Machine &machine, ChipProgram &program);
 
 /// What Emulator::setProgram installs for chip `chip` of a system of

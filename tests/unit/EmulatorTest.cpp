@@ -1441,6 +1441,58 @@ TEST_F(EmulatorTest, RepeatAdvancesTagsAndExpectedTags) {
   EXPECT_EQ(expanded.queues[m.memQueue(0)][4].tag, 9u);
 }
 
+// expandRepeats works in place, from the back, when the queue's capacity
+// holds expandedSize instructions (the loader reserves it), else it grows
+// the queue first; both give the forward expansion written out here: two
+// repeats (one with an interval gap, one without), NOPs before and between
+// them, and the instructions around them.
+TEST_F(EmulatorTest, RepeatsExpandInPlaceAsForward) {
+  using isa::Opcode;
+  isa::Instruction rd = emu::memRead(0, 0, 3, 7);
+  isa::Instruction rep1 = ctl(Opcode::Repeat, 3, 2, 5); // gap 4
+  rep1.tag = 1;
+  isa::Instruction wr = emu::memReadWrite(0, 20, 1, 0, 2, 5, 1, 40);
+  isa::Instruction rep2 =
+      ctl(Opcode::Repeat, 2, 1, m.queueCycles(wr)); // no gap
+  rep2.expect0 = 1;
+  std::vector<isa::Instruction> q = {emu::nop(2), rd,   emu::nop(3), rep1,
+                                     wr,          rep2, emu::nop(1), rd};
+  std::vector<isa::Instruction> want = {emu::nop(2), rd, emu::nop(3)};
+  for (uint32_t k = 1; k <= 3; ++k) {
+    isa::Instruction x = rd;
+    x.b += 2 * k;
+    x.tag += k;
+    want.push_back(x);
+    want.push_back(emu::nop(5 - m.queueCycles(rd)));
+  }
+  want.push_back(wr);
+  for (uint32_t k = 1; k <= 2; ++k) {
+    isa::Instruction x = wr;
+    x.b += k;
+    x.c += k;
+    x.expect0 += k;
+    want.push_back(x);
+  }
+  want.push_back(emu::nop(1));
+  want.push_back(rd);
+  ASSERT_LT(m.queueCycles(rd), 5u);
+  EXPECT_EQ(emu::expandedSize(m, q), want.size());
+  for (bool reserved : {false, true}) {
+    emu::ChipProgram p;
+    p.queues.resize(m.numQueues());
+    p.queues[m.memQueue(0)] = q;
+    if (reserved)
+      p.queues[m.memQueue(0)].reserve(emu::expandedSize(m, q));
+    else
+      p.queues[m.memQueue(0)].shrink_to_fit();
+    const isa::Instruction *before = p.queues[m.memQueue(0)].data();
+    emu::expandRepeats(m, p);
+    EXPECT_EQ(p.queues[m.memQueue(0)], want) << "reserved " << reserved;
+    if (reserved) // in place: no new array
+      EXPECT_EQ(p.queues[m.memQueue(0)].data(), before);
+  }
+}
+
 TEST_F(EmulatorTest, RepeatWithTheWrongExpectStepIsCaught) {
   // The writes expect 7, 9, 11, 13 but the values carry 7, 8, 9, 10: the
   // second write names its tag mismatch.
