@@ -2515,14 +2515,35 @@ void finishTrace(ChipTrace &t) {
     for (uint32_t k = 0; k < op.nIn; ++k)
       last[t.vals[op.off + k]] = i;
   }
-  auto key = [](const TraceOp &op) {
-    return (uint64_t(op.unit) << 48) | (uint64_t(op.bank) << 32) | op.row;
+  // Which reads can point at their SRAM row, in one backward pass: the
+  // next commit to each row (none: UINT32_MAX) is known at every op.
+  uint32_t slices = 1, banks = 1, rows = 1;
+  for (const TraceOp &op : t.ops)
+    if (op.kind == TraceKind::Read || op.kind == TraceKind::Write) {
+      slices = std::max(slices, op.unit + 1);
+      banks = std::max(banks, op.bank + 1);
+      rows = std::max(rows, op.row + 1);
+    }
+  auto key = [&](const TraceOp &op) {
+    return (size_t(op.unit) * banks + op.bank) * rows + op.row;
   };
-  std::vector<std::pair<uint64_t, uint32_t>> commits;
-  for (uint32_t i = 0; i < t.ops.size(); ++i)
-    if (t.ops[i].kind == TraceKind::Write)
-      commits.push_back({key(t.ops[i]), i});
-  std::sort(commits.begin(), commits.end());
+  std::vector<bool> refRead(t.ops.size(), false);
+  {
+    std::vector<uint32_t> nextCommit(size_t(slices) * banks * rows, kNone);
+    for (uint32_t i = uint32_t(t.ops.size()); i-- > 0;) {
+      const TraceOp &op = t.ops[i];
+      if (op.kind == TraceKind::Write) {
+        nextCommit[key(op)] = i;
+      } else if (op.kind == TraceKind::Read && op.nOut == 1) {
+        // A pointer stays valid unless a commit to the row comes before the
+        // value's last reader (a commit that is the last reader writes the
+        // row it came from).
+        uint32_t x = t.vals[op.off + op.nIn];
+        uint32_t c = nextCommit[key(op)];
+        refRead[i] = last[x] != kNone && (c == kNone || c >= last[x]);
+      }
+    }
+  }
   std::vector<uint32_t> buf(t.values, 0), freeStore, freeRef;
   uint32_t nStore = 1, nRef = 0; // buffer 0: outputs nothing reads
   for (uint32_t i = 0; i < t.ops.size(); ++i) {
@@ -2536,17 +2557,7 @@ void finishTrace(ChipTrace &t) {
         buf[x] = 0;
         continue;
       }
-      bool ref = false;
-      if (op.kind == TraceKind::Read) {
-        // The first commit to the row after the read: a pointer stays
-        // valid unless it comes before the value's last reader (a commit
-        // that is the last reader writes the row it came from).
-        auto it = std::upper_bound(commits.begin(), commits.end(),
-                                   std::make_pair(key(op), i));
-        ref = it == commits.end() || it->first != key(op) ||
-              it->second >= last[x];
-      }
-      if (ref) {
+      if (op.kind == TraceKind::Read && refRead[i]) {
         op.kind = TraceKind::ReadRef;
         if (freeRef.empty()) {
           buf[x] = kRef | nRef++;
