@@ -89,6 +89,12 @@ uint8_t *Sram::mutableRow(uint32_t slice, uint32_t bank, uint32_t row) {
       madvise(reinterpret_cast<void *>(start),
               (len + kChunk - 1) & ~(kChunk - 1), MADV_HUGEPAGE);
 #endif
+#ifdef MADV_POPULATE_WRITE
+      // Mapped now (zeroed by the kernel, a huge page where given) rather
+      // than at the first write of a row: the chunk's pages are handed out
+      // in order and written soon after (Emulator::allocateWrittenRows).
+      madvise(reinterpret_cast<void *>(start), len, MADV_POPULATE_WRITE);
+#endif
       chunks_.push_back({base, mapLen});
       chunkNext_ = reinterpret_cast<uint8_t *>(start);
 #else
@@ -555,14 +561,87 @@ void halvesToFloatsF16c(const uint8_t *, const uint8_t *, uint32_t, float *) {}
 void floatsToHalvesF16c(const float *, uint32_t, uint32_t *) {}
 #endif
 
+} // namespace
+
+/// 16 lanes of 4 byte planes to 16 little-endian words: two rounds of
+/// interleaving (bytes 0,1 and 2,3 into halves, halves into words). SSE2,
+/// so every x86-64 CPU has it; lanes past the last multiple of 16 by the
+/// scalar loop.
+void planesToWords(const uint8_t *const *p, uint32_t n, uint32_t *out) {
+  const uint8_t *p0 = p[0], *p1 = p[1], *p2 = p[2], *p3 = p[3];
+  uint32_t i = 0;
+#if defined(__x86_64__)
+  for (; i + 16 <= n; i += 16) {
+    auto ld = [&](const uint8_t *q) {
+      return _mm_loadu_si128(reinterpret_cast<const __m128i *>(q + i));
+    };
+    __m128i a = ld(p0), b = ld(p1), c = ld(p2), d = ld(p3);
+    __m128i abLo = _mm_unpacklo_epi8(a, b), abHi = _mm_unpackhi_epi8(a, b);
+    __m128i cdLo = _mm_unpacklo_epi8(c, d), cdHi = _mm_unpackhi_epi8(c, d);
+    __m128i *o = reinterpret_cast<__m128i *>(out + i);
+    _mm_storeu_si128(o, _mm_unpacklo_epi16(abLo, cdLo));
+    _mm_storeu_si128(o + 1, _mm_unpackhi_epi16(abLo, cdLo));
+    _mm_storeu_si128(o + 2, _mm_unpacklo_epi16(abHi, cdHi));
+    _mm_storeu_si128(o + 3, _mm_unpackhi_epi16(abHi, cdHi));
+  }
+#endif
+  for (; i < n; ++i)
+    out[i] = uint32_t(p0[i]) | uint32_t(p1[i]) << 8 | uint32_t(p2[i]) << 16 |
+             uint32_t(p3[i]) << 24;
+}
+
+/// The inverse: 16 words to 4 byte planes at a time. Each word's bytes are
+/// gathered plane by plane (an unzip by two rounds of interleaving: SSE2).
+void wordsToPlanes(const uint32_t *bits, uint32_t n, uint8_t *const *p) {
+  uint8_t *p0 = p[0], *p1 = p[1], *p2 = p[2], *p3 = p[3];
+  uint32_t i = 0;
+#if defined(__x86_64__)
+  const __m128i lo8 = _mm_set1_epi16(0x00ff);
+  for (; i + 16 <= n; i += 16) {
+    const __m128i *q = reinterpret_cast<const __m128i *>(bits + i);
+    __m128i w0 = _mm_loadu_si128(q), w1 = _mm_loadu_si128(q + 1),
+            w2 = _mm_loadu_si128(q + 2), w3 = _mm_loadu_si128(q + 3);
+    // Even bytes (planes 0 and 2) and odd bytes (planes 1 and 3) of each
+    // 16-bit half, packed: e = b0 b2 of lanes 0..15 in order.
+    __m128i e01 =
+        _mm_packus_epi16(_mm_and_si128(w0, lo8), _mm_and_si128(w1, lo8));
+    __m128i e23 =
+        _mm_packus_epi16(_mm_and_si128(w2, lo8), _mm_and_si128(w3, lo8));
+    __m128i o01 =
+        _mm_packus_epi16(_mm_srli_epi16(w0, 8), _mm_srli_epi16(w1, 8));
+    __m128i o23 =
+        _mm_packus_epi16(_mm_srli_epi16(w2, 8), _mm_srli_epi16(w3, 8));
+    // e01 holds (b0, b2) pairs of lanes 0..7, e23 of lanes 8..15.
+    __m128i b0 =
+        _mm_packus_epi16(_mm_and_si128(e01, lo8), _mm_and_si128(e23, lo8));
+    __m128i b2 =
+        _mm_packus_epi16(_mm_srli_epi16(e01, 8), _mm_srli_epi16(e23, 8));
+    __m128i b1 =
+        _mm_packus_epi16(_mm_and_si128(o01, lo8), _mm_and_si128(o23, lo8));
+    __m128i b3 =
+        _mm_packus_epi16(_mm_srli_epi16(o01, 8), _mm_srli_epi16(o23, 8));
+    _mm_storeu_si128(reinterpret_cast<__m128i *>(p0 + i), b0);
+    _mm_storeu_si128(reinterpret_cast<__m128i *>(p1 + i), b1);
+    _mm_storeu_si128(reinterpret_cast<__m128i *>(p2 + i), b2);
+    _mm_storeu_si128(reinterpret_cast<__m128i *>(p3 + i), b3);
+  }
+#endif
+  for (; i < n; ++i) {
+    uint32_t b = bits[i];
+    p0[i] = uint8_t(b);
+    p1[i] = uint8_t(b >> 8);
+    p2[i] = uint8_t(b >> 16);
+    p3[i] = uint8_t(b >> 24);
+  }
+}
+
+namespace {
+
 /// Decodes `lanes` elements from byte planes.
 void decodeF(DType d, const uint8_t *const *p, uint32_t lanes, float *out) {
   switch (d) {
   case DType::F32:
-    for (uint32_t i = 0; i < lanes; ++i)
-      out[i] =
-          isa::bitsFloat(uint32_t(p[0][i]) | uint32_t(p[1][i]) << 8 |
-                         uint32_t(p[2][i]) << 16 | uint32_t(p[3][i]) << 24);
+    planesToWords(p, lanes, reinterpret_cast<uint32_t *>(out));
     break;
   case DType::F16: {
     if (haveF16c()) {
@@ -608,14 +687,24 @@ void decodeI(DType d, const uint8_t *const *p, uint32_t lanes, int64_t *out) {
     for (uint32_t i = 0; i < lanes; ++i)
       out[i] = int8_t(p[0][i]);
   } else {
-    for (uint32_t i = 0; i < lanes; ++i)
-      out[i] = int32_t(uint32_t(p[0][i]) | uint32_t(p[1][i]) << 8 |
-                       uint32_t(p[2][i]) << 16 | uint32_t(p[3][i]) << 24);
+    // Through a 32-bit scratch that the widening loop then reads.
+    uint32_t tmp[64];
+    for (uint32_t i = 0; i < lanes; i += 64) {
+      uint32_t n = std::min<uint32_t>(64, lanes - i);
+      const uint8_t *q[4] = {p[0] + i, p[1] + i, p[2] + i, p[3] + i};
+      planesToWords(q, n, tmp);
+      for (uint32_t k = 0; k < n; ++k)
+        out[i + k] = int32_t(tmp[k]);
+    }
   }
 }
 
 void encodeBits(unsigned w, const uint32_t *__restrict bits, uint32_t lanes,
                 uint8_t *const *p) {
+  if (w == 4) {
+    wordsToPlanes(bits, lanes, p);
+    return;
+  }
   // One plane at a time through a restrict pointer: vectorised (the plane
   // pointers would otherwise be reloaded per lane, as they may alias).
   for (unsigned b = 0; b < w; ++b) {
@@ -2509,7 +2598,15 @@ void ChipRun::flushPlane(Plane &pl) {
 void finishTrace(ChipTrace &t) {
   constexpr uint32_t kNone = UINT32_MAX, kFreed = UINT32_MAX - 1;
   constexpr uint32_t kRef = 1u << 31;
-  std::vector<uint32_t> last(t.values, kNone);
+  // Arrays of one number per value (millions on a large model): huge pages.
+  auto perValue = [&](uint32_t init) {
+    std::vector<uint32_t> v;
+    v.reserve(t.values);
+    adviseHugePages(v.data(), size_t(t.values) * sizeof(uint32_t));
+    v.assign(t.values, init);
+    return v;
+  };
+  std::vector<uint32_t> last = perValue(kNone);
   for (uint32_t i = 0; i < t.ops.size(); ++i) {
     const TraceOp &op = t.ops[i];
     for (uint32_t k = 0; k < op.nIn; ++k)
@@ -2544,7 +2641,7 @@ void finishTrace(ChipTrace &t) {
       }
     }
   }
-  std::vector<uint32_t> buf(t.values, 0), freeStore, freeRef;
+  std::vector<uint32_t> buf = perValue(0), freeStore, freeRef;
   uint32_t nStore = 1, nRef = 0; // buffer 0: outputs nothing reads
   for (uint32_t i = 0; i < t.ops.size(); ++i) {
     TraceOp &op = t.ops[i];
@@ -2670,6 +2767,18 @@ absl::Status Emulator::setProgram(uint32_t chip, ChipProgram program) {
   return absl::OkStatus();
 }
 
+void Emulator::allocateWrittenRows() {
+  if (timingOnly_)
+    return;
+  for (size_t c = 0; c < programs_.size(); ++c) {
+    if (!programs_[c] || !programs_[c]->trace)
+      continue;
+    for (const TraceOp &op : programs_[c]->trace->ops)
+      if (op.kind == TraceKind::Write)
+        (void)sram_[c]->mutableRow(op.unit, op.bank, op.row);
+  }
+}
+
 void Emulator::setProgram(uint32_t chip,
                           std::shared_ptr<const ChipProgram> prepared) {
   programs_[chip] = std::move(prepared);
@@ -2780,10 +2889,12 @@ absl::StatusOr<RunStats> Emulator::run() {
   // before the next window starts.
   size_t n = programs_.size();
   bool c2c = false;
+  // prepareProgram traces exactly the programs without C2C instructions.
   for (const std::shared_ptr<const ChipProgram> &p : programs_)
-    for (const std::vector<Instruction> &queue : p->queues)
-      for (const Instruction &i : queue)
-        c2c |= i.op == Opcode::C2cSend || i.op == Opcode::C2cRecv;
+    if (!p->trace)
+      for (const std::vector<Instruction> &queue : p->queues)
+        for (const Instruction &i : queue)
+          c2c |= i.op == Opcode::C2cSend || i.op == Opcode::C2cRecv;
   std::optional<isa::Topology> topo;
   if (c2c) {
     absl::StatusOr<isa::Topology> t =

@@ -132,6 +132,12 @@ void halvesToFloats(const uint8_t *lo, const uint8_t *hi, uint32_t n,
                     float *out);
 void floatsToHalves(const float *v, uint32_t n, uint32_t *bits);
 
+/// Four byte planes (bytes 0..3 of each lane) to little-endian 32-bit
+/// words and back: the emulator's f32 and i32 decoding and encoding
+/// (SSE2), bit for bit the scalar byte loops. Exported for tests.
+void planesToWords(const uint8_t *const *planes, uint32_t n, uint32_t *out);
+void wordsToPlanes(const uint32_t *words, uint32_t n, uint8_t *const *planes);
+
 /// Static checks of a chip program (queue count, opcode per queue, NOP
 /// counts, dtypes, ALU ops, stream groups, MXM rows). Errors name the chip,
 /// queue, issue cycle and instruction.
@@ -183,6 +189,13 @@ public:
   void setProgram(uint32_t chip, std::shared_ptr<const ChipProgram> prepared);
   Sram &sram(uint32_t chip) { return *sram_[chip]; }
   const Sram &sram(uint32_t chip) const { return *sram_[chip]; }
+
+  /// Allocates now the SRAM pages of every row the installed programs'
+  /// traces write (what run() would allocate at their first write), so a
+  /// run starts with its memory mapped: rt::Session does it when it is
+  /// created. Contents are unchanged (new rows read as zero either way);
+  /// nothing in timing-only mode.
+  void allocateWrittenRows();
 
   /// Runs every chip's program from cycle 0 to its end. SRAM keeps its
   /// contents across runs; streams and MXM state start empty.

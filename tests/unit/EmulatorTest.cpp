@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <random>
 
 using namespace lpuc;
 using isa::AluOp;
@@ -882,6 +883,44 @@ TEST_F(EmulatorTest, MxmBatchedMultipliesMatchScalarSums) {
           << "multiply " << i << " lane " << n;
     }
   }
+}
+
+// f32/i32 byte planes <-> words (SSE2 16 lanes at a time, the rest by the
+// scalar loop): every length 0..100 at offsets 0..3 and lpu-v1's 320 lanes,
+// random words (NaNs, infinities, subnormals and -0 among them, and set
+// explicitly), against the byte loops.
+TEST(Emulator, PlaneWordTransposesExact) {
+  std::mt19937 rng(11);
+  std::vector<uint32_t> words(400);
+  for (uint32_t &w : words)
+    w = uint32_t(rng());
+  const uint32_t special[] = {0x7fc00000u, 0xffc00001u, 0x7f800000u,
+                              0xff800000u, 0x00000001u, 0x807fffffu,
+                              0x80000000u, 0x00000000u, 0x7f7fffffu};
+  for (size_t k = 0; k < std::size(special); ++k)
+    words[17 * k + 3] = special[k];
+  std::vector<uint8_t> planes(4 * 420);
+  for (uint32_t n : {0u, 1u, 15u, 16u, 17u, 31u, 33u, 63u, 64u, 100u, 320u})
+    for (uint32_t off = 0; off < 4; ++off) {
+      for (uint8_t &b : planes)
+        b = uint8_t(rng());
+      uint8_t *p[4];
+      for (int b = 0; b < 4; ++b)
+        p[b] = planes.data() + b * 420 + off;
+      std::vector<uint8_t> before(planes);
+      emu::wordsToPlanes(words.data() + off, n, p);
+      for (uint32_t i = 0; i < 420 - off; ++i)
+        for (int b = 0; b < 4; ++b)
+          ASSERT_EQ(p[b][i], i < n ? uint8_t(words[off + i] >> (8 * b))
+                                   : before[b * 420 + off + i])
+              << "n " << n << " lane " << i << " plane " << b;
+      std::vector<uint32_t> back(n + 1, 0xdeadbeefu);
+      const uint8_t *cp[4] = {p[0], p[1], p[2], p[3]};
+      emu::planesToWords(cp, n, back.data());
+      for (uint32_t i = 0; i < n; ++i)
+        ASSERT_EQ(back[i], words[off + i]) << "n " << n << " lane " << i;
+      EXPECT_EQ(back[n], 0xdeadbeefu); // nothing written past n
+    }
 }
 
 TEST(Emulator, F16cConversionsExact) {
