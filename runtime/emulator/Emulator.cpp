@@ -933,7 +933,8 @@ public:
   ChipRun(const isa::Machine &m, uint32_t chip, const ChipProgram &prog,
           Sram &sram, bool timingOnly);
 
-  /// Queues the first issue of every queue.
+  /// Sets up the event-driven state and queues the first issue of every
+  /// queue (a replay calls neither).
   void start();
   /// Recording (timing-only runs): every data operation is appended to `t`
   /// with the stream values it reads and writes numbered (finishTrace then
@@ -1145,6 +1146,13 @@ ChipRun::ChipRun(const isa::Machine &m, uint32_t chip, const ChipProgram &prog,
       planes_(m.target().mxm_planes()) {
   for (uint32_t q = 0; q < m.numQueues(); ++q)
     queues_.push_back(m.queue(q));
+}
+
+void ChipRun::start() {
+  // The event-driven state (a replay needs none of it): the stream rings,
+  // the cycle ring and the timing memos.
+  const isa::Machine &m = m_;
+  const ChipProgram &prog = prog_;
   // The latest output of any instruction: reads and puts of cycle-now
   // instructions touch diagonals within numPositions + maxLatency.
   const schema::Target &t = m.target();
@@ -1169,6 +1177,10 @@ ChipRun::ChipRun(const isa::Machine &m, uint32_t chip, const ChipProgram &prog,
   side_.resize(R_);
   timingMemo_.resize(size_t(isa::kLastOpcode + 1) * 512);
   vxmTimingMemo_.resize(256);
+  pc_.assign(prog_.queues.size(), 0);
+  for (uint32_t q = 0; q < prog_.queues.size(); ++q)
+    if (!prog_.queues[q].empty())
+      schedule({0, 3, q, 0});
 }
 
 uint64_t ChipRun::nextCycle() const {
@@ -2271,13 +2283,6 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
   default:
     return fail(q, t, inst, "unknown opcode");
   }
-}
-
-void ChipRun::start() {
-  pc_.assign(prog_.queues.size(), 0);
-  for (uint32_t q = 0; q < prog_.queues.size(); ++q)
-    if (!prog_.queues[q].empty())
-      schedule({0, 3, q, 0});
 }
 
 absl::Status ChipRun::processCycle(uint64_t c, RunStats &stats,
