@@ -17,6 +17,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <optional>
 #include <queue>
@@ -1286,6 +1287,36 @@ absl::Status ChipRun::readSlot(uint32_t q, uint64_t cycle,
 
 /// One ALU operation on floats (fp32 arithmetic; the caller rounds to the
 /// result type). Compares give 1 or 0; select is done on bytes elsewhere.
+} // namespace
+
+// The ranges where the float result is known without libm (softmax's
+// masked lanes are far below -104; libm's underflow path is slow).
+float expFloat(float x) {
+  // e^-104 < 2^-150 (half the least subnormal, a tie that rounds to +0);
+  // -inf too.
+  if (x <= -104.0f)
+    return 0.0f;
+  // e^89 > 2^128: rounds to inf; +inf too.
+  if (x >= 89.0f)
+    return std::numeric_limits<float>::infinity();
+  return float(std::exp(double(x)));
+}
+
+float tanhFloat(float x) {
+  float a = std::fabs(x);
+  // 1 - tanh(10) < 4.2e-9 < 2^-25 (half an ulp below 1): rounds to +-1;
+  // +-inf too.
+  if (a >= 10.0f)
+    return std::copysign(1.0f, x);
+  // |tanh(x) - x| < |x| * x^2 / 3 < |x| * 2^-27: rounds to x (-0, +0 and
+  // subnormals included).
+  if (a < 0x1p-13f)
+    return x;
+  return float(std::tanh(double(x)));
+}
+
+namespace {
+
 void aluFloat(AluOp op, const float *x, const float *y, float imm, uint32_t L,
               float *r) {
   switch (op) {
@@ -1343,7 +1374,7 @@ void aluFloat(AluOp op, const float *x, const float *y, float imm, uint32_t L,
     break;
   case AluOp::Exp:
     for (uint32_t i = 0; i < L; ++i)
-      r[i] = float(std::exp(double(x[i])));
+      r[i] = expFloat(x[i]);
     break;
   case AluOp::Rsqrt:
     for (uint32_t i = 0; i < L; ++i)
@@ -1351,7 +1382,7 @@ void aluFloat(AluOp op, const float *x, const float *y, float imm, uint32_t L,
     break;
   case AluOp::Tanh:
     for (uint32_t i = 0; i < L; ++i)
-      r[i] = float(std::tanh(double(x[i])));
+      r[i] = tanhFloat(x[i]);
     break;
   case AluOp::Eq:
     for (uint32_t i = 0; i < L; ++i)

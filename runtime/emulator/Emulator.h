@@ -138,6 +138,13 @@ void floatsToHalves(const float *v, uint32_t n, uint32_t *bits);
 void planesToWords(const uint8_t *const *planes, uint32_t n, uint32_t *out);
 void wordsToPlanes(const uint32_t *words, uint32_t n, uint8_t *const *planes);
 
+/// The VXM's exp and tanh: float(std::exp(double(x))) and
+/// float(std::tanh(double(x))) bit for bit, with the lanes whose result is
+/// known (exp to 0 or inf, tanh to +-1 or x) not sent to libm. Exported
+/// for tests.
+float expFloat(float x);
+float tanhFloat(float x);
+
 /// Static checks of a chip program (queue count, opcode per queue, NOP
 /// counts, dtypes, ALU ops, stream groups, MXM rows). Errors name the chip,
 /// queue, issue cycle and instruction.

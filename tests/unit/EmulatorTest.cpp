@@ -923,6 +923,51 @@ TEST(Emulator, PlaneWordTransposesExact) {
     }
 }
 
+namespace {
+// Whether expFloat and tanhFloat give libm's bits for the float with bits
+// x (NaN payloads included).
+::testing::AssertionResult expTanhExact(uint32_t x) {
+  float f = isa::bitsFloat(x);
+  uint32_t e = isa::floatBits(emu::expFloat(f)),
+           we = isa::floatBits(float(std::exp(double(f))));
+  uint32_t t = isa::floatBits(emu::tanhFloat(f)),
+           wt = isa::floatBits(float(std::tanh(double(f))));
+  if (e == we && t == wt)
+    return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure()
+         << "float bits " << x << ": exp " << e << " (libm " << we << "), tanh "
+         << t << " (libm " << wt << ")";
+}
+} // namespace
+
+// exp and tanh skip libm where the float result is known (exp <= -104 -> 0,
+// >= 89 -> inf; |tanh| >= 10 -> +-1, < 2^-13 -> x). Checked on every f16
+// value, every float within 2^18 ulps of each cut-off (both signs), every
+// subnormal step of 2^10 and a stride over all floats; the exhaustive check
+// is DISABLED_ExpTanhAllFloats (about a minute).
+TEST(Emulator, ExpTanhCutOffsExact) {
+  for (uint32_t h = 0; h < 65536; ++h)
+    ASSERT_TRUE(expTanhExact(isa::floatBits(isa::halfToFloat(uint16_t(h)))));
+  for (float cut : {104.0f, 89.0f, 10.0f, 0x1p-13f})
+    for (uint32_t sign : {0u, 0x80000000u}) {
+      uint32_t c = isa::floatBits(cut);
+      for (uint32_t x = c - (1u << 18); x <= c + (1u << 18); ++x)
+        ASSERT_TRUE(expTanhExact(x | sign));
+    }
+  for (uint32_t x = 0; x < 0x00800000u; x += 1024)
+    ASSERT_TRUE(expTanhExact(x));
+  for (uint64_t x = 0; x < (uint64_t(1) << 32); x += 65537)
+    ASSERT_TRUE(expTanhExact(uint32_t(x)));
+  for (uint32_t x : {0x7f800000u, 0xff800000u, 0x7fc00000u, 0xffc12345u,
+                     0x7f800001u, 0x80000000u, 0x00000000u})
+    ASSERT_TRUE(expTanhExact(x));
+}
+
+TEST(Emulator, DISABLED_ExpTanhAllFloats) {
+  for (uint64_t x = 0; x < (uint64_t(1) << 32); ++x)
+    ASSERT_TRUE(expTanhExact(uint32_t(x)));
+}
+
 TEST(Emulator, F16cConversionsExact) {
   // Every binary16 widens to isa::halfToFloat's bits (NaNs included).
   std::vector<uint8_t> lo(65536), hi(65536);
