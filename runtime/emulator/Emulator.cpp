@@ -1673,9 +1673,14 @@ void ChipRun::vxmData(const Instruction &inst, const uint8_t *(*in)[4],
       for (uint32_t i = 0; i < L; ++i)
         take[i] = ia_[i] != 0;
     }
-    for (unsigned k = 0; k < w; ++k)
+    for (unsigned k = 0; k < w; ++k) {
+      // Restrict pointers: one plane at a time, vectorised.
+      const uint8_t *__restrict t = take.data(), *__restrict x = in[1][k],
+                                *__restrict y = in[2][k];
+      uint8_t *__restrict o = out[k];
       for (uint32_t i = 0; i < L; ++i)
-        out[k][i] = take[i] ? in[1][k][i] : in[2][k][i];
+        o[i] = t[i] ? x[i] : y[i];
+    }
   } else if (isFloat(d)) {
     fa_.resize(L);
     fr_.resize(L);
@@ -1685,6 +1690,10 @@ void ChipRun::vxmData(const Instruction &inst, const uint8_t *(*in)[4],
       decodeF(d, in[1], L, fb_.data());
     }
     aluFloat(op, fa_.data(), fb_.data(), inst.imm, L, fr_.data());
+    if (outType == DType::F32) { // the float's bits are the lane's
+      wordsToPlanes(reinterpret_cast<const uint32_t *>(fr_.data()), L, out);
+      return;
+    }
     bits_.resize(L);
     encodeFloats(outType, fr_.data(), L, bits_.data());
     encodeBits(ow, bits_.data(), L, out);
