@@ -56,8 +56,10 @@ Session::Session(const Program &program, SessionOptions options)
   emulator_.setThreads(options.threads);
   for (uint32_t c = 0; c < program.chips().size(); ++c)
     emulator_.setProgram(c, program.chips()[c]); // prepared by Program
-  if (!options.timingOnly)
+  if (!options.timingOnly) {
     loader::writeWeights(program.file(), program.machine(), emulator_);
+    emulator_.allocateWrittenRows();
+  }
 }
 
 namespace {

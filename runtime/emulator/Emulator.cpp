@@ -17,6 +17,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <optional>
 #include <queue>
@@ -28,6 +29,7 @@
 #endif
 #if defined(__linux__)
 #include <sys/mman.h>
+#include <unistd.h>
 #endif
 #include <cstdlib>
 #include <new>
@@ -87,6 +89,12 @@ uint8_t *Sram::mutableRow(uint32_t slice, uint32_t bank, uint32_t row) {
 #ifdef MADV_HUGEPAGE
       madvise(reinterpret_cast<void *>(start),
               (len + kChunk - 1) & ~(kChunk - 1), MADV_HUGEPAGE);
+#endif
+#ifdef MADV_POPULATE_WRITE
+      // Mapped now (zeroed by the kernel, a huge page where given) rather
+      // than at the first write of a row: the chunk's pages are handed out
+      // in order and written soon after (Emulator::allocateWrittenRows).
+      madvise(reinterpret_cast<void *>(start), len, MADV_POPULATE_WRITE);
 #endif
       chunks_.push_back({base, mapLen});
       chunkNext_ = reinterpret_cast<uint8_t *>(start);
@@ -554,14 +562,87 @@ void halvesToFloatsF16c(const uint8_t *, const uint8_t *, uint32_t, float *) {}
 void floatsToHalvesF16c(const float *, uint32_t, uint32_t *) {}
 #endif
 
+} // namespace
+
+/// 16 lanes of 4 byte planes to 16 little-endian words: two rounds of
+/// interleaving (bytes 0,1 and 2,3 into halves, halves into words). SSE2,
+/// so every x86-64 CPU has it; lanes past the last multiple of 16 by the
+/// scalar loop.
+void planesToWords(const uint8_t *const *p, uint32_t n, uint32_t *out) {
+  const uint8_t *p0 = p[0], *p1 = p[1], *p2 = p[2], *p3 = p[3];
+  uint32_t i = 0;
+#if defined(__x86_64__)
+  for (; i + 16 <= n; i += 16) {
+    auto ld = [&](const uint8_t *q) {
+      return _mm_loadu_si128(reinterpret_cast<const __m128i *>(q + i));
+    };
+    __m128i a = ld(p0), b = ld(p1), c = ld(p2), d = ld(p3);
+    __m128i abLo = _mm_unpacklo_epi8(a, b), abHi = _mm_unpackhi_epi8(a, b);
+    __m128i cdLo = _mm_unpacklo_epi8(c, d), cdHi = _mm_unpackhi_epi8(c, d);
+    __m128i *o = reinterpret_cast<__m128i *>(out + i);
+    _mm_storeu_si128(o, _mm_unpacklo_epi16(abLo, cdLo));
+    _mm_storeu_si128(o + 1, _mm_unpackhi_epi16(abLo, cdLo));
+    _mm_storeu_si128(o + 2, _mm_unpacklo_epi16(abHi, cdHi));
+    _mm_storeu_si128(o + 3, _mm_unpackhi_epi16(abHi, cdHi));
+  }
+#endif
+  for (; i < n; ++i)
+    out[i] = uint32_t(p0[i]) | uint32_t(p1[i]) << 8 | uint32_t(p2[i]) << 16 |
+             uint32_t(p3[i]) << 24;
+}
+
+/// The inverse: 16 words to 4 byte planes at a time. Each word's bytes are
+/// gathered plane by plane (an unzip by two rounds of interleaving: SSE2).
+void wordsToPlanes(const uint32_t *bits, uint32_t n, uint8_t *const *p) {
+  uint8_t *p0 = p[0], *p1 = p[1], *p2 = p[2], *p3 = p[3];
+  uint32_t i = 0;
+#if defined(__x86_64__)
+  const __m128i lo8 = _mm_set1_epi16(0x00ff);
+  for (; i + 16 <= n; i += 16) {
+    const __m128i *q = reinterpret_cast<const __m128i *>(bits + i);
+    __m128i w0 = _mm_loadu_si128(q), w1 = _mm_loadu_si128(q + 1),
+            w2 = _mm_loadu_si128(q + 2), w3 = _mm_loadu_si128(q + 3);
+    // Even bytes (planes 0 and 2) and odd bytes (planes 1 and 3) of each
+    // 16-bit half, packed: e = b0 b2 of lanes 0..15 in order.
+    __m128i e01 =
+        _mm_packus_epi16(_mm_and_si128(w0, lo8), _mm_and_si128(w1, lo8));
+    __m128i e23 =
+        _mm_packus_epi16(_mm_and_si128(w2, lo8), _mm_and_si128(w3, lo8));
+    __m128i o01 =
+        _mm_packus_epi16(_mm_srli_epi16(w0, 8), _mm_srli_epi16(w1, 8));
+    __m128i o23 =
+        _mm_packus_epi16(_mm_srli_epi16(w2, 8), _mm_srli_epi16(w3, 8));
+    // e01 holds (b0, b2) pairs of lanes 0..7, e23 of lanes 8..15.
+    __m128i b0 =
+        _mm_packus_epi16(_mm_and_si128(e01, lo8), _mm_and_si128(e23, lo8));
+    __m128i b2 =
+        _mm_packus_epi16(_mm_srli_epi16(e01, 8), _mm_srli_epi16(e23, 8));
+    __m128i b1 =
+        _mm_packus_epi16(_mm_and_si128(o01, lo8), _mm_and_si128(o23, lo8));
+    __m128i b3 =
+        _mm_packus_epi16(_mm_srli_epi16(o01, 8), _mm_srli_epi16(o23, 8));
+    _mm_storeu_si128(reinterpret_cast<__m128i *>(p0 + i), b0);
+    _mm_storeu_si128(reinterpret_cast<__m128i *>(p1 + i), b1);
+    _mm_storeu_si128(reinterpret_cast<__m128i *>(p2 + i), b2);
+    _mm_storeu_si128(reinterpret_cast<__m128i *>(p3 + i), b3);
+  }
+#endif
+  for (; i < n; ++i) {
+    uint32_t b = bits[i];
+    p0[i] = uint8_t(b);
+    p1[i] = uint8_t(b >> 8);
+    p2[i] = uint8_t(b >> 16);
+    p3[i] = uint8_t(b >> 24);
+  }
+}
+
+namespace {
+
 /// Decodes `lanes` elements from byte planes.
 void decodeF(DType d, const uint8_t *const *p, uint32_t lanes, float *out) {
   switch (d) {
   case DType::F32:
-    for (uint32_t i = 0; i < lanes; ++i)
-      out[i] =
-          isa::bitsFloat(uint32_t(p[0][i]) | uint32_t(p[1][i]) << 8 |
-                         uint32_t(p[2][i]) << 16 | uint32_t(p[3][i]) << 24);
+    planesToWords(p, lanes, reinterpret_cast<uint32_t *>(out));
     break;
   case DType::F16: {
     if (haveF16c()) {
@@ -607,14 +688,24 @@ void decodeI(DType d, const uint8_t *const *p, uint32_t lanes, int64_t *out) {
     for (uint32_t i = 0; i < lanes; ++i)
       out[i] = int8_t(p[0][i]);
   } else {
-    for (uint32_t i = 0; i < lanes; ++i)
-      out[i] = int32_t(uint32_t(p[0][i]) | uint32_t(p[1][i]) << 8 |
-                       uint32_t(p[2][i]) << 16 | uint32_t(p[3][i]) << 24);
+    // Through a 32-bit scratch that the widening loop then reads.
+    uint32_t tmp[64];
+    for (uint32_t i = 0; i < lanes; i += 64) {
+      uint32_t n = std::min<uint32_t>(64, lanes - i);
+      const uint8_t *q[4] = {p[0] + i, p[1] + i, p[2] + i, p[3] + i};
+      planesToWords(q, n, tmp);
+      for (uint32_t k = 0; k < n; ++k)
+        out[i + k] = int32_t(tmp[k]);
+    }
   }
 }
 
 void encodeBits(unsigned w, const uint32_t *__restrict bits, uint32_t lanes,
                 uint8_t *const *p) {
+  if (w == 4) {
+    wordsToPlanes(bits, lanes, p);
+    return;
+  }
   // One plane at a time through a restrict pointer: vectorised (the plane
   // pointers would otherwise be reloaded per lane, as they may alias).
   for (unsigned b = 0; b < w; ++b) {
@@ -843,7 +934,8 @@ public:
   ChipRun(const isa::Machine &m, uint32_t chip, const ChipProgram &prog,
           Sram &sram, bool timingOnly);
 
-  /// Queues the first issue of every queue.
+  /// Sets up the event-driven state and queues the first issue of every
+  /// queue (a replay calls neither).
   void start();
   /// Recording (timing-only runs): every data operation is appended to `t`
   /// with the stream values it reads and writes numbered (finishTrace then
@@ -1055,6 +1147,13 @@ ChipRun::ChipRun(const isa::Machine &m, uint32_t chip, const ChipProgram &prog,
       planes_(m.target().mxm_planes()) {
   for (uint32_t q = 0; q < m.numQueues(); ++q)
     queues_.push_back(m.queue(q));
+}
+
+void ChipRun::start() {
+  // The event-driven state (a replay needs none of it): the stream rings,
+  // the cycle ring and the timing memos.
+  const isa::Machine &m = m_;
+  const ChipProgram &prog = prog_;
   // The latest output of any instruction: reads and puts of cycle-now
   // instructions touch diagonals within numPositions + maxLatency.
   const schema::Target &t = m.target();
@@ -1079,6 +1178,10 @@ ChipRun::ChipRun(const isa::Machine &m, uint32_t chip, const ChipProgram &prog,
   side_.resize(R_);
   timingMemo_.resize(size_t(isa::kLastOpcode + 1) * 512);
   vxmTimingMemo_.resize(256);
+  pc_.assign(prog_.queues.size(), 0);
+  for (uint32_t q = 0; q < prog_.queues.size(); ++q)
+    if (!prog_.queues[q].empty())
+      schedule({0, 3, q, 0});
 }
 
 uint64_t ChipRun::nextCycle() const {
@@ -1184,6 +1287,36 @@ absl::Status ChipRun::readSlot(uint32_t q, uint64_t cycle,
 
 /// One ALU operation on floats (fp32 arithmetic; the caller rounds to the
 /// result type). Compares give 1 or 0; select is done on bytes elsewhere.
+} // namespace
+
+// The ranges where the float result is known without libm (softmax's
+// masked lanes are far below -104; libm's underflow path is slow).
+float expFloat(float x) {
+  // e^-104 < 2^-150 (half the least subnormal, a tie that rounds to +0);
+  // -inf too.
+  if (x <= -104.0f)
+    return 0.0f;
+  // e^89 > 2^128: rounds to inf; +inf too.
+  if (x >= 89.0f)
+    return std::numeric_limits<float>::infinity();
+  return float(std::exp(double(x)));
+}
+
+float tanhFloat(float x) {
+  float a = std::fabs(x);
+  // 1 - tanh(10) < 4.2e-9 < 2^-25 (half an ulp below 1): rounds to +-1;
+  // +-inf too.
+  if (a >= 10.0f)
+    return std::copysign(1.0f, x);
+  // |tanh(x) - x| < |x| * x^2 / 3 < |x| * 2^-27: rounds to x (-0, +0 and
+  // subnormals included).
+  if (a < 0x1p-13f)
+    return x;
+  return float(std::tanh(double(x)));
+}
+
+namespace {
+
 void aluFloat(AluOp op, const float *x, const float *y, float imm, uint32_t L,
               float *r) {
   switch (op) {
@@ -1241,7 +1374,7 @@ void aluFloat(AluOp op, const float *x, const float *y, float imm, uint32_t L,
     break;
   case AluOp::Exp:
     for (uint32_t i = 0; i < L; ++i)
-      r[i] = float(std::exp(double(x[i])));
+      r[i] = expFloat(x[i]);
     break;
   case AluOp::Rsqrt:
     for (uint32_t i = 0; i < L; ++i)
@@ -1249,7 +1382,7 @@ void aluFloat(AluOp op, const float *x, const float *y, float imm, uint32_t L,
     break;
   case AluOp::Tanh:
     for (uint32_t i = 0; i < L; ++i)
-      r[i] = float(std::tanh(double(x[i])));
+      r[i] = tanhFloat(x[i]);
     break;
   case AluOp::Eq:
     for (uint32_t i = 0; i < L; ++i)
@@ -1540,9 +1673,14 @@ void ChipRun::vxmData(const Instruction &inst, const uint8_t *(*in)[4],
       for (uint32_t i = 0; i < L; ++i)
         take[i] = ia_[i] != 0;
     }
-    for (unsigned k = 0; k < w; ++k)
+    for (unsigned k = 0; k < w; ++k) {
+      // Restrict pointers: one plane at a time, vectorised.
+      const uint8_t *__restrict t = take.data(), *__restrict x = in[1][k],
+                                *__restrict y = in[2][k];
+      uint8_t *__restrict o = out[k];
       for (uint32_t i = 0; i < L; ++i)
-        out[k][i] = take[i] ? in[1][k][i] : in[2][k][i];
+        o[i] = t[i] ? x[i] : y[i];
+    }
   } else if (isFloat(d)) {
     fa_.resize(L);
     fr_.resize(L);
@@ -1552,6 +1690,10 @@ void ChipRun::vxmData(const Instruction &inst, const uint8_t *(*in)[4],
       decodeF(d, in[1], L, fb_.data());
     }
     aluFloat(op, fa_.data(), fb_.data(), inst.imm, L, fr_.data());
+    if (outType == DType::F32) { // the float's bits are the lane's
+      wordsToPlanes(reinterpret_cast<const uint32_t *>(fr_.data()), L, out);
+      return;
+    }
     bits_.resize(L);
     encodeFloats(outType, fr_.data(), L, bits_.data());
     encodeBits(ow, bits_.data(), L, out);
@@ -2183,13 +2325,6 @@ absl::Status ChipRun::issue(uint32_t q, uint64_t t, const Instruction &inst) {
   }
 }
 
-void ChipRun::start() {
-  pc_.assign(prog_.queues.size(), 0);
-  for (uint32_t q = 0; q < prog_.queues.size(); ++q)
-    if (!prog_.queues[q].empty())
-      schedule({0, 3, q, 0});
-}
-
 absl::Status ChipRun::processCycle(uint64_t c, RunStats &stats,
                                    std::vector<uint64_t> &unitBusy) {
   size_t slot = size_t(c & (R_ - 1));
@@ -2508,21 +2643,50 @@ void ChipRun::flushPlane(Plane &pl) {
 void finishTrace(ChipTrace &t) {
   constexpr uint32_t kNone = UINT32_MAX, kFreed = UINT32_MAX - 1;
   constexpr uint32_t kRef = 1u << 31;
-  std::vector<uint32_t> last(t.values, kNone);
+  // Arrays of one number per value (millions on a large model): huge pages.
+  auto perValue = [&](uint32_t init) {
+    std::vector<uint32_t> v;
+    v.reserve(t.values);
+    adviseHugePages(v.data(), size_t(t.values) * sizeof(uint32_t));
+    v.assign(t.values, init);
+    return v;
+  };
+  std::vector<uint32_t> last = perValue(kNone);
   for (uint32_t i = 0; i < t.ops.size(); ++i) {
     const TraceOp &op = t.ops[i];
     for (uint32_t k = 0; k < op.nIn; ++k)
       last[t.vals[op.off + k]] = i;
   }
-  auto key = [](const TraceOp &op) {
-    return (uint64_t(op.unit) << 48) | (uint64_t(op.bank) << 32) | op.row;
+  // Which reads can point at their SRAM row, in one backward pass: the
+  // next commit to each row (none: UINT32_MAX) is known at every op.
+  uint32_t slices = 1, banks = 1, rows = 1;
+  for (const TraceOp &op : t.ops)
+    if (op.kind == TraceKind::Read || op.kind == TraceKind::Write) {
+      slices = std::max(slices, op.unit + 1);
+      banks = std::max(banks, op.bank + 1);
+      rows = std::max(rows, op.row + 1);
+    }
+  auto key = [&](const TraceOp &op) {
+    return (size_t(op.unit) * banks + op.bank) * rows + op.row;
   };
-  std::vector<std::pair<uint64_t, uint32_t>> commits;
-  for (uint32_t i = 0; i < t.ops.size(); ++i)
-    if (t.ops[i].kind == TraceKind::Write)
-      commits.push_back({key(t.ops[i]), i});
-  std::sort(commits.begin(), commits.end());
-  std::vector<uint32_t> buf(t.values, 0), freeStore, freeRef;
+  std::vector<bool> refRead(t.ops.size(), false);
+  {
+    std::vector<uint32_t> nextCommit(size_t(slices) * banks * rows, kNone);
+    for (uint32_t i = uint32_t(t.ops.size()); i-- > 0;) {
+      const TraceOp &op = t.ops[i];
+      if (op.kind == TraceKind::Write) {
+        nextCommit[key(op)] = i;
+      } else if (op.kind == TraceKind::Read && op.nOut == 1) {
+        // A pointer stays valid unless a commit to the row comes before the
+        // value's last reader (a commit that is the last reader writes the
+        // row it came from).
+        uint32_t x = t.vals[op.off + op.nIn];
+        uint32_t c = nextCommit[key(op)];
+        refRead[i] = last[x] != kNone && (c == kNone || c >= last[x]);
+      }
+    }
+  }
+  std::vector<uint32_t> buf = perValue(0), freeStore, freeRef;
   uint32_t nStore = 1, nRef = 0; // buffer 0: outputs nothing reads
   for (uint32_t i = 0; i < t.ops.size(); ++i) {
     TraceOp &op = t.ops[i];
@@ -2535,17 +2699,7 @@ void finishTrace(ChipTrace &t) {
         buf[x] = 0;
         continue;
       }
-      bool ref = false;
-      if (op.kind == TraceKind::Read) {
-        // The first commit to the row after the read: a pointer stays
-        // valid unless it comes before the value's last reader (a commit
-        // that is the last reader writes the row it came from).
-        auto it = std::upper_bound(commits.begin(), commits.end(),
-                                   std::make_pair(key(op), i));
-        ref = it == commits.end() || it->first != key(op) ||
-              it->second >= last[x];
-      }
-      if (ref) {
+      if (op.kind == TraceKind::Read && refRead[i]) {
         op.kind = TraceKind::ReadRef;
         if (freeRef.empty()) {
           buf[x] = kRef | nRef++;
@@ -2630,6 +2784,8 @@ prepareProgram(const isa::Machine &machine, uint32_t chip, uint32_t chips,
         }
     trace->ops.reserve(ops);
     trace->vals.reserve(vals);
+    adviseHugePages(trace->ops.data(), ops * sizeof(TraceOp));
+    adviseHugePages(trace->vals.data(), vals * sizeof(uint32_t));
     Sram none(machine.memSlices(), machine.banks(), machine.rowsPerBank(),
               machine.lanes());
     ChipRun walk(machine, chip, *prepared, none, /*timingOnly=*/true);
@@ -2656,9 +2812,70 @@ absl::Status Emulator::setProgram(uint32_t chip, ChipProgram program) {
   return absl::OkStatus();
 }
 
+void Emulator::allocateWrittenRows() {
+  if (timingOnly_)
+    return;
+  for (size_t c = 0; c < programs_.size(); ++c) {
+    if (!programs_[c] || !programs_[c]->trace)
+      continue;
+    for (const TraceOp &op : programs_[c]->trace->ops)
+      if (op.kind == TraceKind::Write)
+        (void)sram_[c]->mutableRow(op.unit, op.bank, op.row);
+  }
+}
+
 void Emulator::setProgram(uint32_t chip,
                           std::shared_ptr<const ChipProgram> prepared) {
   programs_[chip] = std::move(prepared);
+}
+
+void adviseHugePages(const void *p, size_t bytes, bool populate) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  constexpr uintptr_t kHuge = uintptr_t(2) << 20;
+  uintptr_t start = (uintptr_t(p) + kHuge - 1) & ~(kHuge - 1);
+  uintptr_t end = (uintptr_t(p) + bytes) & ~(kHuge - 1);
+  if (end > start)
+    madvise(reinterpret_cast<void *>(start), end - start, MADV_HUGEPAGE);
+#endif
+#if defined(__linux__) && defined(MADV_POPULATE_WRITE)
+  if (populate) {
+    const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
+    uintptr_t s = (uintptr_t(p) + page - 1) & ~(page - 1);
+    uintptr_t e = (uintptr_t(p) + bytes) & ~(page - 1);
+    if (e > s) // an error (old kernel) leaves the pages to fault as before
+      madvise(reinterpret_cast<void *>(s), e - s, MADV_POPULATE_WRITE);
+  }
+#endif
+  (void)p;
+  (void)bytes;
+  (void)populate;
+}
+
+namespace {
+/// The index of the instruction the repeat at j repeats (the last non-NOP
+/// before it), or SIZE_MAX if none.
+size_t repeatedIndex(const std::vector<Instruction> &queue, size_t j) {
+  size_t pj = j;
+  while (pj > 0) {
+    --pj;
+    if (queue[pj].op != Opcode::Nop)
+      return pj;
+  }
+  return SIZE_MAX;
+}
+} // namespace
+
+size_t expandedSize(const isa::Machine &m,
+                    const std::vector<Instruction> &queue) {
+  size_t n = 0;
+  for (size_t j = 0; j < queue.size(); ++j) {
+    const Instruction &r = queue[j];
+    size_t pj = r.op == Opcode::Repeat ? repeatedIndex(queue, j) : SIZE_MAX;
+    n += pj == SIZE_MAX
+             ? 1
+             : size_t(r.a) * (r.c > m.queueCycles(queue[pj]) ? 2 : 1);
+  }
+  return n;
 }
 
 void expandRepeats(const isa::Machine &m, ChipProgram &program) {
@@ -2668,33 +2885,28 @@ void expandRepeats(const isa::Machine &m, ChipProgram &program) {
       any |= i.op == Opcode::Repeat;
     if (!any)
       continue;
-    // The instruction the repeat at j repeats (validated: a real
-    // instruction before the NOPs).
-    auto repeated = [&](size_t j) -> const Instruction & {
-      size_t pj = j - 1;
-      while (queue[pj].op == Opcode::Nop)
-        --pj;
-      return queue[pj];
-    };
-    // The expanded length first (one allocation, no regrowth copies).
-    size_t n = 0;
-    for (size_t j = 0; j < queue.size(); ++j) {
-      const Instruction &r = queue[j];
-      n += r.op != Opcode::Repeat
-               ? 1
-               : size_t(r.a) * (r.c > m.queueCycles(repeated(j)) ? 2 : 1);
+    // In place, from the back: the expansion of instructions 0 .. j-1 is at
+    // least j long, so writing the expansion of j never overwrites an
+    // instruction before j (the one a repeat repeats is read first).
+    size_t old = queue.size(), n = expandedSize(m, queue);
+    if (queue.capacity() < n) {
+      queue.reserve(n); // one allocation, no regrowth copies
+      adviseHugePages(queue.data(), n * sizeof(Instruction),
+                      /*populate=*/true);
     }
-    std::vector<Instruction> out;
-    out.reserve(n);
-    for (size_t j = 0; j < queue.size(); ++j) {
-      const Instruction &r = queue[j];
+    queue.resize(n);
+    size_t w = n;
+    for (size_t j = old; j-- > 0;) {
+      const Instruction r = queue[j];
       if (r.op != Opcode::Repeat) {
-        out.push_back(r);
+        queue[--w] = r;
         continue;
       }
-      const Instruction &prev = repeated(j);
+      const Instruction prev = queue[repeatedIndex(queue, j)];
       uint32_t gap = r.c - m.queueCycles(prev);
-      for (uint32_t k = 1; k <= r.a; ++k) {
+      for (uint32_t k = r.a; k >= 1; --k) {
+        if (gap > 0)
+          queue[--w] = emu::nop(gap);
         Instruction x = prev;
         uint32_t add = r.b * k;
         x.b += add; // the row of MemRead/MemWrite, the read row of both
@@ -2704,12 +2916,9 @@ void expandRepeats(const isa::Machine &m, ChipProgram &program) {
         x.expect0 += r.expect0 * k;
         x.expect1 += r.expect1 * k;
         x.expect2 += r.expect2 * k;
-        out.push_back(x);
-        if (gap > 0)
-          out.push_back(emu::nop(gap));
+        queue[--w] = x;
       }
     }
-    queue = std::move(out);
   }
 }
 
@@ -2725,10 +2934,12 @@ absl::StatusOr<RunStats> Emulator::run() {
   // before the next window starts.
   size_t n = programs_.size();
   bool c2c = false;
+  // prepareProgram traces exactly the programs without C2C instructions.
   for (const std::shared_ptr<const ChipProgram> &p : programs_)
-    for (const std::vector<Instruction> &queue : p->queues)
-      for (const Instruction &i : queue)
-        c2c |= i.op == Opcode::C2cSend || i.op == Opcode::C2cRecv;
+    if (!p->trace)
+      for (const std::vector<Instruction> &queue : p->queues)
+        for (const Instruction &i : queue)
+          c2c |= i.op == Opcode::C2cSend || i.op == Opcode::C2cRecv;
   std::optional<isa::Topology> topo;
   if (c2c) {
     absl::StatusOr<isa::Topology> t =

@@ -132,17 +132,45 @@ void halvesToFloats(const uint8_t *lo, const uint8_t *hi, uint32_t n,
                     float *out);
 void floatsToHalves(const float *v, uint32_t n, uint32_t *bits);
 
+/// Four byte planes (bytes 0..3 of each lane) to little-endian 32-bit
+/// words and back: the emulator's f32 and i32 decoding and encoding
+/// (SSE2), bit for bit the scalar byte loops. Exported for tests.
+void planesToWords(const uint8_t *const *planes, uint32_t n, uint32_t *out);
+void wordsToPlanes(const uint32_t *words, uint32_t n, uint8_t *const *planes);
+
+/// The VXM's exp and tanh: float(std::exp(double(x))) and
+/// float(std::tanh(double(x))) bit for bit, with the lanes whose result is
+/// known (exp to 0 or inf, tanh to +-1 or x) not sent to libm. Exported
+/// for tests.
+float expFloat(float x);
+float tanhFloat(float x);
+
 /// Static checks of a chip program (queue count, opcode per queue, NOP
 /// counts, dtypes, ALU ops, stream groups, MXM rows). Errors name the chip,
 /// queue, issue cycle and instruction.
 absl::Status validateProgram(const isa::Machine &machine, uint32_t chip,
                              const ChipProgram &program);
 
+/// Asks the OS to back the 2 MiB-aligned part of [p, p + bytes) with
+/// transparent huge pages and, with `populate`, to map all its pages now
+/// in one call (Linux; a no-op elsewhere). Call it on a fresh array before
+/// it is first written: the program's and the trace's large arrays then
+/// cost a fault per 2 MiB, or none, instead of one per 4 KiB (on the
+/// shared VM a fault costs several microseconds). Populate only what will
+/// be written.
+void adviseHugePages(const void *p, size_t bytes, bool populate = false);
+
+/// The length of `queue` once expandRepeats has replaced its repeats (a
+/// repeat with nothing before it counts 1: validateProgram rejects it).
+size_t expandedSize(const isa::Machine &machine,
+                    const std::vector<isa::Instruction> &queue);
+
 /// Replaces every `repeat n, stride, interval` (validated: it follows the
 /// instruction it repeats) by n copies of that instruction, row address(es)
 /// + k * stride, with NOPs filling each interval. Timing is unchanged:
 /// issue cycles, busy cycles and the queue's later instructions are those
-/// of the repeat. Emulator::setProgram calls it.
+/// of the repeat. Emulator::setProgram calls it. A queue whose capacity
+/// already holds expandedSize instructions is expanded in place.
 void expandRepeats(const isa::Machine &machine, ChipProgram &program);
 
 /// What Emulator::setProgram installs for chip `chip` of a system of
@@ -168,6 +196,13 @@ public:
   void setProgram(uint32_t chip, std::shared_ptr<const ChipProgram> prepared);
   Sram &sram(uint32_t chip) { return *sram_[chip]; }
   const Sram &sram(uint32_t chip) const { return *sram_[chip]; }
+
+  /// Allocates now the SRAM pages of every row the installed programs'
+  /// traces write (what run() would allocate at their first write), so a
+  /// run starts with its memory mapped: rt::Session does it when it is
+  /// created. Contents are unchanged (new rows read as zero either way);
+  /// nothing in timing-only mode.
+  void allocateWrittenRows();
 
   /// Runs every chip's program from cycle 0 to its end. SRAM keeps its
   /// contents across runs; streams and MXM state start empty.

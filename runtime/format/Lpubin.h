@@ -63,6 +63,10 @@ absl::StatusOr<Lpubin> readLpubinUnowned(const uint8_t *data, uint64_t size);
 absl::StatusOr<Lpubin> readLpubinFile(const std::string &path);
 
 uint32_t crc32(const uint8_t *data, size_t size);
+/// zlib's table-driven crc32 of the same bytes: the reference crc32 (which
+/// folds with PCLMULQDQ where the CPU has it) must equal (gtest
+/// LpubinFormat.Crc32FoldingEqualsZlib).
+uint32_t crc32Reference(const uint8_t *data, size_t size);
 
 } // namespace lpuc::format
 

@@ -1,5 +1,6 @@
 #include "runtime/loader/Loader.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace lpuc::loader {
@@ -21,15 +22,26 @@ decodePrograms(const format::Lpubin &file, const isa::Machine &machine) {
   std::vector<emu::ChipProgram> chips(m.chip_count());
   for (emu::ChipProgram &c : chips)
     c.queues.resize(machine.numQueues());
+  std::vector<isa::Instruction> scratch;
   for (int i = 0; i < m.segments_size(); ++i) {
     const schema::Segment &s = m.segments(i);
     const uint8_t *p = file.segment(size_t(i));
     emu::ChipProgram &c = chips[s.chip()];
     if (s.kind() == schema::Segment::INSTRUCTIONS) {
-      std::vector<isa::Instruction> &q = c.queues[s.queue()];
-      q.reserve(s.instructions());
+      // Decoded into a scratch array reused by every queue, then copied
+      // into a queue sized for its repeats' expansion, which
+      // emu::prepareProgram then does in place: the instructions are
+      // written to fresh memory once (was twice, 2 page faults per 4 KiB).
+      scratch.clear();
+      scratch.reserve(s.instructions());
       for (uint32_t k = 0; k < s.instructions(); ++k)
-        q.push_back(isa::decode(p + size_t(k) * isa::kInstructionBytes));
+        scratch.push_back(isa::decode(p + size_t(k) * isa::kInstructionBytes));
+      std::vector<isa::Instruction> &q = c.queues[s.queue()];
+      size_t n = std::max(emu::expandedSize(machine, scratch), scratch.size());
+      q.reserve(n);
+      emu::adviseHugePages(q.data(), n * sizeof(isa::Instruction),
+                           /*populate=*/true);
+      q.insert(q.end(), scratch.begin(), scratch.end());
     } else if (s.kind() == schema::Segment::LANE_MAPS) {
       size_t maps = s.size() / (2 * machine.lanes());
       c.laneMaps.assign(maps, std::vector<int16_t>(machine.lanes()));

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <random>
 
 using namespace lpuc;
 using isa::AluOp;
@@ -884,6 +885,89 @@ TEST_F(EmulatorTest, MxmBatchedMultipliesMatchScalarSums) {
   }
 }
 
+// f32/i32 byte planes <-> words (SSE2 16 lanes at a time, the rest by the
+// scalar loop): every length 0..100 at offsets 0..3 and lpu-v1's 320 lanes,
+// random words (NaNs, infinities, subnormals and -0 among them, and set
+// explicitly), against the byte loops.
+TEST(Emulator, PlaneWordTransposesExact) {
+  std::mt19937 rng(11);
+  std::vector<uint32_t> words(400);
+  for (uint32_t &w : words)
+    w = uint32_t(rng());
+  const uint32_t special[] = {0x7fc00000u, 0xffc00001u, 0x7f800000u,
+                              0xff800000u, 0x00000001u, 0x807fffffu,
+                              0x80000000u, 0x00000000u, 0x7f7fffffu};
+  for (size_t k = 0; k < std::size(special); ++k)
+    words[17 * k + 3] = special[k];
+  std::vector<uint8_t> planes(4 * 420);
+  for (uint32_t n : {0u, 1u, 15u, 16u, 17u, 31u, 33u, 63u, 64u, 100u, 320u})
+    for (uint32_t off = 0; off < 4; ++off) {
+      for (uint8_t &b : planes)
+        b = uint8_t(rng());
+      uint8_t *p[4];
+      for (int b = 0; b < 4; ++b)
+        p[b] = planes.data() + b * 420 + off;
+      std::vector<uint8_t> before(planes);
+      emu::wordsToPlanes(words.data() + off, n, p);
+      for (uint32_t i = 0; i < 420 - off; ++i)
+        for (int b = 0; b < 4; ++b)
+          ASSERT_EQ(p[b][i], i < n ? uint8_t(words[off + i] >> (8 * b))
+                                   : before[b * 420 + off + i])
+              << "n " << n << " lane " << i << " plane " << b;
+      std::vector<uint32_t> back(n + 1, 0xdeadbeefu);
+      const uint8_t *cp[4] = {p[0], p[1], p[2], p[3]};
+      emu::planesToWords(cp, n, back.data());
+      for (uint32_t i = 0; i < n; ++i)
+        ASSERT_EQ(back[i], words[off + i]) << "n " << n << " lane " << i;
+      EXPECT_EQ(back[n], 0xdeadbeefu); // nothing written past n
+    }
+}
+
+namespace {
+// Whether expFloat and tanhFloat give libm's bits for the float with bits
+// x (NaN payloads included).
+::testing::AssertionResult expTanhExact(uint32_t x) {
+  float f = isa::bitsFloat(x);
+  uint32_t e = isa::floatBits(emu::expFloat(f)),
+           we = isa::floatBits(float(std::exp(double(f))));
+  uint32_t t = isa::floatBits(emu::tanhFloat(f)),
+           wt = isa::floatBits(float(std::tanh(double(f))));
+  if (e == we && t == wt)
+    return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure()
+         << "float bits " << x << ": exp " << e << " (libm " << we << "), tanh "
+         << t << " (libm " << wt << ")";
+}
+} // namespace
+
+// exp and tanh skip libm where the float result is known (exp <= -104 -> 0,
+// >= 89 -> inf; |tanh| >= 10 -> +-1, < 2^-13 -> x). Checked on every f16
+// value, every float within 2^18 ulps of each cut-off (both signs), every
+// subnormal step of 2^10 and a stride over all floats; the exhaustive check
+// is DISABLED_ExpTanhAllFloats (about a minute).
+TEST(Emulator, ExpTanhCutOffsExact) {
+  for (uint32_t h = 0; h < 65536; ++h)
+    ASSERT_TRUE(expTanhExact(isa::floatBits(isa::halfToFloat(uint16_t(h)))));
+  for (float cut : {104.0f, 89.0f, 10.0f, 0x1p-13f})
+    for (uint32_t sign : {0u, 0x80000000u}) {
+      uint32_t c = isa::floatBits(cut);
+      for (uint32_t x = c - (1u << 18); x <= c + (1u << 18); ++x)
+        ASSERT_TRUE(expTanhExact(x | sign));
+    }
+  for (uint32_t x = 0; x < 0x00800000u; x += 1024)
+    ASSERT_TRUE(expTanhExact(x));
+  for (uint64_t x = 0; x < (uint64_t(1) << 32); x += 65537)
+    ASSERT_TRUE(expTanhExact(uint32_t(x)));
+  for (uint32_t x : {0x7f800000u, 0xff800000u, 0x7fc00000u, 0xffc12345u,
+                     0x7f800001u, 0x80000000u, 0x00000000u})
+    ASSERT_TRUE(expTanhExact(x));
+}
+
+TEST(Emulator, DISABLED_ExpTanhAllFloats) {
+  for (uint64_t x = 0; x < (uint64_t(1) << 32); ++x)
+    ASSERT_TRUE(expTanhExact(uint32_t(x)));
+}
+
 TEST(Emulator, F16cConversionsExact) {
   // Every binary16 widens to isa::halfToFloat's bits (NaNs included).
   std::vector<uint8_t> lo(65536), hi(65536);
@@ -896,6 +980,20 @@ TEST(Emulator, F16cConversionsExact) {
   for (uint32_t h = 0; h < 65536; ++h)
     ASSERT_EQ(isa::floatBits(f[h]), isa::floatBits(isa::halfToFloat(h)))
         << "half " << h;
+  // Lengths that leave tails for the scalar loop after the 8-wide one, at
+  // 16 offsets, through the infinities and NaNs.
+  for (uint32_t off = 0; off < 16; ++off)
+    for (uint32_t n : {1u, 7u, 8u, 9u, 15u, 16u, 23u, 31u, 320u, 1000u}) {
+      std::vector<float> g(n + 1, -7.0f);
+      emu::halvesToFloats(lo.data() + 31744 + off * 61,
+                          hi.data() + 31744 + off * 61, n, g.data());
+      for (uint32_t k = 0; k < n; ++k) {
+        uint32_t h = 31744 + off * 61 + k; // from +inf through the NaNs
+        ASSERT_EQ(isa::floatBits(g[k]), isa::floatBits(isa::halfToFloat(h)))
+            << "half " << h << " n " << n;
+      }
+      ASSERT_EQ(g[n], -7.0f); // nothing past n
+    }
   // Narrowing: every float at and next to each rounding boundary between
   // two halves, and a stride over all 2^32 bit patterns (the exhaustive
   // check is DISABLED_F16cNarrowingAllFloats).
@@ -1439,6 +1537,58 @@ TEST_F(EmulatorTest, RepeatAdvancesTagsAndExpectedTags) {
   emu::ChipProgram expanded = program;
   emu::expandRepeats(m, expanded);
   EXPECT_EQ(expanded.queues[m.memQueue(0)][4].tag, 9u);
+}
+
+// expandRepeats works in place, from the back, when the queue's capacity
+// holds expandedSize instructions (the loader reserves it), else it grows
+// the queue first; both give the forward expansion written out here: two
+// repeats (one with an interval gap, one without), NOPs before and between
+// them, and the instructions around them.
+TEST_F(EmulatorTest, RepeatsExpandInPlaceAsForward) {
+  using isa::Opcode;
+  isa::Instruction rd = emu::memRead(0, 0, 3, 7);
+  isa::Instruction rep1 = ctl(Opcode::Repeat, 3, 2, 5); // gap 4
+  rep1.tag = 1;
+  isa::Instruction wr = emu::memReadWrite(0, 20, 1, 0, 2, 5, 1, 40);
+  isa::Instruction rep2 =
+      ctl(Opcode::Repeat, 2, 1, m.queueCycles(wr)); // no gap
+  rep2.expect0 = 1;
+  std::vector<isa::Instruction> q = {emu::nop(2), rd,   emu::nop(3), rep1,
+                                     wr,          rep2, emu::nop(1), rd};
+  std::vector<isa::Instruction> want = {emu::nop(2), rd, emu::nop(3)};
+  for (uint32_t k = 1; k <= 3; ++k) {
+    isa::Instruction x = rd;
+    x.b += 2 * k;
+    x.tag += k;
+    want.push_back(x);
+    want.push_back(emu::nop(5 - m.queueCycles(rd)));
+  }
+  want.push_back(wr);
+  for (uint32_t k = 1; k <= 2; ++k) {
+    isa::Instruction x = wr;
+    x.b += k;
+    x.c += k;
+    x.expect0 += k;
+    want.push_back(x);
+  }
+  want.push_back(emu::nop(1));
+  want.push_back(rd);
+  ASSERT_LT(m.queueCycles(rd), 5u);
+  EXPECT_EQ(emu::expandedSize(m, q), want.size());
+  for (bool reserved : {false, true}) {
+    emu::ChipProgram p;
+    p.queues.resize(m.numQueues());
+    p.queues[m.memQueue(0)] = q;
+    if (reserved)
+      p.queues[m.memQueue(0)].reserve(emu::expandedSize(m, q));
+    else
+      p.queues[m.memQueue(0)].shrink_to_fit();
+    const isa::Instruction *before = p.queues[m.memQueue(0)].data();
+    emu::expandRepeats(m, p);
+    EXPECT_EQ(p.queues[m.memQueue(0)], want) << "reserved " << reserved;
+    if (reserved) // in place: no new array
+      EXPECT_EQ(p.queues[m.memQueue(0)].data(), before);
+  }
 }
 
 TEST_F(EmulatorTest, RepeatWithTheWrongExpectStepIsCaught) {
