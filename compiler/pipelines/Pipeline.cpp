@@ -286,7 +286,8 @@ static FailureOr<CompileResult> compileOnce(ModuleOp module,
     if (mayRetry) {
       overflow = std::max(overflow, double(used) / double(capacity));
       if (c.chip() < estimated.size() && estimated[c.chip()] > 0) {
-        double ratio = double(used) / double(estimated[c.chip()]);
+        // 5% more: a retry that lands just over again costs a whole compile.
+        double ratio = 1.05 * double(used) / double(estimated[c.chip()]);
         for (const auto &[loc, chip] : opChips)
           if (chip == c.chip()) {
             double &s = scales[loc];

@@ -377,6 +377,19 @@ private:
   /// and received: the stream value on chip_ (to be written).
   mlir::Value receivePlaneRow(mlir::Location loc, const Tensor &from, int64_t q,
                               uint32_t via = UINT32_MAX);
+  /// Transfers as blocks (directTransfers()): within one replica or
+  /// relayout, up to kTransferBlock consecutive direct sends from one chip
+  /// to one chip are tied one `c2c_vector_cycles` apart (`lpuhw.after_send`
+  /// on each but the first, for lpuhw-schedule), so that their reads, sends,
+  /// receives and writes are issued at one interval with constant steps and
+  /// the emitter folds each queue's run into one instruction and a repeat.
+  static constexpr unsigned kTransferBlock = 16;
+  void startTransferBlock() {
+    blockPrev_ = nullptr;
+    blockLen_ = 0;
+  }
+  mlir::Operation *blockPrev_ = nullptr;
+  unsigned blockLen_ = 0;
   /// Whether relayouts move the vectors they need from other chips straight
   /// into their result (targets with less than 16 MiB of SRAM per chip,
   /// where every instruction counts) instead of replicating the whole

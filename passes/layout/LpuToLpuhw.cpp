@@ -780,6 +780,7 @@ void Lowering::relayout(
       for (const Group &g : plan[i])
         localize(g.src);
   }
+  startTransferBlock();
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t v = 0; v < vecs; ++v) {
       const SmallVector<Group, 1> &groups = plan[size_t(r * vecs + v)];
@@ -1142,6 +1143,7 @@ FailureOr<Tensor *> Lowering::replicaOf(Value v, Tensor &src) {
       if (c != from->chip && c != chip_ && topo_->hops(from->chip, c) == 1 &&
           topo_->hops(c, chip_) == 1)
         relays.push_back(c);
+  startTransferBlock();
   for (int64_t q = 0, n = from->layout.planeRows(); q < n; ++q) {
     size_t path = size_t(q) % (relays.size() + 1);
     Value v = receivePlaneRow(loc, *from, q,
@@ -1182,7 +1184,24 @@ Value Lowering::receivePlaneRow(Location loc, const Tensor &from, int64_t q,
   r.getDefiningOp()->setAttr("chip", chipAttr(from.chip));
   if (via != UINT32_MAX)
     r = hop(r, from.chip, via);
-  return hop(r, via != UINT32_MAX ? via : from.chip, chip_);
+  Value got = hop(r, via != UINT32_MAX ? via : from.chip, chip_);
+  if (directTransfers() && via == UINT32_MAX) {
+    auto send = got.getDefiningOp<lpuhw::C2cRecvOp>()
+                    .getVector()
+                    .getDefiningOp<lpuhw::C2cSendOp>();
+    auto prev = dyn_cast_or_null<lpuhw::C2cSendOp>(blockPrev_);
+    if (prev && blockLen_ < kTransferBlock &&
+        uint32_t(prev->getAttrOfType<IntegerAttr>("chip").getInt()) ==
+            from.chip &&
+        prev.getTo() == chip_) {
+      send->setAttr("lpuhw.after_send", UnitAttr::get(ctx));
+      ++blockLen_;
+    } else {
+      blockLen_ = 1;
+    }
+    blockPrev_ = send;
+  }
+  return got;
 }
 
 bool Lowering::directTransfers() const {
