@@ -341,15 +341,24 @@ FailureOr<CompileResult> runCompilePipeline(ModuleOp module,
         compileOnce(module, o, retry && !last, overflow, scales);
     if (failed(r) || overflow == 0)
       return r;
-    // Start again from the front half's module. The ops of the chips that
-    // overflowed carry `lpu.instruction_scale` (multiplied in at every
-    // retry): lpu-partition counts their cost that much higher, so it splits
-    // them further or gives them more room. Without such ops, the budget is
-    // scaled down by the overshoot instead.
+    // Start again from the front half's module. On small targets (less
+    // than 16 MiB of SRAM per chip, where instructions are most of a chip)
+    // the ops of the chips that overflowed carry `lpu.instruction_scale`
+    // (multiplied in at every retry): lpu-partition counts their cost that
+    // much higher, so it splits them further or gives them more room, and
+    // the other chips keep their budget. Otherwise (and when no op got a
+    // scale), the budget is scaled down by the overshoot: on lpu-v1 chips,
+    // weights dominate and a uniform cut fits (GPT-2-small in fp16 on 4
+    // chips), while scaling the ops of the chip that overflowed split its
+    // matmuls into pieces whose layout no longer fit one slice group.
     module.getBodyRegion().takeBody(original->getBodyRegion());
     module->setAttrs((*original)->getAttrDictionary());
+    bool small = false;
+    if (FailureOr<std::unique_ptr<isa::Machine>> m = lpuhw::getMachine(module);
+        succeeded(m))
+      small = (*m)->sramBytes() < (uint64_t(16) << 20);
     size_t scaled = 0;
-    if (auto main = module.lookupSymbol<func::FuncOp>("main"))
+    if (auto main = module.lookupSymbol<func::FuncOp>("main"); main && small)
       for (Operation &op : main.getBody().front().without_terminator()) {
         auto it = scales.find(op.getLoc());
         if (it == scales.end() || it->second <= 1.0)
