@@ -5,6 +5,7 @@
 #include "runtime/isa/Machine.h"
 #include "runtime/schema/lpubin.pb.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassInstrumentation.h"
@@ -217,14 +218,40 @@ static LogicalResult runPipeline(ModuleOp module, const std::string &pipeline,
   return pm.run(module);
 }
 
+/// Per source location (ONNX node): how much more SRAM the ops of that
+/// location needed on a chip that overflowed than lpu-partition estimated.
+using InstructionScales = llvm::DenseMap<Attribute, double>;
+
 /// One compile of the back half (partition to verified schedule, then the
 /// binary); `overflow` is set (and no error emitted) when the binary does
 /// not fit some chip's SRAM and `mayRetry` holds: the largest ratio of a
-/// chip's use to its capacity.
+/// chip's use to its capacity; `scales` then gets, for the location of each
+/// op lpu-partition placed on such a chip, the chip's use over its
+/// estimated load (the largest if the location is on several).
 static FailureOr<CompileResult> compileOnce(ModuleOp module,
                                             const CompileOptions &opts,
-                                            bool mayRetry, double &overflow) {
-  if (failed(runPipeline(module, backPipelineFor(opts), opts)))
+                                            bool mayRetry, double &overflow,
+                                            InstructionScales &scales) {
+  std::string back = backPipelineFor(opts);
+  // The chip of each op as lpu-partition placed it (lpu-to-lpuhw replaces
+  // the ops), to blame the ops of a chip that overflows.
+  std::vector<std::pair<Attribute, uint32_t>> opChips;
+  std::vector<uint64_t> estimated;
+  if (size_t cut = back.find(",lpu-to-lpuhw");
+      mayRetry && cut != std::string::npos) {
+    if (failed(runPipeline(module, back.substr(0, cut), opts)))
+      return failure();
+    back = back.substr(cut + 1);
+    if (auto main = module.lookupSymbol<func::FuncOp>("main"))
+      for (Operation &op : main.getBody().front().without_terminator())
+        if (auto c = op.getAttrOfType<IntegerAttr>("lpu.chip"))
+          opChips.push_back({op.getLoc(), uint32_t(c.getInt())});
+    if (auto p = module->getAttrOfType<DictionaryAttr>("lpu.partition"))
+      if (auto est = p.getAs<ArrayAttr>("estimated"))
+        for (Attribute a : est)
+          estimated.push_back(uint64_t(cast<IntegerAttr>(a).getInt()));
+  }
+  if (failed(runPipeline(module, back, opts)))
     return failure();
   CompileResult result;
   if (opts.emit != EmitKind::Bin)
@@ -258,6 +285,15 @@ static FailureOr<CompileResult> compileOnce(ModuleOp module,
       continue;
     if (mayRetry) {
       overflow = std::max(overflow, double(used) / double(capacity));
+      if (c.chip() < estimated.size() && estimated[c.chip()] > 0) {
+        // 5% more: a retry that lands just over again costs a whole compile.
+        double ratio = 1.05 * double(used) / double(estimated[c.chip()]);
+        for (const auto &[loc, chip] : opChips)
+          if (chip == c.chip()) {
+            double &s = scales[loc];
+            s = std::max(s, ratio);
+          }
+      }
       continue;
     }
     return emitError(module.getLoc())
@@ -300,17 +336,46 @@ FailureOr<CompileResult> runCompilePipeline(ModuleOp module,
     if (retry && !last)
       original = module.clone();
     double overflow = 0;
+    InstructionScales scales;
     FailureOr<CompileResult> r =
-        compileOnce(module, o, retry && !last, overflow);
+        compileOnce(module, o, retry && !last, overflow, scales);
     if (failed(r) || overflow == 0)
       return r;
-    // Start again from the front half's module with a smaller budget.
+    // Start again from the front half's module. On small targets (less
+    // than 16 MiB of SRAM per chip, where instructions are most of a chip)
+    // the ops of the chips that overflowed carry `lpu.instruction_scale`
+    // (multiplied in at every retry): lpu-partition counts their cost that
+    // much higher, so it splits them further or gives them more room, and
+    // the other chips keep their budget. Otherwise (and when no op got a
+    // scale), the budget is scaled down by the overshoot: on lpu-v1 chips,
+    // weights dominate and a uniform cut fits (GPT-2-small in fp16 on 4
+    // chips), while scaling the ops of the chip that overflowed split its
+    // matmuls into pieces whose layout no longer fit one slice group.
     module.getBodyRegion().takeBody(original->getBodyRegion());
     module->setAttrs((*original)->getAttrDictionary());
-    o.fill = o.fill / overflow * 0.97;
+    bool small = false;
+    if (FailureOr<std::unique_ptr<isa::Machine>> m = lpuhw::getMachine(module);
+        succeeded(m))
+      small = (*m)->sramBytes() < (uint64_t(16) << 20);
+    size_t scaled = 0;
+    if (auto main = module.lookupSymbol<func::FuncOp>("main"); main && small)
+      for (Operation &op : main.getBody().front().without_terminator()) {
+        auto it = scales.find(op.getLoc());
+        if (it == scales.end() || it->second <= 1.0)
+          continue;
+        double s = it->second;
+        if (auto old = op.getAttrOfType<FloatAttr>("lpu.instruction_scale"))
+          s *= old.getValueAsDouble();
+        op.setAttr("lpu.instruction_scale",
+                   FloatAttr::get(Float64Type::get(ctx), s));
+        ++scaled;
+      }
+    if (scaled == 0)
+      o.fill = o.fill / overflow * 0.97;
     if (const char *d = getenv("LPUC_DEBUG_PARTITION"); d && *d)
       llvm::errs() << "lpuc: attempt " << attempt + 1 << " overflow "
-                   << overflow << ", fill now " << o.fill << "\n";
+                   << overflow << ", " << scaled << " ops scaled, fill now "
+                   << o.fill << "\n";
   }
 }
 

@@ -370,6 +370,40 @@ private:
   /// `t` (of `v`, on another chip) on chip_: a weight is declared again, an
   /// activation is sent plane-row by plane-row over C2C.
   mlir::FailureOr<Tensor *> replicaOf(mlir::Value v, Tensor &t);
+  /// The chip nearest below chip_ that holds `v` (its producer's `t` or an
+  /// earlier receiver's replica).
+  Tensor *holderOf(mlir::Value v, Tensor &t);
+  /// Plane-row `q` of `from` (on another chip) read there, sent to chip_
+  /// and received: the stream value on chip_ (to be written).
+  mlir::Value receivePlaneRow(mlir::Location loc, const Tensor &from, int64_t q,
+                              uint32_t via = UINT32_MAX);
+  /// Transfers as blocks (directTransfers()): within one replica or
+  /// relayout, up to kTransferBlock consecutive direct sends from one chip
+  /// to one chip are tied one `c2c_vector_cycles` apart (`lpuhw.after_send`
+  /// on each but the first, for lpuhw-schedule), so that their reads, sends,
+  /// receives and writes are issued at one interval with constant steps and
+  /// the emitter folds each queue's run into one instruction and a repeat.
+  static constexpr unsigned kTransferBlock = 16;
+  void startTransferBlock() {
+    blockPrev_ = nullptr;
+    blockLen_ = 0;
+  }
+  mlir::Operation *blockPrev_ = nullptr;
+  unsigned blockLen_ = 0;
+  /// Whether relayouts move the vectors they need from other chips straight
+  /// into their result (targets with less than 16 MiB of SRAM per chip,
+  /// where every instruction counts) instead of replicating the whole
+  /// source first.
+  bool directTransfers() const;
+  /// For a relayout (copy, slice, concat, transpose, broadcast): `v`'s
+  /// tensor, left on another chip if it is an activation held there and
+  /// directTransfers(); relayout() then receives the whole vectors it copies
+  /// unchanged straight into its result, and replicates the source only if
+  /// it needs it on chip_ (permutes). Otherwise tensorOf(v).
+  mlir::FailureOr<Tensor *> relayoutSource(mlir::Value v);
+  /// The values of the remote tensors relayoutSource handed out.
+  llvm::DenseMap<const Tensor *, mlir::Value> remoteSources_;
+  std::vector<std::unique_ptr<Tensor>> remoteAliases_;
   /// Sets `chip` on the instructions and tensors created since the last
   /// call that have none (multi-chip programs only).
   void tagNewOps();

@@ -700,7 +700,7 @@ LogicalResult Lowering::matmul(Location loc, const Tensor &A, const Tensor &B,
 LogicalResult
 Lowering::lowerRelayout(Operation *op, Value input, Value result,
                         llvm::function_ref<int64_t(int64_t)> srcOf) {
-  FailureOr<Tensor *> s = tensorOf(input);
+  FailureOr<Tensor *> s = relayoutSource(input);
   if (failed(s))
     return failure();
   FailureOr<Tensor *> d = defineResult(op, result);
@@ -718,22 +718,28 @@ void Lowering::relayout(Location loc, const Tensor &from, const Tensor &to,
 }
 
 void Lowering::relayout(
-    Location loc, ArrayRef<const Tensor *> from, const Tensor &to,
+    Location loc, ArrayRef<const Tensor *> fromIn, const Tensor &to,
     llvm::function_ref<std::pair<unsigned, int64_t>(int64_t)> srcOf) {
   const isa::TensorLayout &ld = to.layout;
   MLIRContext *ctx = body_.getContext();
   Type elem = to.elemType;
   int64_t lanes = machine_.lanes();
   int64_t cols = ld.cols();
+  SmallVector<const Tensor *> from(fromIn.begin(), fromIn.end());
   struct Group {
     unsigned src;
     int64_t row, vec;
     SmallVector<int32_t> map;
   };
-  for (int64_t r = 0, rows = ld.rows(); r < rows; ++r)
-    for (int64_t v = 0, vecs = ld.vectors(); v < vecs; ++v) {
+  // Per output vector (row-major): its groups, and whether it is a whole
+  // source vector unchanged (a copy).
+  int64_t rows = ld.rows(), vecs = ld.vectors();
+  std::vector<SmallVector<Group, 1>> plan(size_t(rows * vecs));
+  std::vector<bool> isCopy(plan.size(), false);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t v = 0; v < vecs; ++v) {
       int64_t valid = std::min(lanes, cols - v * lanes);
-      SmallVector<Group> groups;
+      SmallVector<Group, 1> &groups = plan[size_t(r * vecs + v)];
       std::map<std::tuple<unsigned, int64_t, int64_t>, unsigned> index;
       for (int64_t i = 0; i < valid; ++i) {
         auto [k, src] = srcOf(r * cols + v * lanes + i);
@@ -748,6 +754,36 @@ void Lowering::relayout(
               {k, sr, sc / lanes, SmallVector<int32_t>(size_t(lanes), -1)});
         groups[it->second].map[i] = int32_t(sc % lanes);
       }
+      if (groups.size() == 1) {
+        const Group &g = groups.front();
+        int64_t srcValid =
+            std::min(lanes, from[g.src]->layout.cols() - g.vec * lanes);
+        bool identity = srcValid == valid;
+        for (int64_t i = 0; identity && i < valid; ++i)
+          identity = g.map[i] == i;
+        isCopy[size_t(r * vecs + v)] = identity;
+      }
+    }
+  // A source on another chip (relayoutSource) that a permute reads, or the
+  // first source when some vector is all zeros, is replicated here first.
+  auto localize = [&](unsigned k) {
+    if (from[k]->chip == chip_)
+      return;
+    FailureOr<Tensor *> t = tensorOf(remoteSources_.lookup(from[k]));
+    if (succeeded(t))
+      from[k] = *t;
+  };
+  for (size_t i = 0; i < plan.size(); ++i) {
+    if (plan[i].empty())
+      localize(0);
+    else if (!isCopy[i])
+      for (const Group &g : plan[i])
+        localize(g.src);
+  }
+  startTransferBlock();
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t v = 0; v < vecs; ++v) {
+      const SmallVector<Group, 1> &groups = plan[size_t(r * vecs + v)];
       if (groups.empty()) {
         // Every lane is zero: a permute of nothing (map all -1) of any
         // vector of the first source.
@@ -760,20 +796,20 @@ void Lowering::relayout(
         layout::writeVector(body_, loc, ld, r, v, perm.getResults());
         continue;
       }
-      // A whole source vector, unchanged: copy.
-      if (groups.size() == 1) {
+      // A whole source vector, unchanged: copy (from another chip: each
+      // plane received straight into its place).
+      if (isCopy[size_t(r * vecs + v)]) {
         const Group &g = groups.front();
-        int64_t srcValid =
-            std::min(lanes, from[g.src]->layout.cols() - g.vec * lanes);
-        bool identity = srcValid == valid;
-        for (int64_t i = 0; identity && i < valid; ++i)
-          identity = g.map[i] == i;
-        if (identity) {
-          SmallVector<Value> planes =
-              layout::readVector(body_, loc, from[g.src]->layout, g.row, g.vec);
-          layout::writeVector(body_, loc, ld, r, v, planes);
-          continue;
-        }
+        const Tensor &src = *from[g.src];
+        SmallVector<Value> planes;
+        if (src.chip == chip_)
+          planes = layout::readVector(body_, loc, src.layout, g.row, g.vec);
+        else
+          for (unsigned p = 0; p < ld.width(); ++p)
+            planes.push_back(receivePlaneRow(
+                loc, src, src.layout.planeRowIndex(g.row, g.vec, p)));
+        layout::writeVector(body_, loc, ld, r, v, planes);
+        continue;
       }
       SmallVector<Value> acc;
       for (const Group &g : groups) {
@@ -1080,11 +1116,7 @@ FailureOr<Tensor *> Lowering::replicaOf(Value v, Tensor &src) {
   // holder is the nearest chip below this one that has a copy (the
   // producer or an earlier receiver), so a value many later stages read is
   // passed along the pipeline instead of sent by its producer to all.
-  Tensor *from = &src;
-  for (auto r = replicas_.lower_bound({v.getAsOpaquePointer(), 0});
-       r != replicas_.end() && r->first.first == v.getAsOpaquePointer(); ++r)
-    if (r->first.second < chip_ && r->first.second > from->chip)
-      from = r->second;
+  Tensor *from = holderOf(v, src);
   auto t = std::make_unique<Tensor>();
   t->elemType = src.elemType;
   isa::DType dtype = lpuhw::toIsaType(src.elemType);
@@ -1100,22 +1132,45 @@ FailureOr<Tensor *> Lowering::replicaOf(Value v, Tensor &src) {
       uniqueName("c" + std::to_string(chip_) + "_t" +
                  std::to_string(activations_++)),
       "activation", StringAttr(), src.elemType, src.layout.shape, *p);
-  MLIRContext *ctx = module_.getContext();
-  auto chipAttr = [&](uint32_t c) {
-    return IntegerAttr::get(IntegerType::get(ctx, 32), c);
-  };
   // One link carries a vector per c2c_vector_cycles: plane-rows take turns
   // on the direct link and on two-hop paths through each chip linked to
   // both ends (relayed by a receive and a send at that chip's edge), so a
   // transfer inside a node of lpu-v1 uses 7 links at once. Not on targets
   // whose chips are too small to spare instruction memory for relays.
   SmallVector<uint32_t> relays;
-  if (topo_ && machine_.sramBytes() >= (uint64_t(16) << 20) &&
-      topo_->hops(from->chip, chip_) == 1)
+  if (topo_ && !directTransfers() && topo_->hops(from->chip, chip_) == 1)
     for (uint32_t c = 0; c < chips_; ++c)
       if (c != from->chip && c != chip_ && topo_->hops(from->chip, c) == 1 &&
           topo_->hops(c, chip_) == 1)
         relays.push_back(c);
+  startTransferBlock();
+  for (int64_t q = 0, n = from->layout.planeRows(); q < n; ++q) {
+    size_t path = size_t(q) % (relays.size() + 1);
+    Value v = receivePlaneRow(loc, *from, q,
+                              path > 0 ? relays[path - 1] : UINT32_MAX);
+    layout::writePlaneRow(body_, loc, t->layout, q, v);
+  }
+  Tensor *raw = t.get();
+  replicaStore_.push_back(std::move(t));
+  replicas_[key] = raw;
+  return raw;
+}
+
+Tensor *Lowering::holderOf(Value v, Tensor &src) {
+  Tensor *from = &src;
+  for (auto r = replicas_.lower_bound({v.getAsOpaquePointer(), 0});
+       r != replicas_.end() && r->first.first == v.getAsOpaquePointer(); ++r)
+    if (r->first.second < chip_ && r->first.second > from->chip)
+      from = r->second;
+  return from;
+}
+
+Value Lowering::receivePlaneRow(Location loc, const Tensor &from, int64_t q,
+                                uint32_t via) {
+  MLIRContext *ctx = module_.getContext();
+  auto chipAttr = [&](uint32_t c) {
+    return IntegerAttr::get(IntegerType::get(ctx, 32), c);
+  };
   auto hop = [&](Value v, uint32_t src, uint32_t dst) {
     auto send = lpuhw::C2cSendOp::create(
         body_, loc, lpuhw::LinkVectorType::get(ctx), v, dst, IntegerAttr(),
@@ -1125,19 +1180,63 @@ FailureOr<Tensor *> Lowering::replicaOf(Value v, Tensor &src) {
                                     IntegerAttr(), IntegerAttr(), chipAttr(dst))
         .getResult();
   };
-  for (int64_t q = 0, n = from->layout.planeRows(); q < n; ++q) {
-    Value r = layout::readPlaneRow(body_, loc, from->layout, q);
-    r.getDefiningOp()->setAttr("chip", chipAttr(from->chip));
-    size_t path = size_t(q) % (relays.size() + 1);
-    if (path > 0)
-      r = hop(r, from->chip, relays[path - 1]);
-    Value v = hop(r, path > 0 ? relays[path - 1] : from->chip, chip_);
-    layout::writePlaneRow(body_, loc, t->layout, q, v);
+  Value r = layout::readPlaneRow(body_, loc, from.layout, q);
+  r.getDefiningOp()->setAttr("chip", chipAttr(from.chip));
+  if (via != UINT32_MAX)
+    r = hop(r, from.chip, via);
+  Value got = hop(r, via != UINT32_MAX ? via : from.chip, chip_);
+  if (directTransfers() && via == UINT32_MAX) {
+    auto send = got.getDefiningOp<lpuhw::C2cRecvOp>()
+                    .getVector()
+                    .getDefiningOp<lpuhw::C2cSendOp>();
+    auto prev = dyn_cast_or_null<lpuhw::C2cSendOp>(blockPrev_);
+    if (prev && blockLen_ < kTransferBlock &&
+        uint32_t(prev->getAttrOfType<IntegerAttr>("chip").getInt()) ==
+            from.chip &&
+        prev.getTo() == chip_) {
+      send->setAttr("lpuhw.after_send", UnitAttr::get(ctx));
+      ++blockLen_;
+    } else {
+      blockLen_ = 1;
+    }
+    blockPrev_ = send;
   }
-  Tensor *raw = t.get();
-  replicaStore_.push_back(std::move(t));
-  replicas_[key] = raw;
-  return raw;
+  return got;
+}
+
+bool Lowering::directTransfers() const {
+  return topo_ && machine_.sramBytes() < (uint64_t(16) << 20);
+}
+
+FailureOr<Tensor *> Lowering::relayoutSource(Value v) {
+  if (!directTransfers())
+    return tensorOf(v);
+  Operation *def = v.getDefiningOp();
+  auto it = tensors_.find(v);
+  if (it == tensors_.end() && def && isAliasReshape(def)) {
+    // An alias of a remote value stays remote (same rows, new shape).
+    FailureOr<Tensor *> in = relayoutSource(def->getOperand(0));
+    if (failed(in))
+      return failure();
+    if ((*in)->chip == chip_)
+      return tensorOf(v);
+    auto t = std::make_unique<Tensor>(**in);
+    t->decl = {};
+    t->transient = Placement();
+    auto shape = cast<RankedTensorType>(v.getType()).getShape();
+    t->layout.shape.assign(shape.begin(), shape.end());
+    remoteAliases_.push_back(std::move(t));
+    remoteSources_[remoteAliases_.back().get()] = v;
+    return remoteAliases_.back().get();
+  }
+  if (it == tensors_.end() || it->second->released ||
+      it->second->chip == chip_ ||
+      llvm::isa_and_nonnull<arith::ConstantOp>(def) ||
+      replicas_.count({v.getAsOpaquePointer(), chip_}))
+    return tensorOf(v);
+  Tensor *h = holderOf(v, *it->second);
+  remoteSources_[h] = v;
+  return h;
 }
 
 void Lowering::tagNewOps() {

@@ -506,7 +506,7 @@ LogicalResult Lowering::lowerMathOp(Operation *op) {
     SmallVector<int64_t> offsets;
     int64_t axis = o.getAxis(), off = 0;
     for (Value in : o.getInputs()) {
-      FailureOr<Tensor *> t = tensorOf(in);
+      FailureOr<Tensor *> t = relayoutSource(in);
       if (failed(t))
         return failure();
       from.push_back(*t);

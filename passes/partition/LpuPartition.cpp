@@ -162,6 +162,10 @@ namespace {
 
 using namespace lpuc;
 
+/// Set by lpuc's partition retry on the ops of chips that overflowed: their
+/// measured cost times this (copied to the parts of split ops).
+constexpr llvm::StringLiteral kInstructionScale = "lpu.instruction_scale";
+
 /// Bytes of a value in SRAM: rows of whole lane vectors of its chip type
 /// (integers and bools are held as f32).
 uint64_t valueBytes(Value v, int64_t lanes) {
@@ -230,6 +234,19 @@ struct Split {
 /// elementwise and fused ops. The largest such
 /// dimension; for a transpose one whose input dimension is not the input's
 /// last (slicing lanes would cost a relayout). -1 if none.
+/// Whether reshape `r` keeps dimensions 0 .. d as they are (so that rows of
+/// dimension d of its result are rows of dimension d of its input).
+bool reshapeKeeps(lpu::ReshapeOp r, int64_t d) {
+  auto in = cast<RankedTensorType>(r.getInput().getType());
+  auto out = cast<RankedTensorType>(r.getType());
+  if (d + 1 >= in.getRank() || d + 1 >= out.getRank())
+    return false;
+  for (int64_t i = 0; i <= d; ++i)
+    if (in.getDimSize(i) != out.getDimSize(i))
+      return false;
+  return true;
+}
+
 bool rowSplittable(Operation *op, int64_t d) {
   if (op->getNumResults() != 1)
     return false;
@@ -249,6 +266,8 @@ bool rowSplittable(Operation *op, int64_t d) {
     return d != c.getAxis();
   if (llvm::isa<lpu::MatmulOp>(op)) // batch dimensions and rows
     return d <= rank - 2;
+  if (auto r = dyn_cast<lpu::ReshapeOp>(op)) // a kept leading dimension
+    return reshapeKeeps(r, d);
   if (auto sl = dyn_cast<lpu::SliceOp>(op)) // a dimension it keeps whole
     return sl.getStarts()[d] == 0 && sl.getSteps()[d] == 1 &&
            cast<RankedTensorType>(sl.getInput().getType()).getDimSize(d) ==
@@ -289,6 +308,8 @@ int64_t userDim(Operation *user, Value v, int64_t axis) {
         return d;
     return -1;
   }
+  if (auto r = dyn_cast<lpu::ReshapeOp>(user))
+    return reshapeKeeps(r, axis) ? axis : -1;
   if (llvm::isa<lpu::MatmulOp>(user)) {
     bool lhs = user->getOperand(0) == v, rhs = user->getOperand(1) == v;
     if (lhs && rhs)
@@ -320,8 +341,13 @@ bool splitReadersOfJoin(lpu::ConcatOp cat,
   return !readers.empty();
 }
 
-/// slice(concat(a, b, c)) taking exactly b, or b and c: b, or concat(b, c)
-/// (the joins of split ops whose readers were split the same way).
+/// slice(concat(a, b, c)) along the concat's axis (other dimensions whole,
+/// steps 1): the parts it overlaps, each sliced to the overlap if the slice
+/// cuts it, and joined if there are several: b, concat(b, c), slice(b), or
+/// concat(slice(a), slice(b)) (the joins of split ops whose readers were
+/// split the same way, or that read across the parts). The join itself goes
+/// when nothing else reads it: on small chips copying a whole join for one
+/// slice of it made the heaviest stages (GPT-2's q/k/v rows).
 void foldSlicesOfConcats(func::FuncOp main) {
   SmallVector<lpu::SliceOp> slices;
   main.walk([&](lpu::SliceOp s) { slices.push_back(s); });
@@ -342,26 +368,15 @@ void foldSlicesOfConcats(func::FuncOp main) {
     int64_t lo = s.getStarts()[axis], hi = lo + out.getDimSize(axis);
     int64_t at = 0;
     SmallVector<Value> parts;
-    bool exact = false;
     OpBuilder b(s);
     for (Value v : cat.getInputs()) {
       int64_t n = cast<RankedTensorType>(v.getType()).getDimSize(axis);
-      if (at <= lo && hi <= at + n && (lo > at || hi < at + n)) {
-        // Inside one part: a slice of it.
-        parts.push_back(sliceDim(b, s.getLoc(), v, axis, lo - at, hi - at));
-        exact = true;
-        break;
-      }
-      if (at >= lo && at + n <= hi)
-        parts.push_back(v);
-      else if (at < hi && at + n > lo)
-        break; // a part cut by the slice
+      int64_t b0 = std::max(lo, at), b1 = std::min(hi, at + n);
+      if (b0 < b1)
+        parts.push_back(sliceDim(b, s.getLoc(), v, axis, b0 - at, b1 - at));
       at += n;
-      exact = !parts.empty() && at == hi;
-      if (exact)
-        break;
     }
-    if (!exact)
+    if (parts.empty())
       continue;
     Value r = parts.size() == 1
                   ? parts.front()
@@ -392,6 +407,8 @@ void rowSplit(Operation *op, int64_t d, int64_t parts) {
       int64_t od;
       if (auto tr = dyn_cast<lpu::TransposeOp>(op))
         od = tr.getPermutation()[d];
+      else if (llvm::isa<lpu::ReshapeOp>(op))
+        od = d; // reshapeKeeps: the same leading dimensions
       else if (llvm::isa<lpu::MatmulOp>(op) && d == rank - 2 &&
                v == op->getOperand(1))
         od = -1; // the rows of a product are the rows of its left operand
@@ -468,6 +485,11 @@ std::optional<Split> splittable(Operation *op, int64_t lanes) {
   return std::nullopt;
 }
 
+bool canSplit(Operation *op, int64_t lanes) {
+  std::optional<Split> sp = splittable(op, lanes);
+  return sp && sp->maxCols * sp->maxRows >= 2;
+}
+
 /// Splits `op` into `cols` x `rows` parts (see Split); each part carries
 /// `lpu.split` = [part, of] for the report and the tests.
 void split(Operation *op, int64_t cols, int64_t rows, int64_t lanes) {
@@ -480,6 +502,8 @@ void split(Operation *op, int64_t cols, int64_t rows, int64_t lanes) {
   SmallVector<Value> colParts;
   auto tag = [&](Operation *part) {
     part->setAttr("lpu.split", b.getDenseI64ArrayAttr({parts++, total}));
+    if (Attribute s = op->getAttr(kInstructionScale))
+      part->setAttr(kInstructionScale, s);
   };
   if (auto mm = dyn_cast<lpu::MatmulOp>(op)) {
     auto rhs = cast<RankedTensorType>(mm.getRhs().getType());
@@ -731,9 +755,19 @@ struct LpuPartitionPass : lpuc::impl::LpuPartitionPassBase<LpuPartitionPass> {
                        << ops[i]->getLoc() << " instr " << costs[i].instructions
                        << " w " << costs[i].weightBytes << " live "
                        << costs[i].liveActivations << "\n";
-      for (const layout::OpCost &c : costs) {
-        cost.push_back(c.weightBytes +
-                       c.instructions * target.instruction_bytes());
+      for (auto [i, c] : llvm::enumerate(costs)) {
+        // lpuc's retry scales the ops of chips that overflowed (NOPs,
+        // repeats and transfers the trial lowering does not see).
+        // Only ops that can be split further: an op that cannot keeps its
+        // measured cost (scaled, it could only fail to fit).
+        double scale = 1.0;
+        if (auto s = ops[i]->getAttrOfType<FloatAttr>(kInstructionScale);
+            s && (rowSplitDim(ops[i]) >= 0 || canSplit(ops[i], lanes)))
+          scale = std::max(1.0, s.getValueAsDouble());
+        cost.push_back(
+            uint64_t(double(c.weightBytes +
+                            c.instructions * target.instruction_bytes()) *
+                     scale));
         live.push_back(c.liveActivations);
         largest.push_back(c.largestTensor);
         total += cost.back();

@@ -216,6 +216,9 @@ void LpuhwSchedulePass::runOnOperation() {
       rows;
   std::vector<PlaneState> planeStates(size_t(target.mxm_planes()) * chips);
   Block &body = main.getBody().front();
+  // The last send of each (chip, destination) so far, by program index
+  // (lpuhw.after_send).
+  llvm::DenseMap<std::pair<uint32_t, uint32_t>, uint32_t> lastSend;
 
   for (size_t begin = 0; begin < ops.size();) {
     // The window: at least `window` instructions (all if window <= 0), ended
@@ -497,6 +500,25 @@ void LpuhwSchedulePass::runOnOperation() {
               {route[h].chip, route[h].link, int64_t(topo->hopCycle(0, h))});
         addOperands(send->getOperands(), 1, 1, false);
         routes[i - uint32_t(begin)] = std::move(route);
+        // A block of transfers (lpu-to-lpuhw on small targets): this send
+        // issues one c2c_vector_cycles after the previous send of its chip
+        // to the same chip, so the block is one bundle at one interval. A
+        // block that a window boundary cuts continues as a new block.
+        auto key = std::make_pair(spec.chip, send.getTo());
+        if (send->hasAttr("lpuhw.after_send")) {
+          auto prev = lastSend.find(key);
+          if (prev == lastSend.end()) {
+            error(op) << "lpuhw-schedule: lpuhw.after_send without an earlier "
+                         "send of chip "
+                      << spec.chip << " to chip " << send.getTo();
+            break;
+          }
+          if (prev->second >= begin)
+            scheduler.addRigid(prev->second - uint32_t(begin),
+                               i - uint32_t(begin),
+                               int64_t(target.c2c_vector_cycles()));
+        }
+        lastSend[key] = i;
       } else if (auto recv = dyn_cast<C2cRecvOp>(op)) {
         inst.op = isa::Opcode::C2cRecv;
         auto send = recv.getVector().getDefiningOp<C2cSendOp>();

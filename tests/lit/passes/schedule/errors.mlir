@@ -62,3 +62,23 @@ module attributes {lpu.target = "lpu-v1"} {
 // expected-error @+1 {{no func.func @main}}
 module attributes {lpu.target = "lpu-v1"} {
 }
+
+// -----
+
+// lpuhw.after_send ties a send to the previous send of its chip to the same
+// chip (a block of transfers); there is none here (the earlier send goes to
+// chip 2).
+module attributes {lpu.target = "lpu-tiny", lpuhw.chips = 4 : i32} {
+  func.func @main() {
+    %0 = lpuhw.mem_read slice 0 bank 0 row 0 {chip = 0 : i32}
+    %1 = lpuhw.c2c_send %0 to 2 {chip = 0 : i32}
+    %2 = lpuhw.c2c_recv %1 {chip = 2 : i32}
+    lpuhw.mem_write %2 slice 4 bank 0 row 0 {chip = 2 : i32}
+    %3 = lpuhw.mem_read slice 0 bank 0 row 1 {chip = 0 : i32}
+    // expected-error @+1 {{lpuhw-schedule: lpuhw.after_send without an earlier send of chip 0 to chip 1}}
+    %4 = lpuhw.c2c_send %3 to 1 {chip = 0 : i32, lpuhw.after_send}
+    %5 = lpuhw.c2c_recv %4 {chip = 1 : i32}
+    lpuhw.mem_write %5 slice 4 bank 0 row 0 {chip = 1 : i32}
+    return
+  }
+}
