@@ -43,6 +43,7 @@ public:
     checkChips();
     indexPuts();
     checkReads();
+    std::vector<Put>().swap(puts_); // only the reads look at them
     checkQueues();
     checkSram();
     checkMxm();
