@@ -341,13 +341,15 @@ bool splitReadersOfJoin(lpu::ConcatOp cat,
   return !readers.empty();
 }
 
-/// slice(concat(a, b, c)) along the concat's axis (other dimensions whole,
-/// steps 1): the parts it overlaps, each sliced to the overlap if the slice
-/// cuts it, and joined if there are several: b, concat(b, c), slice(b), or
-/// concat(slice(a), slice(b)) (the joins of split ops whose readers were
-/// split the same way, or that read across the parts). The join itself goes
-/// when nothing else reads it: on small chips copying a whole join for one
-/// slice of it made the heaviest stages (GPT-2's q/k/v rows).
+/// slice(concat(a, b, c)) (steps 1): the parts it overlaps along the
+/// concat's axis, each sliced to the overlap there and to the slice's range
+/// in the other dimensions, and joined if there are several: b,
+/// concat(b, c), slice(b), or concat(slice(a), slice(b)) (the joins of split
+/// ops whose readers were split the same way, or that read across the
+/// parts, or that take rows of a join of column blocks). The join itself
+/// goes when nothing else reads it: on small chips copying a whole join for
+/// one slice of it made the heaviest stages (GPT-2's q/k/v rows; a row of
+/// the MLP example's first Gemm, split into 16 column blocks).
 void foldSlicesOfConcats(func::FuncOp main) {
   SmallVector<lpu::SliceOp> slices;
   main.walk([&](lpu::SliceOp s) { slices.push_back(s); });
@@ -356,25 +358,32 @@ void foldSlicesOfConcats(func::FuncOp main) {
     if (!cat)
       continue;
     int64_t axis = cat.getAxis();
-    auto in = cast<RankedTensorType>(s.getInput().getType());
     auto out = cast<RankedTensorType>(s.getType());
-    bool plain = true;
-    for (int64_t d = 0; d < in.getRank(); ++d)
-      plain &= s.getSteps()[d] == 1 &&
-               (d == axis || (s.getStarts()[d] == 0 &&
-                              out.getDimSize(d) == in.getDimSize(d)));
-    if (!plain)
+    if (!llvm::all_of(s.getSteps(), [](int64_t st) { return st == 1; }))
       continue;
     int64_t lo = s.getStarts()[axis], hi = lo + out.getDimSize(axis);
     int64_t at = 0;
     SmallVector<Value> parts;
     OpBuilder b(s);
     for (Value v : cat.getInputs()) {
-      int64_t n = cast<RankedTensorType>(v.getType()).getDimSize(axis);
+      auto type = cast<RankedTensorType>(v.getType());
+      int64_t n = type.getDimSize(axis);
       int64_t b0 = std::max(lo, at), b1 = std::min(hi, at + n);
-      if (b0 < b1)
-        parts.push_back(sliceDim(b, s.getLoc(), v, axis, b0 - at, b1 - at));
       at += n;
+      if (b0 >= b1)
+        continue;
+      // The part's box: the slice's range in every other dimension.
+      SmallVector<int64_t> starts(s.getStarts()), shape(out.getShape());
+      starts[axis] = b0 - (at - n);
+      shape[axis] = b1 - b0;
+      if (llvm::equal(shape, type.getShape())) {
+        parts.push_back(v);
+        continue;
+      }
+      SmallVector<int64_t> steps(type.getRank(), 1);
+      parts.push_back(b.createOrFold<lpu::SliceOp>(
+          s.getLoc(), type.clone(shape), v, b.getDenseI64ArrayAttr(starts),
+          b.getDenseI64ArrayAttr(steps)));
     }
     if (parts.empty())
       continue;

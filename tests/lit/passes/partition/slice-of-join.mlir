@@ -42,3 +42,28 @@ module attributes {lpu.target = "lpu-tiny"} {
     return %1 : tensor<8x4x16xf32>
   }
 }
+
+// -----
+
+// A slice that cuts another dimension than the join's: the matmul is split
+// into two blocks of 32 columns (a concat along axis 1), and rows 3 .. 4 of
+// the join become a join of rows 3 .. 4 of each block; the [8, 64] join
+// goes. (The MLP example's first layer on lpu-tiny: its join of 16 column
+// blocks, read by row slices, was one op of 136 KiB that no chip could hold.)
+// CHECK-LABEL: module attributes {lpu.partition = {{{.*}}chips = 4 : i32
+// CHECK: %[[M0:.*]] = lpu.matmul {{.*}}lpu.split = array<i64: 0, 2>} : tensor<8x32xf32>, tensor<32x32xf32> -> tensor<8x32xf32>
+// CHECK: %[[M1:.*]] = lpu.matmul {{.*}}lpu.split = array<i64: 1, 2>} : tensor<8x32xf32>, tensor<32x32xf32> -> tensor<8x32xf32>
+// CHECK-NEXT: %[[S0:.*]] = lpu.slice %[[M0]] starts [3, 0] steps [1, 1] {{.*}} : tensor<8x32xf32> -> tensor<2x32xf32>
+// CHECK-NEXT: %[[S1:.*]] = lpu.slice %[[M1]] starts [3, 0] steps [1, 1] {{.*}} : tensor<8x32xf32> -> tensor<2x32xf32>
+// CHECK-NEXT: %[[J:.*]] = lpu.concat %[[S0]], %[[S1]] axis = 1 {{.*}} : tensor<2x32xf32>, tensor<2x32xf32> -> tensor<2x64xf32>
+// CHECK-NEXT: lpu.mul %[[J]], %[[J]]
+// CHECK-NOT: tensor<8x64xf32>
+module attributes {lpu.target = "lpu-tiny"} {
+  func.func @main(%x: tensor<8x32xf32>) -> tensor<2x64xf32> {
+    %w = arith.constant dense<0.5> : tensor<32x64xf32>
+    %0 = lpu.matmul %x, %w : tensor<8x32xf32>, tensor<32x64xf32> -> tensor<8x64xf32>
+    %1 = lpu.slice %0 starts [3, 0] steps [1, 1] : tensor<8x64xf32> -> tensor<2x64xf32>
+    %2 = lpu.mul %1, %1 : tensor<2x64xf32>
+    return %2 : tensor<2x64xf32>
+  }
+}
