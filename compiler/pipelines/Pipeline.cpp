@@ -195,6 +195,14 @@ bool debugMemory() {
   const char *d = getenv("LPUC_DEBUG_MEMORY");
   return d && *d && *d != '0';
 }
+
+/// After each pass, the free pages inside the heap go back to the system
+/// (malloc_trim): a pass's many small allocations (the scheduler's stream
+/// reservations, hash map nodes), once freed, otherwise stay resident under
+/// the next pass's tables.
+struct TrimInstrumentation : public PassInstrumentation {
+  void runAfterPass(Pass *, Operation *) override { malloc_trim(0); }
+};
 } // namespace
 
 /// Runs the textual pass pipeline `pipeline` on `module`.
@@ -213,6 +221,7 @@ static LogicalResult runPipeline(ModuleOp module, const std::string &pipeline,
     ctx->disableMultithreading();
     pm.enableIRPrinting();
   }
+  pm.addInstrumentation(std::make_unique<TrimInstrumentation>());
   if (debugMemory())
     pm.addInstrumentation(std::make_unique<MemoryInstrumentation>());
   return pm.run(module);
