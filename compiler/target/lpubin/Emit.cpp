@@ -534,7 +534,7 @@ llvm::Expected<std::vector<uint8_t>> emitLpubin(ModuleOp module,
     // weights by tensor order.
     uint64_t instructionCount = 0; // emitted, NOPs included (SRAM)
     for (uint32_t q = 0; q < nq; ++q) {
-      const QueueProgram &qp = prog.queues[size_t(c) * nq + q];
+      QueueProgram &qp = prog.queues[size_t(c) * nq + q];
       if (qp.insts.empty())
         continue;
       format::SegmentData seg;
@@ -545,6 +545,9 @@ llvm::Expected<std::vector<uint8_t>> emitLpubin(ModuleOp module,
       isa::encodeAll(qp.insts, seg.bytes);
       instructionCount += qp.insts.size();
       segments.push_back(std::move(seg));
+      // Encoded: the queue's instructions are not needed again (memory).
+      std::vector<isa::Instruction>().swap(qp.insts);
+      std::vector<int64_t>().swap(qp.cycles);
     }
     const auto &laneMaps = prog.laneMaps[c];
     chip->set_lane_maps(uint32_t(laneMaps.size()));
