@@ -120,30 +120,27 @@ private:
       return std::tie(a.key, a.diag, a.position, a.inst, a.result) <
              std::tie(b.key, b.diag, b.position, b.inst, b.result);
     });
-    std::vector<std::pair<const Put *, const Put *>> clashes; // (put, first)
+    // Each clash as (inst, result, first put's inst), copied out before the
+    // compaction overwrites its slot; reported in program order.
+    std::vector<std::tuple<int, unsigned, int>> clashes;
     size_t kept = 0;
     for (size_t j = 0; j < puts_.size(); ++j) {
-      const Put &p = puts_[j];
+      const Put p = puts_[j];
       if (kept > 0) {
         const Put &first = puts_[kept - 1];
         if (first.key == p.key && first.diag == p.diag &&
             first.position == p.position) {
-          clashes.push_back({&p, &first});
+          clashes.emplace_back(p.inst, p.result, first.inst);
           continue;
         }
       }
       puts_[kept++] = p;
     }
-    // Report in program order (before the array is compacted further).
-    std::vector<std::tuple<int, unsigned, int64_t, int>> reports;
-    for (auto [p, first] : clashes)
-      reports.emplace_back(p->inst, p->result, p->key % 1024,
-                           first->inst); // key()
     puts_.resize(kept);
-    std::sort(reports.begin(), reports.end());
-    for (auto [inst, k, st, firstInst] : reports) {
+    std::sort(clashes.begin(), clashes.end());
+    for (auto [inst, k, firstInst] : clashes) {
       const SchedInst &s = insts_[size_t(inst)];
-      error(s) << "result " << k << " is put on stream " << st
+      error(s) << "result " << k << " is put on stream " << s.stream + k
                << " at position " << s.position << " in cycle " << putCycle(s)
                << ", where " << what(insts_[size_t(firstInst)])
                << " also puts a value in the same cycle";

@@ -69,6 +69,25 @@ module attributes {lpuhw.cycles = 5 : i64} {
 
 // -----
 
+// Two clashes, each followed in the verifier's sorted puts by a value that
+// is kept (stream 3 then 4, a third ALU on stream 5): each error names its
+// own instruction and the one it clashes with.
+module attributes {lpuhw.cycles = 5 : i64} {
+  func.func @main() {
+    %a = lpuhw.mem_read slice 0 bank 0 row 0 {cycle = 0 : i64, stream = 1 : i32}
+    %c = lpuhw.vxm "copy" i8 (%a) {alu = 0 : i32, cycle = 3 : i64, stream = 3 : i32} : !lpuhw.stream
+    // expected-error @+1 {{VXM ALU 1 at cycle 3: result 0 is put on stream 3 at position 46 in cycle 4, where vxm (VXM ALU 0 at cycle 3) also puts a value in the same cycle}}
+    %d = lpuhw.vxm "copy" i8 (%a) {alu = 1 : i32, cycle = 3 : i64, stream = 3 : i32} : !lpuhw.stream
+    %e = lpuhw.vxm "copy" i8 (%a) {alu = 2 : i32, cycle = 3 : i64, stream = 4 : i32} : !lpuhw.stream
+    // expected-error @+1 {{VXM ALU 3 at cycle 3: result 0 is put on stream 4 at position 46 in cycle 4, where vxm (VXM ALU 2 at cycle 3) also puts a value in the same cycle}}
+    %f = lpuhw.vxm "copy" i8 (%a) {alu = 3 : i32, cycle = 3 : i64, stream = 4 : i32} : !lpuhw.stream
+    %g = lpuhw.vxm "copy" i8 (%a) {alu = 4 : i32, cycle = 3 : i64, stream = 5 : i32} : !lpuhw.stream
+    return
+  }
+}
+
+// -----
+
 // The VXM puts a value on stream 1 where the row read from MEM-W0 passes on
 // its way to MEM-E0: the row is ended before it is written.
 module attributes {lpuhw.cycles = 7 : i64} {
