@@ -123,18 +123,18 @@ std::optional<int> fixedPosition(Operation *op, const isa::Machine &m) {
   return std::nullopt;
 }
 
-/// The unit a bundle's time is charged to, and its rank (most specialised
-/// first: MXM, SXM, VXM, MEM).
-std::pair<const char *, int> unitRank(Operation *op) {
+/// The rank of the unit a bundle's time is charged to (the most specialised
+/// among its instructions: C2C, MXM, SXM, VXM, MEM, highest first).
+int unitRank(Operation *op) {
   if (llvm::isa<C2cSendOp, C2cRecvOp>(op))
-    return {"c2c", 5};
+    return 5;
   if (llvm::isa<MxmLoadOp, MxmInstallOp, MxmMulOp>(op))
-    return {"mxm", 4};
+    return 4;
   if (sxmView(op))
-    return {"sxm", 3};
+    return 3;
   if (llvm::isa<VxmOp>(op))
-    return {"vxm", 2};
-  return {"mem", 1};
+    return 2;
+  return 1;
 }
 
 /// The unit of a unitRank.
@@ -633,7 +633,7 @@ void LpuhwSchedulePass::runOnOperation() {
       bundleFirst.push_back(uint32_t(begin) + members.front());
       int rank = 0;
       for (uint32_t k : members)
-        rank = std::max(rank, unitRank(ops[begin + k]).second);
+        rank = std::max(rank, unitRank(ops[begin + k]));
       bundleRank.push_back(uint8_t(rank));
     }
     // The op that ends last: the first window's on ties (the lowest index).
