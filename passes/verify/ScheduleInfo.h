@@ -44,7 +44,10 @@ struct InputGroup {
   InputGroup() = default;
   InputGroup(unsigned first, unsigned count, unsigned perCycle)
       : first(uint16_t(first)), count(uint16_t(count)),
-        perCycle(uint16_t(perCycle)) {}
+        perCycle(uint16_t(perCycle)) {
+    assert(first + count <= UINT16_MAX && perCycle <= UINT16_MAX &&
+           "input group beyond 16-bit operand indices");
+  }
   uint16_t first = 0;
   uint16_t count = 0;
   uint16_t perCycle = 0;
