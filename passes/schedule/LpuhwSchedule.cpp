@@ -145,113 +145,96 @@ const char *rankName(int rank) {
 
 } // namespace
 
-void LpuhwSchedulePass::runOnOperation() {
-  ModuleOp module = getOperation();
-  FailureOr<std::unique_ptr<isa::Machine>> machineOr = getMachine(module);
-  if (failed(machineOr))
-    return signalPassFailure();
-  const isa::Machine &m = **machineOr;
-  const schema::Target &target = m.target();
-  auto main = module.lookupSymbol<func::FuncOp>("main");
-  if (!main || main.isExternal()) {
-    module.emitError() << "lpuhw-schedule: no func.func @main with a body";
-    return signalPassFailure();
-  }
-  if (!main.getBody().hasOneBlock()) {
-    main.emitError() << "lpuhw-schedule: @main must have a single block";
-    return signalPassFailure();
-  }
+namespace lpuc::sched {
 
-  std::vector<Operation *> ops;
-  for (Operation &op : main.getBody().front()) {
-    if (isInstruction(&op)) {
-      ops.push_back(&op);
-      continue;
-    }
-    if (llvm::isa<func::ReturnOp>(op) && op.getNumOperands() == 0)
-      continue;
-    op.emitError() << "lpuhw-schedule: not an lpuhw instruction";
-    return signalPassFailure();
-  }
-
-  // Chips and, for C2C, the system's routes.
+struct WindowScheduler::State {
+  State(ModuleOp module, const isa::Machine &m, int64_t horizon)
+      : module(module), m(m), horizon(horizon),
+        table(1, 1) /* replaced in init() */ {}
+  ModuleOp module;
+  const isa::Machine &m;
+  int64_t horizon;
   uint32_t chips = 1;
-  if (auto n = module->getAttrOfType<IntegerAttr>("lpuhw.chips"))
-    chips = uint32_t(std::max<int64_t>(1, n.getInt()));
-  for (Operation *op : ops)
-    if (chipOf(op) >= chips) {
-      op->emitError() << "lpuhw-schedule: chip " << chipOf(op)
-                      << " out of range (the module has " << chips
-                      << " chips: lpuhw.chips)";
-      return signalPassFailure();
-    }
   std::optional<isa::Topology> topo;
-  if (chips > 1) {
-    absl::StatusOr<isa::Topology> t = isa::Topology::create(target, chips);
-    if (!t.ok()) {
-      module.emitError() << "lpuhw-schedule: " << t.status().message();
-      return signalPassFailure();
-    }
-    topo = std::move(*t);
-  }
-  const uint32_t weightStreams = target.mxm_weight_streams();
-  const uint32_t sxmHalf = target.sxm_units_per_hemisphere();
-  bool bad = false;
-
   // State carried across windows: the reservation table, each scheduled
   // op's cycle and global bundle, the bundles' traces (for the critical
   // path), and the SRAM row and MXM plane states.
-  sched::ReservationTable table(sched::Scheduler::tableRows(m, chips),
-                                m.streamsPerDirection());
-  std::vector<int64_t> cycleOf(ops.size(), 0);
-  std::vector<uint32_t> bundleOfOp(ops.size(), 0);
+  sched::ReservationTable table;
+  std::vector<int64_t> cycleOf;
+  std::vector<uint32_t> bundleOfOp;
   std::vector<sched::Scheduler::BundleTrace> traces;
-  std::vector<uint32_t> bundleFirst; // global op index of its first member
-  std::vector<uint8_t> bundleRank;   // unitRank of its members, the highest
+  std::vector<LocationAttr> bundleLoc; // of its first member
+  std::vector<uint8_t> bundleRank;     // unitRank of its members, the highest
   int64_t length = 0;
-  uint32_t lastOp = 0;
+  uint32_t lastBundle = 0; // of the op that ends last
   // Dependences from program order.
   // Looked up by key only (never iterated), so hash order cannot matter.
   llvm::DenseMap<std::tuple<uint32_t, uint32_t, uint32_t, uint32_t>, RowState>
       rows;
-  std::vector<PlaneState> planeStates(size_t(target.mxm_planes()) * chips);
-  Block &body = main.getBody().front();
+  std::vector<PlaneState> planeStates;
   // The last send of each (chip, destination) so far, by program index
   // (lpuhw.after_send).
   llvm::DenseMap<std::pair<uint32_t, uint32_t>, uint32_t> lastSend;
+};
 
-  for (size_t begin = 0; begin < ops.size();) {
-    // The window: at least `window` instructions (all if window <= 0), ended
-    // at the first instruction that no stream value of the window reaches
-    // (every user of every result so far comes before it).
-    size_t end = ops.size();
-    if (window > 0 && ops.size() - begin > size_t(window)) {
-      Operation *frontier = nullptr;
-      for (size_t i = begin; i < ops.size(); ++i) {
-        if (i - begin >= size_t(window) &&
-            (!frontier || frontier->isBeforeInBlock(ops[i]))) {
-          end = i;
-          break;
-        }
-        for (Operation *u : ops[i]->getUsers()) {
-          if (u->getBlock() != &body) {
-            i = ops.size(); // never cut: schedule the rest at once
-            break;
-          }
-          if (!frontier || frontier->isBeforeInBlock(u))
-            frontier = u;
-        }
-      }
-    }
+WindowScheduler::WindowScheduler(ModuleOp module, const isa::Machine &m,
+                                 int64_t horizon)
+    : s_(std::make_unique<State>(module, m, horizon)) {}
+WindowScheduler::~WindowScheduler() = default;
+
+LogicalResult WindowScheduler::init() {
+  State &S = *s_;
+  const schema::Target &target = S.m.target();
+  if (auto n = S.module->getAttrOfType<IntegerAttr>("lpuhw.chips"))
+    S.chips = uint32_t(std::max<int64_t>(1, n.getInt()));
+  if (S.chips > 1) {
+    absl::StatusOr<isa::Topology> t = isa::Topology::create(target, S.chips);
+    if (!t.ok())
+      return S.module.emitError() << "lpuhw-schedule: " << t.status().message();
+    S.topo = std::move(*t);
+  }
+  S.table = sched::ReservationTable(sched::Scheduler::tableRows(S.m, S.chips),
+                                    S.m.streamsPerDirection());
+  S.planeStates.assign(size_t(target.mxm_planes()) * S.chips, PlaneState());
+  return success();
+}
+
+LogicalResult WindowScheduler::schedule(ArrayRef<Operation *> windowOps) {
+  State &S = *s_;
+  const isa::Machine &m = S.m;
+  const schema::Target &target = m.target();
+  const uint32_t chips = S.chips;
+  const std::optional<isa::Topology> &topo = S.topo;
+  const uint32_t weightStreams = target.mxm_weight_streams();
+  const uint32_t sxmHalf = target.sxm_units_per_hemisphere();
+  auto &cycleOf = S.cycleOf;
+  auto &bundleOfOp = S.bundleOfOp;
+  auto &traces = S.traces;
+  auto &rows = S.rows;
+  auto &planeStates = S.planeStates;
+  auto &lastSend = S.lastSend;
+  bool bad = false;
+  for (Operation *op : windowOps)
+    if (chipOf(op) >= chips)
+      return op->emitError() << "lpuhw-schedule: chip " << chipOf(op)
+                             << " out of range (the module has " << chips
+                             << " chips: lpuhw.chips)";
+
+  // Program indices: this window's ops are begin .. end - 1.
+  const size_t begin = cycleOf.size(), end = begin + windowOps.size();
+  cycleOf.resize(end, 0);
+  bundleOfOp.resize(end, 0);
+  auto opAt = [&](size_t i) { return windowOps[i - begin]; };
+  {
     // Window-local indices (op i of the program is i - begin).
     llvm::DenseMap<Operation *, uint32_t> index;
     index.reserve(unsigned(end - begin));
     for (size_t i = begin; i < end; ++i)
-      index[ops[i]] = uint32_t(i - begin);
+      index[opAt(i)] = uint32_t(i - begin);
     // The route of each send, by its index.
     llvm::DenseMap<uint32_t, isa::Route> routes;
     sched::Scheduler scheduler(m);
-    scheduler.horizon = horizon;
+    scheduler.horizon = S.horizon;
     scheduler.bundleBase = int64_t(traces.size());
     scheduler.reserve(end - begin);
     std::vector<int> position(end - begin, 0);
@@ -323,7 +306,7 @@ void LpuhwSchedulePass::runOnOperation() {
     };
 
     for (uint32_t i = uint32_t(begin); i < end && !bad; ++i) {
-      Operation *op = ops[i];
+      Operation *op = opAt(i);
       sched::OpSpec spec;
       isa::Instruction &inst = spec.inst;
       spec.numResults = llvm::isa<C2cSendOp>(op) ? 0 : op->getNumResults();
@@ -601,17 +584,17 @@ void LpuhwSchedulePass::runOnOperation() {
       scheduler.addOp(spec);
     }
     if (bad)
-      return signalPassFailure();
+      return failure();
 
-    if (!scheduler.run(&table)) {
+    if (!scheduler.run(&S.table)) {
       const sched::ScheduleError &e = scheduler.error();
-      ops[begin + e.op]->emitError() << "lpuhw-schedule: " << e.message;
-      return signalPassFailure();
+      opAt(begin + e.op)->emitError() << "lpuhw-schedule: " << e.message;
+      return failure();
     }
 
-    Builder b(&getContext());
+    Builder b(S.module.getContext());
     for (uint32_t i = uint32_t(begin); i < end; ++i) {
-      Operation *op = ops[i];
+      Operation *op = opAt(i);
       const sched::ScheduledOp &r = scheduler.result(i - uint32_t(begin));
       cycleOf[i] = r.cycle;
       bundleOfOp[i] =
@@ -630,29 +613,33 @@ void LpuhwSchedulePass::runOnOperation() {
     for (unsigned bi = 0; bi < scheduler.numBundles(); ++bi) {
       traces.push_back(scheduler.trace(bi));
       sched::Span<uint32_t> members = scheduler.bundleOps(bi);
-      bundleFirst.push_back(uint32_t(begin) + members.front());
+      S.bundleLoc.push_back(opAt(begin + members.front())->getLoc());
       int rank = 0;
       for (uint32_t k : members)
-        rank = std::max(rank, unitRank(ops[begin + k]));
-      bundleRank.push_back(uint8_t(rank));
+        rank = std::max(rank, unitRank(opAt(begin + k)));
+      S.bundleRank.push_back(uint8_t(rank));
     }
     // The op that ends last: the first window's on ties (the lowest index).
-    if (scheduler.numOps() > 0 && (begin == 0 || scheduler.length() > length)) {
-      length = scheduler.length();
-      lastOp = uint32_t(begin) + scheduler.lastOp();
+    if (scheduler.numOps() > 0 &&
+        (begin == 0 || scheduler.length() > S.length)) {
+      S.length = scheduler.length();
+      S.lastBundle = bundleOfOp[begin + scheduler.lastOp()];
     }
-    begin = end;
-  } // windows
+  }
+  return success();
+}
 
-  Builder b(&getContext());
-  module->setAttr(kCyclesAttrName, b.getI64IntegerAttr(length));
+void WindowScheduler::finish() {
+  State &S = *s_;
+  Builder b(S.module.getContext());
+  S.module->setAttr(kCyclesAttrName, b.getI64IntegerAttr(S.length));
 
   // The critical path by (stage, unit), in order of first appearance: a
   // bundle counts for the most specialised unit among its instructions, a
   // wait for the stage of the bundle that waited.
   std::vector<sched::Scheduler::PathSegment> path;
-  if (!ops.empty())
-    path = sched::Scheduler::criticalPath(traces, bundleOfOp[lastOp], length);
+  if (!S.cycleOf.empty())
+    path = sched::Scheduler::criticalPath(S.traces, S.lastBundle, S.length);
   std::vector<std::pair<std::string, std::string>> keys;
   std::map<std::pair<std::string, std::string>, int64_t> cycles;
   for (size_t k = 0; k < path.size(); ++k) {
@@ -664,13 +651,13 @@ void LpuhwSchedulePass::runOnOperation() {
       bundle = path[j].bundle;
     if (bundle < 0)
       continue;
-    std::string unit = rankName(bundleRank[size_t(bundle)]);
+    std::string unit = rankName(S.bundleRank[size_t(bundle)]);
     // A transfer that waits (for a link another vector holds, or for the
     // queue of its link) counts as communication.
     if (seg.bundle < 0 && unit != "c2c")
       unit = "wait";
     std::pair<std::string, std::string> key{
-        stageOf(ops[bundleFirst[size_t(bundle)]]->getLoc()), unit};
+        stageOf(Location(S.bundleLoc[size_t(bundle)])), unit};
     auto [it, inserted] = cycles.insert({key, 0});
     if (inserted)
       keys.push_back(key);
@@ -681,5 +668,67 @@ void LpuhwSchedulePass::runOnOperation() {
     parts.push_back(
         b.getArrayAttr({b.getStringAttr(key.first), b.getStringAttr(key.second),
                         b.getI64IntegerAttr(cycles[key])}));
-  module->setAttr(kCriticalPathAttrName, b.getArrayAttr(parts));
+  S.module->setAttr(kCriticalPathAttrName, b.getArrayAttr(parts));
+}
+
+} // namespace lpuc::sched
+
+void LpuhwSchedulePass::runOnOperation() {
+  ModuleOp module = getOperation();
+  FailureOr<std::unique_ptr<isa::Machine>> machineOr = getMachine(module);
+  if (failed(machineOr))
+    return signalPassFailure();
+  auto main = module.lookupSymbol<func::FuncOp>("main");
+  if (!main || main.isExternal()) {
+    module.emitError() << "lpuhw-schedule: no func.func @main with a body";
+    return signalPassFailure();
+  }
+  if (!main.getBody().hasOneBlock()) {
+    main.emitError() << "lpuhw-schedule: @main must have a single block";
+    return signalPassFailure();
+  }
+
+  std::vector<Operation *> ops;
+  for (Operation &op : main.getBody().front()) {
+    if (isInstruction(&op)) {
+      ops.push_back(&op);
+      continue;
+    }
+    if (llvm::isa<func::ReturnOp>(op) && op.getNumOperands() == 0)
+      continue;
+    op.emitError() << "lpuhw-schedule: not an lpuhw instruction";
+    return signalPassFailure();
+  }
+  sched::WindowScheduler scheduler(module, **machineOr, horizon);
+  if (failed(scheduler.init()))
+    return signalPassFailure();
+  Block &body = main.getBody().front();
+  for (size_t begin = 0; begin < ops.size();) {
+    // The window: at least `window` instructions (all if window <= 0), ended
+    // at the first instruction that no stream value of the window reaches
+    // (every user of every result so far comes before it).
+    size_t end = ops.size();
+    if (window > 0 && ops.size() - begin > size_t(window)) {
+      Operation *frontier = nullptr;
+      for (size_t i = begin; i < ops.size(); ++i) {
+        if (i - begin >= size_t(window) &&
+            (!frontier || frontier->isBeforeInBlock(ops[i]))) {
+          end = i;
+          break;
+        }
+        for (Operation *u : ops[i]->getUsers()) {
+          if (u->getBlock() != &body) {
+            i = ops.size(); // never cut: schedule the rest at once
+            break;
+          }
+          if (!frontier || frontier->isBeforeInBlock(u))
+            frontier = u;
+        }
+      }
+    }
+    if (failed(scheduler.schedule(ArrayRef(ops).slice(begin, end - begin))))
+      return signalPassFailure();
+    begin = end;
+  }
+  scheduler.finish();
 }

@@ -3,6 +3,7 @@
 #define LPUC_PASSES_SCHEDULE_PASSES_H
 
 #include "dialects/lpuhw/LpuhwDialect.h"
+#include "runtime/isa/Machine.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
@@ -23,6 +24,39 @@ constexpr const char *kCyclesAttrName = "lpuhw.cycles";
 /// unit, cycles] in order of first appearance (unit: mem, vxm, mxm, sxm or
 /// wait), summing to the schedule length.
 constexpr const char *kCriticalPathAttrName = "lpuhw.path";
+
+namespace sched {
+
+/// lpuhw-schedule's algorithm, fed one window of the program at a time (the
+/// pass cuts @main into windows; lpuc's streaming back end hands it the
+/// instructions of each chunk the lowering produced, and erases them once
+/// scheduled). What crosses windows is small and kept here: the reservation
+/// table, each scheduled instruction's cycle and bundle (12 bytes), the
+/// bundles' traces, and the SRAM row, MXM plane and send states. See
+/// docs/passes/lpuhw-schedule.md, *Windows*.
+class WindowScheduler {
+public:
+  /// `module` gives the chip count (lpuhw.chips) and receives lpuhw.cycles
+  /// and the critical path (finish()).
+  WindowScheduler(mlir::ModuleOp module, const isa::Machine &m,
+                  int64_t horizon);
+  ~WindowScheduler();
+  /// Checks the chip count and builds the topology (errors at the module).
+  mlir::LogicalResult init();
+  /// Schedules `ops` (lpuhw instructions in program order, after every
+  /// earlier window's; no stream value of an earlier window reaches them)
+  /// and writes their `cycle`, `stream`, `alu`, `unit` and `link`.
+  /// Errors are emitted at the offending op.
+  mlir::LogicalResult schedule(llvm::ArrayRef<mlir::Operation *> ops);
+  /// Sets the module's lpuhw.cycles and critical path.
+  void finish();
+
+private:
+  struct State;
+  std::unique_ptr<State> s_;
+};
+
+} // namespace sched
 
 } // namespace lpuc
 

@@ -3,6 +3,7 @@
 #define LPUC_PASSES_VERIFY_PASSES_H
 
 #include "dialects/lpuhw/LpuhwDialect.h"
+#include "passes/verify/ScheduleInfo.h"
 #include "runtime/isa/Machine.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -25,6 +26,12 @@ namespace verify {
 /// module for `lpuhw.cycles`) and fails if there was any.
 mlir::LogicalResult verifySchedule(mlir::ModuleOp module,
                                    const isa::Machine &machine);
+
+/// The same on instructions already collected (ScheduleInfo.h; their ops
+/// may be gone): `module` gives the tensors and `lpuhw.cycles`.
+mlir::LogicalResult verifySchedule(mlir::ModuleOp module,
+                                   const isa::Machine &machine,
+                                   const std::deque<SchedInst> &insts);
 
 } // namespace verify
 

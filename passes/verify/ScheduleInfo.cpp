@@ -37,7 +37,8 @@ public:
   Builder(const isa::Machine &m, uint32_t chips) : m_(m), chips_(chips) {}
 
   LogicalResult build(Operation *op, SchedInst &s) {
-    s.op = op;
+    s.loc = op->getLoc();
+    s.numResults = uint8_t(op->getNumResults());
     if (auto chip = op->getAttrOfType<IntegerAttr>("chip")) {
       if (chip.getInt() < 0 || chip.getInt() >= int64_t(chips_))
         return op->emitError()
@@ -143,6 +144,7 @@ public:
               s.groups.push_back({0, w, w});
               if (o.getHasBase())
                 s.groups.push_back({w, w, w});
+              s.map = o.getMapAttr();
               ArrayRef<int32_t> laneMap = o.getMap();
               if (laneMap.size() != m_.lanes())
                 return o.emitError()
@@ -276,44 +278,29 @@ private:
 
 } // namespace
 
-ArrayRef<int32_t> SchedInst::laneMap() const {
-  if (auto p = llvm::dyn_cast_or_null<lpuhw::SxmPermuteOp>(op))
-    return p.getMap();
-  return {};
-}
-
-LogicalResult collectInstructions(ModuleOp module, const isa::Machine &machine,
-                                  std::vector<SchedInst> &out,
-                                  std::vector<OperandSource> &operandPool) {
-  out.clear();
-  operandPool.clear();
-  Builder builder(machine, chipCount(module));
+LogicalResult appendInstructions(ArrayRef<Operation *> ops,
+                                 const isa::Machine &machine, uint32_t chips,
+                                 InstructionList &out) {
+  Builder builder(machine, chips);
   bool ok = true;
-  // Sized once (a vector that grows holds its old and new arrays at once:
-  // 1.7M instructions on the 55M GPT-2); the operand pool is never
-  // reallocated, so the instructions' views into it stay valid.
-  size_t count = 0, operands = 0;
-  module.walk([&](Operation *op) {
-    if (isInstruction(op)) {
-      ++count;
-      operands += op->getNumOperands();
-    }
-  });
-  out.reserve(count);
-  operandPool.reserve(operands);
+  const size_t base = out.insts.size();
+  size_t operands = 0;
+  for (Operation *op : ops)
+    operands += op->getNumOperands();
+  // Sized once, so the instructions' views into it stay valid.
+  std::vector<OperandSource> &pool = out.pools.emplace_back();
+  pool.reserve(operands);
   // Instruction index by op: (op, index) sorted by op, searched (half the
   // bytes of a hash map of this size).
   std::vector<std::pair<Operation *, int>> index;
-  index.reserve(count);
-  module.walk([&](Operation *op) {
-    if (!isInstruction(op))
-      return;
+  index.reserve(ops.size());
+  for (Operation *op : ops) {
     SchedInst s;
     if (failed(builder.build(op, s)))
       ok = false;
-    index.emplace_back(op, int(out.size()));
-    out.push_back(s);
-  });
+    index.emplace_back(op, int(out.insts.size()));
+    out.insts.push_back(s);
+  }
   if (!ok)
     return failure();
   llvm::sort(index, llvm::less_first());
@@ -325,9 +312,10 @@ LogicalResult collectInstructions(ModuleOp module, const isa::Machine &machine,
     return it != index.end() && it->first == op ? it->second : -1;
   };
   // Producers of operands and the in0/in1/in2 streams (in2: vxm select).
-  for (SchedInst &s : out) {
-    size_t begin = operandPool.size();
-    for (auto [i, v] : llvm::enumerate(s.op->getOperands())) {
+  for (auto [k, op] : llvm::enumerate(ops)) {
+    SchedInst &s = out.insts[base + k];
+    size_t begin = pool.size();
+    for (auto [i, v] : llvm::enumerate(op->getOperands())) {
       OperandSource src;
       if (auto res = dyn_cast<OpResult>(v)) {
         int p = indexOf(res.getOwner());
@@ -337,28 +325,39 @@ LogicalResult collectInstructions(ModuleOp module, const isa::Machine &machine,
         }
       }
       if (src.producer < 0) {
-        s.op->emitError() << "operand " << i
-                          << " is not the result of an lpuhw instruction";
+        op->emitError() << "operand " << i
+                        << " is not the result of an lpuhw instruction";
         ok = false;
       }
-      operandPool.push_back(src);
+      pool.push_back(src);
     }
-    s.operands = llvm::ArrayRef<OperandSource>(operandPool.data() + begin,
-                                               operandPool.size() - begin);
+    s.operands =
+        llvm::ArrayRef<OperandSource>(pool.data() + begin, pool.size() - begin);
     for (auto [g, group] : llvm::enumerate(s.groups)) {
       if (group.count == 0 || group.first >= s.operands.size())
         continue;
       const OperandSource &src = s.operands[group.first];
       if (src.producer < 0)
         continue;
-      int64_t st = out[src.producer].stream + src.result;
+      int64_t st = out.insts[src.producer].stream + src.result;
       (g == 0 ? s.inst.in0 : g == 1 ? s.inst.in1 : s.inst.in2) = uint8_t(st);
     }
   }
   return success(ok);
 }
 
-int64_t programCycles(const std::vector<SchedInst> &insts,
+LogicalResult collectInstructions(ModuleOp module, const isa::Machine &machine,
+                                  InstructionList &out) {
+  out.clear();
+  std::vector<Operation *> ops;
+  module.walk([&](Operation *op) {
+    if (isInstruction(op))
+      ops.push_back(op);
+  });
+  return appendInstructions(ops, machine, chipCount(module), out);
+}
+
+int64_t programCycles(const std::deque<SchedInst> &insts,
                       const isa::Machine &machine) {
   int64_t end = 0;
   for (const SchedInst &s : insts)

@@ -20,8 +20,12 @@
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/SmallVector.h"
 
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Location.h"
+
 #include <cassert>
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -79,8 +83,13 @@ struct OperandSource {
   unsigned result = 0;
 };
 
+/// One instruction as the verifier and the emitter see it. It does not point
+/// at its op: the op may be gone (lpuc's streaming back end erases each
+/// window's ops once scheduled and collected); locations and attributes live
+/// in the context.
 struct SchedInst {
-  mlir::Operation *op = nullptr;
+  /// The op's location (the ONNX node), for diagnostics and stages.
+  mlir::LocationAttr loc;
   /// The chip (the op's `chip`, 0 if absent).
   uint32_t chip = 0;
   int64_t cycle = 0;
@@ -98,26 +107,53 @@ struct SchedInst {
   llvm::ArrayRef<OperandSource> operands;
   /// MEM: slice; MXM: plane; VXM: alu; SXM: unit.
   uint32_t index = 0;
+  /// The op's result count (c2c_send: 1, its vector, which has no stream).
+  uint8_t numResults = 0;
   /// SXM permute only: the lane map (checked by collectInstructions).
-  llvm::ArrayRef<int32_t> laneMap() const;
+  mlir::DenseI32ArrayAttr map;
+  llvm::ArrayRef<int32_t> laneMap() const {
+    return map ? map.asArrayRef() : llvm::ArrayRef<int32_t>();
+  }
+  mlir::InFlightDiagnostic emitError() const {
+    return mlir::emitError(mlir::Location(loc));
+  }
+};
+
+/// The instructions of a program in program order, with the operand pools
+/// their `operands` point into. Deques: appending never moves an
+/// instruction or a pool (a vector that grows would hold its old and new
+/// arrays at once).
+struct InstructionList {
+  std::deque<SchedInst> insts;
+  std::deque<std::vector<OperandSource>> pools;
+  size_t size() const { return insts.size(); }
+  void clear() {
+    insts.clear();
+    pools.clear();
+  }
 };
 
 /// True for ops that are instructions (every lpuhw op except lpuhw.tensor).
 bool isInstruction(mlir::Operation *op);
 
-/// Collects every instruction of `module` in program order (walk order).
+/// Appends the instructions `ops` (program order, after those already in
+/// `out`) of a program of `chips` chips. Every operand must be the result
+/// of one of `ops` (a window of the program that no stream value crosses).
 /// Emits an error at each op whose schedule attributes are missing or out of
-/// range for `machine` and fails if there was any. Each instruction's
-/// `operands` point into `operandPool`, which must outlive `out`. (About
-/// 130 bytes per instruction: the verifier and the emitter each hold one
-/// per instruction of the program, 1.7M on the 55M GPT-2.)
-mlir::LogicalResult
-collectInstructions(mlir::ModuleOp module, const isa::Machine &machine,
-                    std::vector<SchedInst> &out,
-                    std::vector<OperandSource> &operandPool);
+/// range for `machine` and fails if there was any. (About 130 bytes per
+/// instruction, 1.7M on the 55M GPT-2.)
+mlir::LogicalResult appendInstructions(llvm::ArrayRef<mlir::Operation *> ops,
+                                       const isa::Machine &machine,
+                                       uint32_t chips, InstructionList &out);
+
+/// Collects every instruction of `module` in program order (walk order)
+/// into `out` (cleared first), as appendInstructions does.
+mlir::LogicalResult collectInstructions(mlir::ModuleOp module,
+                                        const isa::Machine &machine,
+                                        InstructionList &out);
 
 /// Program length: max over instructions of cycle + busyCycles (0 if none).
-int64_t programCycles(const std::vector<SchedInst> &insts,
+int64_t programCycles(const std::deque<SchedInst> &insts,
                       const isa::Machine &machine);
 
 } // namespace lpuc::verify

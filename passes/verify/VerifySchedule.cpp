@@ -35,7 +35,7 @@ namespace {
 
 class Checker {
 public:
-  Checker(const isa::Machine &m, const std::vector<SchedInst> &insts,
+  Checker(const isa::Machine &m, const std::deque<SchedInst> &insts,
           uint32_t chips)
       : m_(m), insts_(insts), chips_(chips) {}
 
@@ -62,7 +62,7 @@ private:
   }
   InFlightDiagnostic error(const SchedInst &s) {
     failed_ = true;
-    InFlightDiagnostic d = s.op->emitError();
+    InFlightDiagnostic d = s.emitError();
     d << where(s) << ": ";
     return d;
   }
@@ -101,13 +101,13 @@ private:
     size_t n = 0;
     for (const SchedInst &s : insts_)
       if (s.stream >= 0)
-        n += s.op->getNumResults();
+        n += s.numResults;
     puts_.reserve(n);
     for (auto [i, s] : llvm::enumerate(insts_)) {
       if (s.stream < 0)
         continue;
       int64_t t = putCycle(s);
-      for (unsigned k = 0; k < s.op->getNumResults(); ++k) {
+      for (unsigned k = 0; k < s.numResults; ++k) {
         int64_t st = s.stream + k;
         puts_.push_back({key(s.chip, st), diagonal(st, s.position, t),
                          s.position, int(i), k});
@@ -476,7 +476,7 @@ private:
         isa::Topology::create(m_.target(), chips_);
     if (!topo.ok()) {
       failed_ = true;
-      insts_.front().op->emitError() << std::string(topo.status().message());
+      insts_.front().emitError() << std::string(topo.status().message());
       return;
     }
     std::vector<std::pair<int64_t, int>> sends;
@@ -515,7 +515,7 @@ private:
   }
 
   const isa::Machine &m_;
-  const std::vector<SchedInst> &insts_;
+  const std::deque<SchedInst> &insts_;
   uint32_t chips_;
   std::vector<Put> puts_;
   bool failed_ = false;
@@ -528,7 +528,7 @@ namespace {
 /// in SRAM before the first instruction (the loader writes it), so such a
 /// write, even one issued before the tensor's first read, destroys it.
 bool checkLoadedTensors(ModuleOp module, const isa::Machine &machine,
-                        const std::vector<SchedInst> &insts) {
+                        const std::deque<SchedInst> &insts) {
   // Per (chip, slice, bank): first row -> (one past the last, tensor).
   using Key = std::tuple<uint32_t, uint32_t, uint32_t>;
   std::map<Key, std::map<uint32_t, std::pair<uint32_t, lpuhw::TensorOp>>>
@@ -567,7 +567,7 @@ bool checkLoadedTensors(ModuleOp module, const isa::Machine &machine,
   }
   for (lpuhw::TensorOp t : order) {
     auto [s, end, count] = bad[t];
-    InFlightDiagnostic d = s->op->emitError();
+    InFlightDiagnostic d = s->emitError();
     d << "writes slice " << s->index << " bank " << s->inst.a << " row "
       << s->inst.b << ", which holds " << t.getKind() << " @" << t.getSymName()
       << " (loaded before the program starts; rows " << t.getBaseRow() << ".."
@@ -580,10 +580,14 @@ bool checkLoadedTensors(ModuleOp module, const isa::Machine &machine,
 } // namespace
 
 LogicalResult verifySchedule(ModuleOp module, const isa::Machine &machine) {
-  std::vector<SchedInst> insts;
-  std::vector<OperandSource> operands;
-  if (failed(collectInstructions(module, machine, insts, operands)))
+  InstructionList list;
+  if (failed(collectInstructions(module, machine, list)))
     return failure();
+  return verifySchedule(module, machine, list.insts);
+}
+
+LogicalResult verifySchedule(ModuleOp module, const isa::Machine &machine,
+                             const std::deque<SchedInst> &insts) {
   Checker checker(machine, insts, chipCount(module));
   checker.run();
   bool ok = !checker.failed();

@@ -90,7 +90,7 @@ isa::Instruction repeatStep(const isa::Instruction &a,
 /// matmul's tile loads and row loops small).
 constexpr size_t kMinRepeatRun = 3;
 LogicalResult
-encodeQueue(const std::vector<std::pair<int64_t, Operation *>> &at,
+encodeQueue(const std::vector<std::pair<int64_t, LocationAttr>> &at,
             const isa::Machine &machine, uint32_t q, QueueProgram &out) {
   const std::vector<isa::Instruction> &real = out.issued;
   int64_t freeAt = 0; // cycle at which the queue can issue next
@@ -98,16 +98,16 @@ encodeQueue(const std::vector<std::pair<int64_t, Operation *>> &at,
     out.cycles.push_back(cycle);
     out.insts.push_back(inst);
   };
-  auto pad = [&](int64_t cycle, Operation *op) -> LogicalResult {
+  auto pad = [&](int64_t cycle, LocationAttr loc) -> LogicalResult {
     int64_t gap = cycle - freeAt;
     if (gap < 0)
-      return op->emitError()
+      return emitError(loc)
              << "internal: " << machine.queueName(q) << " at cycle " << cycle
              << ": the queue is busy until cycle " << freeAt
              << " (schedule not verified?)";
     if (gap > int64_t(UINT32_MAX))
-      return op->emitError() << "gap of " << gap << " cycles on "
-                             << machine.queueName(q) << " exceeds one nop";
+      return emitError(loc) << "gap of " << gap << " cycles on "
+                            << machine.queueName(q) << " exceeds one nop";
     if (gap > 0) {
       isa::Instruction nop;
       nop.op = isa::Opcode::Nop;
@@ -170,8 +170,7 @@ struct Program {
   std::vector<QueueProgram> queues;
   /// Per chip.
   std::vector<std::vector<std::vector<int32_t>>> laneMaps;
-  std::vector<verify::SchedInst> sched;
-  std::vector<verify::OperandSource> operands; // sched's operand pool
+  verify::InstructionList list;
   /// MEM read/write pairs issued as one mem.read_write.
   uint64_t merged = 0;
 };
@@ -179,7 +178,7 @@ struct Program {
 /// Tags: producers linked by a consumer's input group form one component;
 /// components are numbered from 1 in program order of their first producer.
 /// (A union-find over program indices: 4 bytes per instruction.)
-std::vector<uint32_t> assignTags(const std::vector<verify::SchedInst> &insts) {
+std::vector<uint32_t> assignTags(const std::deque<verify::SchedInst> &insts) {
   std::vector<uint32_t> parent(insts.size());
   for (size_t i = 0; i < parent.size(); ++i)
     parent[i] = uint32_t(i);
@@ -213,15 +212,14 @@ std::vector<uint32_t> assignTags(const std::vector<verify::SchedInst> &insts) {
   return tag;
 }
 
-/// `keepCycles`: keep each emitted instruction's issue cycle (printAsm).
-LogicalResult buildProgram(ModuleOp module, const isa::Machine &machine,
+/// The queues of `prog` from its instructions (prog.list) in a program of
+/// `chips` chips. `keepCycles`: keep each emitted instruction's issue cycle
+/// (printAsm).
+LogicalResult buildProgram(uint32_t chips, const isa::Machine &machine,
                            Program &prog, bool keepCycles = false) {
-  if (failed(verify::collectInstructions(module, machine, prog.sched,
-                                         prog.operands)))
-    return failure();
-  std::vector<verify::SchedInst> &sched = prog.sched;
+  std::deque<verify::SchedInst> &sched = prog.list.insts;
   std::vector<uint32_t> tags = assignTags(sched);
-  prog.chips = verify::chipCount(module);
+  prog.chips = chips;
   prog.laneMaps.assign(prog.chips, {});
   std::vector<std::map<std::vector<int32_t>, uint32_t>> mapIndex(prog.chips);
   for (auto [i, s] : llvm::enumerate(sched)) {
@@ -261,7 +259,7 @@ LogicalResult buildProgram(ModuleOp module, const isa::Machine &machine,
              std::make_pair(sched[b].cycle, b);
     });
     QueueProgram &out = prog.queues[q];
-    std::vector<std::pair<int64_t, Operation *>> at;
+    std::vector<std::pair<int64_t, LocationAttr>> at;
     for (size_t k = 0; k < list.size(); ++k) {
       const verify::SchedInst &s = sched[list[k]];
       isa::Instruction inst = s.inst;
@@ -287,7 +285,7 @@ LogicalResult buildProgram(ModuleOp module, const isa::Machine &machine,
           ++prog.merged;
         }
       }
-      at.push_back({s.cycle, s.op});
+      at.push_back({s.cycle, s.loc});
       out.issued.push_back(inst);
     }
     if (failed(encodeQueue(at, machine, uint32_t(q % nq), out)))
@@ -379,8 +377,23 @@ llvm::Expected<std::vector<uint8_t>> emitLpubin(ModuleOp module,
   const isa::Machine &machine = **machinePtr;
   if (opts.verify && failed(verify::verifySchedule(module, machine)))
     return makeError("the schedule does not verify (see diagnostics)");
+  verify::InstructionList list;
+  if (failed(verify::collectInstructions(module, machine, list)))
+    return makeError("cannot build the instruction streams (see diagnostics)");
+  return emitLpubin(module, opts, std::move(list));
+}
+
+llvm::Expected<std::vector<uint8_t>>
+emitLpubin(ModuleOp module, const EmitOptions &opts,
+           verify::InstructionList &&insts) {
+  FailureOr<std::unique_ptr<isa::Machine>> machinePtr =
+      lpuhw::getMachine(module);
+  if (failed(machinePtr))
+    return makeError("cannot load the module's target (see diagnostics)");
+  const isa::Machine &machine = **machinePtr;
   Program prog;
-  if (failed(buildProgram(module, machine, prog)))
+  prog.list = std::move(insts);
+  if (failed(buildProgram(verify::chipCount(module), machine, prog)))
     return makeError("cannot build the instruction streams (see diagnostics)");
 
   schema::Manifest m;
@@ -405,7 +418,7 @@ llvm::Expected<std::vector<uint8_t>> emitLpubin(ModuleOp module,
   const uint32_t nq = machine.numQueues();
   // Predicted stats (the emulator must measure the same).
   schema::Stats *stats = m.mutable_predicted();
-  int64_t cycles = verify::programCycles(prog.sched, machine);
+  int64_t cycles = verify::programCycles(prog.list.insts, machine);
   if (auto attr = module->getAttrOfType<IntegerAttr>(verify::kCyclesAttrName);
       attr && attr.getInt() != cycles)
     return makeError("internal: lpuhw.cycles is " + llvm::Twine(attr.getInt()) +
@@ -414,8 +427,8 @@ llvm::Expected<std::vector<uint8_t>> emitLpubin(ModuleOp module,
   stats->set_cycles(uint64_t(cycles));
   // Stages, ordered by first issue (then name).
   std::map<std::string, schema::Stage> stages;
-  for (const verify::SchedInst &si : prog.sched) {
-    std::string name = lpuhw::stageOf(si.op->getLoc());
+  for (const verify::SchedInst &si : prog.list.insts) {
+    std::string name = lpuhw::stageOf(Location(si.loc));
     auto [it, inserted] = stages.insert({name, schema::Stage()});
     schema::Stage &st = it->second;
     uint64_t first = uint64_t(si.cycle);
@@ -450,7 +463,7 @@ llvm::Expected<std::vector<uint8_t>> emitLpubin(ModuleOp module,
     }
   // The emulator counts issued instructions, NOPs excluded.
   // A mem.read_write is one instruction for two scheduled ops.
-  stats->set_instructions(uint64_t(prog.sched.size()) - prog.merged);
+  stats->set_instructions(uint64_t(prog.list.size()) - prog.merged);
   const isa::Unit units[] = {isa::Unit::Mem, isa::Unit::Vxm, isa::Unit::Mxm,
                              isa::Unit::Sxm, isa::Unit::C2c};
   for (isa::Unit u : units) {
@@ -470,8 +483,7 @@ llvm::Expected<std::vector<uint8_t>> emitLpubin(ModuleOp module,
   }
   // The scheduled instructions are encoded: free them before the weights
   // are packed and the file is written (memory: the 55M GPT-2 has 1.7M).
-  std::vector<verify::SchedInst>().swap(prog.sched);
-  std::vector<verify::OperandSource>().swap(prog.operands);
+  prog.list.clear();
   std::vector<format::SegmentData> segments, weightSegments;
   const size_t cells = size_t(machine.memSlices()) * machine.banks();
   for (uint32_t c = 0; c < prog.chips; ++c) {
@@ -584,7 +596,9 @@ LogicalResult printAsm(ModuleOp module, llvm::raw_ostream &os) {
   if (failed(machine))
     return failure();
   Program prog;
-  if (failed(buildProgram(module, **machine, prog, /*keepCycles=*/true)))
+  if (failed(verify::collectInstructions(module, **machine, prog.list)) ||
+      failed(buildProgram(verify::chipCount(module), **machine, prog,
+                          /*keepCycles=*/true)))
     return failure();
   uint32_t nq = (*machine)->numQueues();
   for (auto [i, qp] : llvm::enumerate(prog.queues)) {

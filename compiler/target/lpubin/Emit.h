@@ -9,6 +9,7 @@
 #ifndef LPUC_COMPILER_TARGET_LPUBIN_EMIT_H
 #define LPUC_COMPILER_TARGET_LPUBIN_EMIT_H
 
+#include "passes/verify/ScheduleInfo.h"
 #include "runtime/format/Lpubin.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -48,6 +49,13 @@ struct EmitOptions {
 /// context and as the returned error.
 llvm::Expected<std::vector<uint8_t>> emitLpubin(mlir::ModuleOp module,
                                                 const EmitOptions &opts);
+
+/// The same from instructions already collected (verify::appendInstructions;
+/// their ops may be gone): `module` gives the tensors, attributes and
+/// critical path. `opts.verify` is not looked at: the caller verifies.
+llvm::Expected<std::vector<uint8_t>>
+emitLpubin(mlir::ModuleOp module, const EmitOptions &opts,
+           verify::InstructionList &&insts);
 
 /// The emitted program as text, one line per instruction (NOPs included),
 /// ordered by (queue, cycle): "<cycle>  <queue name>  <instruction>".
