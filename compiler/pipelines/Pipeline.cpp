@@ -2,6 +2,9 @@
 
 #include "compiler/target/lpubin/Emit.h"
 #include "dialects/lpuhw/LpuhwDialect.h"
+#include "passes/layout/Passes.h"
+#include "passes/schedule/Passes.h"
+#include "passes/verify/Passes.h"
 #include "runtime/isa/Machine.h"
 #include "runtime/schema/lpubin.pb.h"
 
@@ -260,17 +263,72 @@ static FailureOr<CompileResult> compileOnce(ModuleOp module,
         for (Attribute a : est)
           estimated.push_back(uint64_t(cast<IntegerAttr>(a).getInt()));
   }
-  if (failed(runPipeline(module, back, opts)))
-    return failure();
   CompileResult result;
-  if (opts.emit != EmitKind::Bin)
-    return result;
   EmitOptions emitOpts;
   emitOpts.modelName = opts.modelName;
   emitOpts.precision = opts.precision;
-  emitOpts.verify = false; // lpuhw-verify-schedule ran in the pipeline
+  emitOpts.verify = false; // verified below or by lpuhw-verify-schedule
   emitOpts.withoutWeights = opts.plan;
-  llvm::Expected<std::vector<uint8_t>> bytes = emitLpubin(module, emitOpts);
+  llvm::Expected<std::vector<uint8_t>> bytes = std::vector<uint8_t>();
+  if (opts.emit != EmitKind::Bin) {
+    // The lpuhw IR is the output (or feeds --emit asm): the passes.
+    if (failed(runPipeline(module, back, opts)))
+      return failure();
+    return result;
+  }
+  {
+    // The binary: lpu-to-lpuhw streams its instructions in chunks of about
+    // `scheduleWindow`; each is scheduled (one window), collected and
+    // erased, so the lowered program is never whole in memory. The same
+    // steps as the passes lpu-to-lpuhw, lpuhw-schedule{window},
+    // lpuhw-verify-schedule (which cut windows at other points).
+    if (size_t cut = back.find("lpu-to-lpuhw"); cut != std::string::npos) {
+      std::string before = back.substr(0, cut);
+      if (!before.empty() && before.back() == ',')
+        before.pop_back();
+      if (failed(runPipeline(module, before, opts)))
+        return failure();
+    }
+    FailureOr<std::unique_ptr<isa::Machine>> machine =
+        lpuhw::getMachine(module);
+    if (failed(machine))
+      return failure();
+    auto scheduler = std::make_unique<sched::WindowScheduler>(
+        module, **machine, /*horizon=*/int64_t(1) << 24);
+    verify::InstructionList insts;
+    bool started = false;
+    auto sink = [&](ArrayRef<Operation *> ops) -> LogicalResult {
+      // lpu-to-lpuhw has set lpuhw.chips by the first chunk.
+      if (!started && failed(scheduler->init()))
+        return failure();
+      started = true;
+      if (failed(scheduler->schedule(ops)))
+        return failure();
+      LogicalResult r = verify::appendInstructions(
+          ops, **machine, verify::chipCount(module), insts);
+      if (debugMemory()) {
+        MemoryInstrumentation::print("chunk of " + std::to_string(ops.size()) +
+                                     ", total " + std::to_string(insts.size()));
+      }
+      return r;
+    };
+    if (failed(layout::lowerToLpuhw(
+            module, **machine, sink,
+            size_t(std::max<int64_t>(0, opts.scheduleWindow)))))
+      return failure();
+    if (!started && failed(scheduler->init()))
+      return failure();
+    scheduler->finish();
+    scheduler.reset(); // its tables are not needed any more
+    if (debugMemory())
+      MemoryInstrumentation::print("lpu-to-lpuhw + lpuhw-schedule (streamed)");
+    if (failed(verify::verifySchedule(module, **machine, insts.insts)))
+      return failure();
+    if (debugMemory())
+      MemoryInstrumentation::print("lpuhw-verify-schedule");
+    malloc_trim(0);
+    bytes = emitLpubin(module, emitOpts, std::move(insts));
+  }
   if (!bytes)
     return emitError(module.getLoc()) << llvm::toString(bytes.takeError());
   result.binary = std::move(*bytes);

@@ -105,6 +105,22 @@ public:
   /// The second: run() places `loaded` before anything else, so that no
   /// activation ever holds rows a weight needs (SramAllocator).
   void reserveLoaded(const LoadedRequests *loaded) { reserveLoaded_ = loaded; }
+  /// Receives a chunk of the lowered program: the instructions of whole
+  /// source ops in program order (with their `chip`), which no stream value
+  /// of a later chunk reads (source ops exchange data through SRAM only).
+  /// run() erases them once the sink returns success.
+  using ChunkSink =
+      std::function<mlir::LogicalResult(llvm::ArrayRef<mlir::Operation *>)>;
+  /// Streams the program: after a source op, once at least `minChunk`
+  /// instructions are pending (0: only at the end), run() hands them to
+  /// `sink`, and the rest before the final return. The new @main then
+  /// holds no instruction, so at most one chunk of the lowered program is
+  /// in memory (lpuc's back end schedules and collects each chunk; the
+  /// cost and first lowerings just drop them).
+  void streamTo(ChunkSink sink, size_t minChunk) {
+    sink_ = std::move(sink);
+    minChunk_ = minChunk;
+  }
 
 private:
   mlir::LogicalResult validate();
@@ -407,6 +423,10 @@ private:
   /// Sets `chip` on the instructions and tensors created since the last
   /// call that have none (multi-chip programs only).
   void tagNewOps();
+  /// Hands the pending instructions to sink_ and erases them.
+  mlir::LogicalResult flush();
+  ChunkSink sink_;
+  size_t minChunk_ = 0, pending_ = 0;
   mlir::Operation *lastTagged_ = nullptr;
   std::vector<OpCost> *costs_ = nullptr;
   LoadedRequests *recordLoaded_ = nullptr;

@@ -1262,6 +1262,26 @@ void Lowering::tagNewOps() {
   }
 }
 
+LogicalResult Lowering::flush() {
+  tagNewOps();
+  Block *blk = body_.getInsertionBlock();
+  std::vector<Operation *> ops;
+  ops.reserve(pending_);
+  for (Operation &op : *blk)
+    ops.push_back(&op);
+  pending_ = 0;
+  if (ops.empty())
+    return success();
+  if (failed(sink_(ops)))
+    return failure();
+  // Users first: every use of a chunk's value is in the chunk, after it.
+  for (Operation *op : llvm::reverse(ops))
+    op->erase();
+  lastTagged_ = nullptr;
+  startTransferBlock();
+  return success();
+}
+
 LogicalResult Lowering::run() {
   if (failed(validate()))
     return failure();
@@ -1371,17 +1391,24 @@ LogicalResult Lowering::run() {
       if (r.use_empty() && !lastUse_.count(r))
         if (auto it = tensors_.find(r); it != tensors_.end())
           release(*it->second);
-    if (costs_) {
-      OpCost cost;
+    uint64_t emitted = 0;
+    if (costs_ || sink_) {
       Block *blk = body_.getInsertionBlock();
       auto it =
           lastBefore ? std::next(Block::iterator(lastBefore)) : blk->begin();
-      cost.instructions = uint64_t(std::distance(it, blk->end()));
+      emitted = uint64_t(std::distance(it, blk->end()));
+    }
+    if (costs_) {
+      OpCost cost;
+      cost.instructions = emitted;
       cost.weightBytes = weightBytesDeclared_ - weightsBefore;
       cost.liveActivations = liveBytes_;
       cost.largestTensor = largestTensor_;
       costs_->push_back(cost);
     }
+    pending_ += emitted;
+    if (sink_ && minChunk_ > 0 && pending_ >= minChunk_ && failed(flush()))
+      return failure();
   }
   opTemps_.clear();
 
@@ -1420,6 +1447,8 @@ LogicalResult Lowering::run() {
   }
 
   tagNewOps();
+  if (sink_ && failed(flush()))
+    return failure();
   func::ReturnOp::create(body_, ret.getLoc());
   src_.erase();
   main.setSymName("main");
@@ -1428,40 +1457,51 @@ LogicalResult Lowering::run() {
 
 } // namespace lpuc::layout
 
+namespace lpuc::layout {
+
+LogicalResult dropInstructions(ArrayRef<Operation *>) { return success(); }
+
+LogicalResult lowerToLpuhw(ModuleOp module, const isa::Machine &machine,
+                           InstructionSink sink, size_t minChunk) {
+  auto src = dyn_cast_or_null<func::FuncOp>(
+      SymbolTable::lookupSymbolIn(module, "main"));
+  if (!src)
+    return module.emitError() << "lpu-to-lpuhw: no func.func @main";
+  // Weights and inputs are in SRAM before the program starts, so they
+  // are placed before any activation: a first lowering (on a copy, with
+  // unbounded SRAM, its instructions dropped as they come) finds the ones
+  // this lowering declares and where in the slot rotation.
+  Lowering::LoadedRequests loaded;
+  {
+    OwningOpRef<ModuleOp> copy = module.clone();
+    auto copyMain =
+        cast<func::FuncOp>(SymbolTable::lookupSymbolIn(copy.get(), "main"));
+    Lowering first(copy.get(), copyMain, machine);
+    first.recordLoaded(&loaded);
+    first.streamTo(dropInstructions, kDropChunk);
+    if (failed(first.run()))
+      return failure();
+  }
+  Lowering lowering(module, src, machine);
+  lowering.reserveLoaded(&loaded);
+  if (sink)
+    lowering.streamTo(std::move(sink), minChunk);
+  return lowering.run();
+}
+
+} // namespace lpuc::layout
+
 namespace {
-using lpuc::layout::Lowering;
 
 struct LpuToLpuhwPass : lpuc::impl::LpuToLpuhwPassBase<LpuToLpuhwPass> {
   using Base::Base;
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    auto src = dyn_cast_or_null<func::FuncOp>(
-        SymbolTable::lookupSymbolIn(module, "main"));
-    if (!src) {
-      module.emitError() << "lpu-to-lpuhw: no func.func @main";
-      return signalPassFailure();
-    }
     FailureOr<std::unique_ptr<lpuc::isa::Machine>> machine =
         lpuhw::getMachine(module);
     if (failed(machine))
       return signalPassFailure();
-    // Weights and inputs are in SRAM before the program starts, so they
-    // are placed before any activation: a first lowering (on a copy, with
-    // unbounded SRAM) finds the ones this lowering declares and where in the
-    // slot rotation.
-    Lowering::LoadedRequests loaded;
-    {
-      OwningOpRef<ModuleOp> copy = module.clone();
-      auto copyMain =
-          cast<func::FuncOp>(SymbolTable::lookupSymbolIn(copy.get(), "main"));
-      Lowering first(copy.get(), copyMain, **machine);
-      first.recordLoaded(&loaded);
-      if (failed(first.run()))
-        return signalPassFailure();
-    }
-    Lowering lowering(module, src, **machine);
-    lowering.reserveLoaded(&loaded);
-    if (failed(lowering.run()))
+    if (failed(lpuc::layout::lowerToLpuhw(module, **machine)))
       signalPassFailure();
   }
 };

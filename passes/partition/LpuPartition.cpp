@@ -8,6 +8,7 @@
 #include "passes/partition/Passes.h"
 
 #include "passes/layout/Lowering.h"
+#include "passes/layout/Passes.h"
 
 #include "dialects/lpu/LpuDialect.h"
 #include "dialects/lpu/LpuOps.h"
@@ -710,6 +711,7 @@ struct LpuPartitionPass : lpuc::impl::LpuPartitionPassBase<LpuPartitionPass> {
             cast<func::FuncOp>(SymbolTable::lookupSymbolIn(copy.get(), "main"));
         layout::Lowering lowering(copy.get(), copyMain, bigMachine);
         lowering.measure(&costs);
+        lowering.streamTo(layout::dropInstructions, layout::kDropChunk);
         if (failed(lowering.run()))
           return failure();
       }

@@ -332,6 +332,21 @@ LogicalResult WindowScheduler::schedule(ArrayRef<Operation *> windowOps) {
         if (!write) {
           if (st.lastWrite >= 0)
             addDep(uint32_t(st.lastWrite), i, m.memWriteLatency());
+          // A later write only needs, of the reads of earlier windows, those
+          // issued last (a release at the latest cycle binds; the others
+          // are dominated): a weight's rows are read all program long and
+          // never written, and kept every read (memory).
+          if (st.reads.size() >= 8 && st.reads.front() < begin) {
+            int64_t latest = -1;
+            size_t old = 0;
+            while (old < st.reads.size() && st.reads[old] < begin)
+              latest = std::max(latest, cycleOf[st.reads[old++]]);
+            size_t kept = 0;
+            for (size_t k = 0; k < st.reads.size(); ++k)
+              if (k >= old || cycleOf[st.reads[k]] == latest)
+                st.reads[kept++] = st.reads[k];
+            st.reads.resize(kept);
+          }
           st.reads.push_back(i);
           return;
         }

@@ -31,7 +31,7 @@ mlir::LogicalResult verifySchedule(mlir::ModuleOp module,
 /// may be gone): `module` gives the tensors and `lpuhw.cycles`.
 mlir::LogicalResult verifySchedule(mlir::ModuleOp module,
                                    const isa::Machine &machine,
-                                   const std::deque<SchedInst> &insts);
+                                   const ChunkedVector<SchedInst> &insts);
 
 } // namespace verify
 

@@ -357,7 +357,7 @@ LogicalResult collectInstructions(ModuleOp module, const isa::Machine &machine,
   return appendInstructions(ops, machine, chipCount(module), out);
 }
 
-int64_t programCycles(const std::deque<SchedInst> &insts,
+int64_t programCycles(const ChunkedVector<SchedInst> &insts,
                       const isa::Machine &machine) {
   int64_t end = 0;
   for (const SchedInst &s : insts)

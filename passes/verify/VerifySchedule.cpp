@@ -35,7 +35,7 @@ namespace {
 
 class Checker {
 public:
-  Checker(const isa::Machine &m, const std::deque<SchedInst> &insts,
+  Checker(const isa::Machine &m, const ChunkedVector<SchedInst> &insts,
           uint32_t chips)
       : m_(m), insts_(insts), chips_(chips) {}
 
@@ -515,7 +515,7 @@ private:
   }
 
   const isa::Machine &m_;
-  const std::deque<SchedInst> &insts_;
+  const ChunkedVector<SchedInst> &insts_;
   uint32_t chips_;
   std::vector<Put> puts_;
   bool failed_ = false;
@@ -528,7 +528,7 @@ namespace {
 /// in SRAM before the first instruction (the loader writes it), so such a
 /// write, even one issued before the tensor's first read, destroys it.
 bool checkLoadedTensors(ModuleOp module, const isa::Machine &machine,
-                        const std::deque<SchedInst> &insts) {
+                        const ChunkedVector<SchedInst> &insts) {
   // Per (chip, slice, bank): first row -> (one past the last, tensor).
   using Key = std::tuple<uint32_t, uint32_t, uint32_t>;
   std::map<Key, std::map<uint32_t, std::pair<uint32_t, lpuhw::TensorOp>>>
@@ -587,7 +587,7 @@ LogicalResult verifySchedule(ModuleOp module, const isa::Machine &machine) {
 }
 
 LogicalResult verifySchedule(ModuleOp module, const isa::Machine &machine,
-                             const std::deque<SchedInst> &insts) {
+                             const ChunkedVector<SchedInst> &insts) {
   Checker checker(machine, insts, chipCount(module));
   checker.run();
   bool ok = !checker.failed();

@@ -178,7 +178,7 @@ struct Program {
 /// Tags: producers linked by a consumer's input group form one component;
 /// components are numbered from 1 in program order of their first producer.
 /// (A union-find over program indices: 4 bytes per instruction.)
-std::vector<uint32_t> assignTags(const std::deque<verify::SchedInst> &insts) {
+std::vector<uint32_t> assignTags(const verify::ChunkedVector<verify::SchedInst> &insts) {
   std::vector<uint32_t> parent(insts.size());
   for (size_t i = 0; i < parent.size(); ++i)
     parent[i] = uint32_t(i);
@@ -217,7 +217,7 @@ std::vector<uint32_t> assignTags(const std::deque<verify::SchedInst> &insts) {
 /// (printAsm).
 LogicalResult buildProgram(uint32_t chips, const isa::Machine &machine,
                            Program &prog, bool keepCycles = false) {
-  std::deque<verify::SchedInst> &sched = prog.list.insts;
+  verify::ChunkedVector<verify::SchedInst> &sched = prog.list.insts;
   std::vector<uint32_t> tags = assignTags(sched);
   prog.chips = chips;
   prog.laneMaps.assign(prog.chips, {});
