@@ -88,11 +88,21 @@ struct PlaneState {
   int64_t loadQueueCycles = 0, loadCycles = 0, mulQueueCycles = 0;
 };
 
-/// Per SRAM address: the last write and the reads since.
+/// Per SRAM address: the last write and the reads since, by program index
+/// (one per row the program touches: 0.48M on the 55M GPT-2).
 struct RowState {
-  int64_t lastWrite = -1;
-  std::vector<uint32_t> reads;
+  int32_t lastWrite = -1;
+  llvm::SmallVector<uint32_t, 2> reads;
 };
+
+/// The key of an SRAM address in WindowScheduler's row states (slice, bank
+/// and row are in range: checked before).
+uint64_t rowKey(uint32_t chip, uint32_t slice, uint32_t bank, uint32_t row) {
+  assert(slice < (1u << 12) && bank < (1u << 4) && row < (1u << 24) &&
+         "SRAM address beyond the row key's fields");
+  return uint64_t(chip) << 40 | uint64_t(slice) << 28 | uint64_t(bank) << 24 |
+         row;
+}
 
 struct LpuhwSchedulePass
     : lpuc::impl::LpuhwSchedulePassBase<LpuhwSchedulePass> {
@@ -169,8 +179,7 @@ struct WindowScheduler::State {
   uint32_t lastBundle = 0; // of the op that ends last
   // Dependences from program order.
   // Looked up by key only (never iterated), so hash order cannot matter.
-  llvm::DenseMap<std::tuple<uint32_t, uint32_t, uint32_t, uint32_t>, RowState>
-      rows;
+  llvm::DenseMap<uint64_t, RowState> rows; // by rowKey
   std::vector<PlaneState> planeStates;
   // The last send of each (chip, destination) so far, by program index
   // (lpuhw.after_send).
@@ -328,7 +337,7 @@ LogicalResult WindowScheduler::schedule(ArrayRef<Operation *> windowOps) {
       };
       auto memDeps = [&](uint32_t slice, uint32_t bank, uint32_t row,
                          bool write) {
-        RowState &st = rows[{spec.chip, slice, bank, row}];
+        RowState &st = rows[rowKey(spec.chip, slice, bank, row)];
         if (!write) {
           if (st.lastWrite >= 0)
             addDep(uint32_t(st.lastWrite), i, m.memWriteLatency());
@@ -355,7 +364,7 @@ LogicalResult WindowScheduler::schedule(ArrayRef<Operation *> windowOps) {
         if (st.lastWrite >= 0)
           addDep(uint32_t(st.lastWrite), i, 1);
         st.reads.clear();
-        st.lastWrite = i;
+        st.lastWrite = int32_t(i);
       };
       // The planes an MXM op touches: its plane, and the partner for wide
       // types.

@@ -229,7 +229,7 @@ void ReservationTable::reserveStream(const StreamPath &p) {
   assert(streamFree(p) && "reserving a taken stream range");
   int64_t lo, hi;
   streamRange(p, lo, hi);
-  streamPaths_[diagonalKey(p)].push_back({p.stream, lo, hi});
+  streamPaths_[diagonalKey(p)].push_back({p.stream, int32_t(lo), int32_t(hi)});
 }
 
 void ReservationTable::releaseStream(const StreamPath &p) {

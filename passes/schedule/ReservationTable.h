@@ -183,9 +183,9 @@ private:
   std::vector<SlicePorts> memPorts_; // by slice (chip * slices + slice)
   /// Per (chip, direction, diagonal): the position ranges [lo, hi) taken,
   /// with their stream (disjoint per stream; in no particular order).
-  struct StreamUse {
+  struct StreamUse { // 12 bytes: one per value put, kept all program long
     uint32_t stream;
-    int64_t lo, hi;
+    int32_t lo, hi; // positions
   };
   std::unordered_map<uint64_t, std::vector<StreamUse>> streamPaths_;
   std::unordered_map<uint64_t, IntervalSet> links_;
