@@ -521,3 +521,31 @@ TEST_F(Fixture, EmulatorTranspose) {
 #endif
 
 } // namespace
+
+// The verifier's and emitter's instruction store: elements stay where they
+// are while it grows past chunk boundaries (operand views and references
+// into it stay valid), and iteration and indexing agree.
+TEST(InstructionStore, ChunkedVectorKeepsElementsInPlace) {
+  lpuc::verify::ChunkedVector<uint64_t> v;
+  EXPECT_TRUE(v.empty());
+  const size_t n = (size_t(1) << 16) * 2 + 123; // three chunks
+  std::vector<const uint64_t *> where;
+  for (size_t i = 0; i < n; ++i) {
+    v.push_back(i * 7 + 1);
+    where.push_back(&v[i]);
+  }
+  ASSERT_EQ(v.size(), n);
+  size_t k = 0;
+  for (const uint64_t &x : v) {
+    ASSERT_EQ(&x, where[k]) << "element " << k << " moved";
+    ASSERT_EQ(x, k * 7 + 1);
+    ++k;
+  }
+  EXPECT_EQ(k, n);
+  EXPECT_EQ(std::distance(v.begin(), v.end()), std::ptrdiff_t(n));
+  EXPECT_EQ(*(v.begin() + 65536), 65536u * 7 + 1);
+  EXPECT_EQ(v.front(), 1u);
+  v.clear();
+  EXPECT_TRUE(v.empty());
+  EXPECT_EQ(v.begin(), v.end());
+}
