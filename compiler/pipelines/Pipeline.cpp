@@ -306,7 +306,7 @@ static FailureOr<CompileResult> compileOnce(ModuleOp module,
     if (failed(machine))
       return failure();
     auto scheduler = std::make_unique<sched::WindowScheduler>(
-        module, **machine, /*horizon=*/int64_t(1) << 24);
+        module, **machine, sched::kDefaultHorizon);
     verify::InstructionList insts;
     bool started = false;
     auto sink = [&](ArrayRef<Operation *> ops) -> LogicalResult {

@@ -12,6 +12,12 @@
 
 namespace lpuc {
 
+namespace sched {
+/// Cycles past a bundle's dependences searched before giving up (the
+/// lpuhw-schedule option `horizon`, and lpuc's streamed back end).
+constexpr int64_t kDefaultHorizon = int64_t(1) << 24;
+} // namespace sched
+
 #define GEN_PASS_DECL
 #include "passes/schedule/Passes.h.inc"
 

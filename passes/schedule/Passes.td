@@ -20,7 +20,8 @@ def LpuhwSchedulePass : Pass<"lpuhw-schedule", "::mlir::ModuleOp"> {
     and MXM plane order as dependences. See docs/passes/lpuhw-schedule.md.
   }];
   let options = [
-    Option<"horizon", "horizon", "int64_t", /*default=*/"int64_t(1) << 24",
+    Option<"horizon", "horizon", "int64_t",
+           /*default=*/"::lpuc::sched::kDefaultHorizon",
            "Cycles past a bundle's dependences searched before giving up">,
     Option<"window", "window", "int64_t", /*default=*/"int64_t(1) << 18",
            "Instructions scheduled together: the program is scheduled in "
