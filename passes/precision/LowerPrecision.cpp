@@ -193,17 +193,23 @@ struct LpuPrecisionPass : lpuc::impl::LpuPrecisionBase<LpuPrecisionPass> {
     if (!res)
       return {};
     std::string name = (res.getRawHandle().getKey() + "_" + precision).str();
-    std::optional<ArrayRef<float>> data = res.tryGetAsArrayRef();
-    if (!data) {
+    const AsmResourceBlob *from = res.getRawHandle().getBlob();
+    if (!from) {
       // Shapes only (weights not loaded): a blob-less resource of the new
       // type.
       return cast<DenseResourceElementsAttr>(
           lpuc::lpu::constantWithoutData(to, name));
     }
-    AsmResourceBlob blob = HeapAsmResourceBlob::allocate(
-        data->size() * sizeof(uint16_t), alignof(uint16_t));
+    // The f32 bytes are read with memcpy: a weight used in place from the
+    // model file may sit at any address (its blob's alignment says so).
+    ArrayRef<char> in = from->getData();
+    size_t n = in.size() / sizeof(float);
+    AsmResourceBlob blob =
+        HeapAsmResourceBlob::allocate(n * sizeof(uint16_t), alignof(uint16_t));
     MutableArrayRef<char> bytes = blob.getMutableData();
-    for (auto [i, f] : llvm::enumerate(*data)) {
+    for (size_t i = 0; i < n; ++i) {
+      float f;
+      std::memcpy(&f, in.data() + i * sizeof(float), sizeof(f));
       uint16_t bits =
           static_cast<uint16_t>(roundBits(APFloat(f), sem).getZExtValue());
       std::memcpy(bytes.data() + i * sizeof(uint16_t), &bits, sizeof(bits));
