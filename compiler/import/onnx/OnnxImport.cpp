@@ -206,32 +206,40 @@ llvm::Error Importer::load() {
     return err("'" + path +
                "' is not an ONNX model: larger than 2 GiB (use external data)");
   }
-  size_t size = static_cast<size_t>(st.st_size);
-  if (size > 0) {
-    void *p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (p == MAP_FAILED) {
-      int e = errno;
-      ::close(fd);
-      return err("cannot read '" + path + "': " + std::strerror(e));
-    }
-    mapping = std::make_shared<FileMapping>(static_cast<const char *>(p), size);
-  }
-  ::close(fd);
   model = std::make_shared<onnx::ModelProto>();
-  StringRef bytes = mapping ? StringRef(mapping->base, mapping->size) : "";
   bool parsed;
-  if (auto stripped = stripLargeRawData(bytes, kInlineTensorBytes)) {
-    parsed = model->ParseFromString(stripped->bytes);
-    mappedInitializers = std::move(stripped->initializers);
-    mappedAttributes = std::move(stripped->attributes);
+  if (!S_ISREG(st.st_mode)) {
+    // A pipe or device cannot be mapped: protobuf reads it in chunks, and
+    // large raw_data moves out of the proto (tensorBytes).
+    parsed = model->ParseFromFileDescriptor(fd);
+    ::close(fd);
   } else {
-    // Malformed (protobuf says how) or unusual (a field given twice): the
-    // whole file is parsed; large raw_data then moves out of the proto
-    // (tensorBytes).
-    parsed = model->ParseFromArray(bytes.data(), static_cast<int>(size));
+    size_t size = static_cast<size_t>(st.st_size);
+    if (size > 0) {
+      void *p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+      if (p == MAP_FAILED) {
+        int e = errno;
+        ::close(fd);
+        return err("cannot read '" + path + "': " + std::strerror(e));
+      }
+      mapping =
+          std::make_shared<FileMapping>(static_cast<const char *>(p), size);
+    }
+    ::close(fd);
+    StringRef bytes = mapping ? StringRef(mapping->base, mapping->size) : "";
+    if (auto stripped = stripLargeRawData(bytes, kInlineTensorBytes)) {
+      parsed = model->ParseFromString(stripped->bytes);
+      mappedInitializers = std::move(stripped->initializers);
+      mappedAttributes = std::move(stripped->attributes);
+    } else {
+      // Malformed (protobuf says how) or unusual (a field given twice): the
+      // whole file is parsed; large raw_data then moves out of the proto
+      // (tensorBytes).
+      parsed = model->ParseFromArray(bytes.data(), static_cast<int>(size));
+    }
+    if (mappedInitializers.empty() && mappedAttributes.empty())
+      mapping.reset(); // nothing is used from it
   }
-  if (mappedInitializers.empty() && mappedAttributes.empty())
-    mapping.reset(); // nothing is used from it
   if (!parsed)
     return err("'" + path + "' is not an ONNX model: cannot parse protobuf");
   if (model->ir_version() <= 0)
