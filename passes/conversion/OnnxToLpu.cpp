@@ -176,12 +176,17 @@ FailureOr<SmallVector<int64_t>> constantInts(Value v, bool &noData) {
     return out;
   }
   if (auto res = dyn_cast<DenseI64ResourceElementsAttr>(attr)) {
-    std::optional<ArrayRef<int64_t>> data = res.tryGetAsArrayRef();
-    if (!data) {
+    const AsmResourceBlob *blob = res.getRawHandle().getBlob();
+    if (!blob) {
       noData = true;
       return failure();
     }
-    out.assign(data->begin(), data->end());
+    // Copied out byte-wise: a blob used in place from the model file may
+    // sit at any address.
+    ArrayRef<char> data = blob->getData();
+    out.resize(data.size() / sizeof(int64_t));
+    if (!out.empty())
+      std::memcpy(out.data(), data.data(), out.size() * sizeof(int64_t));
     return out;
   }
   return failure();

@@ -83,9 +83,18 @@ struct LpuPrecisionPass : lpuc::impl::LpuPrecisionBase<LpuPrecisionPass> {
 
     // Values now holding narrow data that stood for f32 values.
     llvm::SetVector<Value> narrowed;
-    // Resource blobs whose f32 constant was replaced.
-    llvm::StringSet<> replacedBlobs;
-    SmallVector<DenseResourceElementsHandle> replacedHandles;
+    // Per resource blob, the number of ops whose attributes reference it: a
+    // blob whose last reference goes is released at once, so the module
+    // holds both copies of one weight at a time, not of all of them (a
+    // weight mapped from the model file gives its pages back).
+    llvm::StringMap<unsigned> references;
+    module.walk([&](Operation *op) {
+      llvm::StringSet<> keys;
+      op->getAttrDictionary().walk([&](DenseResourceElementsAttr a) {
+        if (keys.insert(a.getRawHandle().getKey()).second)
+          ++references[a.getRawHandle().getKey()];
+      });
+    });
 
     // 1. Constants used by lpu ops: round at compile time.
     SmallVector<arith::ConstantOp> constants;
@@ -104,11 +113,15 @@ struct LpuPrecisionPass : lpuc::impl::LpuPrecisionBase<LpuPrecisionPass> {
       rewriter.replaceUsesWithIf(c.getResult(), repl, [](OpOperand &use) {
         return isLpuOp(use.getOwner());
       });
-      if (auto res = dyn_cast<DenseResourceElementsAttr>(c.getValue()))
-        if (replacedBlobs.insert(res.getRawHandle().getKey()).second)
-          replacedHandles.push_back(res.getRawHandle());
-      if (c->use_empty())
-        rewriter.eraseOp(c);
+      if (!c->use_empty())
+        continue;
+      auto res = dyn_cast<DenseResourceElementsAttr>(c.getValue());
+      rewriter.eraseOp(c);
+      if (res && --references[res.getRawHandle().getKey()] == 0) {
+        DenseResourceElementsHandle h = res.getRawHandle();
+        if (h.getBlob())
+          h.getResource()->setBlob(AsmResourceBlob());
+      }
     }
 
     // 2. lpu ops compute in the narrow type: f32 operands from outside are
@@ -165,20 +178,6 @@ struct LpuPrecisionPass : lpuc::impl::LpuPrecisionBase<LpuPrecisionPass> {
         rewriter.eraseOp(c);
       }
     });
-
-    // 5. Release f32 blobs that nothing references any more, so the module
-    // does not hold both copies of the weights.
-    if (replacedHandles.empty())
-      return;
-    llvm::StringSet<> live;
-    module.walk([&](Operation *op) {
-      op->getAttrDictionary().walk([&](DenseResourceElementsAttr a) {
-        live.insert(a.getRawHandle().getKey());
-      });
-    });
-    for (DenseResourceElementsHandle h : replacedHandles)
-      if (!live.contains(h.getKey()) && h.getBlob())
-        h.getResource()->setBlob(AsmResourceBlob());
   }
 
   /// The narrow copy of an f32 constant, or null if its kind is unknown.
@@ -193,17 +192,23 @@ struct LpuPrecisionPass : lpuc::impl::LpuPrecisionBase<LpuPrecisionPass> {
     if (!res)
       return {};
     std::string name = (res.getRawHandle().getKey() + "_" + precision).str();
-    std::optional<ArrayRef<float>> data = res.tryGetAsArrayRef();
-    if (!data) {
+    const AsmResourceBlob *from = res.getRawHandle().getBlob();
+    if (!from) {
       // Shapes only (weights not loaded): a blob-less resource of the new
       // type.
       return cast<DenseResourceElementsAttr>(
           lpuc::lpu::constantWithoutData(to, name));
     }
-    AsmResourceBlob blob = HeapAsmResourceBlob::allocate(
-        data->size() * sizeof(uint16_t), alignof(uint16_t));
+    // The f32 bytes are read with memcpy: a weight used in place from the
+    // model file may sit at any address (its blob's alignment says so).
+    ArrayRef<char> in = from->getData();
+    size_t n = in.size() / sizeof(float);
+    AsmResourceBlob blob =
+        HeapAsmResourceBlob::allocate(n * sizeof(uint16_t), alignof(uint16_t));
     MutableArrayRef<char> bytes = blob.getMutableData();
-    for (auto [i, f] : llvm::enumerate(*data)) {
+    for (size_t i = 0; i < n; ++i) {
+      float f;
+      std::memcpy(&f, in.data() + i * sizeof(float), sizeof(f));
       uint16_t bits =
           static_cast<uint16_t>(roundBits(APFloat(f), sem).getZExtValue());
       std::memcpy(bytes.data() + i * sizeof(uint16_t), &bits, sizeof(bits));

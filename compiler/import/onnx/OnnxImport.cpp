@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/import/onnx/OnnxImport.h"
+#include "compiler/import/onnx/WeightScan.h"
 #include "dialects/onnx/OnnxDialect.h"
 #include "dialects/onnx/OnnxOps.h"
 #include "runtime/api/Npy.h"
@@ -29,6 +30,10 @@
 #include <onnx/onnx_pb.h>
 #include <onnx/shape_inference/implementation.h>
 
+// After the ONNX headers: <sys/mman.h> defines MAP_TYPE, an enumerator in
+// onnx/defs/parser.h.
+#include <sys/mman.h>
+
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -47,10 +52,35 @@ llvm::Error err(const llvm::Twine &msg) {
 /// Tensor attributes up to this size are inlined as `dense<...>`.
 constexpr size_t kInlineTensorBytes = 1024;
 
+/// A read-only private mapping of the model file: the large raw_data of
+/// embedded weights is used from it in place, like external data. Unmapped
+/// when the last weight in it is released.
+struct FileMapping {
+  const char *base = nullptr;
+  size_t size = 0;
+  FileMapping(const char *base, size_t size) : base(base), size(size) {}
+  FileMapping(const FileMapping &) = delete;
+  FileMapping &operator=(const FileMapping &) = delete;
+  ~FileMapping() { ::munmap(const_cast<char *>(base), size); }
+  /// Returns the pages wholly inside `range` to the system (the pages it
+  /// shares with its neighbours stay): read again, they would come back
+  /// from the file.
+  void release(ArrayRef<char> range) const {
+    uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+    uintptr_t begin = reinterpret_cast<uintptr_t>(range.data());
+    uintptr_t end = begin + range.size();
+    begin = (begin + page - 1) / page * page;
+    end = end / page * page;
+    if (begin < end)
+      ::madvise(reinterpret_cast<void *>(begin), end - begin, MADV_DONTNEED);
+  }
+};
+
 /// The bytes of a tensor and whatever keeps them alive.
 struct TensorBytes {
   ArrayRef<char> data;
   std::shared_ptr<const void> owner;          // a proto that holds the bytes
+  std::shared_ptr<const FileMapping> mapping; // or the mapped model file
   std::unique_ptr<llvm::MemoryBuffer> buffer; // or a mapped file slice
   std::unique_ptr<char[]> heap;               // or a copy
   bool absent = false;                        // shape only (no weights)
@@ -121,16 +151,19 @@ private:
                                               StringRef what);
   llvm::Expected<TensorBytes> tensorBytes(const onnx::TensorProto &t,
                                           RankedTensorType type, StringRef what,
-                                          std::shared_ptr<const void> owner);
+                                          std::shared_ptr<const void> owner,
+                                          const ByteSpan *mapped = nullptr);
   llvm::Expected<ElementsAttr> tensorAttr(const onnx::TensorProto &t,
                                           StringRef what, bool inlineSmall,
-                                          std::shared_ptr<const void> owner);
+                                          std::shared_ptr<const void> owner,
+                                          const ByteSpan *mapped = nullptr);
   ElementsAttr makeAttr(RankedTensorType type, StringRef name,
                         TensorBytes bytes, bool inlineSmall);
   llvm::Expected<fs::path> resolveExternalPath(const std::string &location,
                                                StringRef what);
   llvm::Expected<NamedAttribute> convertAttribute(const onnx::AttributeProto &a,
-                                                  StringRef nodeDesc);
+                                                  StringRef nodeDesc,
+                                                  const ByteSpan *mappedT);
   llvm::Expected<ElementsAttr> loadFrozen(const std::string &name,
                                           const std::string &file);
   llvm::Error checkFrozen(const std::string &name, const std::string &file,
@@ -142,6 +175,11 @@ private:
   const ImportOptions &opts;
   fs::path modelDir;
   std::shared_ptr<onnx::ModelProto> model;
+  // The model file, mapped, and where the large raw_data left out of
+  // `model` lies in it (see load()).
+  std::shared_ptr<const FileMapping> mapping;
+  std::map<size_t, ByteSpan> mappedInitializers;
+  std::map<std::pair<size_t, size_t>, ByteSpan> mappedAttributes;
   std::map<std::string, int64_t> opsets;
   std::map<std::string, const onnx::TypeProto *> infoTypes;
 };
@@ -149,21 +187,59 @@ private:
 llvm::Error Importer::load() {
   if (fs::is_directory(path))
     return err("cannot open '" + path + "': Is a directory");
-  // Parse straight from the file descriptor: protobuf reads it in small
-  // chunks, so the model's bytes are held once (in the ModelProto, whose
-  // raw_data the weight constants reference), not twice.
+  // The file is mapped read-only; a wire-format scan finds the large
+  // raw_data of the initializers and tensor attributes, and protobuf parses
+  // a copy of the other bytes. The weights are used from the mapping, as
+  // external data is: the heap never holds them, and each one's pages go
+  // back to the system when its constant is released (lpu-precision).
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return err("cannot open '" + path + "': " + std::strerror(errno));
   struct stat st;
-  bool tooLarge = ::fstat(fd, &st) == 0 &&
-                  uint64_t(st.st_size) > static_cast<uint64_t>(INT32_MAX);
-  model = std::make_shared<onnx::ModelProto>();
-  bool parsed = !tooLarge && model->ParseFromFileDescriptor(fd);
-  ::close(fd);
-  if (tooLarge)
+  if (::fstat(fd, &st) != 0) {
+    int e = errno;
+    ::close(fd);
+    return err("cannot open '" + path + "': " + std::strerror(e));
+  }
+  if (uint64_t(st.st_size) > static_cast<uint64_t>(INT32_MAX)) {
+    ::close(fd);
     return err("'" + path +
                "' is not an ONNX model: larger than 2 GiB (use external data)");
+  }
+  model = std::make_shared<onnx::ModelProto>();
+  bool parsed;
+  if (!S_ISREG(st.st_mode)) {
+    // A pipe or device cannot be mapped: protobuf reads it in chunks, and
+    // large raw_data moves out of the proto (tensorBytes).
+    parsed = model->ParseFromFileDescriptor(fd);
+    ::close(fd);
+  } else {
+    size_t size = static_cast<size_t>(st.st_size);
+    if (size > 0) {
+      void *p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+      if (p == MAP_FAILED) {
+        int e = errno;
+        ::close(fd);
+        return err("cannot read '" + path + "': " + std::strerror(e));
+      }
+      mapping =
+          std::make_shared<FileMapping>(static_cast<const char *>(p), size);
+    }
+    ::close(fd);
+    StringRef bytes = mapping ? StringRef(mapping->base, mapping->size) : "";
+    if (auto stripped = stripLargeRawData(bytes, kInlineTensorBytes)) {
+      parsed = model->ParseFromString(stripped->bytes);
+      mappedInitializers = std::move(stripped->initializers);
+      mappedAttributes = std::move(stripped->attributes);
+    } else {
+      // Malformed (protobuf says how) or unusual (a field given twice): the
+      // whole file is parsed; large raw_data then moves out of the proto
+      // (tensorBytes).
+      parsed = model->ParseFromArray(bytes.data(), static_cast<int>(size));
+    }
+    if (mappedInitializers.empty() && mappedAttributes.empty())
+      mapping.reset(); // nothing is used from it
+  }
   if (!parsed)
     return err("'" + path + "' is not an ONNX model: cannot parse protobuf");
   if (model->ir_version() <= 0)
@@ -258,7 +334,8 @@ Importer::resolveExternalPath(const std::string &location, StringRef what) {
 
 llvm::Expected<TensorBytes>
 Importer::tensorBytes(const onnx::TensorProto &t, RankedTensorType type,
-                      StringRef what, std::shared_ptr<const void> owner) {
+                      StringRef what, std::shared_ptr<const void> owner,
+                      const ByteSpan *mapped) {
   TensorBytes out;
   size_t eltBytes = elementBytes(type.getElementType());
   uint64_t expected = static_cast<uint64_t>(type.getNumElements()) * eltBytes;
@@ -323,6 +400,15 @@ Importer::tensorBytes(const onnx::TensorProto &t, RankedTensorType type,
     out.buffer = std::move(*buf);
     out.data = ArrayRef<char>(out.buffer->getBufferStart(),
                               out.buffer->getBufferSize());
+    return out;
+  }
+
+  if (mapped) {
+    // raw_data left out of the parsed proto: its bytes in the mapped file.
+    if (mapped->length != expected)
+      return sizeError(mapped->length);
+    out.data = ArrayRef<char>(mapping->base + mapped->offset, mapped->length);
+    out.mapping = mapping;
     return out;
   }
 
@@ -410,7 +496,21 @@ ElementsAttr Importer::makeAttr(RankedTensorType type, StringRef name,
   size_t align = elementBytes(elt);
   ArrayRef<char> data = bytes.data;
   AsmResourceBlob blob;
-  if (reinterpret_cast<uintptr_t>(data.data()) % align != 0 || data.empty()) {
+  if (bytes.mapping) {
+    // In place in the mapped file, wherever protobuf put it: the blob's
+    // alignment is the one the bytes have (1 for an odd address; readers of
+    // weight blobs copy the bytes out, they do not cast them). Releasing the
+    // blob returns its pages.
+    uintptr_t addr = reinterpret_cast<uintptr_t>(data.data());
+    while (align > 1 && addr % align != 0)
+      align /= 2;
+    blob = UnmanagedAsmResourceBlob::allocateWithAlign(
+        data, align,
+        [mapping = std::move(bytes.mapping), data](void *, size_t, size_t) {
+          mapping->release(data);
+        });
+  } else if (reinterpret_cast<uintptr_t>(data.data()) % align != 0 ||
+             data.empty()) {
     blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(data, align, false);
   } else {
     auto keep = std::make_shared<TensorBytes>(std::move(bytes));
@@ -422,11 +522,12 @@ ElementsAttr Importer::makeAttr(RankedTensorType type, StringRef name,
 
 llvm::Expected<ElementsAttr>
 Importer::tensorAttr(const onnx::TensorProto &t, StringRef what,
-                     bool inlineSmall, std::shared_ptr<const void> owner) {
+                     bool inlineSmall, std::shared_ptr<const void> owner,
+                     const ByteSpan *mapped) {
   auto type = tensorType(t, what);
   if (!type)
     return type.takeError();
-  auto bytes = tensorBytes(t, *type, what, std::move(owner));
+  auto bytes = tensorBytes(t, *type, what, std::move(owner), mapped);
   if (!bytes)
     return bytes.takeError();
   std::string name = t.name().empty() ? "tensor" : t.name();
@@ -434,7 +535,8 @@ Importer::tensorAttr(const onnx::TensorProto &t, StringRef what,
 }
 
 llvm::Expected<NamedAttribute>
-Importer::convertAttribute(const onnx::AttributeProto &a, StringRef nodeDesc) {
+Importer::convertAttribute(const onnx::AttributeProto &a, StringRef nodeDesc,
+                           const ByteSpan *mappedT) {
   StringRef name = a.name();
   auto unsupported = [&](StringRef kind) {
     return err(nodeDesc + ": attribute '" + name + "' is a " + kind +
@@ -473,7 +575,7 @@ Importer::convertAttribute(const onnx::AttributeProto &a, StringRef nodeDesc) {
   }
   case onnx::AttributeProto::TENSOR: {
     auto t = tensorAttr(a.t(), (nodeDesc + ": attribute '" + name + "'").str(),
-                        /*inlineSmall=*/true, model);
+                        /*inlineSmall=*/true, model, mappedT);
     if (!t)
       return t.takeError();
     value = *t;
@@ -744,9 +846,12 @@ llvm::Expected<OwningOpRef<ModuleOp>> Importer::run() {
     (*module)->setAttr("lpuc.frozen_inputs", b.getArrayAttr(frozenNames));
 
   // Initializers.
-  for (const auto &t : graph.initializer()) {
-    auto value = tensorAttr(t, "initializer '" + t.name() + "'",
-                            /*inlineSmall=*/false, model);
+  for (auto [i, t] : llvm::enumerate(graph.initializer())) {
+    auto mapped = mappedInitializers.find(i);
+    auto value = tensorAttr(
+        t, "initializer '" + t.name() + "'",
+        /*inlineSmall=*/false, model,
+        mapped == mappedInitializers.end() ? nullptr : &mapped->second);
     if (!value)
       return value.takeError();
     auto cst =
@@ -768,8 +873,11 @@ llvm::Expected<OwningOpRef<ModuleOp>> Importer::run() {
       return err(desc + ": the model imports no opset for domain '" +
                  (domain.empty() ? "ai.onnx" : domain) + "'");
     SmallVector<NamedAttribute> attrs;
-    for (const auto &a : node.attribute()) {
-      auto na = convertAttribute(a, desc);
+    for (auto [ai, a] : llvm::enumerate(node.attribute())) {
+      auto mapped = mappedAttributes.find({index, ai});
+      auto na = convertAttribute(
+          a, desc,
+          mapped == mappedAttributes.end() ? nullptr : &mapped->second);
       if (!na)
         return na.takeError();
       attrs.push_back(*na);

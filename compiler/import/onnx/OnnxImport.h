@@ -39,11 +39,14 @@ struct ImportOptions {
 /// func dialects are loaded). The module has attributes `onnx.producer`,
 /// `onnx.ir_version`, `onnx.opset` (domain -> version; the default domain is
 /// spelt "ai.onnx") and, with frozen inputs, `lpuc.frozen_inputs`. Weights are
-/// `dense_resource` blobs that reference the model's bytes (or mmapped external
-/// data) and live as long as `ctx`. Graph inputs that keep unbound symbolic
-/// dimensions are listed in the function attribute `onnx.dim_params`
-/// (input name -> one string per dimension, "" where it is not symbolic).
-/// Errors are one-line messages.
+/// `dense_resource` blobs that reference the model's bytes in place: large
+/// raw_data in a read-only mapping of the model file (at whatever alignment
+/// the file gives it: the blob's alignment says which; readers copy the bytes
+/// out), external data in mapped slices of its file. Releasing a blob returns
+/// its pages; unreleased, they live as long as `ctx`. Graph inputs that keep
+/// unbound symbolic dimensions are listed in the function attribute
+/// `onnx.dim_params` (input name -> one string per dimension, "" where it is
+/// not symbolic). Errors are one-line messages.
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>>
 importOnnxModel(mlir::MLIRContext &ctx, llvm::StringRef path,
                 const ImportOptions &opts);

@@ -75,18 +75,38 @@ func.func @mask_min(%x: tensor<3xf32>) -> tensor<3xf32> {
   return %0 : tensor<3xf32>
 }
 
+// A blob is released once no op references it: `u`, only used by an lpu op,
+// goes with its constant; `v` is still referenced by the f32 constant the
+// return uses, so its f32 bytes stay (printed below).
+// FP16-LABEL: func.func @shared_blob
+// FP16: arith.constant dense_resource<v_fp16> : tensor<2x2xf16>
+// FP16: arith.constant dense_resource<u_fp16> : tensor<2x2xf16>
+// FP16: %[[F:.*]] = arith.constant dense_resource<v> : tensor<2x2xf32>
+// FP16: return %{{.*}}, %[[F]]
+func.func @shared_blob(%x: tensor<2x2xf32>) -> (tensor<2x2xf32>, tensor<2x2xf32>) {
+  %v = arith.constant dense_resource<v> : tensor<2x2xf32>
+  %u = arith.constant dense_resource<u> : tensor<2x2xf32>
+  %v2 = arith.constant dense_resource<v> : tensor<2x2xf32>
+  %0 = lpu.matmul %x, %v : tensor<2x2xf32>, tensor<2x2xf32> -> tensor<2x2xf32>
+  %1 = lpu.add %0, %u : tensor<2x2xf32>
+  return %1, %v2 : tensor<2x2xf32>, tensor<2x2xf32>
+}
+
 // The converted weights (printed after all functions):
 // w = [1 + 2^-11, 2, 3, 1 + 3 * 2^-8] (f32 0x3F801000 0x40000000 0x40400000
 // 0x3F818000). In f16, 1 + 2^-11 is a tie and rounds to the even 0x3C00 and
 // 1 + 3 * 2^-8 is exact (0x3C0C).
 // FP16: w_fp16: "0x02000000003C004000420C3C"
+// FP16: v: "0x040000000010803F00000040000040400080813F"
 // In bf16, 1 + 2^-11 rounds down to 0x3F80 and 1 + 3 * 2^-8 is a tie between
 // 0x3F81 and 0x3F82 that rounds to the even 0x3F82.
 // BF16: w_bf16: "0x02000000803F00404040823F"
 {-#
   dialect_resources: {
     builtin: {
-      w: "0x040000000010803F00000040000040400080813F"
+      w: "0x040000000010803F00000040000040400080813F",
+      v: "0x040000000010803F00000040000040400080813F",
+      u: "0x04000000000080400000A0400000C0400000E040"
     }
   }
 #-}
