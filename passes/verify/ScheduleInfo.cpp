@@ -68,7 +68,7 @@ public:
                << "0.." << m_.streamsPerDirection() - 1 << " east, "
                << m_.streamsPerDirection() << ".."
                << 2 * m_.streamsPerDirection() - 1 << " west)";
-      s.stream = int32_t(first);
+      s.stream = int16_t(first);
       s.inst.out = uint8_t(s.stream);
     }
     LogicalResult r =
@@ -133,8 +133,8 @@ public:
                 return o.emitError()
                        << "ALU " << alu.getInt() << " out of range (VXM has "
                        << m_.target().vxm_alus() << " ALUs)";
-              s.index = uint32_t(alu.getInt());
-              s.queue = m_.vxmQueue(s.index);
+              s.index = uint16_t(alu.getInt());
+              s.queue = uint16_t(m_.vxmQueue(s.index));
               return success();
             })
             .Case([&](lpuhw::SxmPermuteOp o) -> LogicalResult {
@@ -203,7 +203,7 @@ public:
             });
     if (failed(r))
       return failure();
-    s.position = m_.queue(s.queue).position;
+    s.position = int16_t(m_.queue(s.queue).position);
     return success();
   }
 
@@ -214,8 +214,8 @@ private:
       return op->emitError()
              << "slice " << slice << " out of range (target has "
              << m_.memSlices() << " MEM slices)";
-    s.index = slice;
-    s.queue = m_.memQueue(slice);
+    s.index = uint16_t(slice);
+    s.queue = uint16_t(m_.memQueue(slice));
     std::string q = m_.queueName(s.queue);
     if (bank >= m_.banks())
       return op->emitError()
@@ -238,8 +238,8 @@ private:
     if (unit.getInt() < 0 || unit.getInt() >= int64_t(units))
       return op->emitError() << "SXM unit " << unit.getInt()
                              << " out of range (target has " << units << ")";
-    s.index = uint32_t(unit.getInt());
-    s.queue = m_.sxmQueue(s.index);
+    s.index = uint16_t(unit.getInt());
+    s.queue = uint16_t(m_.sxmQueue(s.index));
     return success();
   }
 
@@ -254,8 +254,9 @@ private:
                              << " tile uses a plane pair: name the even plane, "
                                 "not "
                              << plane;
-    s.index = plane;
-    s.queue = weights ? m_.mxmLoadQueue(plane) : m_.mxmMulQueue(plane);
+    s.index = uint16_t(plane);
+    s.queue =
+        uint16_t(weights ? m_.mxmLoadQueue(plane) : m_.mxmMulQueue(plane));
     return success();
   }
 
@@ -267,8 +268,8 @@ private:
       return op->emitError()
              << "C2C link " << link.getInt() << " out of range (target has "
              << m_.target().c2c_links() << ")";
-    s.index = uint32_t(link.getInt());
-    s.queue = m_.c2cQueue(s.index);
+    s.index = uint16_t(link.getInt());
+    s.queue = uint16_t(m_.c2cQueue(s.index));
     return success();
   }
 
@@ -281,6 +282,18 @@ private:
 LogicalResult appendInstructions(ArrayRef<Operation *> ops,
                                  const isa::Machine &machine, uint32_t chips,
                                  InstructionList &out) {
+  // SchedInst keeps queues, indices and positions in 16 bits.
+  int maxPosition = 0;
+  for (uint32_t q = 0; q < machine.numQueues(); ++q)
+    maxPosition = std::max(maxPosition, std::abs(machine.queue(q).position));
+  if (!ops.empty() &&
+      (machine.numQueues() > UINT16_MAX || maxPosition > INT16_MAX ||
+       machine.memSlices() > UINT16_MAX ||
+       machine.target().c2c_links() > UINT16_MAX))
+    return ops.front()->emitError()
+           << "target " << machine.target().name()
+           << " is too large for the schedule checker (more than 65,535 "
+              "queues, slices or links, or positions beyond 32,767)";
   Builder builder(machine, chips);
   bool ok = true;
   const size_t base = out.insts.size();
@@ -331,12 +344,18 @@ LogicalResult appendInstructions(ArrayRef<Operation *> ops,
       }
       pool.push_back(src);
     }
-    s.operands =
-        llvm::ArrayRef<OperandSource>(pool.data() + begin, pool.size() - begin);
+    if (pool.size() - begin > UINT16_MAX) {
+      op->emitError() << "has " << pool.size() - begin << " operands (at most "
+                      << UINT16_MAX << ")";
+      ok = false;
+      continue;
+    }
+    s.operandData = pool.data() + begin;
+    s.numOperands = uint16_t(pool.size() - begin);
     for (auto [g, group] : llvm::enumerate(s.groups)) {
-      if (group.count == 0 || group.first >= s.operands.size())
+      if (group.count == 0 || group.first >= s.operands().size())
         continue;
-      const OperandSource &src = s.operands[group.first];
+      const OperandSource &src = s.operands()[group.first];
       if (src.producer < 0)
         continue;
       int64_t st = out.insts[src.producer].stream + src.result;

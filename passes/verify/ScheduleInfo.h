@@ -90,29 +90,36 @@ struct OperandSource {
 /// window's ops once scheduled and collected); locations and attributes live
 /// in the context.
 struct SchedInst {
+  // 112 bytes (one per instruction of the program, 1.78M on the 55M GPT-2):
+  // the 8-byte fields first, narrow ones packed after the instruction.
   /// The op's location (the ONNX node), for diagnostics and stages.
   mlir::LocationAttr loc;
-  /// The chip (the op's `chip`, 0 if absent).
-  uint32_t chip = 0;
   int64_t cycle = 0;
-  uint32_t queue = 0;
-  int position = 0;
+  /// numOperands of them, one per operand, in an InstructionList's pool.
+  const OperandSource *operandData = nullptr;
+  /// SXM permute only: the lane map (checked by collectInstructions).
+  mlir::DenseI32ArrayAttr map;
   /// Opcode, dtype, fn, flags, a, b, imm; `out` from the op's `stream`, in0
   /// and in1 from the producers' streams (a of sxm shift/rotate: the amount).
   /// Tags and the SXM permute's lane-map index (a) are the emitter's business
   /// and are 0 here.
   isa::Instruction inst;
+  /// The chip (the op's `chip`, 0 if absent).
+  uint32_t chip = 0;
+  uint16_t queue = 0;
+  int16_t position = 0;
   /// First output stream (-1 if the op has no results).
-  int32_t stream = -1;
+  int16_t stream = -1;
+  /// MEM: slice; MXM: plane; VXM: alu; SXM: unit; C2C: link.
+  uint16_t index = 0;
+  uint16_t numOperands = 0;
   InputGroups groups;
-  /// One per operand, in a pool that collectInstructions fills.
-  llvm::ArrayRef<OperandSource> operands;
-  /// MEM: slice; MXM: plane; VXM: alu; SXM: unit.
-  uint32_t index = 0;
   /// The op's result count (c2c_send: 1, its vector, which has no stream).
   uint8_t numResults = 0;
-  /// SXM permute only: the lane map (checked by collectInstructions).
-  mlir::DenseI32ArrayAttr map;
+
+  llvm::ArrayRef<OperandSource> operands() const {
+    return llvm::ArrayRef<OperandSource>(operandData, numOperands);
+  }
   llvm::ArrayRef<int32_t> laneMap() const {
     return map ? map.asArrayRef() : llvm::ArrayRef<int32_t>();
   }

@@ -160,7 +160,7 @@ private:
       for (const InputGroup &g : s.groups) {
         if (g.count == 0)
           continue;
-        const OperandSource &first = s.operands[g.first];
+        const OperandSource &first = s.operands()[g.first];
         if (insts_[first.producer].chip != s.chip) {
           error(s) << "reads a stream value of chip "
                    << insts_[first.producer].chip << " on chip " << s.chip
@@ -185,7 +185,7 @@ private:
   void checkRead(const SchedInst &s, const InputGroup &g, unsigned j,
                  int64_t base) {
     unsigned opIdx = g.first + j;
-    const OperandSource &src = s.operands[opIdx];
+    const OperandSource &src = s.operands()[opIdx];
     const SchedInst &p = insts_[src.producer];
     int64_t stream = p.stream + src.result;
     int64_t want = base + j % g.perCycle;
@@ -483,7 +483,7 @@ private:
     for (auto [i, s] : llvm::enumerate(insts_)) {
       if (s.inst.op != isa::Opcode::C2cRecv)
         continue;
-      const SchedInst &send = insts_[s.operands[0].producer];
+      const SchedInst &send = insts_[s.operands()[0].producer];
       isa::Route route = topo->route(send.chip, s.chip);
       if (route.empty())
         continue; // the op verifier rejects a send to its own chip
@@ -501,7 +501,7 @@ private:
                  << send.chip << " arrives in cycle " << arrive << " ("
                  << route.size() << " hop(s)); a receive must issue exactly "
                  << "then";
-      sends.push_back({send.cycle, s.operands[0].producer});
+      sends.push_back({send.cycle, s.operands()[0].producer});
     }
     std::sort(sends.begin(), sends.end());
     isa::LinkSchedule links(*topo);

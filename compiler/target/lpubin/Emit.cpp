@@ -178,7 +178,8 @@ struct Program {
 /// Tags: producers linked by a consumer's input group form one component;
 /// components are numbered from 1 in program order of their first producer.
 /// (A union-find over program indices: 4 bytes per instruction.)
-std::vector<uint32_t> assignTags(const verify::ChunkedVector<verify::SchedInst> &insts) {
+std::vector<uint32_t>
+assignTags(const verify::ChunkedVector<verify::SchedInst> &insts) {
   std::vector<uint32_t> parent(insts.size());
   for (size_t i = 0; i < parent.size(); ++i)
     parent[i] = uint32_t(i);
@@ -192,8 +193,8 @@ std::vector<uint32_t> assignTags(const verify::ChunkedVector<verify::SchedInst> 
   for (const verify::SchedInst &s : insts)
     for (const verify::InputGroup &g : s.groups)
       for (unsigned j = 1; j < g.count; ++j) {
-        uint32_t a = find(uint32_t(s.operands[g.first].producer));
-        uint32_t b = find(uint32_t(s.operands[g.first + j].producer));
+        uint32_t a = find(uint32_t(s.operands()[g.first].producer));
+        uint32_t b = find(uint32_t(s.operands()[g.first + j].producer));
         if (a != b)
           parent[std::max(a, b)] = std::min(a, b);
       }
@@ -227,7 +228,7 @@ LogicalResult buildProgram(uint32_t chips, const isa::Machine &machine,
     for (auto [g, group] : llvm::enumerate(s.groups)) {
       if (group.count == 0)
         continue;
-      uint32_t expect = tags[s.operands[group.first].producer];
+      uint32_t expect = tags[s.operands()[group.first].producer];
       (g == 0   ? s.inst.expect0
        : g == 1 ? s.inst.expect1
                 : s.inst.expect2) = expect;
@@ -246,7 +247,7 @@ LogicalResult buildProgram(uint32_t chips, const isa::Machine &machine,
   // A receive expects the tag its vector had when it was sent.
   for (verify::SchedInst &s : sched)
     if (s.inst.op == isa::Opcode::C2cRecv)
-      s.inst.expect0 = sched[s.operands[0].producer].inst.expect0;
+      s.inst.expect0 = sched[s.operands()[0].producer].inst.expect0;
 
   const uint32_t nq = machine.numQueues();
   std::vector<std::vector<int>> byQueue(size_t(nq) * prog.chips);
