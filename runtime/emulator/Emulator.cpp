@@ -840,25 +840,40 @@ mxmKernelF32(const float *act, const float *W, uint32_t rows, uint32_t L,
 typedef float F16Lanes __attribute__((ext_vector_type(16)));
 
 /// C[i][n] = sum_k A[i][k] * W[k][n] for i < MR, n in [n0, n0 + 16 NB),
-/// k = 0 .. rows-1 in order, each sum starting from +0: per lane exactly
-/// mxmKernelF32's arithmetic.
-template <int MR, int NB>
+/// over k = ks[kk] (List; else k = kk) for kk in [k0, k1) in order: the
+/// sums start at +0 when k0 == 0, else at the values in C (the sums so far,
+/// stored as floats: exact). Per lane exactly mxmKernelF32's arithmetic: a
+/// product rounded to fp32, then an add. With Fma, one fused multiply-add
+/// instead; only used where every product is exact in fp32 (see
+/// mxmGemmF32), where round(a * w + acc) == round(round(a * w) + acc).
+template <int MR, int NB, bool Fma, bool List>
 __attribute__((always_inline)) inline void
 mxmBlockF32(const float *A, size_t lda, const float *W, size_t ldw,
-            uint32_t rows, uint32_t n0, float *C, size_t ldc) {
+            const uint32_t *ks, uint32_t k0, uint32_t k1, uint32_t n0, float *C,
+            size_t ldc) {
   F16Lanes acc[MR][NB];
   for (int i = 0; i < MR; ++i)
-    for (int j = 0; j < NB; ++j)
-      acc[i][j] = 0.0f;
-  for (uint32_t k = 0; k < rows; ++k) {
+    for (int j = 0; j < NB; ++j) {
+      if (k0 == 0)
+        acc[i][j] = 0.0f;
+      else
+        std::memcpy(&acc[i][j], C + size_t(i) * ldc + n0 + 16 * j,
+                    sizeof(F16Lanes));
+    }
+  for (uint32_t kk = k0; kk < k1; ++kk) {
+    uint32_t k = List ? ks[kk] : kk;
     const float *wk = W + size_t(k) * ldw + n0;
     F16Lanes w[NB];
     for (int j = 0; j < NB; ++j)
       std::memcpy(&w[j], wk + 16 * j, sizeof(F16Lanes));
     for (int i = 0; i < MR; ++i) {
       F16Lanes a = A[size_t(i) * lda + k];
-      for (int j = 0; j < NB; ++j)
-        acc[i][j] = acc[i][j] + a * w[j];
+      for (int j = 0; j < NB; ++j) {
+        if constexpr (Fma)
+          acc[i][j] = __builtin_elementwise_fma(a, w[j], acc[i][j]);
+        else
+          acc[i][j] = acc[i][j] + a * w[j];
+      }
     }
   }
   for (int i = 0; i < MR; ++i)
@@ -867,53 +882,150 @@ mxmBlockF32(const float *A, size_t lda, const float *W, size_t ldw,
                   sizeof(F16Lanes));
 }
 
-template <int MR>
+/// Every row of A (blocks of MR, one of MR / 2, then single rows) for one
+/// column block.
+template <int MR, int NB, bool Fma, bool List>
 __attribute__((always_inline)) inline void
-mxmRowsF32(const float *A, size_t lda, const float *W, size_t ldw,
-           uint32_t rows, uint32_t nVec, float *C, size_t ldc) {
-  uint32_t n0 = 0;
-  for (; n0 + 64 <= nVec * 16; n0 += 64)
-    mxmBlockF32<MR, 4>(A, lda, W, ldw, rows, n0, C, ldc);
-  switch (nVec - n0 / 16) {
-  case 3:
-    mxmBlockF32<MR, 3>(A, lda, W, ldw, rows, n0, C, ldc);
-    break;
-  case 2:
-    mxmBlockF32<MR, 2>(A, lda, W, ldw, rows, n0, C, ldc);
-    break;
-  case 1:
-    mxmBlockF32<MR, 1>(A, lda, W, ldw, rows, n0, C, ldc);
-    break;
-  default:
-    break;
+mxmColsF32(const float *A, size_t lda, uint32_t M, const float *W, size_t ldw,
+           const uint32_t *ks, uint32_t k0, uint32_t k1, uint32_t n0, float *C,
+           size_t ldc) {
+  uint32_t i = 0;
+  for (; i + MR <= M; i += MR)
+    mxmBlockF32<MR, NB, Fma, List>(A + i * lda, lda, W, ldw, ks, k0, k1, n0,
+                                   C + i * ldc, ldc);
+  if constexpr (MR > 1)
+    if (M - i >= MR / 2) {
+      mxmBlockF32<MR / 2, NB, Fma, List>(A + i * lda, lda, W, ldw, ks, k0, k1,
+                                         n0, C + i * ldc, ldc);
+      i += MR / 2;
+    }
+  for (; i < M; ++i)
+    mxmBlockF32<1, NB, Fma, List>(A + i * lda, lda, W, ldw, ks, k0, k1, n0,
+                                  C + i * ldc, ldc);
+}
+
+/// The loop nest: column blocks of 16 NB lanes (the rest one vector at a
+/// time), k in blocks of kMxmKBlock (that part of the tile stays in L1
+/// while every row of A passes over it), rows of A in blocks of MR. Each
+/// C[i][n] still sums over its k in order.
+constexpr uint32_t kMxmKBlock = 64;
+
+template <int MR, int NB, bool Fma, bool List>
+__attribute__((always_inline)) inline void
+mxmGemmBody(const float *A, size_t lda, uint32_t M, const float *W, size_t ldw,
+            const uint32_t *ks, uint32_t nk, uint32_t vBegin, uint32_t vEnd,
+            float *C, size_t ldc) {
+  uint32_t v = vBegin;
+  for (; v + NB <= vEnd; v += NB) {
+    uint32_t k0 = 0;
+    do {
+      uint32_t k1 = std::min(nk, k0 + kMxmKBlock);
+      mxmColsF32<MR, NB, Fma, List>(A, lda, M, W, ldw, ks, k0, k1, 16 * v, C,
+                                    ldc);
+      k0 = k1;
+    } while (k0 < nk);
+  }
+  for (; v < vEnd; ++v) {
+    uint32_t k0 = 0;
+    do {
+      uint32_t k1 = std::min(nk, k0 + kMxmKBlock);
+      mxmColsF32<MR, 1, Fma, List>(A, lda, M, W, ldw, ks, k0, k1, 16 * v, C,
+                                   ldc);
+      k0 = k1;
+    } while (k0 < nk);
   }
 }
 
-/// The batched MXM float kernel: M activation vectors (rows of A, stride
-/// lda) times one tile (stride ldw, a multiple of 16 with zero padding):
-/// C[i][n] for n < 16 nVec, each lane summed over k = 0 .. rows-1 in order
-/// from +0 in fp32 without contraction, so every C[i][n] has the bits of
-/// mxmKernelF32 on A[i] alone. Register blocks of 4 vectors x 64 lanes.
-__attribute__((target_clones("avx512f", "avx2", "default"))) void
-mxmGemmF32(const float *A, size_t lda, uint32_t M, const float *W, size_t ldw,
-           uint32_t rows, uint32_t nVec, float *C, size_t ldc) {
-  uint32_t i = 0;
-  for (; i + 4 <= M; i += 4)
-    mxmRowsF32<4>(A + i * lda, lda, W, ldw, rows, nVec, C + i * ldc, ldc);
-  switch (M - i) {
-  case 3:
-    mxmRowsF32<3>(A + i * lda, lda, W, ldw, rows, nVec, C + i * ldc, ldc);
-    break;
-  case 2:
-    mxmRowsF32<2>(A + i * lda, lda, W, ldw, rows, nVec, C + i * ldc, ldc);
-    break;
-  case 1:
-    mxmRowsF32<1>(A + i * lda, lda, W, ldw, rows, nVec, C + i * ldc, ldc);
-    break;
-  default:
-    break;
-  }
+#if defined(__x86_64__)
+bool haveAvx512Fma() {
+  static const bool have =
+      __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+  return have;
 }
+
+// 8 x 2 blocks: 16 accumulators, 2 tile vectors and a broadcast in the 32
+// registers.
+__attribute__((target("avx512f,fma"))) void
+mxmGemmF32Avx512(const float *A, size_t lda, uint32_t M, const float *W,
+                 size_t ldw, const uint32_t *ks, uint32_t nk, uint32_t vBegin,
+                 uint32_t vEnd, float *C, size_t ldc, bool fma) {
+  if (fma && ks)
+    mxmGemmBody<8, 2, true, true>(A, lda, M, W, ldw, ks, nk, vBegin, vEnd, C,
+                                  ldc);
+  else if (fma)
+    mxmGemmBody<8, 2, true, false>(A, lda, M, W, ldw, ks, nk, vBegin, vEnd, C,
+                                   ldc);
+  else if (ks)
+    mxmGemmBody<8, 2, false, true>(A, lda, M, W, ldw, ks, nk, vBegin, vEnd, C,
+                                   ldc);
+  else
+    mxmGemmBody<8, 2, false, false>(A, lda, M, W, ldw, ks, nk, vBegin, vEnd, C,
+                                    ldc);
+}
+#else
+bool haveAvx512Fma() { return false; }
+void mxmGemmF32Avx512(const float *, size_t, uint32_t, const float *, size_t,
+                      const uint32_t *, uint32_t, uint32_t, uint32_t, float *,
+                      size_t, bool) {}
+#endif
+
+__attribute__((target_clones("avx2", "default"))) void
+mxmGemmF32Generic(const float *A, size_t lda, uint32_t M, const float *W,
+                  size_t ldw, const uint32_t *ks, uint32_t nk, uint32_t vBegin,
+                  uint32_t vEnd, float *C, size_t ldc) {
+  if (ks)
+    mxmGemmBody<4, 2, false, true>(A, lda, M, W, ldw, ks, nk, vBegin, vEnd, C,
+                                   ldc);
+  else
+    mxmGemmBody<4, 2, false, false>(A, lda, M, W, ldw, ks, nk, vBegin, vEnd, C,
+                                    ldc);
+}
+
+} // namespace
+
+void mxmGemmF32(const float *A, size_t lda, uint32_t M, const float *W,
+                size_t ldw, const uint32_t *ks, uint32_t nk, uint32_t vBegin,
+                uint32_t vEnd, float *C, size_t ldc, MxmProducts products) {
+  if (products != MxmProducts::Generic && haveAvx512Fma())
+    mxmGemmF32Avx512(A, lda, M, W, ldw, ks, nk, vBegin, vEnd, C, ldc,
+                     products == MxmProducts::Exact);
+  else
+    mxmGemmF32Generic(A, lda, M, W, ldw, ks, nk, vBegin, vEnd, C, ldc);
+}
+
+uint32_t mxmNeededRows(const float *A, size_t lda, uint32_t M, const float *W,
+                       size_t ldw, uint32_t rows, uint32_t cols, uint32_t *ks) {
+  // ks[k] first holds the OR of the activations' magnitude bits at k; the
+  // list then overwrites it from the front (ks[nk] with nk <= k, already
+  // read).
+  std::fill(ks, ks + rows, 0u);
+  for (uint32_t i = 0; i < M; ++i) {
+    const float *a = A + size_t(i) * lda;
+    for (uint32_t k = 0; k < rows; ++k) {
+      uint32_t bits;
+      std::memcpy(&bits, a + k, sizeof(bits));
+      ks[k] |= bits & 0x7fffffffu;
+    }
+  }
+  uint32_t nk = 0;
+  for (uint32_t k = 0; k < rows; ++k) {
+    uint32_t needed = ks[k] != 0;
+    if (!needed) {
+      // Without an early exit (vectorised).
+      const float *wk = W + size_t(k) * ldw;
+      for (uint32_t n = 0; n < cols; ++n) {
+        uint32_t bits;
+        std::memcpy(&bits, wk + n, sizeof(bits));
+        needed |= uint32_t((bits & 0x7f800000u) == 0x7f800000u);
+      }
+    }
+    if (needed)
+      ks[nk++] = k;
+  }
+  return nk;
+}
+
+namespace {
 
 __attribute__((target_clones("avx2", "default"))) void
 mxmKernelI32(const int64_t *act, const int32_t *W, uint32_t rows, uint32_t L,
@@ -1085,6 +1197,7 @@ private:
   std::vector<Plane> planes_;
   uint32_t pendingMuls_ = 0;           // over all planes
   std::vector<float> mulOut_;          // flushPlane's products
+  std::vector<uint32_t> mulRows_;      // flushPlane's tile rows
   std::vector<isa::QueueInfo> queues_; // m_.queue(q), cached
   // Streams: per stream, a ring of D_ diagonals (a power of two larger than
   // the span of diagonals any read or put can touch, so a slot holding
@@ -2597,9 +2710,21 @@ void ChipRun::flushPlane(Plane &pl) {
   // Every product in one batched kernel (the bits of mxmKernelF32 per
   // vector); those with inf/NaN activations or weights one by one through
   // mxmKernelF32 itself (which NaN an add propagates is up to the code).
-  if (!pl.activeNaN)
-    mxmGemmF32(pl.pendingAct.data(), L, uint32_t(M), W, Lp_, rows,
-               (cols + 15) / 16, mulOut_.data(), Lp_);
+  if (!pl.activeNaN) {
+    // Rows of the tile where every activation is +-0 add nothing.
+    uint32_t nVec = (cols + 15) / 16;
+    mulRows_.resize(Lp_);
+    uint32_t nk = mxmNeededRows(pl.pendingAct.data(), L, uint32_t(M), W, Lp_,
+                                rows, 16 * nVec, mulRows_.data());
+    mxmGemmF32(pl.pendingAct.data(), L, uint32_t(M), W, Lp_,
+               nk == rows ? nullptr : mulRows_.data(), nk, 0, nVec,
+               mulOut_.data(), Lp_,
+               // fp16 and fp8 products are exact in fp32 (not bf16's: its
+               // exponents are fp32's, a product can underflow or overflow).
+               pl.activeType == DType::F16 || pl.activeType == DType::FP8E4M3
+                   ? MxmProducts::Exact
+                   : MxmProducts::Inexact);
+  }
   for (size_t j = 0; j < M; ++j) {
     const PendingMul &pm = pl.pending[j];
     float *r = mulOut_.data() + j * Lp_;
