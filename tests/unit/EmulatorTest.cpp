@@ -2121,3 +2121,36 @@ TEST(Emulator, MxmGemmSkipsZeroActivationRows) {
   checkMxmGemm(7, 3, false, false, 40); // infinite weights in zero rows
   checkMxmGemm(8, 0, false, true, 70);
 }
+
+// exp goes through a memo of (input bits, result) pairs per chip run:
+// repeated lanes (hits), lanes whose bits share a memo slot (replaced
+// entries), +0 (the key every entry starts with) and -0, NaNs with other
+// payloads: every lane has expFloat's bits.
+TEST_F(EmulatorTest, VxmExpMemoExact) {
+  std::vector<uint32_t> x(m.lanes());
+  auto slot = [](uint32_t b) { return (b * 0x9e3779b1u) >> 17; };
+  // Two inputs in [1, 2) that share a slot (found by search).
+  uint32_t a = isa::floatBits(1.25f), b = a + 1;
+  while (slot(b) != slot(a))
+    ++b;
+  ASSERT_LT(isa::bitsFloat(b), 2.0f);
+  const uint32_t special[] = {0x00000000u,           0x80000000u,
+                              0x7fc00000u,           0x7fc00123u,
+                              0xffc00456u,           0x7f800000u,
+                              0xff800000u,           isa::floatBits(-104.0f),
+                              isa::floatBits(89.0f), isa::floatBits(88.5f)};
+  for (uint32_t i = 0; i < m.lanes(); ++i) {
+    if (i < std::size(special))
+      x[i] = special[i];
+    else if (i % 4 == 0)
+      x[i] = i % 8 == 0 ? a : b; // alternating: each evicts the other
+    else
+      x[i] = isa::floatBits(float(int(i % 13) - 6) * 0.37f); // repeats
+  }
+  std::vector<uint32_t> got =
+      runOneVxm(m, vxmInst(AluOp::Exp, DType::F32), {x}, 3);
+  ASSERT_EQ(got.size(), m.lanes());
+  for (uint32_t i = 0; i < m.lanes(); ++i)
+    ASSERT_EQ(got[i], isa::floatBits(emu::expFloat(isa::bitsFloat(x[i]))))
+        << "lane " << i << " input " << std::hex << x[i];
+}
