@@ -1439,6 +1439,127 @@ float tanhFloat(float x) {
 
 namespace {
 
+#if defined(__x86_64__)
+typedef double D8 __attribute__((ext_vector_type(8)));
+typedef float F8 __attribute__((ext_vector_type(8)));
+typedef int64_t I8x __attribute__((ext_vector_type(8)));
+typedef int32_t I8w __attribute__((ext_vector_type(8)));
+
+/// m ? x : y per lane (m from a comparison: all ones or zero).
+__attribute__((target("avx512f"))) inline D8 select8(I8x m, D8 x, D8 y) {
+  I8x xb, yb;
+  std::memcpy(&xb, &x, sizeof(xb));
+  std::memcpy(&yb, &y, sizeof(yb));
+  I8x rb = (xb & m) | (yb & ~m);
+  D8 r;
+  std::memcpy(&r, &rb, sizeof(r));
+  return r;
+}
+
+/// tanh of 8 lanes with 2^-13 <= a < 10 (a = |x|) in double: relative error
+/// well under 2^-45 (Taylor series of expm1 to degree 21 for 2a < 1.25,
+/// truncation < 2e-18; else exp(2a) = 2^k exp(r), |r| <= ln2 / 2, Taylor to
+/// degree 13, truncation < 1e-17, then 1 - 2 / (e + 1)), a few roundings.
+__attribute__((target("avx512f"))) D8 tanhPositive8(D8 a) {
+  D8 y = a + a;
+  // Small: expm1(y) = sum_{k=1..21} y^k / k!, t = e / (e + 2).
+  static const double inv[22] = {1.0,
+                                 1.0,
+                                 1.0 / 2,
+                                 1.0 / 6,
+                                 1.0 / 24,
+                                 1.0 / 120,
+                                 1.0 / 720,
+                                 1.0 / 5040,
+                                 1.0 / 40320,
+                                 1.0 / 362880,
+                                 1.0 / 3628800,
+                                 1.0 / 39916800,
+                                 1.0 / 479001600,
+                                 1.0 / 6227020800.0,
+                                 1.0 / 87178291200.0,
+                                 1.0 / 1307674368000.0,
+                                 1.0 / 20922789888000.0,
+                                 1.0 / 355687428096000.0,
+                                 1.0 / 6402373705728000.0,
+                                 1.0 / 121645100408832000.0,
+                                 1.0 / 2432902008176640000.0,
+                                 1.0 / 51090942171709440000.0};
+  D8 q = inv[21];
+  for (int k = 20; k >= 1; --k)
+    q = q * y + inv[k];
+  D8 em1 = q * y;
+  D8 small = em1 / (em1 + 2.0);
+  // Large: e = exp(y) = 2^k exp(r), r = y - k ln2 (ln2 in two parts).
+  const double log2e = 1.4426950408889634, ln2hi = 0.6931471803691238,
+               ln2lo = 1.9082149292705877e-10;
+  D8 kf = __builtin_elementwise_roundeven(y * log2e);
+  D8 r = (y - kf * ln2hi) - kf * ln2lo;
+  D8 p = inv[13];
+  for (int k = 12; k >= 0; --k)
+    p = p * r + inv[k];
+  I8x ki = __builtin_convertvector(kf, I8x);
+  D8 scale;
+  I8x sbits = (ki + 1023) << 52;
+  std::memcpy(&scale, &sbits, sizeof(scale));
+  D8 e = p * scale;
+  D8 large = 1.0 - 2.0 / (e + 1.0);
+  return select8(a < 0.625, small, large);
+}
+
+__attribute__((target("avx512f"))) void tanhFloatsAvx512(const float *x,
+                                                         uint32_t n, float *r) {
+  uint32_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    F8 xv;
+    std::memcpy(&xv, x + i, sizeof(xv));
+    D8 a = __builtin_elementwise_abs(__builtin_convertvector(xv, D8));
+    D8 t = tanhPositive8(a);
+    F8 f = __builtin_convertvector(t, F8); // round to nearest even
+    // The float's neighbours and the midpoints to them (exact in double):
+    // a lane whose t lies within t * 2^-40 of one goes to libm.
+    I8w fb;
+    std::memcpy(&fb, &f, sizeof(fb));
+    I8w lob = fb - 1, hib = fb + 1;
+    F8 lo, hi;
+    std::memcpy(&lo, &lob, sizeof(lo));
+    std::memcpy(&hi, &hib, sizeof(hi));
+    D8 fd = __builtin_convertvector(f, D8);
+    D8 m1 = (fd + __builtin_convertvector(lo, D8)) * 0.5;
+    D8 m2 = (fd + __builtin_convertvector(hi, D8)) * 0.5;
+    D8 d1 = __builtin_elementwise_abs(t - m1),
+       d2 = __builtin_elementwise_abs(t - m2);
+    D8 tol = t * 0x1p-40;
+    I8x ordinary = (a >= 0x1p-13) & (a < 10.0) & (d1 > tol) & (d2 > tol);
+    I8w xb;
+    std::memcpy(&xb, x + i, sizeof(xb));
+    I8w rb = fb | (xb & int32_t(0x80000000u)); // copysign (f >= +0)
+    std::memcpy(r + i, &rb, sizeof(rb));
+    for (int k = 0; k < 8; ++k)
+      if (!ordinary[k])
+        r[i + k] = tanhFloat(xv[k]); // x may be r
+  }
+  for (; i < n; ++i)
+    r[i] = tanhFloat(x[i]);
+}
+#endif
+
+} // namespace
+
+void tanhFloats(const float *x, uint32_t n, float *r) {
+#if defined(__x86_64__)
+  static const bool avx512 = __builtin_cpu_supports("avx512f");
+  if (avx512) {
+    tanhFloatsAvx512(x, n, r);
+    return;
+  }
+#endif
+  for (uint32_t i = 0; i < n; ++i)
+    r[i] = tanhFloat(x[i]);
+}
+
+namespace {
+
 void aluFloat(AluOp op, const float *x, const float *y, float imm, uint32_t L,
               float *r) {
   switch (op) {
@@ -1503,8 +1624,7 @@ void aluFloat(AluOp op, const float *x, const float *y, float imm, uint32_t L,
       r[i] = float(1.0 / std::sqrt(double(x[i])));
     break;
   case AluOp::Tanh:
-    for (uint32_t i = 0; i < L; ++i)
-      r[i] = tanhFloat(x[i]);
+    tanhFloats(x, L, r);
     break;
   case AluOp::Eq:
     for (uint32_t i = 0; i < L; ++i)

@@ -169,6 +169,14 @@ uint32_t mxmNeededRows(const float *A, size_t lda, uint32_t M, const float *W,
 /// for tests.
 float expFloat(float x);
 float tanhFloat(float x);
+/// tanhFloat of n lanes, the same bits: with AVX-512, tanh in double by
+/// series (relative error far below 2^-45) rounded to float, and every
+/// lane whose double lies within 2^-40 (relative) of a rounding boundary
+/// between floats, or outside 2^-13 <= |x| < 10, through tanhFloat (libm).
+/// Checked against tanhFloat on every float with 2^-13 <= |x| < 10 (a
+/// disabled gtest: Emulator.DISABLED_TanhFloatsExhaustive). Exported for
+/// tests.
+void tanhFloats(const float *x, uint32_t n, float *r);
 
 /// Static checks of a chip program (queue count, opcode per queue, NOP
 /// counts, dtypes, ALU ops, stream groups, MXM rows). Errors name the chip,

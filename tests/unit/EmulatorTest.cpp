@@ -2154,3 +2154,58 @@ TEST_F(EmulatorTest, VxmExpMemoExact) {
     ASSERT_EQ(got[i], isa::floatBits(emu::expFloat(isa::bitsFloat(x[i]))))
         << "lane " << i << " input " << std::hex << x[i];
 }
+
+namespace {
+
+/// tanhFloats against tanhFloat on the floats [from, to) with `step`
+/// (bit patterns, both signs), in blocks of 4096 at odd offsets.
+void checkTanhFloats(uint32_t from, uint32_t to, uint32_t step,
+                     uint64_t *checked) {
+  std::vector<float> x(4099), r(4099);
+  for (uint32_t sign : {0u, 0x80000000u}) {
+    uint32_t b = from;
+    while (b < to) {
+      uint32_t n = 0;
+      for (; n < 4096 && b < to; ++n, b += step)
+        x[3 + n] = isa::bitsFloat(b | sign);
+      emu::tanhFloats(x.data() + 3, n, r.data() + 3);
+      for (uint32_t i = 0; i < n; ++i)
+        ASSERT_EQ(isa::floatBits(r[3 + i]),
+                  isa::floatBits(emu::tanhFloat(x[3 + i])))
+            << "x " << x[3 + i] << " bits " << std::hex
+            << isa::floatBits(x[3 + i]);
+      *checked += n;
+    }
+  }
+}
+
+} // namespace
+
+// Every 61st float over the range the vector path computes (2^-13 <= |x|
+// < 10) and the specials around it: tanhFloat's bits.
+TEST(Emulator, TanhFloatsExact) {
+  uint64_t checked = 0;
+  checkTanhFloats(isa::floatBits(0x1p-13f) - 100, isa::floatBits(10.0f) + 100,
+                  61, &checked);
+  EXPECT_GT(checked, 4000000u);
+  std::vector<float> x = {0.0f,      -0.0f,         0x1p-13f,
+                          -0x1p-13f, 0x1p-14f,      10.0f,
+                          -10.0f,    9.999999f,     INFINITY,
+                          -INFINITY, std::nanf(""), isa::bitsFloat(0x7fc00123u),
+                          1e-40f,    0.625f,        0.62499994f,
+                          88.0f,     1e30f,         -1e-30f};
+  std::vector<float> r(x.size());
+  emu::tanhFloats(x.data(), uint32_t(x.size()), r.data());
+  for (size_t i = 0; i < x.size(); ++i)
+    EXPECT_EQ(isa::floatBits(r[i]), isa::floatBits(emu::tanhFloat(x[i])))
+        << x[i];
+}
+
+// The one-off proof that the vector path gives libm's bits on every float
+// it computes (about 2.8e8 inputs; run with
+// --gtest_also_run_disabled_tests --gtest_filter='*TanhFloatsExhaustive').
+TEST(Emulator, DISABLED_TanhFloatsExhaustive) {
+  uint64_t checked = 0;
+  checkTanhFloats(isa::floatBits(0x1p-13f), isa::floatBits(10.0f), 1, &checked);
+  std::printf("checked %llu floats\n", (unsigned long long)checked);
+}
