@@ -1560,8 +1560,9 @@ void tanhFloats(const float *x, uint32_t n, float *r) {
 
 namespace {
 
-void aluFloat(AluOp op, const float *x, const float *y, float imm, uint32_t L,
-              float *r) {
+__attribute__((target_clones("avx512f", "avx2", "default"))) void
+aluFloat(AluOp op, const float *x, const float *y, float imm, uint32_t L,
+         float *r) {
   switch (op) {
   case AluOp::Add:
     for (uint32_t i = 0; i < L; ++i)
@@ -1620,8 +1621,10 @@ void aluFloat(AluOp op, const float *x, const float *y, float imm, uint32_t L,
       r[i] = expFloat(x[i]);
     break;
   case AluOp::Rsqrt:
+    // The square root instruction itself (no errno, so vectorised): libm's
+    // sqrt is that instruction (negative and NaN inputs included).
     for (uint32_t i = 0; i < L; ++i)
-      r[i] = float(1.0 / std::sqrt(double(x[i])));
+      r[i] = float(1.0 / __builtin_elementwise_sqrt(double(x[i])));
     break;
   case AluOp::Tanh:
     tanhFloats(x, L, r);
@@ -2746,8 +2749,10 @@ absl::Status ChipRun::replay(const ChipTrace &t) {
     if (i + kAhead < nOps) {
       const TraceOp &ahead = ops[i + kAhead];
       // Its instruction (in one of the queues: a cache miss otherwise).
-      if (ahead.inst)
+      if (ahead.inst) { // 40 bytes: it may span two lines
         __builtin_prefetch(ahead.inst);
+        __builtin_prefetch(reinterpret_cast<const char *>(ahead.inst + 1) - 1);
+      }
       if (ahead.kind == TraceKind::Read || ahead.kind == TraceKind::ReadRef) {
         const uint8_t *p = sram_.row(ahead.unit, ahead.bank, ahead.row);
         for (uint32_t o = 0; o < lanes_; o += 64)

@@ -2209,3 +2209,25 @@ TEST(Emulator, DISABLED_TanhFloatsExhaustive) {
   checkTanhFloats(isa::floatBits(0x1p-13f), isa::floatBits(10.0f), 1, &checked);
   std::printf("checked %llu floats\n", (unsigned long long)checked);
 }
+
+// rsqrt is float(1 / sqrt(double(x))) bit for bit, NaN results included
+// (negative inputs, NaN payloads), on every lane of vectorised code.
+TEST_F(EmulatorTest, VxmRsqrtBitsOfLibm) {
+  std::mt19937 rng(12);
+  std::vector<uint32_t> x(m.lanes());
+  const uint32_t special[] = {0x00000000u, 0x80000000u, 0x00000001u,
+                              0x807fffffu, 0x7f800000u, 0xff800000u,
+                              0x7fc00000u, 0x7fa00001u, 0xffc00123u,
+                              0xbf800000u, 0x7f7fffffu};
+  for (uint32_t i = 0; i < m.lanes(); ++i)
+    x[i] = i < std::size(special) ? special[i] : uint32_t(rng());
+  std::vector<uint32_t> got =
+      runOneVxm(m, vxmInst(AluOp::Rsqrt, DType::F32), {x}, 3);
+  ASSERT_EQ(got.size(), m.lanes());
+  for (uint32_t i = 0; i < m.lanes(); ++i) {
+    volatile double d = double(isa::bitsFloat(x[i]));
+    float want = float(1.0 / std::sqrt(d));
+    ASSERT_EQ(got[i], isa::floatBits(want))
+        << "lane " << i << " input " << std::hex << x[i];
+  }
+}
