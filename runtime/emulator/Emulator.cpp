@@ -520,35 +520,11 @@ bool haveF16c() {
   return have;
 }
 
-/// The lanes [0, 16 * (n / 16)) of halvesToFloatsF16c with 512-bit
-/// conversions; returns how many it did.
-__attribute__((target("avx512f,f16c"))) uint32_t
-halvesToFloats16(const uint8_t *lo, const uint8_t *hi, uint32_t n, float *out) {
-  uint32_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    __m128i l = _mm_loadu_si128(reinterpret_cast<const __m128i *>(lo + i));
-    __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i *>(hi + i));
-    __m256i halves =
-        _mm256_set_m128i(_mm_unpackhi_epi8(l, h), _mm_unpacklo_epi8(l, h));
-    __m512 f = _mm512_cvtph_ps(halves);
-    _mm512_storeu_ps(out + i, f);
-    if (__mmask16 nan = _mm512_cmp_ps_mask(f, f, _CMP_UNORD_Q))
-      for (int k = 0; k < 16; ++k)
-        if (nan & (1u << k))
-          out[i + k] = isa::halfToFloat(uint16_t(lo[i + k] | hi[i + k] << 8));
-  }
-  return i;
-}
-
 __attribute__((target("avx2,f16c"))) void halvesToFloatsF16c(const uint8_t *lo,
                                                              const uint8_t *hi,
                                                              uint32_t n,
                                                              float *out) {
   uint32_t i = 0;
-  // 16 lanes at a time where the CPU has AVX-512 (the same conversion).
-  static const bool avx512 = __builtin_cpu_supports("avx512f");
-  if (avx512)
-    i = halvesToFloats16(lo, hi, n, out);
   for (; i + 8 <= n; i += 8) {
     __m128i l = _mm_loadl_epi64(reinterpret_cast<const __m128i *>(lo + i));
     __m128i h = _mm_loadl_epi64(reinterpret_cast<const __m128i *>(hi + i));
