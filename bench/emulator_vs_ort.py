@@ -82,9 +82,11 @@ def main():
     ap.add_argument("--lpuc-arg", action="append", default=[],
                     help="extra lpuc argument (repeatable), e.g. --lpuc-arg=--fuse=false")
     ap.add_argument("--binary", help="run this .lpubin instead of compiling the model")
+    ap.add_argument("--lpurun", help="lpurun to run (default BUILD/bin/lpurun); BUILD still "
+                    "holds bench/ (models, node_modules)")
     args = ap.parse_args()
     lpuc = args.lpuc or os.path.join(args.build, "bin", "lpuc")
-    lpurun = os.path.join(args.build, "bin", "lpurun")
+    lpurun = args.lpurun or os.path.join(args.build, "bin", "lpurun")
     for tool in ([lpurun] if args.binary else [lpuc, lpurun]):
         if not os.access(tool, os.X_OK):
             sys.exit(f"missing {tool}: build it (ninja -C {args.build} lpuc lpurun)")

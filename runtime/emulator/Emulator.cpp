@@ -338,6 +338,7 @@ struct ChipTrace {
   absl::Status status;        // the timing walk's outcome
   RunStats stats;             // cycles and instructions of this chip
   std::vector<uint64_t> unitBusy;
+  std::vector<Instruction> insts; // the ops' instructions, in op order
 };
 
 //===----------------------------------------------------------------------===//
@@ -840,25 +841,40 @@ mxmKernelF32(const float *act, const float *W, uint32_t rows, uint32_t L,
 typedef float F16Lanes __attribute__((ext_vector_type(16)));
 
 /// C[i][n] = sum_k A[i][k] * W[k][n] for i < MR, n in [n0, n0 + 16 NB),
-/// k = 0 .. rows-1 in order, each sum starting from +0: per lane exactly
-/// mxmKernelF32's arithmetic.
-template <int MR, int NB>
+/// over k = ks[kk] (List; else k = kk) for kk in [k0, k1) in order: the
+/// sums start at +0 when k0 == 0, else at the values in C (the sums so far,
+/// stored as floats: exact). Per lane exactly mxmKernelF32's arithmetic: a
+/// product rounded to fp32, then an add. With Fma, one fused multiply-add
+/// instead; only used where every product is exact in fp32 (see
+/// mxmGemmF32), where round(a * w + acc) == round(round(a * w) + acc).
+template <int MR, int NB, bool Fma, bool List>
 __attribute__((always_inline)) inline void
 mxmBlockF32(const float *A, size_t lda, const float *W, size_t ldw,
-            uint32_t rows, uint32_t n0, float *C, size_t ldc) {
+            const uint32_t *ks, uint32_t k0, uint32_t k1, uint32_t n0, float *C,
+            size_t ldc) {
   F16Lanes acc[MR][NB];
   for (int i = 0; i < MR; ++i)
-    for (int j = 0; j < NB; ++j)
-      acc[i][j] = 0.0f;
-  for (uint32_t k = 0; k < rows; ++k) {
+    for (int j = 0; j < NB; ++j) {
+      if (k0 == 0)
+        acc[i][j] = 0.0f;
+      else
+        std::memcpy(&acc[i][j], C + size_t(i) * ldc + n0 + 16 * j,
+                    sizeof(F16Lanes));
+    }
+  for (uint32_t kk = k0; kk < k1; ++kk) {
+    uint32_t k = List ? ks[kk] : kk;
     const float *wk = W + size_t(k) * ldw + n0;
     F16Lanes w[NB];
     for (int j = 0; j < NB; ++j)
       std::memcpy(&w[j], wk + 16 * j, sizeof(F16Lanes));
     for (int i = 0; i < MR; ++i) {
       F16Lanes a = A[size_t(i) * lda + k];
-      for (int j = 0; j < NB; ++j)
-        acc[i][j] = acc[i][j] + a * w[j];
+      for (int j = 0; j < NB; ++j) {
+        if constexpr (Fma)
+          acc[i][j] = __builtin_elementwise_fma(a, w[j], acc[i][j]);
+        else
+          acc[i][j] = acc[i][j] + a * w[j];
+      }
     }
   }
   for (int i = 0; i < MR; ++i)
@@ -867,53 +883,150 @@ mxmBlockF32(const float *A, size_t lda, const float *W, size_t ldw,
                   sizeof(F16Lanes));
 }
 
-template <int MR>
+/// Every row of A (blocks of MR, one of MR / 2, then single rows) for one
+/// column block.
+template <int MR, int NB, bool Fma, bool List>
 __attribute__((always_inline)) inline void
-mxmRowsF32(const float *A, size_t lda, const float *W, size_t ldw,
-           uint32_t rows, uint32_t nVec, float *C, size_t ldc) {
-  uint32_t n0 = 0;
-  for (; n0 + 64 <= nVec * 16; n0 += 64)
-    mxmBlockF32<MR, 4>(A, lda, W, ldw, rows, n0, C, ldc);
-  switch (nVec - n0 / 16) {
-  case 3:
-    mxmBlockF32<MR, 3>(A, lda, W, ldw, rows, n0, C, ldc);
-    break;
-  case 2:
-    mxmBlockF32<MR, 2>(A, lda, W, ldw, rows, n0, C, ldc);
-    break;
-  case 1:
-    mxmBlockF32<MR, 1>(A, lda, W, ldw, rows, n0, C, ldc);
-    break;
-  default:
-    break;
+mxmColsF32(const float *A, size_t lda, uint32_t M, const float *W, size_t ldw,
+           const uint32_t *ks, uint32_t k0, uint32_t k1, uint32_t n0, float *C,
+           size_t ldc) {
+  uint32_t i = 0;
+  for (; i + MR <= M; i += MR)
+    mxmBlockF32<MR, NB, Fma, List>(A + i * lda, lda, W, ldw, ks, k0, k1, n0,
+                                   C + i * ldc, ldc);
+  if constexpr (MR > 1)
+    if (M - i >= MR / 2) {
+      mxmBlockF32<MR / 2, NB, Fma, List>(A + i * lda, lda, W, ldw, ks, k0, k1,
+                                         n0, C + i * ldc, ldc);
+      i += MR / 2;
+    }
+  for (; i < M; ++i)
+    mxmBlockF32<1, NB, Fma, List>(A + i * lda, lda, W, ldw, ks, k0, k1, n0,
+                                  C + i * ldc, ldc);
+}
+
+/// The loop nest: column blocks of 16 NB lanes (the rest one vector at a
+/// time), k in blocks of kMxmKBlock (that part of the tile stays in L1
+/// while every row of A passes over it), rows of A in blocks of MR. Each
+/// C[i][n] still sums over its k in order.
+constexpr uint32_t kMxmKBlock = 64;
+
+template <int MR, int NB, bool Fma, bool List>
+__attribute__((always_inline)) inline void
+mxmGemmBody(const float *A, size_t lda, uint32_t M, const float *W, size_t ldw,
+            const uint32_t *ks, uint32_t nk, uint32_t vBegin, uint32_t vEnd,
+            float *C, size_t ldc) {
+  uint32_t v = vBegin;
+  for (; v + NB <= vEnd; v += NB) {
+    uint32_t k0 = 0;
+    do {
+      uint32_t k1 = std::min(nk, k0 + kMxmKBlock);
+      mxmColsF32<MR, NB, Fma, List>(A, lda, M, W, ldw, ks, k0, k1, 16 * v, C,
+                                    ldc);
+      k0 = k1;
+    } while (k0 < nk);
+  }
+  for (; v < vEnd; ++v) {
+    uint32_t k0 = 0;
+    do {
+      uint32_t k1 = std::min(nk, k0 + kMxmKBlock);
+      mxmColsF32<MR, 1, Fma, List>(A, lda, M, W, ldw, ks, k0, k1, 16 * v, C,
+                                   ldc);
+      k0 = k1;
+    } while (k0 < nk);
   }
 }
 
-/// The batched MXM float kernel: M activation vectors (rows of A, stride
-/// lda) times one tile (stride ldw, a multiple of 16 with zero padding):
-/// C[i][n] for n < 16 nVec, each lane summed over k = 0 .. rows-1 in order
-/// from +0 in fp32 without contraction, so every C[i][n] has the bits of
-/// mxmKernelF32 on A[i] alone. Register blocks of 4 vectors x 64 lanes.
-__attribute__((target_clones("avx512f", "avx2", "default"))) void
-mxmGemmF32(const float *A, size_t lda, uint32_t M, const float *W, size_t ldw,
-           uint32_t rows, uint32_t nVec, float *C, size_t ldc) {
-  uint32_t i = 0;
-  for (; i + 4 <= M; i += 4)
-    mxmRowsF32<4>(A + i * lda, lda, W, ldw, rows, nVec, C + i * ldc, ldc);
-  switch (M - i) {
-  case 3:
-    mxmRowsF32<3>(A + i * lda, lda, W, ldw, rows, nVec, C + i * ldc, ldc);
-    break;
-  case 2:
-    mxmRowsF32<2>(A + i * lda, lda, W, ldw, rows, nVec, C + i * ldc, ldc);
-    break;
-  case 1:
-    mxmRowsF32<1>(A + i * lda, lda, W, ldw, rows, nVec, C + i * ldc, ldc);
-    break;
-  default:
-    break;
-  }
+#if defined(__x86_64__)
+bool haveAvx512Fma() {
+  static const bool have =
+      __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+  return have;
 }
+
+// 8 x 2 blocks: 16 accumulators, 2 tile vectors and a broadcast in the 32
+// registers.
+__attribute__((target("avx512f,fma"))) void
+mxmGemmF32Avx512(const float *A, size_t lda, uint32_t M, const float *W,
+                 size_t ldw, const uint32_t *ks, uint32_t nk, uint32_t vBegin,
+                 uint32_t vEnd, float *C, size_t ldc, bool fma) {
+  if (fma && ks)
+    mxmGemmBody<8, 2, true, true>(A, lda, M, W, ldw, ks, nk, vBegin, vEnd, C,
+                                  ldc);
+  else if (fma)
+    mxmGemmBody<8, 2, true, false>(A, lda, M, W, ldw, ks, nk, vBegin, vEnd, C,
+                                   ldc);
+  else if (ks)
+    mxmGemmBody<8, 2, false, true>(A, lda, M, W, ldw, ks, nk, vBegin, vEnd, C,
+                                   ldc);
+  else
+    mxmGemmBody<8, 2, false, false>(A, lda, M, W, ldw, ks, nk, vBegin, vEnd, C,
+                                    ldc);
+}
+#else
+bool haveAvx512Fma() { return false; }
+void mxmGemmF32Avx512(const float *, size_t, uint32_t, const float *, size_t,
+                      const uint32_t *, uint32_t, uint32_t, uint32_t, float *,
+                      size_t, bool) {}
+#endif
+
+__attribute__((target_clones("avx2", "default"))) void
+mxmGemmF32Generic(const float *A, size_t lda, uint32_t M, const float *W,
+                  size_t ldw, const uint32_t *ks, uint32_t nk, uint32_t vBegin,
+                  uint32_t vEnd, float *C, size_t ldc) {
+  if (ks)
+    mxmGemmBody<4, 2, false, true>(A, lda, M, W, ldw, ks, nk, vBegin, vEnd, C,
+                                   ldc);
+  else
+    mxmGemmBody<4, 2, false, false>(A, lda, M, W, ldw, ks, nk, vBegin, vEnd, C,
+                                    ldc);
+}
+
+} // namespace
+
+void mxmGemmF32(const float *A, size_t lda, uint32_t M, const float *W,
+                size_t ldw, const uint32_t *ks, uint32_t nk, uint32_t vBegin,
+                uint32_t vEnd, float *C, size_t ldc, MxmProducts products) {
+  if (products != MxmProducts::Generic && haveAvx512Fma())
+    mxmGemmF32Avx512(A, lda, M, W, ldw, ks, nk, vBegin, vEnd, C, ldc,
+                     products == MxmProducts::Exact);
+  else
+    mxmGemmF32Generic(A, lda, M, W, ldw, ks, nk, vBegin, vEnd, C, ldc);
+}
+
+uint32_t mxmNeededRows(const float *A, size_t lda, uint32_t M, const float *W,
+                       size_t ldw, uint32_t rows, uint32_t cols, uint32_t *ks) {
+  // ks[k] first holds the OR of the activations' magnitude bits at k; the
+  // list then overwrites it from the front (ks[nk] with nk <= k, already
+  // read).
+  std::fill(ks, ks + rows, 0u);
+  for (uint32_t i = 0; i < M; ++i) {
+    const float *a = A + size_t(i) * lda;
+    for (uint32_t k = 0; k < rows; ++k) {
+      uint32_t bits;
+      std::memcpy(&bits, a + k, sizeof(bits));
+      ks[k] |= bits & 0x7fffffffu;
+    }
+  }
+  uint32_t nk = 0;
+  for (uint32_t k = 0; k < rows; ++k) {
+    uint32_t needed = ks[k] != 0;
+    if (!needed) {
+      // Without an early exit (vectorised).
+      const float *wk = W + size_t(k) * ldw;
+      for (uint32_t n = 0; n < cols; ++n) {
+        uint32_t bits;
+        std::memcpy(&bits, wk + n, sizeof(bits));
+        needed |= uint32_t((bits & 0x7f800000u) == 0x7f800000u);
+      }
+    }
+    if (needed)
+      ks[nk++] = k;
+  }
+  return nk;
+}
+
+namespace {
 
 __attribute__((target_clones("avx2", "default"))) void
 mxmKernelI32(const int64_t *act, const int32_t *W, uint32_t rows, uint32_t L,
@@ -1036,6 +1149,11 @@ private:
                const uint8_t *const *planes, const uint32_t *slots);
   void vxmData(const Instruction &inst, const uint8_t *(*in)[4],
                uint8_t *const *out);
+  /// expFloat of each x through a direct-mapped memo of (input bits,
+  /// result) pairs: a hit returns the result computed for the same bits, a
+  /// miss computes and stores it. (Softmax inputs repeat: on the 55M GPT-2
+  /// 97% of the lanes hit; tanh's inputs in the GELU do not, 16%.)
+  void memoExp(const float *x, uint32_t L, float *r);
   void chainData(const Instruction &inst, const uint8_t *const *a,
                  const uint8_t *const *b, uint8_t *const *out);
   void sxmData(const Instruction &inst, const uint8_t *const *in,
@@ -1085,6 +1203,7 @@ private:
   std::vector<Plane> planes_;
   uint32_t pendingMuls_ = 0;           // over all planes
   std::vector<float> mulOut_;          // flushPlane's products
+  std::vector<uint32_t> mulRows_;      // flushPlane's tile rows
   std::vector<isa::QueueInfo> queues_; // m_.queue(q), cached
   // Streams: per stream, a ring of D_ diagonals (a power of two larger than
   // the span of diagonals any read or put can touch, so a slot holding
@@ -1129,6 +1248,10 @@ private:
   // Scratch.
   std::vector<uint8_t> permuteSrc_, chainTmp_;
   std::vector<float> fa_, fb_, fr_;
+  // memoExp's memo (2^kMemoBits entries, allocated on first use; every
+  // entry is valid: (bits, expFloat(bits)), starting with the input +0).
+  static constexpr uint32_t kMemoBits = 15;
+  std::vector<std::pair<uint32_t, float>> expMemo_;
   std::vector<int64_t> ia_, ib_;
   std::vector<uint32_t> bits_;
   // Recording and replay.
@@ -1317,8 +1440,130 @@ float tanhFloat(float x) {
 
 namespace {
 
-void aluFloat(AluOp op, const float *x, const float *y, float imm, uint32_t L,
-              float *r) {
+#if defined(__x86_64__)
+typedef double D8 __attribute__((ext_vector_type(8)));
+typedef float F8 __attribute__((ext_vector_type(8)));
+typedef int64_t I8x __attribute__((ext_vector_type(8)));
+typedef int32_t I8w __attribute__((ext_vector_type(8)));
+
+/// m ? x : y per lane (m from a comparison: all ones or zero).
+__attribute__((target("avx512f"))) inline D8 select8(I8x m, D8 x, D8 y) {
+  I8x xb, yb;
+  std::memcpy(&xb, &x, sizeof(xb));
+  std::memcpy(&yb, &y, sizeof(yb));
+  I8x rb = (xb & m) | (yb & ~m);
+  D8 r;
+  std::memcpy(&r, &rb, sizeof(r));
+  return r;
+}
+
+/// tanh of 8 lanes with 2^-13 <= a < 10 (a = |x|) in double: relative error
+/// well under 2^-45 (Taylor series of expm1 to degree 21 for 2a < 1.25,
+/// truncation < 2e-18; else exp(2a) = 2^k exp(r), |r| <= ln2 / 2, Taylor to
+/// degree 13, truncation < 1e-17, then 1 - 2 / (e + 1)), a few roundings.
+__attribute__((target("avx512f"))) D8 tanhPositive8(D8 a) {
+  D8 y = a + a;
+  // Small: expm1(y) = sum_{k=1..21} y^k / k!, t = e / (e + 2).
+  static const double inv[22] = {1.0,
+                                 1.0,
+                                 1.0 / 2,
+                                 1.0 / 6,
+                                 1.0 / 24,
+                                 1.0 / 120,
+                                 1.0 / 720,
+                                 1.0 / 5040,
+                                 1.0 / 40320,
+                                 1.0 / 362880,
+                                 1.0 / 3628800,
+                                 1.0 / 39916800,
+                                 1.0 / 479001600,
+                                 1.0 / 6227020800.0,
+                                 1.0 / 87178291200.0,
+                                 1.0 / 1307674368000.0,
+                                 1.0 / 20922789888000.0,
+                                 1.0 / 355687428096000.0,
+                                 1.0 / 6402373705728000.0,
+                                 1.0 / 121645100408832000.0,
+                                 1.0 / 2432902008176640000.0,
+                                 1.0 / 51090942171709440000.0};
+  D8 q = inv[21];
+  for (int k = 20; k >= 1; --k)
+    q = q * y + inv[k];
+  D8 em1 = q * y;
+  D8 small = em1 / (em1 + 2.0);
+  // Large: e = exp(y) = 2^k exp(r), r = y - k ln2 (ln2 in two parts).
+  const double log2e = 1.4426950408889634, ln2hi = 0.6931471803691238,
+               ln2lo = 1.9082149292705877e-10;
+  D8 kf = __builtin_elementwise_roundeven(y * log2e);
+  D8 r = (y - kf * ln2hi) - kf * ln2lo;
+  D8 p = inv[13];
+  for (int k = 12; k >= 0; --k)
+    p = p * r + inv[k];
+  I8x ki = __builtin_convertvector(kf, I8x);
+  D8 scale;
+  I8x sbits = (ki + 1023) << 52;
+  std::memcpy(&scale, &sbits, sizeof(scale));
+  D8 e = p * scale;
+  D8 large = 1.0 - 2.0 / (e + 1.0);
+  return select8(a < 0.625, small, large);
+}
+
+__attribute__((target("avx512f"))) void tanhFloatsAvx512(const float *x,
+                                                         uint32_t n, float *r) {
+  uint32_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    F8 xv;
+    std::memcpy(&xv, x + i, sizeof(xv));
+    D8 a = __builtin_elementwise_abs(__builtin_convertvector(xv, D8));
+    D8 t = tanhPositive8(a);
+    F8 f = __builtin_convertvector(t, F8); // round to nearest even
+    // The float's neighbours and the midpoints to them (exact in double):
+    // a lane whose t lies within t * 2^-40 of one goes to libm.
+    I8w fb;
+    std::memcpy(&fb, &f, sizeof(fb));
+    I8w lob = fb - 1, hib = fb + 1;
+    F8 lo, hi;
+    std::memcpy(&lo, &lob, sizeof(lo));
+    std::memcpy(&hi, &hib, sizeof(hi));
+    D8 fd = __builtin_convertvector(f, D8);
+    D8 m1 = (fd + __builtin_convertvector(lo, D8)) * 0.5;
+    D8 m2 = (fd + __builtin_convertvector(hi, D8)) * 0.5;
+    D8 d1 = __builtin_elementwise_abs(t - m1),
+       d2 = __builtin_elementwise_abs(t - m2);
+    D8 tol = t * 0x1p-40;
+    I8x ordinary = (a >= 0x1p-13) & (a < 10.0) & (d1 > tol) & (d2 > tol);
+    I8w xb;
+    std::memcpy(&xb, x + i, sizeof(xb));
+    I8w rb = fb | (xb & int32_t(0x80000000u)); // copysign (f >= +0)
+    std::memcpy(r + i, &rb, sizeof(rb));
+    for (int k = 0; k < 8; ++k)
+      if (!ordinary[k])
+        r[i + k] = tanhFloat(xv[k]); // x may be r
+  }
+  for (; i < n; ++i)
+    r[i] = tanhFloat(x[i]);
+}
+#endif
+
+} // namespace
+
+void tanhFloats(const float *x, uint32_t n, float *r) {
+#if defined(__x86_64__)
+  static const bool avx512 = __builtin_cpu_supports("avx512f");
+  if (avx512) {
+    tanhFloatsAvx512(x, n, r);
+    return;
+  }
+#endif
+  for (uint32_t i = 0; i < n; ++i)
+    r[i] = tanhFloat(x[i]);
+}
+
+namespace {
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) void
+aluFloat(AluOp op, const float *x, const float *y, float imm, uint32_t L,
+         float *r) {
   switch (op) {
   case AluOp::Add:
     for (uint32_t i = 0; i < L; ++i)
@@ -1377,12 +1622,13 @@ void aluFloat(AluOp op, const float *x, const float *y, float imm, uint32_t L,
       r[i] = expFloat(x[i]);
     break;
   case AluOp::Rsqrt:
+    // The square root instruction itself (no errno, so vectorised): libm's
+    // sqrt is that instruction (negative and NaN inputs included).
     for (uint32_t i = 0; i < L; ++i)
-      r[i] = float(1.0 / std::sqrt(double(x[i])));
+      r[i] = float(1.0 / __builtin_elementwise_sqrt(double(x[i])));
     break;
   case AluOp::Tanh:
-    for (uint32_t i = 0; i < L; ++i)
-      r[i] = tanhFloat(x[i]);
+    tanhFloats(x, L, r);
     break;
   case AluOp::Eq:
     for (uint32_t i = 0; i < L; ++i)
@@ -1689,7 +1935,10 @@ void ChipRun::vxmData(const Instruction &inst, const uint8_t *(*in)[4],
       fb_.resize(L);
       decodeF(d, in[1], L, fb_.data());
     }
-    aluFloat(op, fa_.data(), fb_.data(), inst.imm, L, fr_.data());
+    if (op == AluOp::Exp)
+      memoExp(fa_.data(), L, fr_.data());
+    else
+      aluFloat(op, fa_.data(), fb_.data(), inst.imm, L, fr_.data());
     if (outType == DType::F32) { // the float's bits are the lane's
       wordsToPlanes(reinterpret_cast<const uint32_t *>(fr_.data()), L, out);
       return;
@@ -1737,6 +1986,20 @@ void ChipRun::vxmData(const Instruction &inst, const uint8_t *(*in)[4],
     for (uint32_t i = 0; i < L; ++i)
       bits_[i] = wrapInt(aluInt(op, ia_[i], n == 2 ? ib_[i] : 0, imm), d);
     encodeBits(ow, bits_.data(), L, out);
+  }
+}
+
+void ChipRun::memoExp(const float *x, uint32_t L, float *r) {
+  std::vector<std::pair<uint32_t, float>> &m = expMemo_;
+  if (m.empty())
+    m.assign(size_t(1) << kMemoBits, {0u, expFloat(0.0f)});
+  for (uint32_t i = 0; i < L; ++i) {
+    uint32_t bits;
+    std::memcpy(&bits, x + i, sizeof(bits));
+    std::pair<uint32_t, float> &e = m[(bits * 0x9e3779b1u) >> (32 - kMemoBits)];
+    if (e.first != bits)
+      e = {bits, expFloat(x[i])};
+    r[i] = e.second;
   }
 }
 
@@ -2486,6 +2749,11 @@ absl::Status ChipRun::replay(const ChipTrace &t) {
     // Streamed rows are mostly read once: fetch the row of a later read.
     if (i + kAhead < nOps) {
       const TraceOp &ahead = ops[i + kAhead];
+      // Its instruction (in one of the queues: a cache miss otherwise).
+      if (ahead.inst) { // 40 bytes: it may span two lines
+        __builtin_prefetch(ahead.inst);
+        __builtin_prefetch(reinterpret_cast<const char *>(ahead.inst + 1) - 1);
+      }
       if (ahead.kind == TraceKind::Read || ahead.kind == TraceKind::ReadRef) {
         const uint8_t *p = sram_.row(ahead.unit, ahead.bank, ahead.row);
         for (uint32_t o = 0; o < lanes_; o += 64)
@@ -2597,9 +2865,21 @@ void ChipRun::flushPlane(Plane &pl) {
   // Every product in one batched kernel (the bits of mxmKernelF32 per
   // vector); those with inf/NaN activations or weights one by one through
   // mxmKernelF32 itself (which NaN an add propagates is up to the code).
-  if (!pl.activeNaN)
-    mxmGemmF32(pl.pendingAct.data(), L, uint32_t(M), W, Lp_, rows,
-               (cols + 15) / 16, mulOut_.data(), Lp_);
+  if (!pl.activeNaN) {
+    // Rows of the tile where every activation is +-0 add nothing.
+    uint32_t nVec = (cols + 15) / 16;
+    mulRows_.resize(Lp_);
+    uint32_t nk = mxmNeededRows(pl.pendingAct.data(), L, uint32_t(M), W, Lp_,
+                                rows, 16 * nVec, mulRows_.data());
+    mxmGemmF32(pl.pendingAct.data(), L, uint32_t(M), W, Lp_,
+               nk == rows ? nullptr : mulRows_.data(), nk, 0, nVec,
+               mulOut_.data(), Lp_,
+               // fp16 and fp8 products are exact in fp32 (not bf16's: its
+               // exponents are fp32's, a product can underflow or overflow).
+               pl.activeType == DType::F16 || pl.activeType == DType::FP8E4M3
+                   ? MxmProducts::Exact
+                   : MxmProducts::Inexact);
+  }
   for (size_t j = 0; j < M; ++j) {
     const PendingMul &pm = pl.pending[j];
     float *r = mulOut_.data() + j * Lp_;
@@ -2729,6 +3009,18 @@ void finishTrace(ChipTrace &t) {
       x = nStore + (x & ~kRef);
   t.storeBuffers = nStore;
   t.buffers = nStore + nRef;
+  // The ops' instructions copied in op order: the replay then streams
+  // them instead of missing the cache on each (they lie in 144 queues).
+  size_t withInst = 0;
+  for (const TraceOp &op : t.ops)
+    withInst += op.inst != nullptr;
+  t.insts.reserve(withInst);
+  adviseHugePages(t.insts.data(), withInst * sizeof(Instruction));
+  for (TraceOp &op : t.ops)
+    if (op.inst) {
+      t.insts.push_back(*op.inst);
+      op.inst = &t.insts.back(); // reserved: no reallocation
+    }
 }
 
 } // namespace

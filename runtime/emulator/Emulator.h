@@ -138,12 +138,45 @@ void floatsToHalves(const float *v, uint32_t n, uint32_t *bits);
 void planesToWords(const uint8_t *const *planes, uint32_t n, uint32_t *out);
 void wordsToPlanes(const uint32_t *words, uint32_t n, uint8_t *const *planes);
 
+/// The batched MXM float kernel: M activation vectors (rows of A, stride
+/// lda) times one tile W (stride ldw: a multiple of 16 with zero padding),
+/// for the 16-lane vectors [vBegin, vEnd) of the columns: C[i][n] = sum_k
+/// A[i][k] * W[k][n] over the tile rows k = ks[0], ..., ks[nk-1] (ascending;
+/// ks == nullptr: k = 0 .. nk-1) in order from +0, a product rounded to
+/// fp32 then an add per k (no contraction): the bits of the multiply of
+/// each vector alone. `products` says whether every product is exact in
+/// fp32 (fp16 and fp8 values: at most 11 significant bits each, exponents
+/// far inside fp32's range): then a fused multiply-add rounds a * w + acc
+/// exactly as the multiply and the add do, and the kernel uses FMA where
+/// the CPU has AVX-512 and FMA. Generic is the portable multiply-and-add
+/// code whatever the CPU (for tests). Exported for tests.
+enum class MxmProducts { Inexact, Exact, Generic };
+void mxmGemmF32(const float *A, size_t lda, uint32_t M, const float *W,
+                size_t ldw, const uint32_t *ks, uint32_t nk, uint32_t vBegin,
+                uint32_t vEnd, float *C, size_t ldc, MxmProducts products);
+/// The tile rows k < rows that mxmGemmF32 must sum over for these M
+/// activation vectors, written to ks (room for `rows`), their count
+/// returned: all but the rows where every A[i][k] is +-0 and W[k][0, cols)
+/// is finite. Those products are +-0, and adding +-0 leaves a sum that
+/// started at +0 unchanged (such a sum is never -0; a NaN or infinite sum
+/// stays what it is). Exported for tests.
+uint32_t mxmNeededRows(const float *A, size_t lda, uint32_t M, const float *W,
+                       size_t ldw, uint32_t rows, uint32_t cols, uint32_t *ks);
+
 /// The VXM's exp and tanh: float(std::exp(double(x))) and
 /// float(std::tanh(double(x))) bit for bit, with the lanes whose result is
 /// known (exp to 0 or inf, tanh to +-1 or x) not sent to libm. Exported
 /// for tests.
 float expFloat(float x);
 float tanhFloat(float x);
+/// tanhFloat of n lanes, the same bits: with AVX-512, tanh in double by
+/// series (relative error far below 2^-45) rounded to float, and every
+/// lane whose double lies within 2^-40 (relative) of a rounding boundary
+/// between floats, or outside 2^-13 <= |x| < 10, through tanhFloat (libm).
+/// Checked against tanhFloat on every float with 2^-13 <= |x| < 10 (a
+/// disabled gtest: Emulator.DISABLED_TanhFloatsExhaustive). Exported for
+/// tests.
+void tanhFloats(const float *x, uint32_t n, float *r);
 
 /// Static checks of a chip program (queue count, opcode per queue, NOP
 /// counts, dtypes, ALU ops, stream groups, MXM rows). Errors name the chip,

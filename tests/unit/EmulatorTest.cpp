@@ -1984,3 +1984,250 @@ TEST_F(EmulatorTest, MxmZeroRowsStillMeetInfinities) {
     ASSERT_EQ(fin[n], isa::floatBits(s)) << n;
   }
 }
+
+namespace {
+
+/// The MXM float arithmetic spelled out: per lane, a product rounded to
+/// fp32 then an add, k in order from +0.
+#pragma clang fp contract(off)
+void mxmReference(const std::vector<float> &A, size_t lda, uint32_t M,
+                  const std::vector<float> &W, size_t ldw, uint32_t rows,
+                  uint32_t vBegin, uint32_t vEnd, std::vector<float> &C,
+                  size_t ldc) {
+  for (uint32_t i = 0; i < M; ++i)
+    for (uint32_t n = 16 * vBegin; n < 16 * vEnd; ++n) {
+      float acc = 0.0f;
+      for (uint32_t k = 0; k < rows; ++k) {
+        volatile float p = A[i * lda + k] * W[k * ldw + n];
+        acc = acc + p;
+      }
+      C[i * ldc + n] = acc;
+    }
+}
+
+/// A random binary16 value widened to f32: any finite pattern (subnormals
+/// and zeros of both signs included), with `specialPct` percent infinities
+/// or (with `nan`) NaNs.
+float randomHalf(std::mt19937 &rng, int specialPct, bool nan) {
+  uint32_t r = uint32_t(rng());
+  if (int(r % 100) < specialPct) {
+    uint16_t sign = uint16_t((r >> 8) & 1) << 15;
+    if (nan && (r >> 9) % 2)
+      return isa::halfToFloat(uint16_t(sign | 0x7c00 | (1 + (r >> 10) % 1023)));
+    return isa::halfToFloat(uint16_t(sign | 0x7c00));
+  }
+  uint16_t h = uint16_t(r >> 16);
+  if ((h & 0x7c00) == 0x7c00) // inf/NaN: make it the largest finite value
+    h = uint16_t((h & 0x8000) | 0x7bff);
+  // Small magnitudes often (exponent field 0 is subnormal): products span
+  // fp32's range without underflowing.
+  if ((r >> 3) % 4 == 0)
+    h = uint16_t(h & 0x83ff);
+  return isa::halfToFloat(h);
+}
+
+/// zeroPct: percent of the tile rows k where every activation is +-0 (the
+/// rows mxmNeededRows leaves out unless the weights there hold an inf).
+void checkMxmGemm(uint32_t seed, int specialPct, bool nan, bool fp32,
+                  int zeroPct = 0) {
+  std::mt19937 rng(seed);
+  const uint32_t L = 320, ldw = 320;
+  std::normal_distribution<float> normal(0.0f, 3.0f);
+  auto value = [&] {
+    return fp32 ? normal(rng) * std::ldexp(1.0f, int(rng() % 40) - 20)
+                : randomHalf(rng, specialPct, nan);
+  };
+  for (uint32_t rows : {0u, 1u, 17u, 63u, 64u, 65u, 129u, 320u})
+    for (uint32_t M : {1u, 3u, 4u, 5u, 7u, 8u, 9u, 12u, 15u, 64u}) {
+      std::vector<float> A(size_t(M) * L), W(size_t(L) * ldw);
+      for (float &a : A)
+        a = value();
+      for (float &w : W)
+        w = value();
+      for (uint32_t k = 0; k < L; ++k)
+        if (int(rng() % 100) < zeroPct)
+          for (uint32_t i = 0; i < M; ++i)
+            A[i * L + k] = rng() % 2 ? 0.0f : -0.0f;
+      std::vector<uint32_t> ks(rows + 1, 0xdeadbeefu);
+      uint32_t nk = emu::mxmNeededRows(A.data(), L, M, W.data(), ldw, rows, ldw,
+                                       ks.data());
+      ASSERT_LE(nk, rows);
+      EXPECT_EQ(ks[rows], 0xdeadbeefu); // nothing written past rows
+      for (uint32_t kk = 0; kk < nk; ++kk)
+        ASSERT_TRUE(kk == 0 || ks[kk] > ks[kk - 1]);
+      if (zeroPct == 0 && !fp32)
+        EXPECT_EQ(nk, rows); // a zero column of 1+ random halves is rare
+      if (zeroPct > 0 && specialPct == 0 && rows >= 17)
+        EXPECT_LT(nk, rows);
+      uint32_t vBegin = rng() % 3, vEnd = vBegin + 1 + rng() % (20 - vBegin);
+      std::vector<float> want(size_t(M) * ldw, -5.0f);
+      mxmReference(A, L, M, W, ldw, rows, vBegin, vEnd, want, ldw);
+      for (emu::MxmProducts mode :
+           {emu::MxmProducts::Exact, emu::MxmProducts::Inexact,
+            emu::MxmProducts::Generic}) {
+        if (fp32 && mode == emu::MxmProducts::Exact)
+          continue; // fp32 products are not exact: never used so
+        std::vector<float> got(size_t(M) * ldw, -5.0f);
+        emu::mxmGemmF32(A.data(), L, M, W.data(), ldw, nullptr, rows, vBegin,
+                        vEnd, got.data(), ldw, mode);
+        std::vector<float> list(size_t(M) * ldw, -5.0f);
+        emu::mxmGemmF32(A.data(), L, M, W.data(), ldw, ks.data(), nk, vBegin,
+                        vEnd, list.data(), ldw, mode);
+        for (uint32_t i = 0; i < M; ++i)
+          for (uint32_t n = 0; n < ldw; ++n) {
+            float g = got[i * ldw + n], w = want[i * ldw + n];
+            float l = list[i * ldw + n];
+            // NaN inputs: which NaN an add or FMA passes on is the CPU's
+            // choice (the emulator sends such vectors through the
+            // one-vector kernel); every other lane has the exact bits,
+            // NaNs made from inf * 0 or inf - inf included.
+            if (nan && std::isnan(w)) {
+              ASSERT_TRUE(std::isnan(g) && std::isnan(l))
+                  << "mode " << int(mode) << " rows " << rows << " M " << M
+                  << " row " << i << " lane " << n;
+            } else {
+              ASSERT_EQ(isa::floatBits(g), isa::floatBits(w))
+                  << "mode " << int(mode) << " rows " << rows << " M " << M
+                  << " row " << i << " lane " << n << ": " << g << " vs " << w;
+              ASSERT_EQ(isa::floatBits(l), isa::floatBits(w))
+                  << "rows list: mode " << int(mode) << " rows " << rows
+                  << " M " << M << " row " << i << " lane " << n << ": " << l
+                  << " vs " << w;
+            }
+          }
+      }
+    }
+}
+
+} // namespace
+
+// The batched kernel (fused multiply-adds on fp16 products where the CPU
+// has AVX-512 and FMA, multiplies and adds otherwise) against the plain
+// loop: the same bits, for every block shape and remainder, rows across
+// the k blocks, column ranges not starting at 0.
+TEST(Emulator, MxmGemmFmaExactOnHalves) {
+  checkMxmGemm(1, 0, false, false);
+  checkMxmGemm(2, 2, false, false); // infinities: inf, NaN from inf * 0
+  checkMxmGemm(3, 30, false, false);
+  checkMxmGemm(4, 3, true, false); // NaN inputs
+}
+
+TEST(Emulator, MxmGemmExactOnFloats) { checkMxmGemm(5, 0, false, true); }
+
+// Tile rows where every activation is +-0 are left out unless a weight
+// there is infinite (0 * inf = NaN must reach the sum): the same bits.
+TEST(Emulator, MxmGemmSkipsZeroActivationRows) {
+  checkMxmGemm(6, 0, false, false, 40);
+  checkMxmGemm(7, 3, false, false, 40); // infinite weights in zero rows
+  checkMxmGemm(8, 0, false, true, 70);
+}
+
+// exp goes through a memo of (input bits, result) pairs per chip run:
+// repeated lanes (hits), lanes whose bits share a memo slot (replaced
+// entries), +0 (the key every entry starts with) and -0, NaNs with other
+// payloads: every lane has expFloat's bits.
+TEST_F(EmulatorTest, VxmExpMemoExact) {
+  std::vector<uint32_t> x(m.lanes());
+  auto slot = [](uint32_t b) { return (b * 0x9e3779b1u) >> 17; };
+  // Two inputs in [1, 2) that share a slot (found by search).
+  uint32_t a = isa::floatBits(1.25f), b = a + 1;
+  while (slot(b) != slot(a))
+    ++b;
+  ASSERT_LT(isa::bitsFloat(b), 2.0f);
+  const uint32_t special[] = {0x00000000u,           0x80000000u,
+                              0x7fc00000u,           0x7fc00123u,
+                              0xffc00456u,           0x7f800000u,
+                              0xff800000u,           isa::floatBits(-104.0f),
+                              isa::floatBits(89.0f), isa::floatBits(88.5f)};
+  for (uint32_t i = 0; i < m.lanes(); ++i) {
+    if (i < std::size(special))
+      x[i] = special[i];
+    else if (i % 4 == 0)
+      x[i] = i % 8 == 0 ? a : b; // alternating: each evicts the other
+    else
+      x[i] = isa::floatBits(float(int(i % 13) - 6) * 0.37f); // repeats
+  }
+  std::vector<uint32_t> got =
+      runOneVxm(m, vxmInst(AluOp::Exp, DType::F32), {x}, 3);
+  ASSERT_EQ(got.size(), m.lanes());
+  for (uint32_t i = 0; i < m.lanes(); ++i)
+    ASSERT_EQ(got[i], isa::floatBits(emu::expFloat(isa::bitsFloat(x[i]))))
+        << "lane " << i << " input " << std::hex << x[i];
+}
+
+namespace {
+
+/// tanhFloats against tanhFloat on the floats [from, to) with `step`
+/// (bit patterns, both signs), in blocks of 4096 at odd offsets.
+void checkTanhFloats(uint32_t from, uint32_t to, uint32_t step,
+                     uint64_t *checked) {
+  std::vector<float> x(4099), r(4099);
+  for (uint32_t sign : {0u, 0x80000000u}) {
+    uint32_t b = from;
+    while (b < to) {
+      uint32_t n = 0;
+      for (; n < 4096 && b < to; ++n, b += step)
+        x[3 + n] = isa::bitsFloat(b | sign);
+      emu::tanhFloats(x.data() + 3, n, r.data() + 3);
+      for (uint32_t i = 0; i < n; ++i)
+        ASSERT_EQ(isa::floatBits(r[3 + i]),
+                  isa::floatBits(emu::tanhFloat(x[3 + i])))
+            << "x " << x[3 + i] << " bits " << std::hex
+            << isa::floatBits(x[3 + i]);
+      *checked += n;
+    }
+  }
+}
+
+} // namespace
+
+// Every 61st float over the range the vector path computes (2^-13 <= |x|
+// < 10) and the specials around it: tanhFloat's bits.
+TEST(Emulator, TanhFloatsExact) {
+  uint64_t checked = 0;
+  checkTanhFloats(isa::floatBits(0x1p-13f) - 100, isa::floatBits(10.0f) + 100,
+                  61, &checked);
+  EXPECT_GT(checked, 4000000u);
+  std::vector<float> x = {0.0f,      -0.0f,         0x1p-13f,
+                          -0x1p-13f, 0x1p-14f,      10.0f,
+                          -10.0f,    9.999999f,     INFINITY,
+                          -INFINITY, std::nanf(""), isa::bitsFloat(0x7fc00123u),
+                          1e-40f,    0.625f,        0.62499994f,
+                          88.0f,     1e30f,         -1e-30f};
+  std::vector<float> r(x.size());
+  emu::tanhFloats(x.data(), uint32_t(x.size()), r.data());
+  for (size_t i = 0; i < x.size(); ++i)
+    EXPECT_EQ(isa::floatBits(r[i]), isa::floatBits(emu::tanhFloat(x[i])))
+        << x[i];
+}
+
+// The one-off proof that the vector path gives libm's bits on every float
+// it computes (about 2.8e8 inputs; run with
+// --gtest_also_run_disabled_tests --gtest_filter='*TanhFloatsExhaustive').
+TEST(Emulator, DISABLED_TanhFloatsExhaustive) {
+  uint64_t checked = 0;
+  checkTanhFloats(isa::floatBits(0x1p-13f), isa::floatBits(10.0f), 1, &checked);
+  std::printf("checked %llu floats\n", (unsigned long long)checked);
+}
+
+// rsqrt is float(1 / sqrt(double(x))) bit for bit, NaN results included
+// (negative inputs, NaN payloads), on every lane of vectorised code.
+TEST_F(EmulatorTest, VxmRsqrtBitsOfLibm) {
+  std::mt19937 rng(12);
+  std::vector<uint32_t> x(m.lanes());
+  const uint32_t special[] = {0x00000000u, 0x80000000u, 0x00000001u,
+                              0x807fffffu, 0x7f800000u, 0xff800000u,
+                              0x7fc00000u, 0x7fa00001u, 0xffc00123u,
+                              0xbf800000u, 0x7f7fffffu};
+  for (uint32_t i = 0; i < m.lanes(); ++i)
+    x[i] = i < std::size(special) ? special[i] : uint32_t(rng());
+  std::vector<uint32_t> got =
+      runOneVxm(m, vxmInst(AluOp::Rsqrt, DType::F32), {x}, 3);
+  ASSERT_EQ(got.size(), m.lanes());
+  for (uint32_t i = 0; i < m.lanes(); ++i) {
+    volatile double d = double(isa::bitsFloat(x[i]));
+    float want = float(1.0 / std::sqrt(d));
+    ASSERT_EQ(got[i], isa::floatBits(want))
+        << "lane " << i << " input " << std::hex << x[i];
+  }
+}
