@@ -95,8 +95,8 @@ struct RowState {
   llvm::SmallVector<uint32_t, 2> reads;
 };
 
-/// The key of an SRAM address in WindowScheduler's row states (slice, bank
-/// and row are in range: checked before).
+/// The key of an SRAM address in WindowScheduler's row states (the address
+/// is in the target's range, and init() checked that the target's fit).
 uint64_t rowKey(uint32_t chip, uint32_t slice, uint32_t bank, uint32_t row) {
   assert(slice < (1u << 12) && bank < (1u << 4) && row < (1u << 24) &&
          "SRAM address beyond the row key's fields");
@@ -196,6 +196,13 @@ LogicalResult WindowScheduler::init() {
   const schema::Target &target = S.m.target();
   if (auto n = S.module->getAttrOfType<IntegerAttr>("lpuhw.chips"))
     S.chips = uint32_t(std::max<int64_t>(1, n.getInt()));
+  // rowKey's fields.
+  if (S.m.memSlices() >= (1u << 12) || S.m.banks() >= (1u << 4) ||
+      S.m.rowsPerBank() >= (1u << 24) || S.chips >= (1u << 24))
+    return S.module.emitError()
+           << "lpuhw-schedule: target " << target.name()
+           << " is too large for the scheduler's SRAM row keys (at most "
+              "4,095 slices, 15 banks, 2^24 - 1 rows per bank and chips)";
   if (S.chips > 1) {
     absl::StatusOr<isa::Topology> t = isa::Topology::create(target, S.chips);
     if (!t.ok())
