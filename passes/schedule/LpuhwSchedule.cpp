@@ -650,6 +650,7 @@ LogicalResult WindowScheduler::schedule(ArrayRef<Operation *> windowOps) {
         rank = std::max(rank, unitRank(opAt(begin + k)));
       S.bundleRank.push_back(uint8_t(rank));
     }
+    S.table.shrinkStreams();
     // The op that ends last: the first window's on ties (the lowest index).
     if (scheduler.numOps() > 0 &&
         (begin == 0 || scheduler.length() > S.length)) {

@@ -232,6 +232,16 @@ void ReservationTable::reserveStream(const StreamPath &p) {
   streamPaths_[diagonalKey(p)].push_back({p.stream, int32_t(lo), int32_t(hi)});
 }
 
+void ReservationTable::shrinkStreams() {
+  // Visits every list once; the order cannot matter. (A copy, not
+  // shrink_to_fit: without exceptions, libstdc++'s is a no-op.)
+  for (auto &entry : streamPaths_) {
+    std::vector<StreamUse> &uses = entry.second;
+    if (uses.capacity() > uses.size())
+      std::vector<StreamUse>(uses.begin(), uses.end()).swap(uses);
+  }
+}
+
 void ReservationTable::releaseStream(const StreamPath &p) {
   auto it = streamPaths_.find(diagonalKey(p));
   if (it == streamPaths_.end())

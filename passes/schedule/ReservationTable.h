@@ -139,6 +139,9 @@ public:
   void reserveStream(const StreamPath &p);
   /// Undoes a `reserveStream` of exactly `p`.
   void releaseStream(const StreamPath &p);
+  /// Frees the spare capacity of the per-diagonal stream lists (they grow
+  /// by doubling and are kept all program long): between scheduler windows.
+  void shrinkStreams();
   /// The streams (bit s: stream s of p.dir, whatever p.stream says) on
   /// which a value travelling along `p` would conflict: one diagonal lookup
   /// answers for every stream id.

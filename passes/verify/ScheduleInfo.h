@@ -183,8 +183,7 @@ public:
     (*this)[size_++] = v;
   }
   void clear() {
-    chunks_.clear();
-    chunks_.shrink_to_fit();
+    std::vector<std::unique_ptr<T[]>>().swap(chunks_);
     size_ = 0;
   }
   iterator begin() { return iterator(this, 0); }

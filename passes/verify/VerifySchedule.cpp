@@ -40,6 +40,13 @@ public:
       : m_(m), insts_(insts), chips_(chips) {}
 
   void run() {
+    // The puts' narrow fields: cycles below 2^30, chips below 2^22.
+    for (const SchedInst &s : insts_)
+      if (s.cycle >= (int64_t(1) << 30) || s.chip >= (1u << 22)) {
+        error(s) << "program too long or too wide for the checker (issue at "
+                    "cycle 2^30 or later, or chip 2^22 or above)";
+        return;
+      }
     checkChips();
     indexPuts();
     checkReads();
@@ -82,11 +89,14 @@ private:
 
   /// A value put on a stream: the (chip, stream) key, the diagonal it
   /// moves on, where it is put and by whom.
+  /// 16 bytes (one per value put, 2.4M on the 55M GPT-2): run() checked
+  /// that cycles, chips and positions fit.
   struct Put {
-    int64_t key, diag;
-    int position;
-    int inst;
-    unsigned result;
+    uint32_t key;
+    int32_t diag;
+    int16_t position;
+    uint16_t result;
+    int32_t inst;
   };
   static bool byDiagonal(const Put &a, const Put &b) {
     return std::tie(a.key, a.diag) < std::tie(b.key, b.diag);
@@ -109,8 +119,8 @@ private:
       int64_t t = putCycle(s);
       for (unsigned k = 0; k < s.numResults; ++k) {
         int64_t st = s.stream + k;
-        puts_.push_back({key(s.chip, st), diagonal(st, s.position, t),
-                         s.position, int(i), k});
+        puts_.push_back({key(s.chip, st), int32_t(diagonal(st, s.position, t)),
+                         s.position, uint16_t(k), int32_t(i)});
       }
     }
     // By (key, diagonal, position), program order within: a run of one
@@ -217,7 +227,8 @@ private:
     }
     // A put on the same moving slot between the producer (exclusive) and the
     // reader (inclusive) ends the value before it is read.
-    Put probe{key(p.chip, stream), diagonal(stream, p.position, tp), 0, 0, 0};
+    Put probe{key(p.chip, stream), int32_t(diagonal(stream, p.position, tp)), 0,
+              0, 0};
     auto [lo, hi] =
         std::equal_range(puts_.begin(), puts_.end(), probe, byDiagonal);
     for (const Put &other : llvm::make_range(lo, hi)) {
@@ -458,8 +469,8 @@ private:
   }
 
   /// A stream of a chip as one key.
-  static int64_t key(uint32_t chip, int64_t stream) {
-    return int64_t(chip) * 1024 + stream;
+  static uint32_t key(uint32_t chip, int64_t stream) {
+    return chip * 1024 + uint32_t(stream);
   }
 
   // Rules: a c2c_recv issues exactly when its vector arrives: send cycle +

@@ -346,3 +346,14 @@ module attributes {lpuhw.cycles = 8 : i64} {
     return
   }
 }
+
+// -----
+
+// An issue cycle at 2^30 or later is beyond the checker's packed tables.
+module attributes {lpuhw.cycles = 1073741827 : i64} {
+  func.func @main() {
+    // expected-error @+1 {{MEM-W0 at cycle 1073741824: program too long or too wide for the checker}}
+    %a = lpuhw.mem_read slice 0 bank 0 row 0 {cycle = 1073741824 : i64, stream = 0 : i32}
+    return
+  }
+}
