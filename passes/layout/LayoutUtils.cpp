@@ -15,6 +15,21 @@ using namespace mlir;
 
 namespace lpuc::layout {
 
+bool isLoaded(lpuhw::TensorOp tensor) {
+  return tensor.getKind() == "weight" || tensor.getKind() == "input";
+}
+
+TensorRows rowsOf(lpuhw::TensorOp tensor, const isa::Machine &machine) {
+  isa::TensorLayout l = layoutOf(tensor, machine);
+  TensorRows r;
+  r.chip = tensor.getChip().value_or(0);
+  r.bank = l.bank;
+  r.lo = l.baseRow;
+  r.hi = l.baseRow + uint32_t(l.sramRowsPerSlice());
+  r.slices.assign(l.slices.begin(), l.slices.end());
+  return r;
+}
+
 isa::TensorLayout layoutOf(lpuhw::TensorOp tensor,
                            const isa::Machine &machine) {
   isa::TensorLayout l;

@@ -30,6 +30,19 @@ namespace lpuc::layout {
 /// slices, bank and base_row from the op, lanes from the machine.
 isa::TensorLayout layoutOf(lpuhw::TensorOp tensor, const isa::Machine &machine);
 
+/// Whether the loader writes `tensor` before the first instruction (a
+/// weight or an input): its rows hold it for the whole program, and no
+/// instruction may write them (lpuhw-verify-schedule).
+bool isLoaded(lpuhw::TensorOp tensor);
+
+/// The SRAM rows of `tensor`: rows [lo, hi) of `bank` in each of `slices`,
+/// on `chip`.
+struct TensorRows {
+  uint32_t chip = 0, bank = 0, lo = 0, hi = 0;
+  std::vector<uint32_t> slices;
+};
+TensorRows rowsOf(lpuhw::TensorOp tensor, const isa::Machine &machine);
+
 /// Where a tensor lives: its slice group, bank and first row.
 struct Placement {
   std::vector<uint32_t> slices;

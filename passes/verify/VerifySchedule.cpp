@@ -545,13 +545,11 @@ bool checkLoadedTensors(ModuleOp module, const isa::Machine &machine,
   std::map<Key, std::map<uint32_t, std::pair<uint32_t, lpuhw::TensorOp>>>
       loaded;
   module.walk([&](lpuhw::TensorOp t) {
-    if (t.getKind() != "weight" && t.getKind() != "input")
+    if (!layout::isLoaded(t))
       return;
-    isa::TensorLayout l = layout::layoutOf(t, machine);
-    uint32_t chip = t.getChip() ? *t.getChip() : 0;
-    uint32_t hi = l.baseRow + uint32_t(l.sramRowsPerSlice());
-    for (uint32_t slice : l.slices)
-      loaded[{chip, slice, l.bank}][l.baseRow] = {hi, t};
+    layout::TensorRows r = layout::rowsOf(t, machine);
+    for (uint32_t slice : r.slices)
+      loaded[{r.chip, slice, r.bank}][r.lo] = {r.hi, t};
   });
   // One error per tensor (at its first offending write), with the count.
   struct Bad {
