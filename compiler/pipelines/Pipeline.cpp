@@ -35,8 +35,10 @@ std::string frontPipelineFor(const CompileOptions &opts) {
   if (opts.emit == EmitKind::Onnx)
     return "";
   std::string p =
-      "onnx-to-lpu,canonicalize,lpu-precision{precision=" + opts.precision +
-      "},canonicalize";
+      "onnx-to-lpu,canonicalize,lpu-precision{precision=" + opts.precision;
+  if (!opts.weightDir.empty())
+    p += " weight-dir=\"" + opts.weightDir + "\"";
+  p += "},canonicalize";
   if (opts.fuse)
     p += ",lpu-fuse";
   return p;

@@ -27,6 +27,9 @@ struct CompileOptions {
   /// a manifest-only .lpubin that does not run.
   bool plan = false;
   std::string modelName; // file name only: recorded in the binary
+  /// lpu-precision's weight-dir: where the narrowed weights are kept in an
+  /// unlinked temporary file (empty: on the heap).
+  std::string weightDir;
   bool printIrAfterAll = false;
 };
 

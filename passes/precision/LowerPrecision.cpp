@@ -8,6 +8,7 @@
 
 #include "passes/precision/Passes.h"
 
+#include "compiler/support/MappedPages.h"
 #include "dialects/lpu/LpuDialect.h"
 #include "dialects/lpu/LpuOps.h"
 
@@ -104,7 +105,10 @@ struct LpuPrecisionPass : lpuc::impl::LpuPrecisionBase<LpuPrecisionPass> {
         constants.push_back(c);
     });
     for (arith::ConstantOp c : constants) {
-      TypedAttr value = narrowConstant(c.getValue());
+      FailureOr<TypedAttr> rounded = narrowConstant(c);
+      if (failed(rounded))
+        return signalPassFailure();
+      TypedAttr value = *rounded;
       if (!value)
         continue; // left f32; step 2 casts it where lpu ops use it
       rewriter.setInsertionPoint(c);
@@ -178,44 +182,80 @@ struct LpuPrecisionPass : lpuc::impl::LpuPrecisionBase<LpuPrecisionPass> {
         rewriter.eraseOp(c);
       }
     });
+    file.reset(); // the mappings stay valid without the descriptor
   }
 
-  /// The narrow copy of an f32 constant, or null if its kind is unknown.
-  TypedAttr narrowConstant(Attribute attr) {
+  /// The narrow copy of an f32 constant, or null if its kind is unknown;
+  /// fails (with an error at `c`) if the weight file cannot be written.
+  FailureOr<TypedAttr> narrowConstant(arith::ConstantOp c) {
+    Attribute attr = c.getValue();
     auto type = cast<RankedTensorType>(cast<TypedAttr>(attr).getType());
     RankedTensorType to = type.clone(narrow);
     const llvm::fltSemantics &sem = narrow.getFloatSemantics();
     if (auto dense = dyn_cast<DenseElementsAttr>(attr))
-      return dense.mapValues(
-          narrow, [&](const APFloat &v) { return roundBits(v, sem); });
+      return TypedAttr(dense.mapValues(
+          narrow, [&](const APFloat &v) { return roundBits(v, sem); }));
     auto res = dyn_cast<DenseF32ResourceElementsAttr>(attr);
     if (!res)
-      return {};
+      return TypedAttr();
     std::string name = (res.getRawHandle().getKey() + "_" + precision).str();
     const AsmResourceBlob *from = res.getRawHandle().getBlob();
     if (!from) {
       // Shapes only (weights not loaded): a blob-less resource of the new
       // type.
-      return cast<DenseResourceElementsAttr>(
-          lpuc::lpu::constantWithoutData(to, name));
+      return cast<TypedAttr>(lpuc::lpu::constantWithoutData(to, name));
     }
     // The f32 bytes are read with memcpy: a weight used in place from the
     // model file may sit at any address (its blob's alignment says so).
     ArrayRef<char> in = from->getData();
     size_t n = in.size() / sizeof(float);
-    AsmResourceBlob blob =
-        HeapAsmResourceBlob::allocate(n * sizeof(uint16_t), alignof(uint16_t));
-    MutableArrayRef<char> bytes = blob.getMutableData();
-    for (size_t i = 0; i < n; ++i) {
-      float f;
-      std::memcpy(&f, in.data() + i * sizeof(float), sizeof(f));
-      uint16_t bits =
-          static_cast<uint16_t>(roundBits(APFloat(f), sem).getZExtValue());
-      std::memcpy(bytes.data() + i * sizeof(uint16_t), &bits, sizeof(bits));
+    auto convert = [&](size_t first, MutableArrayRef<char> out) {
+      for (size_t i = 0; i < out.size() / sizeof(uint16_t); ++i) {
+        float f;
+        std::memcpy(&f, in.data() + (first + i) * sizeof(float), sizeof(f));
+        uint16_t bits =
+            static_cast<uint16_t>(roundBits(APFloat(f), sem).getZExtValue());
+        std::memcpy(out.data() + i * sizeof(uint16_t), &bits, sizeof(bits));
+      }
+    };
+    constexpr size_t kFileBytes = 4096; // a page: smaller ones stay
+    size_t bytes = n * sizeof(uint16_t);
+    if (weightDir.empty() || bytes < kFileBytes) {
+      AsmResourceBlob blob =
+          HeapAsmResourceBlob::allocate(bytes, alignof(uint16_t));
+      convert(0, blob.getMutableData());
+      return TypedAttr(
+          DenseResourceElementsAttr::get(to, name, std::move(blob)));
     }
-    return DenseResourceElementsAttr::get(to, name, std::move(blob));
+    if (!file) {
+      llvm::Expected<std::unique_ptr<lpuc::WeightFile>> f =
+          lpuc::WeightFile::create(weightDir);
+      if (!f) {
+        c.emitError() << llvm::toString(f.takeError());
+        return failure();
+      }
+      file = std::move(*f);
+    }
+    llvm::Expected<lpuc::WeightFile::Mapped> mapped =
+        file->append(bytes, [&](size_t offset, MutableArrayRef<char> piece) {
+          convert(offset / sizeof(uint16_t), piece);
+        });
+    if (!mapped) {
+      c.emitError() << llvm::toString(mapped.takeError());
+      return failure();
+    }
+    AsmResourceBlob blob = UnmanagedAsmResourceBlob::allocateWithAlign(
+        ArrayRef<char>(mapped->data, mapped->size), alignof(uint16_t),
+        [](void *data, size_t size, size_t) {
+          lpuc::WeightFile::Mapped::release(static_cast<const char *>(data),
+                                            size);
+        });
+    return TypedAttr(DenseResourceElementsAttr::get(to, name, std::move(blob)));
   }
 
+  /// Where narrowed weights go with weight-dir (created at the first).
+  /// (A shared_ptr: passes are copied when a pipeline is cloned.)
+  std::shared_ptr<lpuc::WeightFile> file;
   FloatType narrow;
 };
 

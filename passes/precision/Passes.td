@@ -35,6 +35,15 @@ def LpuPrecision : Pass<"lpu-precision", "::mlir::ModuleOp"> {
     `precision=fp32` (the default) leaves the IR unchanged; any other value
     is an error.
 
+    With `weight-dir=DIR`, each narrowed `dense_resource` of 4 KiB or more
+    is written to an unlinked temporary file in DIR and its blob is a
+    read-only mapping of that file instead of heap memory: its pages are
+    read back only when a later pass looks at the data (the emitter, which
+    gives them back once written). `lpuc` sets it to the output's directory,
+    so that a model's narrowed weights do not stay in memory through
+    lowering and scheduling. An empty DIR (the default) keeps them on the
+    heap.
+
     ```mlir
     // lpuc-opt --lpu-precision=precision=bf16
     func.func @main(%x: tensor<2x4xf32>) -> tensor<2x4xf32> {
@@ -52,7 +61,10 @@ def LpuPrecision : Pass<"lpu-precision", "::mlir::ModuleOp"> {
   }];
   let options = [
     Option<"precision", "precision", "std::string", /*default=*/"\"fp32\"",
-           "compute type of f32 lpu ops: fp32, fp16 or bf16">
+           "compute type of f32 lpu ops: fp32, fp16 or bf16">,
+    Option<"weightDir", "weight-dir", "std::string", /*default=*/"\"\"",
+           "directory for the temporary file that holds the narrowed "
+           "weights (empty: the heap)">
   ];
   let dependentDialects = ["::lpuc::lpu::LpuDialect",
                            "::mlir::arith::ArithDialect"];

@@ -7,6 +7,7 @@
 
 #include "compiler/import/onnx/OnnxImport.h"
 #include "compiler/import/onnx/WeightScan.h"
+#include "compiler/support/MappedPages.h"
 #include "dialects/onnx/OnnxDialect.h"
 #include "dialects/onnx/OnnxOps.h"
 #include "runtime/api/Npy.h"
@@ -58,22 +59,19 @@ constexpr size_t kInlineTensorBytes = 1024;
 struct FileMapping {
   const char *base = nullptr;
   size_t size = 0;
-  FileMapping(const char *base, size_t size) : base(base), size(size) {}
+  FileMapping(const char *base, size_t size) : base(base), size(size) {
+    registerMapping(base, size);
+  }
   FileMapping(const FileMapping &) = delete;
   FileMapping &operator=(const FileMapping &) = delete;
-  ~FileMapping() { ::munmap(const_cast<char *>(base), size); }
+  ~FileMapping() {
+    unregisterMapping(base);
+    ::munmap(const_cast<char *>(base), size);
+  }
   /// Returns the pages wholly inside `range` to the system (the pages it
   /// shares with its neighbours stay): read again, they would come back
   /// from the file.
-  void release(ArrayRef<char> range) const {
-    uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
-    uintptr_t begin = reinterpret_cast<uintptr_t>(range.data());
-    uintptr_t end = begin + range.size();
-    begin = (begin + page - 1) / page * page;
-    end = end / page * page;
-    if (begin < end)
-      ::madvise(reinterpret_cast<void *>(begin), end - begin, MADV_DONTNEED);
-  }
+  void release(ArrayRef<char> range) const { releaseMappedPages(range); }
 };
 
 /// The bytes of a tensor and whatever keeps them alive.
@@ -513,9 +511,19 @@ ElementsAttr Importer::makeAttr(RankedTensorType type, StringRef name,
              data.empty()) {
     blob = HeapAsmResourceBlob::allocateAndCopyWithAlign(data, align, false);
   } else {
+    // A mapped slice of an external data file is registered, so that
+    // readers done with the bytes (the emitter) can give its pages back.
+    bool mapped = bytes.buffer && bytes.buffer->getBufferKind() ==
+                                      llvm::MemoryBuffer::MemoryBuffer_MMap;
+    const char *start = mapped ? bytes.buffer->getBufferStart() : nullptr;
+    if (mapped)
+      registerMapping(start, bytes.buffer->getBufferSize());
     auto keep = std::make_shared<TensorBytes>(std::move(bytes));
     blob = UnmanagedAsmResourceBlob::allocateWithAlign(
-        data, align, [keep = std::move(keep)](void *, size_t, size_t) {});
+        data, align, [keep = std::move(keep), start](void *, size_t, size_t) {
+          if (start)
+            unregisterMapping(start);
+        });
   }
   return DenseResourceElementsAttr::get(type, name, std::move(blob));
 }

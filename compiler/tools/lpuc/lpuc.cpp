@@ -107,6 +107,20 @@ int runStages(const DriverOptions &opts, mlir::MLIRContext &ctx,
                    .Case("asm", EmitKind::Asm)
                    .Default(EmitKind::Bin);
   copts.modelName = llvm::sys::path::filename(opts.model).str();
+  // Narrowed weights wait in a temporary file next to the output (the file
+  // system the binary goes to), or in the temporary directory for stdout.
+  if (!opts.plan) {
+    llvm::SmallString<256> dir;
+    if (!opts.output.empty() && opts.output != "-") {
+      dir = llvm::sys::path::parent_path(opts.output);
+      if (dir.empty())
+        dir = ".";
+    } else {
+      llvm::sys::path::system_temp_directory(/*erasedOnReboot=*/true, dir);
+    }
+    if (dir.str().find('"') == std::string::npos)
+      copts.weightDir = std::string(dir);
+  }
   copts.printIrAfterAll = opts.printIrAfterAll;
   copts.plan = opts.plan;
   // What a plan is made from: the weights the model holds, and how many of
