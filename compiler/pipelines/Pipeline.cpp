@@ -222,6 +222,11 @@ struct TrimInstrumentation : public PassInstrumentation {
 };
 } // namespace
 
+void printDebugMemory(llvm::StringRef what) {
+  if (debugMemory())
+    MemoryInstrumentation::print(what);
+}
+
 /// Runs the textual pass pipeline `pipeline` on `module`.
 static LogicalResult runPipeline(ModuleOp module, const std::string &pipeline,
                                  const CompileOptions &opts) {
@@ -283,7 +288,6 @@ static FailureOr<CompileResult> compileOnce(ModuleOp module,
   emitOpts.precision = opts.precision;
   emitOpts.verify = false; // verified below or by lpuhw-verify-schedule
   emitOpts.withoutWeights = opts.plan;
-  llvm::Expected<std::vector<uint8_t>> bytes = std::vector<uint8_t>();
   if (opts.emit != EmitKind::Bin) {
     // The lpuhw IR is the output (or feeds --emit asm): the passes.
     if (failed(runPipeline(module, back, opts)))
@@ -341,22 +345,17 @@ static FailureOr<CompileResult> compileOnce(ModuleOp module,
     if (debugMemory())
       MemoryInstrumentation::print("lpuhw-verify-schedule");
     malloc_trim(0);
-    bytes = emitLpubin(module, emitOpts, std::move(insts));
+    llvm::Expected<LpubinImage> image =
+        buildLpubin(module, emitOpts, std::move(insts));
+    if (!image)
+      return emitError(module.getLoc()) << llvm::toString(image.takeError());
+    result.image = std::move(*image);
   }
-  if (!bytes)
-    return emitError(module.getLoc()) << llvm::toString(bytes.takeError());
-  result.binary = std::move(*bytes);
   if (debugMemory())
-    MemoryInstrumentation::print("emit");
-  absl::StatusOr<format::Lpubin> parsed =
-      format::readLpubinUnowned(result.binary.data(), result.binary.size());
-  if (!parsed.ok())
-    return emitError(module.getLoc())
-           << "internal: emitted binary does not verify: "
-           << parsed.status().message();
+    MemoryInstrumentation::print("emit (instruction streams built)");
   // Instruction streams live in SRAM too (ARCH.md section 2): weights,
   // activations and instructions together must fit each chip.
-  const schema::Manifest &m = parsed->manifest;
+  const schema::Manifest &m = result.image->manifest;
   uint64_t capacity = isa::Machine(m.target()).sramBytes();
   overflow = 0;
   for (const schema::ChipProgram &c : m.chips()) {

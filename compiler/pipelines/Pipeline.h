@@ -2,9 +2,12 @@
 #ifndef LPUC_COMPILER_PIPELINES_PIPELINE_H
 #define LPUC_COMPILER_PIPELINES_PIPELINE_H
 
+#include "compiler/target/lpubin/Emit.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Support/LLVM.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,11 +45,16 @@ std::string frontPipelineFor(const CompileOptions &opts);
 std::string backPipelineFor(const CompileOptions &opts);
 
 /// The result of compiling: the final module is changed in place; for
-/// EmitKind::Bin `binary` holds the .lpubin bytes and `report` a summary.
+/// EmitKind::Bin `image` is the .lpubin to write (its weight segments are
+/// read from the module as it is written) and `report` a summary.
 struct CompileResult {
-  std::vector<uint8_t> binary;
+  std::optional<LpubinImage> image;
   std::string report;
 };
+
+/// With LPUC_DEBUG_MEMORY set, prints heap and peak RSS "after `what`" to
+/// stderr (as after each pass); otherwise nothing.
+void printDebugMemory(llvm::StringRef what);
 
 /// Runs the pipeline on `module` (an imported onnx module). Diagnostics go to
 /// the context's handler; fails if any stage fails.

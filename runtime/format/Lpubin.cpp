@@ -244,16 +244,26 @@ uint32_t crc32Reference(const uint8_t *data, size_t size) {
   return crc32Zlib(0, data, size);
 }
 
-std::vector<uint8_t> writeLpubin(schema::Manifest manifest,
-                                 std::vector<SegmentData> segments) {
+namespace {
+/// The file of `manifest` + `segments` written through `write`: the layout
+/// pass produces every segment once (sizes and checksums go in the
+/// manifest, which precedes them), the write pass again. With `check`, the
+/// manifest must pass the reader's checks before anything is written.
+absl::Status writeSegments(schema::Manifest &manifest,
+                           const std::vector<SegmentSource> &segments,
+                           const ByteSink &write, uint64_t *fileSize,
+                           bool check) {
+  std::vector<uint8_t> buf;
   // Offsets depend on the manifest size, which depends on the offsets
   // (varints): iterate until stable (at most a few rounds).
   manifest.clear_segments();
-  for (const SegmentData &s : segments) {
+  for (const SegmentSource &s : segments) {
+    buf.clear();
+    s.fill(buf);
     schema::Segment *info = manifest.add_segments();
     *info = s.info;
-    info->set_size(s.bytes.size());
-    info->set_crc32(crc32(s.bytes.data(), s.bytes.size()));
+    info->set_size(buf.size());
+    info->set_crc32(crc32(buf.data(), buf.size()));
     info->set_offset(0);
   }
   std::string text;
@@ -273,33 +283,100 @@ std::vector<uint8_t> writeLpubin(schema::Manifest manifest,
       break;
   }
   uint64_t end = kHeaderSize + text.size();
-  if (!segments.empty())
-    end = manifest.segments(manifest.segments_size() - 1).offset() +
-          segments.back().bytes.size();
-  // The file is appended segment by segment into a buffer reserved once
-  // (its pages are touched only as they are written) and each segment is
-  // freed once copied, so the file and its segments are never held whole
-  // at the same time (with lpuc's mmap threshold, a freed segment goes back
-  // to the system at once).
-  std::vector<uint8_t> out;
-  out.reserve(end);
-  out.resize(kHeaderSize, 0);
-  std::memcpy(out.data(), kMagic, 8);
-  put16(out.data() + 8, kAbiMajor);
-  put16(out.data() + 10, kAbiMinor);
-  put32(out.data() + 12, uint32_t(kHeaderSize));
-  put64(out.data() + 16, kHeaderSize);
-  put64(out.data() + 24, text.size());
-  put32(out.data() + 32,
-        crc32(reinterpret_cast<const uint8_t *>(text.data()), text.size()));
-  out.insert(out.end(), text.begin(), text.end());
-  for (size_t i = 0; i < segments.size(); ++i) {
-    out.resize(manifest.segments(int(i)).offset(), 0); // zero padding
-    out.insert(out.end(), segments[i].bytes.begin(), segments[i].bytes.end());
-    std::vector<uint8_t>().swap(segments[i].bytes);
+  if (manifest.segments_size() > 0) {
+    const schema::Segment &last =
+        manifest.segments(manifest.segments_size() - 1);
+    end = last.offset() + last.size();
   }
-  out.resize(end, 0);
+  *fileSize = end;
+  if (check)
+    if (absl::Status st =
+            checkManifest(manifest, kHeaderSize, text.size(), end);
+        !st.ok())
+      return absl::InternalError("the binary would not verify: " +
+                                 std::string(st.message()));
+  uint8_t header[kHeaderSize] = {};
+  std::memcpy(header, kMagic, 8);
+  put16(header + 8, kAbiMajor);
+  put16(header + 10, kAbiMinor);
+  put32(header + 12, uint32_t(kHeaderSize));
+  put64(header + 16, kHeaderSize);
+  put64(header + 24, text.size());
+  put32(header + 32,
+        crc32(reinterpret_cast<const uint8_t *>(text.data()), text.size()));
+  static const uint8_t zeros[kSegmentAlign] = {};
+  uint64_t pos = 0;
+  auto put = [&](const uint8_t *data, uint64_t size) {
+    pos += size;
+    return size == 0 || write(data, size);
+  };
+  auto pad = [&](uint64_t to) {
+    while (pos < to)
+      if (!put(zeros, std::min<uint64_t>(to - pos, sizeof(zeros))))
+        return false;
+    return true;
+  };
+  if (!put(header, kHeaderSize) ||
+      !put(reinterpret_cast<const uint8_t *>(text.data()), text.size()))
+    return absl::UnavailableError("write failed");
+  for (size_t i = 0; i < segments.size(); ++i) {
+    const schema::Segment &info = manifest.segments(int(i));
+    buf.clear();
+    segments[i].fill(buf);
+    if (buf.size() != info.size() ||
+        crc32(buf.data(), buf.size()) != info.crc32())
+      return absl::InternalError("segment " + std::to_string(i) +
+                                 " changed between the layout and the write");
+    if (!pad(info.offset()) || !put(buf.data(), buf.size()))
+      return absl::UnavailableError("write failed");
+  }
+  return absl::OkStatus();
+}
+} // namespace
+
+std::vector<uint8_t> writeLpubin(schema::Manifest manifest,
+                                 std::vector<SegmentData> segments) {
+  // Each segment's bytes are freed once copied into the file (its second
+  // fill), so the file and its segments are not held whole at once.
+  std::vector<SegmentSource> sources(segments.size());
+  for (size_t i = 0; i < segments.size(); ++i) {
+    sources[i].info = segments[i].info;
+    sources[i].fill = [&segments, i,
+                       used = 0](std::vector<uint8_t> &out) mutable {
+      out = segments[i].bytes;
+      if (++used == 2)
+        std::vector<uint8_t>().swap(segments[i].bytes);
+    };
+  }
+  std::vector<uint8_t> out;
+  uint64_t size = 0;
+  bool reserved = false;
+  absl::Status st = writeSegments(
+      manifest, sources,
+      [&](const uint8_t *data, size_t n) {
+        if (!reserved) {
+          // The layout is known by the first write: one allocation, whose
+          // pages are touched only as they are written.
+          out.reserve(size_t(size));
+          reserved = true;
+        }
+        out.insert(out.end(), data, data + n);
+        return true;
+      },
+      &size, /*check=*/false);
+  (void)st; // a vector never fails to take the bytes; fills are copies
   return out;
+}
+
+absl::Status writeLpubinStreamed(schema::Manifest &manifest,
+                                 const std::vector<SegmentSource> &segments,
+                                 const ByteSink &write, uint64_t *fileSize) {
+  uint64_t size = 0;
+  absl::Status st =
+      writeSegments(manifest, segments, write, &size, /*check=*/true);
+  if (fileSize)
+    *fileSize = size;
+  return st;
 }
 
 absl::Status writeLpubinFile(const std::string &path, schema::Manifest manifest,
@@ -318,6 +395,9 @@ absl::Status writeLpubinFile(const std::string &path, schema::Manifest manifest,
 }
 
 namespace {
+absl::Status checkContents(const schema::Manifest &m, uint64_t mOff,
+                           uint64_t mSize, uint64_t fileSize, const uint8_t *h);
+
 /// Checks and parses the `fileSize` bytes at `bytes.get()`.
 absl::StatusOr<Lpubin> parseLpubin(std::shared_ptr<const uint8_t> bytes,
                                    uint64_t fileSize) {
@@ -356,7 +436,20 @@ absl::StatusOr<Lpubin> parseLpubin(std::shared_ptr<const uint8_t> bytes,
   Lpubin out;
   if (!out.manifest.ParseFromArray(h + mOff, int(mSize)))
     return err("manifest is not a valid protobuf Manifest");
-  const schema::Manifest &m = out.manifest;
+  if (absl::Status st = checkContents(out.manifest, mOff, mSize, fileSize, h);
+      !st.ok())
+    return st;
+  out.bytes = std::move(bytes);
+  out.size = fileSize;
+  return out;
+}
+
+/// The checks after the header's: manifest (target, chips, tensors) and
+/// segments; with `h` (the file's bytes) also the segments' checksums and
+/// the zero padding.
+absl::Status checkContents(const schema::Manifest &m, uint64_t mOff,
+                           uint64_t mSize, uint64_t fileSize,
+                           const uint8_t *h) {
   if (absl::Status s = isa::validateTarget(m.target()); !s.ok())
     return err(std::string(s.message()));
   const schema::Target &tg = m.target();
@@ -435,7 +528,7 @@ absl::StatusOr<Lpubin> parseLpubin(std::shared_ptr<const uint8_t> bytes,
                  std::to_string(sg.size()) +
                  " bytes) ends beyond the file of " + std::to_string(fileSize) +
                  " bytes");
-    if (crc32(h + sg.offset(), sg.size()) != sg.crc32())
+    if (h && crc32(h + sg.offset(), sg.size()) != sg.crc32())
       return err(name + ": crc32 mismatch");
     if (sg.chip() >= m.chip_count())
       return err(name + ": chip " + std::to_string(sg.chip()) +
@@ -513,19 +606,24 @@ absl::StatusOr<Lpubin> parseLpubin(std::shared_ptr<const uint8_t> bytes,
   for (const auto &[b, e] : spans) {
     if (b < pos)
       return err("segments overlap at byte " + std::to_string(b));
-    for (uint64_t i = pos; i < b; ++i)
+    for (uint64_t i = pos; h && i < b; ++i)
       if (h[i] != 0)
         return err("non-zero padding at byte " + std::to_string(i));
     pos = e;
   }
-  for (uint64_t i = pos; i < fileSize; ++i)
+  for (uint64_t i = pos; h && i < fileSize; ++i)
     if (h[i] != 0)
       return err("non-zero padding at byte " + std::to_string(i));
-  out.bytes = std::move(bytes);
-  out.size = fileSize;
-  return out;
+  return absl::OkStatus();
 }
 } // namespace
+
+absl::Status checkManifest(const schema::Manifest &manifest,
+                           uint64_t manifestOffset, uint64_t manifestSize,
+                           uint64_t fileSize) {
+  return checkContents(manifest, manifestOffset, manifestSize, fileSize,
+                       nullptr);
+}
 
 absl::StatusOr<Lpubin> readLpubin(std::vector<uint8_t> bytes) {
   auto holder = std::make_shared<std::vector<uint8_t>>(std::move(bytes));

@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,6 +32,28 @@ struct SegmentData {
   schema::Segment info;
   std::vector<uint8_t> bytes;
 };
+
+/// A segment written from a producer: `fill` appends the payload to `out`
+/// (empty on entry). The streamed writer calls it twice (the checksums are
+/// in the manifest, ahead of the payloads): it must give the same bytes.
+struct SegmentSource {
+  schema::Segment info;
+  std::function<void(std::vector<uint8_t> &out)> fill;
+};
+
+/// Takes the next `size` bytes of the file; false on failure.
+using ByteSink = std::function<bool(const uint8_t *data, size_t size)>;
+
+/// Writes the file of `manifest` + `segments` through `write`, producing
+/// one segment at a time (the file is never whole in memory), and returns
+/// its size in `fileSize`. `manifest` gets the segment entries as written.
+/// The manifest is checked as the reader will check it (checkManifest)
+/// before the first byte is written: an error is Internal. The same bytes
+/// as writeLpubin.
+absl::Status writeLpubinStreamed(schema::Manifest &manifest,
+                                 const std::vector<SegmentSource> &segments,
+                                 const ByteSink &write,
+                                 uint64_t *fileSize = nullptr);
 
 /// Serialises manifest + segments into file bytes. The manifest's `segments`
 /// list is replaced by the given segments, in order. Deterministic. Pass the
@@ -55,6 +78,11 @@ struct Lpubin {
 };
 
 absl::StatusOr<Lpubin> readLpubin(std::vector<uint8_t> bytes);
+/// readLpubin's checks of a manifest whose file is not at hand: everything
+/// but the segments' checksums and the zero padding.
+absl::Status checkManifest(const schema::Manifest &manifest,
+                           uint64_t manifestOffset, uint64_t manifestSize,
+                           uint64_t fileSize);
 /// Checks and parses `size` bytes at `data` without copying or owning them:
 /// they must outlive the result (e.g. lpuc checking the binary it holds).
 absl::StatusOr<Lpubin> readLpubinUnowned(const uint8_t *data, uint64_t size);

@@ -354,3 +354,97 @@ TEST(LpubinFormat, Crc32FoldingEqualsZlib) {
   EXPECT_EQ(format::crc32Reference(reinterpret_cast<const uint8_t *>(check), 9),
             0xCBF43926u);
 }
+
+namespace {
+
+std::vector<format::SegmentSource>
+sourcesOf(const std::vector<format::SegmentData> &segs,
+          std::vector<int> *calls) {
+  std::vector<format::SegmentSource> out;
+  calls->assign(segs.size(), 0);
+  for (size_t i = 0; i < segs.size(); ++i) {
+    format::SegmentSource s;
+    s.info = segs[i].info;
+    s.fill = [&segs, calls, i](std::vector<uint8_t> &bytes) {
+      EXPECT_TRUE(bytes.empty());
+      ++(*calls)[i];
+      bytes = segs[i].bytes;
+    };
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+TEST(LpubinFormat, StreamedWriterGivesTheSameBytes) {
+  std::vector<format::SegmentData> segs = baseSegments();
+  std::vector<int> calls;
+  std::vector<format::SegmentSource> sources = sourcesOf(segs, &calls);
+  schema::Manifest m = baseManifest();
+  std::vector<uint8_t> out;
+  size_t writes = 0;
+  uint64_t size = 0;
+  absl::Status st = format::writeLpubinStreamed(
+      m, sources,
+      [&](const uint8_t *data, size_t n) {
+        ++writes;
+        out.insert(out.end(), data, data + n);
+        return true;
+      },
+      &size);
+  ASSERT_TRUE(st.ok()) << st;
+  EXPECT_EQ(out, goodFile());
+  EXPECT_EQ(size, out.size());
+  EXPECT_EQ(calls, std::vector<int>({2, 2})); // layout, then write
+  EXPECT_GT(writes, 2u);                      // piece by piece
+  EXPECT_EQ(m.segments_size(), 2);            // the manifest as written
+  EXPECT_TRUE(format::readLpubin(out).ok());
+}
+
+TEST(LpubinFormat, StreamedWriterRejectsAProducerThatChanges) {
+  std::vector<format::SegmentData> segs = baseSegments();
+  std::vector<int> calls;
+  std::vector<format::SegmentSource> sources = sourcesOf(segs, &calls);
+  int n = 0;
+  sources[1].fill = [&](std::vector<uint8_t> &bytes) {
+    bytes = segs[1].bytes;
+    bytes[5] ^= uint8_t(n++); // the second call differs
+  };
+  schema::Manifest m = baseManifest();
+  absl::Status st = format::writeLpubinStreamed(
+      m, sources, [](const uint8_t *, size_t) { return true; });
+  EXPECT_EQ(st.code(), absl::StatusCode::kInternal);
+  EXPECT_NE(std::string(st.message()).find("segment 1 changed between"),
+            std::string::npos)
+      << st;
+}
+
+TEST(LpubinFormat, StreamedWriterChecksTheManifestBeforeWriting) {
+  std::vector<format::SegmentData> segs = baseSegments();
+  segs[1].bytes.resize(320); // the weight needs 8 plane-rows
+  std::vector<int> calls;
+  std::vector<format::SegmentSource> sources = sourcesOf(segs, &calls);
+  schema::Manifest m = baseManifest();
+  size_t written = 0;
+  absl::Status st =
+      format::writeLpubinStreamed(m, sources, [&](const uint8_t *, size_t n) {
+        written += n;
+        return true;
+      });
+  EXPECT_EQ(st.code(), absl::StatusCode::kInternal);
+  EXPECT_NE(std::string(st.message()).find("has 320 bytes, expected 2560"),
+            std::string::npos)
+      << st;
+  EXPECT_EQ(written, 0u);
+}
+
+TEST(LpubinFormat, StreamedWriterReportsAFailedWrite) {
+  std::vector<format::SegmentData> segs = baseSegments();
+  std::vector<int> calls;
+  std::vector<format::SegmentSource> sources = sourcesOf(segs, &calls);
+  schema::Manifest m = baseManifest();
+  absl::Status st = format::writeLpubinStreamed(
+      m, sources, [](const uint8_t *, size_t) { return false; });
+  EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable);
+}
+
+} // namespace

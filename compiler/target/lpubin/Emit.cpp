@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 #include "compiler/target/lpubin/Emit.h"
 
+#include "compiler/support/MappedPages.h"
 #include "dialects/lpuhw/LpuhwDialect.h"
 #include "dialects/lpuhw/LpuhwOps.h"
 #include "passes/layout/LayoutUtils.h"
@@ -301,41 +302,50 @@ LogicalResult buildProgram(uint32_t chips, const isa::Machine &machine,
   return success();
 }
 
-/// Raw little-endian element bytes of a weight value (splats expanded).
-llvm::Expected<std::vector<uint8_t>>
-rawBytes(lpuhw::TensorOp t, ElementsAttr value, unsigned width) {
+/// The segment producer of a weight: its plane-rows, packed from the
+/// value's bytes when the file is written (the bytes of a weight in a
+/// mapped file are given back once packed). Checks the value's size now.
+llvm::Expected<std::function<void(std::vector<uint8_t> &)>>
+weightFill(lpuhw::TensorOp t, ElementsAttr value, const isa::TensorLayout &l) {
+  size_t width = l.width();
   int64_t n = 1;
   for (int64_t d : t.getShape())
     n *= d;
   size_t want = size_t(n) * width;
-  ArrayRef<char> data;
   bool splat = false;
+  size_t have = 0;
   if (auto res = dyn_cast<DenseResourceElementsAttr>(value)) {
     const AsmResourceBlob *blob = res.getRawHandle().getBlob();
     if (!blob)
       return makeError("weight @" + t.getSymName() + ": resource '" +
                        res.getRawHandle().getKey() + "' has no data");
-    data = blob->getData();
+    have = blob->getData().size();
   } else if (auto dense = dyn_cast<DenseElementsAttr>(value)) {
-    data = dense.getRawData();
-    splat = dense.isSplat();
+    have = dense.getRawData().size();
+    splat = dense.isSplat() && have == width;
   } else {
     return makeError("weight @" + t.getSymName() +
                      ": value is neither dense nor dense_resource");
   }
-  std::vector<uint8_t> out(want);
-  if (splat && data.size() == width && n > 0) {
-    for (int64_t e = 0; e < n; ++e)
-      std::memcpy(out.data() + size_t(e) * width, data.data(), width);
-    return out;
-  }
-  if (data.size() != want)
-    return makeError("weight @" + t.getSymName() + ": " +
-                     llvm::Twine(data.size()) + " bytes of data, expected " +
-                     llvm::Twine(want));
-  if (want)
-    std::memcpy(out.data(), data.data(), want);
-  return out;
+  if (!splat && have != want)
+    return makeError("weight @" + t.getSymName() + ": " + llvm::Twine(have) +
+                     " bytes of data, expected " + llvm::Twine(want));
+  return [value, l, splat, n, width](std::vector<uint8_t> &out) {
+    ArrayRef<char> data;
+    if (auto res = dyn_cast<DenseResourceElementsAttr>(value))
+      data = res.getRawHandle().getBlob()->getData();
+    else
+      data = cast<DenseElementsAttr>(value).getRawData();
+    if (splat) {
+      std::vector<uint8_t> elems(size_t(n) * width);
+      for (int64_t e = 0; e < n; ++e)
+        std::memcpy(elems.data() + size_t(e) * width, data.data(), width);
+      out = isa::packPlaneRows(l, elems.data());
+      return;
+    }
+    out = isa::packPlaneRows(l, reinterpret_cast<const uint8_t *>(data.data()));
+    releaseMappedPages(data);
+  };
 }
 
 uint32_t chipOf(lpuhw::TensorOp t) { return t.getChip().value_or(0); }
@@ -387,6 +397,27 @@ llvm::Expected<std::vector<uint8_t>> emitLpubin(ModuleOp module,
 llvm::Expected<std::vector<uint8_t>>
 emitLpubin(ModuleOp module, const EmitOptions &opts,
            verify::InstructionList &&insts) {
+  llvm::Expected<LpubinImage> image =
+      buildLpubin(module, opts, std::move(insts));
+  if (!image)
+    return image.takeError();
+  std::vector<uint8_t> bytes;
+  absl::Status st = image->write([&](const uint8_t *data, size_t size) {
+    bytes.insert(bytes.end(), data, data + size);
+    return true;
+  });
+  if (!st.ok())
+    return makeError(std::string(st.message()));
+  return bytes;
+}
+
+absl::Status LpubinImage::write(const format::ByteSink &sink, uint64_t *size) {
+  return format::writeLpubinStreamed(manifest, segments, sink, size);
+}
+
+llvm::Expected<LpubinImage> buildLpubin(ModuleOp module,
+                                        const EmitOptions &opts,
+                                        verify::InstructionList &&insts) {
   FailureOr<std::unique_ptr<isa::Machine>> machinePtr =
       lpuhw::getMachine(module);
   if (failed(machinePtr))
@@ -397,7 +428,8 @@ emitLpubin(ModuleOp module, const EmitOptions &opts,
   if (failed(buildProgram(verify::chipCount(module), machine, prog)))
     return makeError("cannot build the instruction streams (see diagnostics)");
 
-  schema::Manifest m;
+  LpubinImage image;
+  schema::Manifest &m = image.manifest;
   *m.mutable_target() = machine.target();
   m.set_chip_count(prog.chips);
   m.set_precision(opts.precision);
@@ -482,10 +514,11 @@ emitLpubin(ModuleOp module, const EmitOptions &opts,
     us->set_busy_cycles(busy);
     us->set_queues(queues);
   }
-  // The scheduled instructions are encoded: free them before the weights
-  // are packed and the file is written (memory: the 55M GPT-2 has 1.7M).
+  // The scheduled instructions are in the queues: free them before the
+  // file is written (memory: the 55M GPT-2 has 1.7M).
   prog.list.clear();
-  std::vector<format::SegmentData> segments, weightSegments;
+  std::vector<format::SegmentSource> &segments = image.segments;
+  std::vector<format::SegmentSource> weightSegments;
   const size_t cells = size_t(machine.memSlices()) * machine.banks();
   for (uint32_t c = 0; c < prog.chips; ++c) {
     schema::ChipProgram *chip = m.add_chips();
@@ -531,16 +564,16 @@ emitLpubin(ModuleOp module, const EmitOptions &opts,
         fillTensorInfo(t, l, *chip->add_weights());
         continue;
       }
-      llvm::Expected<std::vector<uint8_t>> raw =
-          rawBytes(t, *t.getValue(), l.width());
-      if (!raw)
-        return raw.takeError();
-      format::SegmentData seg;
+      llvm::Expected<std::function<void(std::vector<uint8_t> &)>> fill =
+          weightFill(t, *t.getValue(), l);
+      if (!fill)
+        return fill.takeError();
+      format::SegmentSource seg;
       seg.info.set_kind(schema::Segment::WEIGHTS);
       seg.info.set_chip(c);
       seg.info.set_tensor(uint32_t(chip->weights_size()));
       fillTensorInfo(t, l, *chip->add_weights());
-      seg.bytes = isa::packPlaneRows(l, raw->data());
+      seg.fill = std::move(*fill);
       weightSegments.push_back(std::move(seg));
     }
     // Segments: instructions by queue, lane maps, then (after every chip's)
@@ -550,30 +583,35 @@ emitLpubin(ModuleOp module, const EmitOptions &opts,
       QueueProgram &qp = prog.queues[size_t(c) * nq + q];
       if (qp.insts.empty())
         continue;
-      format::SegmentData seg;
+      format::SegmentSource seg;
       seg.info.set_kind(schema::Segment::INSTRUCTIONS);
       seg.info.set_chip(c);
       seg.info.set_queue(q);
       seg.info.set_instructions(uint32_t(qp.insts.size()));
-      isa::encodeAll(qp.insts, seg.bytes);
       instructionCount += qp.insts.size();
+      // Encoded as the file is written (40 bytes each, as they are held).
+      auto held =
+          std::make_shared<std::vector<isa::Instruction>>(std::move(qp.insts));
+      seg.fill = [held](std::vector<uint8_t> &out) {
+        isa::encodeAll(*held, out);
+      };
       segments.push_back(std::move(seg));
-      // Encoded: the queue's instructions are not needed again (memory).
-      std::vector<isa::Instruction>().swap(qp.insts);
       std::vector<int64_t>().swap(qp.cycles);
     }
     const auto &laneMaps = prog.laneMaps[c];
     chip->set_lane_maps(uint32_t(laneMaps.size()));
     if (!laneMaps.empty()) {
-      format::SegmentData seg;
+      format::SegmentSource seg;
       seg.info.set_kind(schema::Segment::LANE_MAPS);
       seg.info.set_chip(c);
+      auto bytes = std::make_shared<std::vector<uint8_t>>();
       for (const std::vector<int32_t> &map : laneMaps)
         for (int32_t e : map) {
           uint16_t v = uint16_t(int16_t(e));
-          seg.bytes.push_back(uint8_t(v & 0xFF));
-          seg.bytes.push_back(uint8_t(v >> 8));
+          bytes->push_back(uint8_t(v & 0xFF));
+          bytes->push_back(uint8_t(v >> 8));
         }
+      seg.fill = [bytes](std::vector<uint8_t> &out) { out = *bytes; };
       segments.push_back(std::move(seg));
     }
     for (size_t k = 0; k < cells; ++k)
@@ -587,9 +625,9 @@ emitLpubin(ModuleOp module, const EmitOptions &opts,
     chip->set_sram_instruction_bytes(instructionCount *
                                      machine.target().instruction_bytes());
   }
-  for (format::SegmentData &seg : weightSegments)
+  for (format::SegmentSource &seg : weightSegments)
     segments.push_back(std::move(seg));
-  return format::writeLpubin(std::move(m), std::move(segments));
+  return image;
 }
 
 LogicalResult printAsm(ModuleOp module, llvm::raw_ostream &os) {

@@ -42,6 +42,18 @@ struct EmitOptions {
   bool withoutWeights = false;
 };
 
+/// A .lpubin ready to be written: the manifest (its segment list is filled
+/// in by write) and a producer per segment. Weight segments are packed from
+/// the module's weights as they are written: the module must outlive the
+/// image. Instruction segments own their encoded-to-be instructions.
+struct LpubinImage {
+  schema::Manifest manifest;
+  std::vector<format::SegmentSource> segments;
+  /// Writes the file through `sink`, one segment in memory at a time
+  /// (format::writeLpubinStreamed: the manifest is checked first).
+  absl::Status write(const format::ByteSink &sink, uint64_t *size = nullptr);
+};
+
 /// The .lpubin bytes of a scheduled lpuhw module (every instruction has its
 /// `cycle`, results their `stream`, vxm an `alu`, sxm_permute a `unit`, and
 /// the module `lpuhw.cycles`). Deterministic: the same module gives the same
@@ -56,6 +68,11 @@ llvm::Expected<std::vector<uint8_t>> emitLpubin(mlir::ModuleOp module,
 llvm::Expected<std::vector<uint8_t>>
 emitLpubin(mlir::ModuleOp module, const EmitOptions &opts,
            verify::InstructionList &&insts);
+
+/// The same as an image to be written (lpuc streams it to the output file).
+llvm::Expected<LpubinImage> buildLpubin(mlir::ModuleOp module,
+                                        const EmitOptions &opts,
+                                        verify::InstructionList &&insts);
 
 /// The emitted program as text, one line per instruction (NOPs included),
 /// ordered by (queue, cycle): "<cycle>  <queue name>  <instruction>".

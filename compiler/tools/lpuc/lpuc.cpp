@@ -164,10 +164,21 @@ int runStages(const DriverOptions &opts, mlir::MLIRContext &ctx,
     if (mlir::failed(printAsm(module, out->os())))
       return 1;
   } else {
-    out->os().write(reinterpret_cast<const char *>(result->binary.data()),
-                    result->binary.size());
-    llvm::outs() << "lpuc: wrote " << path << " (" << result->binary.size()
-                 << " bytes)\n"
+    // Written segment by segment: the binary is never whole in memory.
+    uint64_t size = 0;
+    llvm::raw_fd_ostream &os = out->os();
+    absl::Status st = result->image->write(
+        [&](const uint8_t *data, size_t n) {
+          os.write(reinterpret_cast<const char *>(data), n);
+          return !os.has_error();
+        },
+        &size);
+    if (!st.ok())
+      return error(st.code() == absl::StatusCode::kInternal
+                       ? "internal: " + std::string(st.message())
+                       : "cannot write '" + path + "'");
+    printDebugMemory("write");
+    llvm::outs() << "lpuc: wrote " << path << " (" << size << " bytes)\n"
                  << result->report;
   }
   out->os().flush();
