@@ -30,6 +30,9 @@ uint32_t chipCount(ModuleOp module) {
 
 namespace {
 
+static_assert(sizeof(SchedInst) == 80,
+              "SchedInst's size is documented (ScheduleInfo.h)");
+
 /// Builds one SchedInst; emits at the op and returns failure on a missing or
 /// out-of-range attribute.
 class Builder {
@@ -50,9 +53,13 @@ public:
     if (!cycle)
       return op->emitError() << "instruction has no `cycle`: run "
                                 "lpuhw-schedule first";
-    s.cycle = cycle.getInt();
-    if (s.cycle < 0)
-      return op->emitError() << "cycle " << s.cycle << " is negative";
+    if (cycle.getInt() < 0)
+      return op->emitError() << "cycle " << cycle.getInt() << " is negative";
+    if (cycle.getInt() > INT32_MAX)
+      return op->emitError() << "cycle " << cycle.getInt()
+                             << " is beyond the schedule checker's range "
+                                "(below 2^31)";
+    s.cycle = int32_t(cycle.getInt());
     if (op->getNumResults() > 0 && !llvm::isa<lpuhw::C2cSendOp>(op)) {
       auto stream = op->getAttrOfType<IntegerAttr>("stream");
       if (!stream)
@@ -144,7 +151,6 @@ public:
               s.groups.push_back({0, w, w});
               if (o.getHasBase())
                 s.groups.push_back({w, w, w});
-              s.map = o.getMapAttr();
               ArrayRef<int32_t> laneMap = o.getMap();
               if (laneMap.size() != m_.lanes())
                 return o.emitError()
@@ -312,6 +318,8 @@ LogicalResult appendInstructions(ArrayRef<Operation *> ops,
     if (failed(builder.build(op, s)))
       ok = false;
     index.emplace_back(op, int(out.insts.size()));
+    if (auto permute = dyn_cast<lpuhw::SxmPermuteOp>(op))
+      out.laneMaps[uint32_t(out.insts.size())] = permute.getMapAttr();
     out.insts.push_back(s);
   }
   if (!ok)

@@ -18,6 +18,7 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Support/LLVM.h"
 #include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/iterator.h"
 
@@ -85,25 +86,59 @@ struct OperandSource {
   unsigned result = 0;
 };
 
+/// An isa::Instruction without its tag and expected tags (24 bytes instead
+/// of 40): those are the emitter's, computed from the operands when it
+/// builds the queues. Converts to an isa::Instruction with them zero.
+struct SchedInstruction {
+  isa::Opcode op = isa::Opcode::Nop;
+  isa::DType dtype = isa::DType::Invalid;
+  uint8_t fn = 0;
+  uint8_t flags = 0;
+  uint8_t in0 = isa::kNoStream;
+  uint8_t in1 = isa::kNoStream;
+  uint8_t out = isa::kNoStream;
+  uint8_t in2 = 0;
+  uint32_t a = 0;
+  uint32_t b = 0;
+  uint32_t c = 0;
+  float imm = 0.0f;
+
+  operator isa::Instruction() const {
+    isa::Instruction i;
+    i.op = op;
+    i.dtype = dtype;
+    i.fn = fn;
+    i.flags = flags;
+    i.in0 = in0;
+    i.in1 = in1;
+    i.out = out;
+    i.in2 = in2;
+    i.a = a;
+    i.b = b;
+    i.c = c;
+    i.imm = imm;
+    return i;
+  }
+};
+
 /// One instruction as the verifier and the emitter see it. It does not point
 /// at its op: the op may be gone (lpuc's streaming back end erases each
 /// window's ops once scheduled and collected); locations and attributes live
 /// in the context.
 struct SchedInst {
-  // 112 bytes (one per instruction of the program, 1.78M on the 55M GPT-2):
+  // 80 bytes (one per instruction of the program, 1.78M on the 55M GPT-2):
   // the 8-byte fields first, narrow ones packed after the instruction.
   /// The op's location (the ONNX node), for diagnostics and stages.
   mlir::LocationAttr loc;
-  int64_t cycle = 0;
   /// numOperands of them, one per operand, in an InstructionList's pool.
   const OperandSource *operandData = nullptr;
-  /// SXM permute only: the lane map (checked by collectInstructions).
-  mlir::DenseI32ArrayAttr map;
+  /// Issue cycle (appendInstructions rejects cycles from 2^31).
+  int32_t cycle = 0;
   /// Opcode, dtype, fn, flags, a, b, imm; `out` from the op's `stream`, in0
   /// and in1 from the producers' streams (a of sxm shift/rotate: the amount).
-  /// Tags and the SXM permute's lane-map index (a) are the emitter's business
-  /// and are 0 here.
-  isa::Instruction inst;
+  /// The SXM permute's lane-map index (a) is the emitter's business and is
+  /// 0 here; its lane map is in InstructionList::laneMaps.
+  SchedInstruction inst;
   /// The chip (the op's `chip`, 0 if absent).
   uint32_t chip = 0;
   uint16_t queue = 0;
@@ -119,9 +154,6 @@ struct SchedInst {
 
   llvm::ArrayRef<OperandSource> operands() const {
     return llvm::ArrayRef<OperandSource>(operandData, numOperands);
-  }
-  llvm::ArrayRef<int32_t> laneMap() const {
-    return map ? map.asArrayRef() : llvm::ArrayRef<int32_t>();
   }
   mlir::InFlightDiagnostic emitError() const {
     return mlir::emitError(mlir::Location(loc));
@@ -201,10 +233,18 @@ private:
 struct InstructionList {
   ChunkedVector<SchedInst> insts;
   std::deque<std::vector<OperandSource>> pools;
+  /// The lane map of each SXM permute, by instruction index (checked by
+  /// appendInstructions).
+  llvm::DenseMap<uint32_t, mlir::DenseI32ArrayAttr> laneMaps;
   size_t size() const { return insts.size(); }
   void clear() {
     insts.clear();
     pools.clear();
+    laneMaps.clear();
+  }
+  llvm::ArrayRef<int32_t> laneMap(size_t i) const {
+    mlir::DenseI32ArrayAttr map = laneMaps.lookup(uint32_t(i));
+    return map ? map.asArrayRef() : llvm::ArrayRef<int32_t>();
   }
 };
 
@@ -215,7 +255,7 @@ bool isInstruction(mlir::Operation *op);
 /// `out`) of a program of `chips` chips. Every operand must be the result
 /// of one of `ops` (a window of the program that no stream value crosses).
 /// Emits an error at each op whose schedule attributes are missing or out of
-/// range for `machine` and fails if there was any. (About 122 bytes per
+/// range for `machine` and fails if there was any. (About 90 bytes per
 /// instruction with its operands: 1.78M on the 55M GPT-2.)
 mlir::LogicalResult appendInstructions(llvm::ArrayRef<mlir::Operation *> ops,
                                        const isa::Machine &machine,

@@ -225,17 +225,8 @@ LogicalResult buildProgram(uint32_t chips, const isa::Machine &machine,
   prog.laneMaps.assign(prog.chips, {});
   std::vector<std::map<std::vector<int32_t>, uint32_t>> mapIndex(prog.chips);
   for (auto [i, s] : llvm::enumerate(sched)) {
-    s.inst.tag = tags[i];
-    for (auto [g, group] : llvm::enumerate(s.groups)) {
-      if (group.count == 0)
-        continue;
-      uint32_t expect = tags[s.operands()[group.first].producer];
-      (g == 0   ? s.inst.expect0
-       : g == 1 ? s.inst.expect1
-                : s.inst.expect2) = expect;
-    }
     if (s.inst.op == isa::Opcode::SxmPermute) {
-      ArrayRef<int32_t> laneMap = s.laneMap();
+      ArrayRef<int32_t> laneMap = prog.list.laneMap(i);
       std::vector<int32_t> map(laneMap.begin(), laneMap.end());
       auto &maps = prog.laneMaps[s.chip];
       auto [it, inserted] =
@@ -245,10 +236,25 @@ LogicalResult buildProgram(uint32_t chips, const isa::Machine &machine,
       s.inst.a = it->second;
     }
   }
-  // A receive expects the tag its vector had when it was sent.
-  for (verify::SchedInst &s : sched)
-    if (s.inst.op == isa::Opcode::C2cRecv)
-      s.inst.expect0 = sched[s.operands()[0].producer].inst.expect0;
+  // The tag an instruction's input group g expects: its first producer's.
+  auto expect = [&](const verify::SchedInst &s, unsigned g) -> uint32_t {
+    if (g >= s.groups.size() || s.groups[g].count == 0)
+      return 0;
+    return tags[s.operands()[s.groups[g].first].producer];
+  };
+  // Instruction i as issued: with its tag and the tags it expects.
+  auto issued = [&](size_t i) {
+    const verify::SchedInst &s = sched[i];
+    isa::Instruction inst = s.inst;
+    inst.tag = tags[i];
+    inst.expect0 = expect(s, 0);
+    inst.expect1 = expect(s, 1);
+    inst.expect2 = expect(s, 2);
+    // A receive expects the tag its vector had when it was sent.
+    if (inst.op == isa::Opcode::C2cRecv)
+      inst.expect0 = expect(sched[s.operands()[0].producer], 0);
+    return inst;
+  };
 
   const uint32_t nq = machine.numQueues();
   std::vector<std::vector<int>> byQueue(size_t(nq) * prog.chips);
@@ -264,25 +270,25 @@ LogicalResult buildProgram(uint32_t chips, const isa::Machine &machine,
     std::vector<std::pair<int64_t, LocationAttr>> at;
     for (size_t k = 0; k < list.size(); ++k) {
       const verify::SchedInst &s = sched[list[k]];
-      isa::Instruction inst = s.inst;
+      isa::Instruction inst = issued(list[k]);
       // A read and a write of one slice in one cycle issue as one
       // mem.read_write (the verifier has checked their banks differ).
       if (k + 1 < list.size() && sched[list[k + 1]].cycle == s.cycle) {
-        const verify::SchedInst &n = sched[list[k + 1]];
-        const verify::SchedInst *rd = nullptr, *wr = nullptr;
-        for (const verify::SchedInst *x : {&s, &n}) {
-          if (x->inst.op == isa::Opcode::MemRead)
+        int rd = -1, wr = -1;
+        for (int x : {list[k], list[k + 1]}) {
+          if (sched[x].inst.op == isa::Opcode::MemRead)
             rd = x;
-          else if (x->inst.op == isa::Opcode::MemWrite)
+          else if (sched[x].inst.op == isa::Opcode::MemWrite)
             wr = x;
         }
-        if (rd && wr) {
-          inst = rd->inst;
+        if (rd >= 0 && wr >= 0) {
+          const isa::Instruction w = issued(size_t(wr));
+          inst = issued(size_t(rd));
           inst.op = isa::Opcode::MemReadWrite;
-          inst.in0 = wr->inst.in0;
-          inst.expect0 = wr->inst.expect0;
-          inst.fn = uint8_t(wr->inst.a);
-          inst.c = wr->inst.b;
+          inst.in0 = w.in0;
+          inst.expect0 = w.expect0;
+          inst.fn = uint8_t(w.a);
+          inst.c = w.b;
           ++k;
           ++prog.merged;
         }

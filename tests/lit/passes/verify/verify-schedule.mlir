@@ -357,3 +357,14 @@ module attributes {lpuhw.cycles = 1073741827 : i64} {
     return
   }
 }
+
+// -----
+
+// From 2^31 the cycle does not fit the checker's instruction records.
+module attributes {lpuhw.cycles = 2147483651 : i64} {
+  func.func @main() {
+    // expected-error @+1 {{cycle 2147483648 is beyond the schedule checker's range (below 2^31)}}
+    %a = lpuhw.mem_read slice 0 bank 0 row 0 {cycle = 2147483648 : i64, stream = 0 : i32}
+    return
+  }
+}
