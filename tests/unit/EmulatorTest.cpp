@@ -162,6 +162,40 @@ TEST_F(EmulatorTest, VxmOpsF32) {
   }
 }
 
+TEST_F(EmulatorTest, CopyOfARowOverwrittenBeforeTheCopyIsWritten) {
+  // The replay forwards a VXM copy: the copy's reader reads the copied
+  // value, here a MEM read of kWestA row 0. That row is written again (by y,
+  // passing east) after the copy but before the copy's result is written
+  // (plane 3: row written in cycle 21, result in 25), so the read must keep
+  // the old bytes (not point at the row).
+  std::vector<float> x = ramp(0.1f, 0.05f), y = ramp(-0.3f, 1.0f);
+  int vxm = m.vxmPosition();
+  feed(m, b, sram(), toPlanes(f32Bits(x), 4, m.lanes()), 0, vxm, 20, 11, kWestA,
+       0, 0);
+  ASSERT_TRUE(b.at(m.vxmQueue(0), 20,
+                   emu::vxm(AluOp::Copy, DType::F32, 0, 11, isa::kNoStream, 0,
+                            8, 13, 0.0f))
+                  .ok());
+  // y on s4..s7 from kWestB row 1, at the VXM in cycle 25: slice j of
+  // kWestA (position 45 - j) writes it in cycle 24 - j.
+  feed(m, b, sram(), toPlanes(f32Bits(y), 4, m.lanes()), 4, vxm, 25, 12, kWestB,
+       0, 1);
+  for (uint32_t j = 0; j < 4; ++j)
+    ASSERT_TRUE(b.at(m.memQueue(kWestA[j]), 24 - j,
+                     emu::memWrite(uint8_t(4 + j), 12, 0, 0))
+                    .ok());
+  drain(m, b, 4, 8, vxm, 21, 13, kEast, 1, 2);
+  absl::StatusOr<emu::RunStats> r = run();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->cycles, testutil::expectedCycles(m, program));
+  std::vector<uint32_t> copied = collect(sram(), 4, kEast, 1, 2);
+  std::vector<uint32_t> over = collect(sram(), 4, kWestA, 0, 0);
+  for (uint32_t i = 0; i < m.lanes(); ++i) {
+    ASSERT_EQ(copied[i], isa::floatBits(x[i])) << "lane " << i;
+    ASSERT_EQ(over[i], isa::floatBits(y[i])) << "lane " << i;
+  }
+}
+
 TEST_F(EmulatorTest, VxmCastF32ToF16AndF16Add) {
   std::vector<float> x = ramp(0.0123f, 0.001f);
   int vxm = m.vxmPosition();
