@@ -320,8 +320,15 @@ enum class TraceKind : uint8_t {
   Permute,
 };
 
+/// TraceOp::wide: float groups passed as floats between replayed ops (see
+/// markWideValues). Bit g < 3: VXM operand g is read as the floats of its
+/// producer; kWideOut: the op writes its output group's floats; kNoPlanes:
+/// and no reader needs the group's byte planes (not written).
+constexpr uint8_t kWideOut = 1 << 3, kNoPlanes = 1 << 4, kPlaneRead = 1 << 5;
+
 struct TraceOp {
   TraceKind kind = TraceKind::Dead;
+  uint8_t wide = 0;
   uint16_t nIn = 0, nOut = 0;
   uint32_t unit = 0; // slice (Read, Write) or plane (Tile, Install, Mul)
   uint32_t bank = 0, row = 0;
@@ -472,6 +479,7 @@ struct PendingMul {
   bool finite;         // every activation is finite
   uint32_t rows, cols; // the product's extent (see issue: MxmMul)
   uint32_t slots[4];   // the emitted group (held until computed)
+  uint8_t wide;        // replay: kWideOut, kNoPlanes of the Mul op
 };
 
 struct Plane {
@@ -522,23 +530,30 @@ bool haveF16c() {
   return have;
 }
 
-__attribute__((target("avx2,f16c"))) void halvesToFloatsF16c(const uint8_t *lo,
+/// Returns whether a lane is NaN.
+__attribute__((target("avx2,f16c"))) bool halvesToFloatsF16c(const uint8_t *lo,
                                                              const uint8_t *hi,
                                                              uint32_t n,
                                                              float *out) {
   uint32_t i = 0;
+  bool anyNaN = false;
   for (; i + 8 <= n; i += 8) {
     __m128i l = _mm_loadl_epi64(reinterpret_cast<const __m128i *>(lo + i));
     __m128i h = _mm_loadl_epi64(reinterpret_cast<const __m128i *>(hi + i));
     __m256 f = _mm256_cvtph_ps(_mm_unpacklo_epi8(l, h));
     _mm256_storeu_ps(out + i, f);
-    if (int nan = _mm256_movemask_ps(_mm256_cmp_ps(f, f, _CMP_UNORD_Q)))
+    if (int nan = _mm256_movemask_ps(_mm256_cmp_ps(f, f, _CMP_UNORD_Q))) {
+      anyNaN = true;
       for (int k = 0; k < 8; ++k)
         if (nan & (1 << k))
           out[i + k] = isa::halfToFloat(uint16_t(lo[i + k] | hi[i + k] << 8));
+    }
   }
-  for (; i < n; ++i)
+  for (; i < n; ++i) {
     out[i] = isa::halfToFloat(uint16_t(lo[i] | hi[i] << 8));
+    anyNaN |= out[i] != out[i];
+  }
+  return anyNaN;
 }
 
 __attribute__((target("avx2,f16c"))) void
@@ -558,9 +573,29 @@ floatsToHalvesF16c(const float *v, uint32_t n, uint32_t *bits) {
   for (; i < n; ++i)
     bits[i] = isa::floatToHalf(v[i]);
 }
+/// halvesToFloatsF16c of halves held in the low 16 bits of words.
+__attribute__((target("avx2,f16c"))) void
+halfWordsToFloatsF16c(const uint32_t *bits, uint32_t n, float *out) {
+  uint32_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m128i *q = reinterpret_cast<const __m128i *>(bits + i);
+    __m128i h = _mm_packus_epi32(_mm_loadu_si128(q), _mm_loadu_si128(q + 1));
+    __m256 f = _mm256_cvtph_ps(h);
+    _mm256_storeu_ps(out + i, f);
+    if (int nan = _mm256_movemask_ps(_mm256_cmp_ps(f, f, _CMP_UNORD_Q)))
+      for (int k = 0; k < 8; ++k)
+        if (nan & (1 << k))
+          out[i + k] = isa::halfToFloat(uint16_t(bits[i + k]));
+  }
+  for (; i < n; ++i)
+    out[i] = isa::halfToFloat(uint16_t(bits[i]));
+}
 #else
 bool haveF16c() { return false; }
-void halvesToFloatsF16c(const uint8_t *, const uint8_t *, uint32_t, float *) {}
+bool halvesToFloatsF16c(const uint8_t *, const uint8_t *, uint32_t, float *) {
+  return false;
+}
+void halfWordsToFloatsF16c(const uint32_t *, uint32_t, float *) {}
 void floatsToHalvesF16c(const float *, uint32_t, uint32_t *) {}
 #endif
 
@@ -679,6 +714,34 @@ void decodeF(DType d, const uint8_t *const *p, uint32_t lanes, float *out) {
       out[i] =
           float(int32_t(uint32_t(p[0][i]) | uint32_t(p[1][i]) << 8 |
                         uint32_t(p[2][i]) << 16 | uint32_t(p[3][i]) << 24));
+    break;
+  default:
+    break;
+  }
+}
+
+/// decodeF of the planes encodeBits would write from `bits` (a float type's
+/// lane bits, one per word): the same floats, without the planes.
+void decodeBitsF(DType d, const uint32_t *bits, uint32_t lanes, float *out) {
+  switch (d) {
+  case DType::F32:
+    std::memcpy(out, bits, size_t(lanes) * sizeof(float));
+    break;
+  case DType::F16:
+    if (haveF16c()) {
+      halfWordsToFloatsF16c(bits, lanes, out);
+      break;
+    }
+    for (uint32_t i = 0; i < lanes; ++i) // decodeF's table holds these
+      out[i] = isa::halfToFloat(uint16_t(bits[i]));
+    break;
+  case DType::BF16:
+    for (uint32_t i = 0; i < lanes; ++i)
+      out[i] = isa::bf16ToFloat(uint16_t(bits[i]));
+    break;
+  case DType::FP8E4M3:
+    for (uint32_t i = 0; i < lanes; ++i)
+      out[i] = isa::fp8E4M3ToFloat(uint8_t(bits[i]));
     break;
   default:
     break;
@@ -1147,9 +1210,26 @@ private:
   void installTile(Plane &pl);
   AccRow &accRow(Plane &pl, uint32_t row);
   void mulData(Plane &pl, AccRow &acc, const Instruction &inst,
-               const uint8_t *const *planes, const uint32_t *slots);
+               const uint8_t *const *planes, const uint32_t *slots,
+               uint8_t wide = 0);
+  /// wideIn[g] (when given and not null): operand g's decoded floats
+  /// instead of its planes; wideOut: also write the output's floats as a
+  /// reader would decode them; planes false: do not write the planes.
   void vxmData(const Instruction &inst, const uint8_t *(*in)[4],
-               uint8_t *const *out);
+               uint8_t *const *out, const float *const *wideIn = nullptr,
+               float *wideOut = nullptr, bool planes = true);
+  /// Replay: the float store of buffer b (lanes floats, 64-byte aligned).
+  float *wideOf(uint32_t b) {
+    if (!wide_[b]) {
+      if (wideArena_.empty() || wideUsed_ == kWideChunk) {
+        wideArena_.emplace_back(
+            new (std::align_val_t(64)) float[size_t(kWideChunk) * Lp_]);
+        wideUsed_ = 0;
+      }
+      wide_[b] = wideArena_.back().get() + size_t(wideUsed_++) * Lp_;
+    }
+    return wide_[b];
+  }
   /// expFloat of each x through a direct-mapped memo of (input bits,
   /// result) pairs: a hit returns the result computed for the same bits, a
   /// miss computes and stores it. (Softmax inputs repeat: on the 55M GPT-2
@@ -1261,6 +1341,15 @@ private:
   std::vector<uint32_t> valOf_; // pool slot -> value number (recording)
   std::vector<uint32_t> recIn_, recOut_;
   std::vector<const uint8_t *> ptr_, tileRows_; // replay
+  static constexpr uint32_t kWideChunk = 64;
+  std::vector<float *> wide_; // per buffer: its float store (or null)
+  struct AlignedDelete {
+    void operator()(float *p) const {
+      ::operator delete[](p, std::align_val_t(64));
+    }
+  };
+  std::vector<std::unique_ptr<float[], AlignedDelete>> wideArena_;
+  uint32_t wideUsed_ = 0;
 };
 
 ChipRun::ChipRun(const isa::Machine &m, uint32_t chip, const ChipProgram &prog,
@@ -1893,7 +1982,11 @@ absl::Status ChipRun::issueVxm(uint32_t q, uint64_t t,
 }
 
 void ChipRun::vxmData(const Instruction &inst, const uint8_t *(*in)[4],
-                      uint8_t *const *out) {
+                      uint8_t *const *out, const float *const *wideIn,
+                      float *wideOut, bool planes) {
+  auto wideOf = [&](unsigned g) -> const float * {
+    return wideIn ? wideIn[g] : nullptr;
+  };
   AluOp op = AluOp(inst.fn);
   DType d = inst.dtype;
   unsigned w = isa::widthBytes(d);
@@ -1910,10 +2003,14 @@ void ChipRun::vxmData(const Instruction &inst, const uint8_t *(*in)[4],
     std::vector<uint8_t> &take = chainTmp_;
     take.resize(L);
     if (isFloat(d)) {
-      fa_.resize(L);
-      decodeF(d, in[0], L, fa_.data());
+      const float *a = wideOf(0);
+      if (!a) {
+        fa_.resize(L);
+        decodeF(d, in[0], L, fa_.data());
+        a = fa_.data();
+      }
       for (uint32_t i = 0; i < L; ++i)
-        take[i] = fa_[i] != 0.0f;
+        take[i] = a[i] != 0.0f;
     } else {
       ia_.resize(L);
       decodeI(d, in[0], L, ia_.data());
@@ -1929,24 +2026,38 @@ void ChipRun::vxmData(const Instruction &inst, const uint8_t *(*in)[4],
         o[i] = t[i] ? x[i] : y[i];
     }
   } else if (isFloat(d)) {
-    fa_.resize(L);
-    fr_.resize(L);
-    decodeF(d, in[0], L, fa_.data());
-    if (n == 2) {
+    const float *a = wideOf(0), *b = n == 2 ? wideOf(1) : nullptr;
+    if (!a) {
+      fa_.resize(L);
+      decodeF(d, in[0], L, fa_.data());
+      a = fa_.data();
+    }
+    if (n == 2 && !b) {
       fb_.resize(L);
       decodeF(d, in[1], L, fb_.data());
+      b = fb_.data();
+    }
+    // An f32 result is its lanes' bits: computed into the float store.
+    float *r = wideOut && outType == DType::F32 ? wideOut : nullptr;
+    if (!r) {
+      fr_.resize(L);
+      r = fr_.data();
     }
     if (op == AluOp::Exp)
-      memoExp(fa_.data(), L, fr_.data());
+      memoExp(a, L, r);
     else
-      aluFloat(op, fa_.data(), fb_.data(), inst.imm, L, fr_.data());
+      aluFloat(op, a, b, inst.imm, L, r);
     if (outType == DType::F32) { // the float's bits are the lane's
-      wordsToPlanes(reinterpret_cast<const uint32_t *>(fr_.data()), L, out);
+      if (planes)
+        wordsToPlanes(reinterpret_cast<const uint32_t *>(r), L, out);
       return;
     }
     bits_.resize(L);
-    encodeFloats(outType, fr_.data(), L, bits_.data());
-    encodeBits(ow, bits_.data(), L, out);
+    encodeFloats(outType, r, L, bits_.data());
+    if (planes)
+      encodeBits(ow, bits_.data(), L, out);
+    if (wideOut)
+      decodeBitsF(outType, bits_.data(), L, wideOut);
   } else if (op == AluOp::Cast) {
     // Integer source. To an integer: saturate. To f32: RNE. To a narrower
     // float: round-to-odd to f32 first, so that the RNE to the target is the
@@ -2109,6 +2220,28 @@ absl::Status ChipRun::loadStep(uint32_t q, uint64_t cycle, uint32_t k) {
   return absl::OkStatus();
 }
 
+/// One past the last c in [from, to) where v[c] is neither +0 nor -0 (NaN
+/// and inf count), or `from` when there is none. Blocks of 16 lanes are
+/// tested at once from the end (zero columns of a padded tile would
+/// otherwise be compared one by one on every row).
+uint32_t lastNonzero(const float *v, uint32_t from, uint32_t to) {
+  while (to > from) {
+    uint32_t lo = to - std::min<uint32_t>(16, to - from);
+    uint32_t any = 0;
+    for (uint32_t c = lo; c < to; ++c) {
+      uint32_t b;
+      std::memcpy(&b, v + c, sizeof(b));
+      any |= b & 0x7fffffffu;
+    }
+    if (any)
+      for (uint32_t c = to; c > lo; --c)
+        if (v[c - 1] != 0.0f || !std::isfinite(v[c - 1]))
+          return c;
+    to = lo;
+  }
+  return from;
+}
+
 void ChipRun::buildTile(Plane &pl, const Instruction &inst,
                         const uint8_t *const *rows) {
   unsigned w = isa::widthBytes(inst.dtype);
@@ -2133,14 +2266,14 @@ void ChipRun::buildTile(Plane &pl, const Instruction &inst,
         for (unsigned b = 0; b < w; ++b)
           planes[b] = rows[r * w + b];
         float *row = pl.shadowF.data() + size_t(r) * Lp_;
-        decodeF(inst.dtype, planes, lanes_, row);
-        for (uint32_t c = 0; c < lanes_; ++c)
-          nan |= row[c] != row[c];
-        for (uint32_t c = lanes_; c > cols; --c)
-          if (row[c - 1] != 0.0f || !std::isfinite(row[c - 1])) {
-            cols = c;
-            break;
-          }
+        if (inst.dtype == DType::F16 && haveF16c()) {
+          nan |= halvesToFloatsF16c(planes[0], planes[1], lanes_, row);
+        } else {
+          decodeF(inst.dtype, planes, lanes_, row);
+          for (uint32_t c = 0; c < lanes_; ++c)
+            nan |= row[c] != row[c];
+        }
+        cols = lastNonzero(row, cols, lanes_);
       }
       pl.shadowCols = cols;
       pl.shadowNaN = nan;
@@ -2250,7 +2383,8 @@ void ChipRun::installTile(Plane &pl) {
 }
 
 void ChipRun::mulData(Plane &pl, AccRow &acc, const Instruction &inst,
-                      const uint8_t *const *planes, const uint32_t *slots) {
+                      const uint8_t *const *planes, const uint32_t *slots,
+                      uint8_t wide) {
   uint32_t L = lanes_;
   bool isInt = !isFloat(inst.dtype);
   bool accumulate = inst.flags & isa::kAccumulate;
@@ -2286,7 +2420,7 @@ void ChipRun::mulData(Plane &pl, AccRow &acc, const Instruction &inst,
         if (!std::isfinite(act[k]))
           cols = L;
     }
-    PendingMul pm{&acc, accumulate, emit, finite, rows, cols, {}};
+    PendingMul pm{&acc, accumulate, emit, finite, rows, cols, {}, wide};
     acc.valid = true;
     acc.isInt = false;
     if (emit)
@@ -2736,6 +2870,7 @@ absl::Status ChipRun::replay(const ChipTrace &t) {
   ptr_.resize(t.buffers);
   for (uint32_t i = 0; i < t.buffers; ++i)
     ptr_[i] = pool_.get(i);
+  wide_.assign(t.buffers, nullptr);
   const uint32_t *vals = t.vals.data();
   const TraceOp *ops = t.ops.data();
   size_t nOps = t.ops.size();
@@ -2797,7 +2932,7 @@ absl::Status ChipRun::replay(const ChipTrace &t) {
       for (uint32_t k = 0; k < op.nIn; ++k)
         planes[k] = in(v[k]);
       mulData(pl, accRow(pl, op.inst->a), *op.inst, planes,
-              op.nOut ? v + op.nIn : nullptr);
+              op.nOut ? v + op.nIn : nullptr, op.wide);
       break;
     }
     case TraceKind::Vxm: {
@@ -2805,13 +2940,22 @@ absl::Status ChipRun::replay(const ChipTrace &t) {
       unsigned w = isa::widthBytes(inst.dtype);
       unsigned n = isa::aluOperandCount(AluOp(inst.fn));
       const uint8_t *ins[3][4];
-      for (unsigned g = 0; g < n; ++g)
+      const float *wideIn[3] = {nullptr, nullptr, nullptr};
+      for (unsigned g = 0; g < n; ++g) {
+        if (op.wide & (1u << g)) {
+          (void)in(v[g * w]); // computes a pending multiply
+          wideIn[g] = wide_[v[g * w]];
+          continue;
+        }
         for (unsigned k = 0; k < w; ++k)
           ins[g][k] = in(v[g * w + k]);
+      }
       uint8_t *out[4];
       for (uint32_t k = 0; k < op.nOut; ++k)
         out[k] = pool_.get(v[op.nIn + k]);
-      vxmData(inst, ins, out);
+      vxmData(inst, ins, out, wideIn,
+              op.wide & kWideOut ? wideOf(v[op.nIn]) : nullptr,
+              !(op.wide & kNoPlanes));
       break;
     }
     case TraceKind::Chain:
@@ -2899,12 +3043,17 @@ void ChipRun::flushPlane(Plane &pl) {
     else
       std::memcpy(acc.f.data(), r, L * sizeof(float));
     if (pm.emit) {
-      bits_.resize(L);
-      std::memcpy(bits_.data(), acc.f.data(), L * sizeof(float));
-      uint8_t *out[4];
-      for (int b = 0; b < 4; ++b)
-        out[b] = pool_.get(pm.slots[b]);
-      encodeBits(4, bits_.data(), L, out);
+      // The f32 lanes are the sums' bits: the float store is a copy.
+      if (pm.wide & kWideOut)
+        std::memcpy(wideOf(pm.slots[0]), acc.f.data(), L * sizeof(float));
+      if (!(pm.wide & kNoPlanes)) {
+        bits_.resize(L);
+        std::memcpy(bits_.data(), acc.f.data(), L * sizeof(float));
+        uint8_t *out[4];
+        for (int b = 0; b < 4; ++b)
+          out[b] = pool_.get(pm.slots[b]);
+        encodeBits(4, bits_.data(), L, out);
+      }
       for (int b = 0; b < 4; ++b) {
         pool_.setPending(pm.slots[b], false);
         if (!replay_)
@@ -2942,6 +3091,77 @@ void forwardCopies(ChipTrace &t, std::vector<uint32_t> alias) {
   }
 }
 
+/// The output type of an op whose output group a replay can pass as floats
+/// (the floats a reader would decode from its planes), or Invalid: float
+/// VXM ops other than copy and select, emitting float multiplies (f32).
+DType wideType(const TraceOp &op) {
+  if (op.kind == TraceKind::Mul)
+    return op.nOut == 4 && isFloat(op.inst->dtype) ? DType::F32
+                                                   : DType::Invalid;
+  if (op.kind != TraceKind::Vxm)
+    return DType::Invalid;
+  AluOp fn = AluOp(op.inst->fn);
+  DType d = op.inst->dtype;
+  DType outType = fn == AluOp::Cast ? DType(op.inst->b) : d;
+  if (fn == AluOp::Copy || fn == AluOp::Select || !isFloat(d) ||
+      !isFloat(outType))
+    return DType::Invalid;
+  return outType;
+}
+
+/// Sets TraceOp::wide: a float VXM operand group that is exactly the output
+/// group of such an op, in its type, is read as the producer's floats (no
+/// decode); the producer writes them, and skips its planes when no reader
+/// reads them as bytes (MEM writes, SXM, multiplies, other VXM operands do).
+/// The floats are those the planes would decode to (decodeBitsF, or the
+/// f32 bits themselves), so results are the same bits. `prod` has one entry
+/// per value, kNone-filled. On the 55M GPT-2 the values between VXM ops are
+/// mostly f32 (casts at the ends of each chain of ops).
+void markWideValues(ChipTrace &t, std::vector<uint32_t> prod) {
+  constexpr uint32_t kNone = UINT32_MAX;
+  for (uint32_t i = 0; i < t.ops.size(); ++i) {
+    TraceOp &op = t.ops[i];
+    const uint32_t *v = t.vals.data() + op.off;
+    uint8_t wideGroups = 0;
+    unsigned w = 0;
+    if (op.kind == TraceKind::Vxm && isFloat(op.inst->dtype)) {
+      AluOp fn = AluOp(op.inst->fn);
+      DType d = op.inst->dtype;
+      w = isa::widthBytes(d);
+      unsigned n = fn == AluOp::Copy     ? 0
+                   : fn == AluOp::Select ? 1 // in1, in2: bytes passed on
+                                         : isa::aluOperandCount(fn);
+      for (unsigned g = 0; g < n; ++g) {
+        uint32_t p = prod[v[g * w]];
+        if (p == kNone || wideType(t.ops[p]) != d)
+          continue;
+        TraceOp &pr = t.ops[p];
+        const uint32_t *pv = t.vals.data() + pr.off + pr.nIn;
+        bool same = true;
+        for (unsigned k = 0; k < w; ++k)
+          same &= v[g * w + k] == pv[k];
+        if (same) {
+          wideGroups |= uint8_t(1u << g);
+          pr.wide |= kWideOut;
+        }
+      }
+    }
+    op.wide = wideGroups;
+    for (uint32_t k = 0; k < op.nIn; ++k)
+      if (!(w && k / w < 3 && (wideGroups >> (k / w)) & 1) &&
+          prod[v[k]] != kNone)
+        t.ops[prod[v[k]]].wide |= kPlaneRead;
+    if (wideType(op) != DType::Invalid)
+      for (uint32_t k = 0; k < op.nOut; ++k)
+        prod[v[op.nIn + k]] = i;
+  }
+  for (TraceOp &op : t.ops) {
+    if ((op.wide & kWideOut) && !(op.wide & kPlaneRead))
+      op.wide |= kNoPlanes;
+    op.wide &= uint8_t(~kPlaneRead);
+  }
+}
+
 /// Gives every recorded value a buffer: values live from their op to their
 /// last reader, an op's outputs never share a buffer with its inputs, and
 /// values nothing reads go to buffer 0 (written, never read; a MEM read of
@@ -2959,6 +3179,7 @@ void finishTrace(ChipTrace &t) {
     return v;
   };
   forwardCopies(t, perValue(kNone));
+  markWideValues(t, perValue(kNone));
   std::vector<uint32_t> last = perValue(kNone);
   for (uint32_t i = 0; i < t.ops.size(); ++i) {
     const TraceOp &op = t.ops[i];

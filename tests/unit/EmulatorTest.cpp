@@ -223,6 +223,58 @@ TEST_F(EmulatorTest, VxmCastF32ToF16AndF16Add) {
   }
 }
 
+TEST_F(EmulatorTest, VxmResultsPassedAsFloatsExact) {
+  // A replay passes a float VXM result to the VXM ops that read it as
+  // floats (no byte planes between them when nothing else reads them):
+  // f32 -> f16 cast, f16 multiply by itself, f16 add to the cast, f16 ->
+  // f32 cast, f32 multiply by the input; only the last is written (and the
+  // f16 product, read as bytes too). Lanes: NaNs with payloads, infinities,
+  // f16 overflow and subnormals, signed zeros, ordinary values.
+  std::vector<float> x = ramp(0.37f, 0.011f);
+  const uint32_t special[] = {0x7fc00001u, 0xffa00000u, 0x7f800000u,
+                              0xff800000u, 0x80000000u, 0x00000000u,
+                              0x477ff000u, 0x47800000u, 0x33800001u,
+                              0x38000000u, 0xb8ffffffu, 0x387fc000u};
+  for (uint32_t i = 0; i < 12 * 8; ++i)
+    std::memcpy(&x[i * 3], &special[i % 12], 4);
+  int vxm = m.vxmPosition();
+  feed(m, b, sram(), toPlanes(f32Bits(x), 4, m.lanes()), 0, vxm, 10, 1, kWestA,
+       0, 0);
+  ASSERT_TRUE(
+      b.at(m.vxmQueue(0), 10, emu::vxmCast(DType::F32, DType::F16, 0, 1, 8, 2))
+          .ok());
+  ASSERT_TRUE(b.at(m.vxmQueue(1), 11,
+                   emu::vxm(AluOp::Mul, DType::F16, 8, 2, 8, 2, 12, 3))
+                  .ok());
+  ASSERT_TRUE(b.at(m.vxmQueue(2), 12,
+                   emu::vxm(AluOp::Add, DType::F16, 12, 3, 12, 3, 16, 4))
+                  .ok());
+  ASSERT_TRUE(b.at(m.vxmQueue(3), 13,
+                   emu::vxmCast(DType::F16, DType::F32, 16, 4, 20, 5))
+                  .ok());
+  // x again, at the VXM in cycle 14 (kWestB row 1).
+  feed(m, b, sram(), toPlanes(f32Bits(x), 4, m.lanes()), 4, vxm, 14, 6, kWestB,
+       0, 1);
+  ASSERT_TRUE(b.at(m.vxmQueue(4), 14,
+                   emu::vxm(AluOp::Mul, DType::F32, 20, 5, 4, 6, 24, 7))
+                  .ok());
+  drain(m, b, 2, 12, vxm, 12, 3, {44, 45}, 1, 0);
+  drain(m, b, 4, 24, vxm, 15, 7, kEast, 1, 2);
+  absl::StatusOr<emu::RunStats> r = run();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->cycles, testutil::expectedCycles(m, program));
+  std::vector<uint32_t> prod = collect(sram(), 2, {44, 45}, 1, 0);
+  std::vector<uint32_t> got = collect(sram(), 4, kEast, 1, 2);
+  auto f16 = [](float v) { return isa::halfToFloat(isa::floatToHalf(v)); };
+  for (uint32_t i = 0; i < m.lanes(); ++i) {
+    float h = f16(x[i]);
+    float p = f16(h * h);
+    ASSERT_EQ(prod[i], isa::floatToHalf(p)) << "lane " << i;
+    float want = f16(p + p) * x[i];
+    ASSERT_EQ(got[i], isa::floatBits(want)) << "lane " << i;
+  }
+}
+
 TEST_F(EmulatorTest, SxmPermuteWithAndWithoutBase) {
   // SXM-W unit 0 at position 1; inputs on westward streams from west slices;
   // outputs eastward to west slices 43, 42 (positions 2, 3).
