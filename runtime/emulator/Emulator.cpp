@@ -857,23 +857,35 @@ bool haveVbmi() {
   return have;
 }
 
-/// gatherBytes for n a multiple of 64 and a source of 2n bytes, with the
-/// index split into its low 7 bits (`lo`) and its 128-byte window (`win`):
-/// per 64 output bytes, one two-register byte permute per window.
+/// gatherBytes for n a multiple of 64 from the 2n bytes a, then b (or n
+/// zeros when b is null), with the index split into its low 7 bits (`lo`)
+/// and its 128-byte window (`win`): per 64 output bytes, one two-register
+/// byte permute per window that one of them uses (bit k of used[c / 64]).
+/// The windows are read from a and b in place (n is a multiple of 64: no
+/// window straddles them within a register).
 __attribute__((target("avx512f,avx512bw,avx512vbmi"))) void
-gatherBytesVbmi(uint8_t *out, const uint8_t *src, const uint8_t *lo,
-                const uint8_t *win, uint32_t n) {
-  uint32_t windows = 2 * n / 128;
+gatherBytesVbmi(uint8_t *out, const uint8_t *a, const uint8_t *b,
+                const uint8_t *lo, const uint8_t *win, const uint32_t *used,
+                uint32_t n) {
+  uint32_t chunksA = n / 64;
+  alignas(64) static const uint8_t zeros[64] = {};
+  // The 64 source bytes of chunk j (a's, b's or zeros).
+  auto chunk = [&](uint32_t j) -> const uint8_t * {
+    if (j < chunksA)
+      return a + 64 * size_t(j);
+    return b ? b + 64 * size_t(j - chunksA) : zeros;
+  };
   for (uint32_t c = 0; c < n; c += 64) {
     __m512i l = _mm512_loadu_si512(lo + c);
     __m512i w = _mm512_loadu_si512(win + c);
     __m512i r = _mm512_setzero_si512();
-    for (uint32_t k = 0; k < windows; ++k) {
-      __m512i a = _mm512_loadu_si512(src + 128 * k);
-      __m512i b = _mm512_loadu_si512(src + 128 * k + 64);
-      __m512i t = _mm512_permutex2var_epi8(a, l, b);
-      __mmask64 m = _mm512_cmpeq_epi8_mask(w, _mm512_set1_epi8(char(k)));
-      r = _mm512_mask_mov_epi8(r, m, t);
+    for (uint32_t m = used[c / 64]; m; m &= m - 1) {
+      uint32_t k = uint32_t(__builtin_ctz(m));
+      __m512i t =
+          _mm512_permutex2var_epi8(_mm512_loadu_si512(chunk(2 * k)), l,
+                                   _mm512_loadu_si512(chunk(2 * k + 1)));
+      __mmask64 sel = _mm512_cmpeq_epi8_mask(w, _mm512_set1_epi8(char(k)));
+      r = _mm512_mask_mov_epi8(r, sel, t);
     }
     _mm512_storeu_si512(out + c, r);
   }
@@ -881,7 +893,8 @@ gatherBytesVbmi(uint8_t *out, const uint8_t *src, const uint8_t *lo,
 #else
 bool haveVbmi() { return false; }
 void gatherBytesVbmi(uint8_t *, const uint8_t *, const uint8_t *,
-                     const uint8_t *, uint32_t) {}
+                     const uint8_t *, const uint8_t *, const uint32_t *,
+                     uint32_t) {}
 #endif
 
 /// The MXM kernels: r[n] += act[k] * W[k][n] for k = 0 .. rows-1 in order
@@ -1326,6 +1339,7 @@ private:
   // Per lane map: gather indices (empty until its first use checks it).
   std::vector<std::vector<uint16_t>> mapIndex_;
   std::vector<std::vector<uint8_t>> mapSplit_;
+  std::vector<std::vector<uint32_t>> mapWindows_; // per 64 lanes: windows
   // Scratch.
   std::vector<uint8_t> permuteSrc_, chainTmp_;
   std::vector<float> fa_, fb_, fr_;
@@ -2465,6 +2479,7 @@ absl::Status ChipRun::permuteMap(uint32_t q, uint64_t t,
   if (mapIndex_.size() < prog_.laneMaps.size()) {
     mapIndex_.resize(prog_.laneMaps.size());
     mapSplit_.resize(prog_.laneMaps.size());
+    mapWindows_.resize(prog_.laneMaps.size());
   }
   std::vector<uint16_t> &idx = mapIndex_[inst.a];
   if (idx.empty()) {
@@ -2484,15 +2499,29 @@ absl::Status ChipRun::permuteMap(uint32_t q, uint64_t t,
       split[i] = uint8_t(idx[i] & 127);
       split[lanes_ + i] = uint8_t(idx[i] >> 7);
     }
+    // The windows each 64 output lanes use (2 lanes / 128 <= 32 of them
+    // when VBMI is used, lanes <= 2048; else unused).
+    std::vector<uint32_t> &used = mapWindows_[inst.a];
+    used.assign((lanes_ + 63) / 64, 0);
+    if (lanes_ <= 2048)
+      for (uint32_t i = 0; i < lanes_; ++i)
+        used[i / 64] |= 1u << (idx[i] >> 7);
   }
   return absl::OkStatus();
 }
 
 void ChipRun::permuteData(const Instruction &inst, const uint8_t *const *a,
                           const uint8_t *const *b, uint8_t *const *out) {
-  bool vbmi = lanes_ % 64 == 0 && haveVbmi();
+  bool vbmi = lanes_ % 64 == 0 && lanes_ <= 2048 && haveVbmi();
   unsigned w = isa::widthBytes(inst.dtype);
   bool base = b != nullptr;
+  if (vbmi) {
+    const uint8_t *split = mapSplit_[inst.a].data();
+    for (unsigned k = 0; k < w; ++k)
+      gatherBytesVbmi(out[k], a[k], base ? b[k] : nullptr, split,
+                      split + lanes_, mapWindows_[inst.a].data(), lanes_);
+    return;
+  }
   const std::vector<uint16_t> &idx = mapIndex_[inst.a];
   permuteSrc_.resize(size_t(2) * lanes_);
   if (!base)
@@ -2504,11 +2533,7 @@ void ChipRun::permuteData(const Instruction &inst, const uint8_t *const *a,
     std::memcpy(src, a[k], lanes_);
     if (base)
       std::memcpy(src + lanes_, b[k], lanes_);
-    if (vbmi)
-      gatherBytesVbmi(o, src, mapSplit_[inst.a].data(),
-                      mapSplit_[inst.a].data() + lanes_, lanes_);
-    else
-      gatherBytes(o, src, idx.data(), lanes_);
+    gatherBytes(o, src, idx.data(), lanes_);
   }
 }
 
