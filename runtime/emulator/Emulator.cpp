@@ -347,6 +347,10 @@ struct ChipTrace {
   RunStats stats;             // cycles and instructions of this chip
   std::vector<uint64_t> unitBusy;
   std::vector<Instruction> insts; // the ops' instructions, in op order
+  // Per buffer: its float store's index (see markWideValues), or
+  // UINT32_MAX; wideSlots of them.
+  std::vector<uint32_t> wideSlot;
+  uint32_t wideSlots = 0;
 };
 
 //===----------------------------------------------------------------------===//
@@ -1231,18 +1235,8 @@ private:
   void vxmData(const Instruction &inst, const uint8_t *(*in)[4],
                uint8_t *const *out, const float *const *wideIn = nullptr,
                float *wideOut = nullptr, bool planes = true);
-  /// Replay: the float store of buffer b (lanes floats, 64-byte aligned).
-  float *wideOf(uint32_t b) {
-    if (!wide_[b]) {
-      if (wideArena_.empty() || wideUsed_ == kWideChunk) {
-        wideArena_.emplace_back(
-            new (std::align_val_t(64)) float[size_t(kWideChunk) * Lp_]);
-        wideUsed_ = 0;
-      }
-      wide_[b] = wideArena_.back().get() + size_t(wideUsed_++) * Lp_;
-    }
-    return wide_[b];
-  }
+  /// Replay: the float store of buffer b (Lp_ floats, 64-byte aligned).
+  float *wideOf(uint32_t b) { return wide_[b]; }
   /// expFloat of each x through a direct-mapped memo of (input bits,
   /// result) pairs: a hit returns the result computed for the same bits, a
   /// miss computes and stores it. (Softmax inputs repeat: on the 55M GPT-2
@@ -1355,15 +1349,8 @@ private:
   std::vector<uint32_t> valOf_; // pool slot -> value number (recording)
   std::vector<uint32_t> recIn_, recOut_;
   std::vector<const uint8_t *> ptr_, tileRows_; // replay
-  static constexpr uint32_t kWideChunk = 64;
   std::vector<float *> wide_; // per buffer: its float store (or null)
-  struct AlignedDelete {
-    void operator()(float *p) const {
-      ::operator delete[](p, std::align_val_t(64));
-    }
-  };
-  std::vector<std::unique_ptr<float[], AlignedDelete>> wideArena_;
-  uint32_t wideUsed_ = 0;
+  std::vector<float> wideArena_;
 };
 
 ChipRun::ChipRun(const isa::Machine &m, uint32_t chip, const ChipProgram &prog,
@@ -2895,7 +2882,20 @@ absl::Status ChipRun::replay(const ChipTrace &t) {
   ptr_.resize(t.buffers);
   for (uint32_t i = 0; i < t.buffers; ++i)
     ptr_[i] = pool_.get(i);
+  // The float stores (ChipTrace::wideSlot) in one block, populated at once
+  // (a page fault per 4 KiB costs microseconds on a VM).
   wide_.assign(t.buffers, nullptr);
+  if (t.wideSlots) {
+    size_t n = size_t(t.wideSlots) * Lp_ + 16;
+    wideArena_.reserve(n);
+    adviseHugePages(wideArena_.data(), n * sizeof(float), /*populate=*/true);
+    wideArena_.resize(n);
+    float *base = wideArena_.data();
+    base += (16 - (uintptr_t(base) / sizeof(float)) % 16) % 16; // 64 bytes
+    for (uint32_t b = 0; b < t.buffers; ++b)
+      if (t.wideSlot[b] != UINT32_MAX)
+        wide_[b] = base + size_t(t.wideSlot[b]) * Lp_;
+  }
   const uint32_t *vals = t.vals.data();
   const TraceOp *ops = t.ops.data();
   size_t nOps = t.ops.size();
@@ -3283,6 +3283,13 @@ void finishTrace(ChipTrace &t) {
       x = nStore + (x & ~kRef);
   t.storeBuffers = nStore;
   t.buffers = nStore + nRef;
+  t.wideSlot.assign(t.buffers, UINT32_MAX);
+  for (const TraceOp &op : t.ops)
+    if (op.wide & kWideOut) {
+      uint32_t &slot = t.wideSlot[t.vals[op.off + op.nIn]];
+      if (slot == UINT32_MAX)
+        slot = t.wideSlots++;
+    }
   // Dead ops (unread MEM reads, forwarded copies) do nothing: dropped.
   t.ops.erase(std::remove_if(
                   t.ops.begin(), t.ops.end(),
