@@ -1006,6 +1006,16 @@ TEST(Emulator, PlaneWordTransposesExact) {
       for (uint32_t i = 0; i < n; ++i)
         ASSERT_EQ(back[i], words[off + i]) << "n " << n << " lane " << i;
       EXPECT_EQ(back[n], 0xdeadbeefu); // nothing written past n
+      // Two planes from the low halves (the high halves hold random bits).
+      for (uint8_t &b : planes)
+        b = uint8_t(rng());
+      std::vector<uint8_t> before2(planes);
+      emu::halfWordsToPlanes(words.data() + off, n, p[0], p[1]);
+      for (uint32_t i = 0; i < 420 - off; ++i)
+        for (int b = 0; b < 2; ++b)
+          ASSERT_EQ(p[b][i], i < n ? uint8_t(words[off + i] >> (8 * b))
+                                   : before2[b * 420 + off + i])
+              << "halves: n " << n << " lane " << i << " plane " << b;
     }
 }
 
