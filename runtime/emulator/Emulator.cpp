@@ -1110,8 +1110,11 @@ void mxmGemmF32(const float *A, size_t lda, uint32_t M, const float *W,
     mxmGemmF32Generic(A, lda, M, W, ldw, ks, nk, vBegin, vEnd, C, ldc);
 }
 
-uint32_t mxmNeededRows(const float *A, size_t lda, uint32_t M, const float *W,
-                       size_t ldw, uint32_t rows, uint32_t cols, uint32_t *ks) {
+// Built for AVX-512, AVX2 and the baseline: integer ORs and compares, the
+// same result on each.
+__attribute__((target_clones("avx512f", "avx2", "default"))) uint32_t
+mxmNeededRows(const float *A, size_t lda, uint32_t M, const float *W,
+              size_t ldw, uint32_t rows, uint32_t cols, uint32_t *ks) {
   // ks[k] first holds the OR of the activations' magnitude bits at k; the
   // list then overwrites it from the front (ks[nk] with nk <= k, already
   // read).
@@ -1143,6 +1146,13 @@ uint32_t mxmNeededRows(const float *A, size_t lda, uint32_t M, const float *W,
 }
 
 namespace {
+
+/// acc[n] += r[n] (lane-wise fp32 adds: the same bits on every build).
+__attribute__((target_clones("avx512f", "avx2", "default"))) void
+addFloats(float *__restrict acc, const float *__restrict r, uint32_t n) {
+  for (uint32_t i = 0; i < n; ++i)
+    acc[i] += r[i];
+}
 
 __attribute__((target_clones("avx2", "default"))) void
 mxmKernelI32(const int64_t *act, const int32_t *W, uint32_t rows, uint32_t L,
@@ -3098,8 +3108,7 @@ void ChipRun::flushPlane(Plane &pl) {
     AccRow &acc = *pm.acc;
     acc.f.resize(L);
     if (pm.accumulate)
-      for (uint32_t n = 0; n < L; ++n)
-        acc.f[n] += r[n];
+      addFloats(acc.f.data(), r, L);
     else
       std::memcpy(acc.f.data(), r, L * sizeof(float));
     if (pm.emit) {
