@@ -306,7 +306,8 @@ absl::Status validateProgram(const isa::Machine &m, uint32_t chip,
 
 namespace {
 enum class TraceKind : uint8_t {
-  Dead,    // a MEM read whose value nothing reads
+  Dead,    // a MEM read whose value nothing reads, a forwarded copy
+           // (dropped from the trace when it is finished)
   Read,    // buffer <- SRAM row
   ReadRef, // buffer points at the SRAM row (not written before its last use)
   Write,   // SRAM row <- buffer (the commit of a MEM write)
@@ -319,8 +320,15 @@ enum class TraceKind : uint8_t {
   Permute,
 };
 
+/// TraceOp::wide: float groups passed as floats between replayed ops (see
+/// markWideValues). Bit g < 3: VXM operand g is read as the floats of its
+/// producer; kWideOut: the op writes its output group's floats; kNoPlanes:
+/// and no reader needs the group's byte planes (not written).
+constexpr uint8_t kWideOut = 1 << 3, kNoPlanes = 1 << 4, kPlaneRead = 1 << 5;
+
 struct TraceOp {
   TraceKind kind = TraceKind::Dead;
+  uint8_t wide = 0;
   uint16_t nIn = 0, nOut = 0;
   uint32_t unit = 0; // slice (Read, Write) or plane (Tile, Install, Mul)
   uint32_t bank = 0, row = 0;
@@ -339,6 +347,10 @@ struct ChipTrace {
   RunStats stats;             // cycles and instructions of this chip
   std::vector<uint64_t> unitBusy;
   std::vector<Instruction> insts; // the ops' instructions, in op order
+  // Per buffer: its float store's index (see markWideValues), or
+  // UINT32_MAX; wideSlots of them.
+  std::vector<uint32_t> wideSlot;
+  uint32_t wideSlots = 0;
 };
 
 //===----------------------------------------------------------------------===//
@@ -471,6 +483,7 @@ struct PendingMul {
   bool finite;         // every activation is finite
   uint32_t rows, cols; // the product's extent (see issue: MxmMul)
   uint32_t slots[4];   // the emitted group (held until computed)
+  uint8_t wide;        // replay: kWideOut, kNoPlanes of the Mul op
 };
 
 struct Plane {
@@ -521,23 +534,30 @@ bool haveF16c() {
   return have;
 }
 
-__attribute__((target("avx2,f16c"))) void halvesToFloatsF16c(const uint8_t *lo,
+/// Returns whether a lane is NaN.
+__attribute__((target("avx2,f16c"))) bool halvesToFloatsF16c(const uint8_t *lo,
                                                              const uint8_t *hi,
                                                              uint32_t n,
                                                              float *out) {
   uint32_t i = 0;
+  bool anyNaN = false;
   for (; i + 8 <= n; i += 8) {
     __m128i l = _mm_loadl_epi64(reinterpret_cast<const __m128i *>(lo + i));
     __m128i h = _mm_loadl_epi64(reinterpret_cast<const __m128i *>(hi + i));
     __m256 f = _mm256_cvtph_ps(_mm_unpacklo_epi8(l, h));
     _mm256_storeu_ps(out + i, f);
-    if (int nan = _mm256_movemask_ps(_mm256_cmp_ps(f, f, _CMP_UNORD_Q)))
+    if (int nan = _mm256_movemask_ps(_mm256_cmp_ps(f, f, _CMP_UNORD_Q))) {
+      anyNaN = true;
       for (int k = 0; k < 8; ++k)
         if (nan & (1 << k))
           out[i + k] = isa::halfToFloat(uint16_t(lo[i + k] | hi[i + k] << 8));
+    }
   }
-  for (; i < n; ++i)
+  for (; i < n; ++i) {
     out[i] = isa::halfToFloat(uint16_t(lo[i] | hi[i] << 8));
+    anyNaN |= out[i] != out[i];
+  }
+  return anyNaN;
 }
 
 __attribute__((target("avx2,f16c"))) void
@@ -557,9 +577,29 @@ floatsToHalvesF16c(const float *v, uint32_t n, uint32_t *bits) {
   for (; i < n; ++i)
     bits[i] = isa::floatToHalf(v[i]);
 }
+/// halvesToFloatsF16c of halves held in the low 16 bits of words.
+__attribute__((target("avx2,f16c"))) void
+halfWordsToFloatsF16c(const uint32_t *bits, uint32_t n, float *out) {
+  uint32_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m128i *q = reinterpret_cast<const __m128i *>(bits + i);
+    __m128i h = _mm_packus_epi32(_mm_loadu_si128(q), _mm_loadu_si128(q + 1));
+    __m256 f = _mm256_cvtph_ps(h);
+    _mm256_storeu_ps(out + i, f);
+    if (int nan = _mm256_movemask_ps(_mm256_cmp_ps(f, f, _CMP_UNORD_Q)))
+      for (int k = 0; k < 8; ++k)
+        if (nan & (1 << k))
+          out[i + k] = isa::halfToFloat(uint16_t(bits[i + k]));
+  }
+  for (; i < n; ++i)
+    out[i] = isa::halfToFloat(uint16_t(bits[i]));
+}
 #else
 bool haveF16c() { return false; }
-void halvesToFloatsF16c(const uint8_t *, const uint8_t *, uint32_t, float *) {}
+bool halvesToFloatsF16c(const uint8_t *, const uint8_t *, uint32_t, float *) {
+  return false;
+}
+void halfWordsToFloatsF16c(const uint32_t *, uint32_t, float *) {}
 void floatsToHalvesF16c(const float *, uint32_t, uint32_t *) {}
 #endif
 
@@ -637,6 +677,37 @@ void wordsToPlanes(const uint32_t *bits, uint32_t n, uint8_t *const *p) {
   }
 }
 
+/// The low 16 bits of n words to two byte planes (bits 0-7, bits 8-15):
+/// 16 lanes at a time by SSE2 (the words' high halves are ignored).
+void halfWordsToPlanes(const uint32_t *bits, uint32_t n, uint8_t *p0,
+                       uint8_t *p1) {
+  uint32_t i = 0;
+#if defined(__x86_64__)
+  const __m128i lo8 = _mm_set1_epi16(0x00ff);
+  for (; i + 16 <= n; i += 16) {
+    const __m128i *q = reinterpret_cast<const __m128i *>(bits + i);
+    // The low halves of 8 words, as 16-bit lanes (shift out the high half
+    // then arithmetic-shift back: packs_epi32 saturates signed values).
+    auto halves = [](__m128i a, __m128i b) {
+      a = _mm_srai_epi32(_mm_slli_epi32(a, 16), 16);
+      b = _mm_srai_epi32(_mm_slli_epi32(b, 16), 16);
+      return _mm_packs_epi32(a, b);
+    };
+    __m128i h0 = halves(_mm_loadu_si128(q), _mm_loadu_si128(q + 1));
+    __m128i h1 = halves(_mm_loadu_si128(q + 2), _mm_loadu_si128(q + 3));
+    __m128i b0 =
+        _mm_packus_epi16(_mm_and_si128(h0, lo8), _mm_and_si128(h1, lo8));
+    __m128i b1 = _mm_packus_epi16(_mm_srli_epi16(h0, 8), _mm_srli_epi16(h1, 8));
+    _mm_storeu_si128(reinterpret_cast<__m128i *>(p0 + i), b0);
+    _mm_storeu_si128(reinterpret_cast<__m128i *>(p1 + i), b1);
+  }
+#endif
+  for (; i < n; ++i) {
+    p0[i] = uint8_t(bits[i]);
+    p1[i] = uint8_t(bits[i] >> 8);
+  }
+}
+
 namespace {
 
 /// Decodes `lanes` elements from byte planes.
@@ -684,6 +755,34 @@ void decodeF(DType d, const uint8_t *const *p, uint32_t lanes, float *out) {
   }
 }
 
+/// decodeF of the planes encodeBits would write from `bits` (a float type's
+/// lane bits, one per word): the same floats, without the planes.
+void decodeBitsF(DType d, const uint32_t *bits, uint32_t lanes, float *out) {
+  switch (d) {
+  case DType::F32:
+    std::memcpy(out, bits, size_t(lanes) * sizeof(float));
+    break;
+  case DType::F16:
+    if (haveF16c()) {
+      halfWordsToFloatsF16c(bits, lanes, out);
+      break;
+    }
+    for (uint32_t i = 0; i < lanes; ++i) // decodeF's table holds these
+      out[i] = isa::halfToFloat(uint16_t(bits[i]));
+    break;
+  case DType::BF16:
+    for (uint32_t i = 0; i < lanes; ++i)
+      out[i] = isa::bf16ToFloat(uint16_t(bits[i]));
+    break;
+  case DType::FP8E4M3:
+    for (uint32_t i = 0; i < lanes; ++i)
+      out[i] = isa::fp8E4M3ToFloat(uint8_t(bits[i]));
+    break;
+  default:
+    break;
+  }
+}
+
 void decodeI(DType d, const uint8_t *const *p, uint32_t lanes, int64_t *out) {
   if (d == DType::I8) {
     for (uint32_t i = 0; i < lanes; ++i)
@@ -705,6 +804,10 @@ void encodeBits(unsigned w, const uint32_t *__restrict bits, uint32_t lanes,
                 uint8_t *const *p) {
   if (w == 4) {
     wordsToPlanes(bits, lanes, p);
+    return;
+  }
+  if (w == 2) {
+    halfWordsToPlanes(bits, lanes, p[0], p[1]);
     return;
   }
   // One plane at a time through a restrict pointer: vectorised (the plane
@@ -793,23 +896,35 @@ bool haveVbmi() {
   return have;
 }
 
-/// gatherBytes for n a multiple of 64 and a source of 2n bytes, with the
-/// index split into its low 7 bits (`lo`) and its 128-byte window (`win`):
-/// per 64 output bytes, one two-register byte permute per window.
+/// gatherBytes for n a multiple of 64 from the 2n bytes a, then b (or n
+/// zeros when b is null), with the index split into its low 7 bits (`lo`)
+/// and its 128-byte window (`win`): per 64 output bytes, one two-register
+/// byte permute per window that one of them uses (bit k of used[c / 64]).
+/// The windows are read from a and b in place (n is a multiple of 64: no
+/// window straddles them within a register).
 __attribute__((target("avx512f,avx512bw,avx512vbmi"))) void
-gatherBytesVbmi(uint8_t *out, const uint8_t *src, const uint8_t *lo,
-                const uint8_t *win, uint32_t n) {
-  uint32_t windows = 2 * n / 128;
+gatherBytesVbmi(uint8_t *out, const uint8_t *a, const uint8_t *b,
+                const uint8_t *lo, const uint8_t *win, const uint32_t *used,
+                uint32_t n) {
+  uint32_t chunksA = n / 64;
+  alignas(64) static const uint8_t zeros[64] = {};
+  // The 64 source bytes of chunk j (a's, b's or zeros).
+  auto chunk = [&](uint32_t j) -> const uint8_t * {
+    if (j < chunksA)
+      return a + 64 * size_t(j);
+    return b ? b + 64 * size_t(j - chunksA) : zeros;
+  };
   for (uint32_t c = 0; c < n; c += 64) {
     __m512i l = _mm512_loadu_si512(lo + c);
     __m512i w = _mm512_loadu_si512(win + c);
     __m512i r = _mm512_setzero_si512();
-    for (uint32_t k = 0; k < windows; ++k) {
-      __m512i a = _mm512_loadu_si512(src + 128 * k);
-      __m512i b = _mm512_loadu_si512(src + 128 * k + 64);
-      __m512i t = _mm512_permutex2var_epi8(a, l, b);
-      __mmask64 m = _mm512_cmpeq_epi8_mask(w, _mm512_set1_epi8(char(k)));
-      r = _mm512_mask_mov_epi8(r, m, t);
+    for (uint32_t m = used[c / 64]; m; m &= m - 1) {
+      uint32_t k = uint32_t(__builtin_ctz(m));
+      __m512i t =
+          _mm512_permutex2var_epi8(_mm512_loadu_si512(chunk(2 * k)), l,
+                                   _mm512_loadu_si512(chunk(2 * k + 1)));
+      __mmask64 sel = _mm512_cmpeq_epi8_mask(w, _mm512_set1_epi8(char(k)));
+      r = _mm512_mask_mov_epi8(r, sel, t);
     }
     _mm512_storeu_si512(out + c, r);
   }
@@ -817,7 +932,8 @@ gatherBytesVbmi(uint8_t *out, const uint8_t *src, const uint8_t *lo,
 #else
 bool haveVbmi() { return false; }
 void gatherBytesVbmi(uint8_t *, const uint8_t *, const uint8_t *,
-                     const uint8_t *, uint32_t) {}
+                     const uint8_t *, const uint8_t *, const uint32_t *,
+                     uint32_t) {}
 #endif
 
 /// The MXM kernels: r[n] += act[k] * W[k][n] for k = 0 .. rows-1 in order
@@ -994,8 +1110,11 @@ void mxmGemmF32(const float *A, size_t lda, uint32_t M, const float *W,
     mxmGemmF32Generic(A, lda, M, W, ldw, ks, nk, vBegin, vEnd, C, ldc);
 }
 
-uint32_t mxmNeededRows(const float *A, size_t lda, uint32_t M, const float *W,
-                       size_t ldw, uint32_t rows, uint32_t cols, uint32_t *ks) {
+// Built for AVX-512, AVX2 and the baseline: integer ORs and compares, the
+// same result on each.
+__attribute__((target_clones("avx512f", "avx2", "default"))) uint32_t
+mxmNeededRows(const float *A, size_t lda, uint32_t M, const float *W,
+              size_t ldw, uint32_t rows, uint32_t cols, uint32_t *ks) {
   // ks[k] first holds the OR of the activations' magnitude bits at k; the
   // list then overwrites it from the front (ks[nk] with nk <= k, already
   // read).
@@ -1027,6 +1146,13 @@ uint32_t mxmNeededRows(const float *A, size_t lda, uint32_t M, const float *W,
 }
 
 namespace {
+
+/// acc[n] += r[n] (lane-wise fp32 adds: the same bits on every build).
+__attribute__((target_clones("avx512f", "avx2", "default"))) void
+addFloats(float *__restrict acc, const float *__restrict r, uint32_t n) {
+  for (uint32_t i = 0; i < n; ++i)
+    acc[i] += r[i];
+}
 
 __attribute__((target_clones("avx2", "default"))) void
 mxmKernelI32(const int64_t *act, const int32_t *W, uint32_t rows, uint32_t L,
@@ -1146,9 +1272,16 @@ private:
   void installTile(Plane &pl);
   AccRow &accRow(Plane &pl, uint32_t row);
   void mulData(Plane &pl, AccRow &acc, const Instruction &inst,
-               const uint8_t *const *planes, const uint32_t *slots);
+               const uint8_t *const *planes, const uint32_t *slots,
+               uint8_t wide = 0);
+  /// wideIn[g] (when given and not null): operand g's decoded floats
+  /// instead of its planes; wideOut: also write the output's floats as a
+  /// reader would decode them; planes false: do not write the planes.
   void vxmData(const Instruction &inst, const uint8_t *(*in)[4],
-               uint8_t *const *out);
+               uint8_t *const *out, const float *const *wideIn = nullptr,
+               float *wideOut = nullptr, bool planes = true);
+  /// Replay: the float store of buffer b (Lp_ floats, 64-byte aligned).
+  float *wideOf(uint32_t b) { return wide_[b]; }
   /// expFloat of each x through a direct-mapped memo of (input bits,
   /// result) pairs: a hit returns the result computed for the same bits, a
   /// miss computes and stores it. (Softmax inputs repeat: on the 55M GPT-2
@@ -1245,6 +1378,7 @@ private:
   // Per lane map: gather indices (empty until its first use checks it).
   std::vector<std::vector<uint16_t>> mapIndex_;
   std::vector<std::vector<uint8_t>> mapSplit_;
+  std::vector<std::vector<uint32_t>> mapWindows_; // per 64 lanes: windows
   // Scratch.
   std::vector<uint8_t> permuteSrc_, chainTmp_;
   std::vector<float> fa_, fb_, fr_;
@@ -1260,6 +1394,8 @@ private:
   std::vector<uint32_t> valOf_; // pool slot -> value number (recording)
   std::vector<uint32_t> recIn_, recOut_;
   std::vector<const uint8_t *> ptr_, tileRows_; // replay
+  std::vector<float *> wide_; // per buffer: its float store (or null)
+  std::vector<float> wideArena_;
 };
 
 ChipRun::ChipRun(const isa::Machine &m, uint32_t chip, const ChipProgram &prog,
@@ -1892,7 +2028,11 @@ absl::Status ChipRun::issueVxm(uint32_t q, uint64_t t,
 }
 
 void ChipRun::vxmData(const Instruction &inst, const uint8_t *(*in)[4],
-                      uint8_t *const *out) {
+                      uint8_t *const *out, const float *const *wideIn,
+                      float *wideOut, bool planes) {
+  auto wideOf = [&](unsigned g) -> const float * {
+    return wideIn ? wideIn[g] : nullptr;
+  };
   AluOp op = AluOp(inst.fn);
   DType d = inst.dtype;
   unsigned w = isa::widthBytes(d);
@@ -1909,43 +2049,61 @@ void ChipRun::vxmData(const Instruction &inst, const uint8_t *(*in)[4],
     std::vector<uint8_t> &take = chainTmp_;
     take.resize(L);
     if (isFloat(d)) {
-      fa_.resize(L);
-      decodeF(d, in[0], L, fa_.data());
+      const float *a = wideOf(0);
+      if (!a) {
+        fa_.resize(L);
+        decodeF(d, in[0], L, fa_.data());
+        a = fa_.data();
+      }
       for (uint32_t i = 0; i < L; ++i)
-        take[i] = fa_[i] != 0.0f;
+        take[i] = a[i] != 0.0f ? 0xff : 0;
     } else {
       ia_.resize(L);
       decodeI(d, in[0], L, ia_.data());
       for (uint32_t i = 0; i < L; ++i)
-        take[i] = ia_[i] != 0;
+        take[i] = ia_[i] != 0 ? 0xff : 0;
     }
     for (unsigned k = 0; k < w; ++k) {
       // Restrict pointers: one plane at a time, vectorised.
       const uint8_t *__restrict t = take.data(), *__restrict x = in[1][k],
                                 *__restrict y = in[2][k];
       uint8_t *__restrict o = out[k];
-      for (uint32_t i = 0; i < L; ++i)
-        o[i] = t[i] ? x[i] : y[i];
+      for (uint32_t i = 0; i < L; ++i) // a mask: no branch, vectorised
+        o[i] = uint8_t((x[i] & t[i]) | (y[i] & ~t[i]));
     }
   } else if (isFloat(d)) {
-    fa_.resize(L);
-    fr_.resize(L);
-    decodeF(d, in[0], L, fa_.data());
-    if (n == 2) {
+    const float *a = wideOf(0), *b = n == 2 ? wideOf(1) : nullptr;
+    if (!a) {
+      fa_.resize(L);
+      decodeF(d, in[0], L, fa_.data());
+      a = fa_.data();
+    }
+    if (n == 2 && !b) {
       fb_.resize(L);
       decodeF(d, in[1], L, fb_.data());
+      b = fb_.data();
+    }
+    // An f32 result is its lanes' bits: computed into the float store.
+    float *r = wideOut && outType == DType::F32 ? wideOut : nullptr;
+    if (!r) {
+      fr_.resize(L);
+      r = fr_.data();
     }
     if (op == AluOp::Exp)
-      memoExp(fa_.data(), L, fr_.data());
+      memoExp(a, L, r);
     else
-      aluFloat(op, fa_.data(), fb_.data(), inst.imm, L, fr_.data());
+      aluFloat(op, a, b, inst.imm, L, r);
     if (outType == DType::F32) { // the float's bits are the lane's
-      wordsToPlanes(reinterpret_cast<const uint32_t *>(fr_.data()), L, out);
+      if (planes)
+        wordsToPlanes(reinterpret_cast<const uint32_t *>(r), L, out);
       return;
     }
     bits_.resize(L);
-    encodeFloats(outType, fr_.data(), L, bits_.data());
-    encodeBits(ow, bits_.data(), L, out);
+    encodeFloats(outType, r, L, bits_.data());
+    if (planes)
+      encodeBits(ow, bits_.data(), L, out);
+    if (wideOut)
+      decodeBitsF(outType, bits_.data(), L, wideOut);
   } else if (op == AluOp::Cast) {
     // Integer source. To an integer: saturate. To f32: RNE. To a narrower
     // float: round-to-odd to f32 first, so that the RNE to the target is the
@@ -2108,6 +2266,28 @@ absl::Status ChipRun::loadStep(uint32_t q, uint64_t cycle, uint32_t k) {
   return absl::OkStatus();
 }
 
+/// One past the last c in [from, to) where v[c] is neither +0 nor -0 (NaN
+/// and inf count), or `from` when there is none. Blocks of 16 lanes are
+/// tested at once from the end (zero columns of a padded tile would
+/// otherwise be compared one by one on every row).
+uint32_t lastNonzero(const float *v, uint32_t from, uint32_t to) {
+  while (to > from) {
+    uint32_t lo = to - std::min<uint32_t>(16, to - from);
+    uint32_t any = 0;
+    for (uint32_t c = lo; c < to; ++c) {
+      uint32_t b;
+      std::memcpy(&b, v + c, sizeof(b));
+      any |= b & 0x7fffffffu;
+    }
+    if (any)
+      for (uint32_t c = to; c > lo; --c)
+        if (v[c - 1] != 0.0f || !std::isfinite(v[c - 1]))
+          return c;
+    to = lo;
+  }
+  return from;
+}
+
 void ChipRun::buildTile(Plane &pl, const Instruction &inst,
                         const uint8_t *const *rows) {
   unsigned w = isa::widthBytes(inst.dtype);
@@ -2132,14 +2312,14 @@ void ChipRun::buildTile(Plane &pl, const Instruction &inst,
         for (unsigned b = 0; b < w; ++b)
           planes[b] = rows[r * w + b];
         float *row = pl.shadowF.data() + size_t(r) * Lp_;
-        decodeF(inst.dtype, planes, lanes_, row);
-        for (uint32_t c = 0; c < lanes_; ++c)
-          nan |= row[c] != row[c];
-        for (uint32_t c = lanes_; c > cols; --c)
-          if (row[c - 1] != 0.0f || !std::isfinite(row[c - 1])) {
-            cols = c;
-            break;
-          }
+        if (inst.dtype == DType::F16 && haveF16c()) {
+          nan |= halvesToFloatsF16c(planes[0], planes[1], lanes_, row);
+        } else {
+          decodeF(inst.dtype, planes, lanes_, row);
+          for (uint32_t c = 0; c < lanes_; ++c)
+            nan |= row[c] != row[c];
+        }
+        cols = lastNonzero(row, cols, lanes_);
       }
       pl.shadowCols = cols;
       pl.shadowNaN = nan;
@@ -2249,7 +2429,8 @@ void ChipRun::installTile(Plane &pl) {
 }
 
 void ChipRun::mulData(Plane &pl, AccRow &acc, const Instruction &inst,
-                      const uint8_t *const *planes, const uint32_t *slots) {
+                      const uint8_t *const *planes, const uint32_t *slots,
+                      uint8_t wide) {
   uint32_t L = lanes_;
   bool isInt = !isFloat(inst.dtype);
   bool accumulate = inst.flags & isa::kAccumulate;
@@ -2285,7 +2466,7 @@ void ChipRun::mulData(Plane &pl, AccRow &acc, const Instruction &inst,
         if (!std::isfinite(act[k]))
           cols = L;
     }
-    PendingMul pm{&acc, accumulate, emit, finite, rows, cols, {}};
+    PendingMul pm{&acc, accumulate, emit, finite, rows, cols, {}, wide};
     acc.valid = true;
     acc.isInt = false;
     if (emit)
@@ -2330,6 +2511,7 @@ absl::Status ChipRun::permuteMap(uint32_t q, uint64_t t,
   if (mapIndex_.size() < prog_.laneMaps.size()) {
     mapIndex_.resize(prog_.laneMaps.size());
     mapSplit_.resize(prog_.laneMaps.size());
+    mapWindows_.resize(prog_.laneMaps.size());
   }
   std::vector<uint16_t> &idx = mapIndex_[inst.a];
   if (idx.empty()) {
@@ -2349,15 +2531,29 @@ absl::Status ChipRun::permuteMap(uint32_t q, uint64_t t,
       split[i] = uint8_t(idx[i] & 127);
       split[lanes_ + i] = uint8_t(idx[i] >> 7);
     }
+    // The windows each 64 output lanes use (2 lanes / 128 <= 32 of them
+    // when VBMI is used, lanes <= 2048; else unused).
+    std::vector<uint32_t> &used = mapWindows_[inst.a];
+    used.assign((lanes_ + 63) / 64, 0);
+    if (lanes_ <= 2048)
+      for (uint32_t i = 0; i < lanes_; ++i)
+        used[i / 64] |= 1u << (idx[i] >> 7);
   }
   return absl::OkStatus();
 }
 
 void ChipRun::permuteData(const Instruction &inst, const uint8_t *const *a,
                           const uint8_t *const *b, uint8_t *const *out) {
-  bool vbmi = lanes_ % 64 == 0 && haveVbmi();
+  bool vbmi = lanes_ % 64 == 0 && lanes_ <= 2048 && haveVbmi();
   unsigned w = isa::widthBytes(inst.dtype);
   bool base = b != nullptr;
+  if (vbmi) {
+    const uint8_t *split = mapSplit_[inst.a].data();
+    for (unsigned k = 0; k < w; ++k)
+      gatherBytesVbmi(out[k], a[k], base ? b[k] : nullptr, split,
+                      split + lanes_, mapWindows_[inst.a].data(), lanes_);
+    return;
+  }
   const std::vector<uint16_t> &idx = mapIndex_[inst.a];
   permuteSrc_.resize(size_t(2) * lanes_);
   if (!base)
@@ -2369,11 +2565,7 @@ void ChipRun::permuteData(const Instruction &inst, const uint8_t *const *a,
     std::memcpy(src, a[k], lanes_);
     if (base)
       std::memcpy(src + lanes_, b[k], lanes_);
-    if (vbmi)
-      gatherBytesVbmi(o, src, mapSplit_[inst.a].data(),
-                      mapSplit_[inst.a].data() + lanes_, lanes_);
-    else
-      gatherBytes(o, src, idx.data(), lanes_);
+    gatherBytes(o, src, idx.data(), lanes_);
   }
 }
 
@@ -2735,6 +2927,20 @@ absl::Status ChipRun::replay(const ChipTrace &t) {
   ptr_.resize(t.buffers);
   for (uint32_t i = 0; i < t.buffers; ++i)
     ptr_[i] = pool_.get(i);
+  // The float stores (ChipTrace::wideSlot) in one block, populated at once
+  // (a page fault per 4 KiB costs microseconds on a VM).
+  wide_.assign(t.buffers, nullptr);
+  if (t.wideSlots) {
+    size_t n = size_t(t.wideSlots) * Lp_ + 16;
+    wideArena_.reserve(n);
+    adviseHugePages(wideArena_.data(), n * sizeof(float), /*populate=*/true);
+    wideArena_.resize(n);
+    float *base = wideArena_.data();
+    base += (16 - (uintptr_t(base) / sizeof(float)) % 16) % 16; // 64 bytes
+    for (uint32_t b = 0; b < t.buffers; ++b)
+      if (t.wideSlot[b] != UINT32_MAX)
+        wide_[b] = base + size_t(t.wideSlot[b]) * Lp_;
+  }
   const uint32_t *vals = t.vals.data();
   const TraceOp *ops = t.ops.data();
   size_t nOps = t.ops.size();
@@ -2796,7 +3002,7 @@ absl::Status ChipRun::replay(const ChipTrace &t) {
       for (uint32_t k = 0; k < op.nIn; ++k)
         planes[k] = in(v[k]);
       mulData(pl, accRow(pl, op.inst->a), *op.inst, planes,
-              op.nOut ? v + op.nIn : nullptr);
+              op.nOut ? v + op.nIn : nullptr, op.wide);
       break;
     }
     case TraceKind::Vxm: {
@@ -2804,13 +3010,22 @@ absl::Status ChipRun::replay(const ChipTrace &t) {
       unsigned w = isa::widthBytes(inst.dtype);
       unsigned n = isa::aluOperandCount(AluOp(inst.fn));
       const uint8_t *ins[3][4];
-      for (unsigned g = 0; g < n; ++g)
+      const float *wideIn[3] = {nullptr, nullptr, nullptr};
+      for (unsigned g = 0; g < n; ++g) {
+        if (op.wide & (1u << g)) {
+          (void)in(v[g * w]); // computes a pending multiply
+          wideIn[g] = wide_[v[g * w]];
+          continue;
+        }
         for (unsigned k = 0; k < w; ++k)
           ins[g][k] = in(v[g * w + k]);
+      }
       uint8_t *out[4];
       for (uint32_t k = 0; k < op.nOut; ++k)
         out[k] = pool_.get(v[op.nIn + k]);
-      vxmData(inst, ins, out);
+      vxmData(inst, ins, out, wideIn,
+              op.wide & kWideOut ? wideOf(v[op.nIn]) : nullptr,
+              !(op.wide & kNoPlanes));
       break;
     }
     case TraceKind::Chain:
@@ -2893,17 +3108,21 @@ void ChipRun::flushPlane(Plane &pl) {
     AccRow &acc = *pm.acc;
     acc.f.resize(L);
     if (pm.accumulate)
-      for (uint32_t n = 0; n < L; ++n)
-        acc.f[n] += r[n];
+      addFloats(acc.f.data(), r, L);
     else
       std::memcpy(acc.f.data(), r, L * sizeof(float));
     if (pm.emit) {
-      bits_.resize(L);
-      std::memcpy(bits_.data(), acc.f.data(), L * sizeof(float));
-      uint8_t *out[4];
-      for (int b = 0; b < 4; ++b)
-        out[b] = pool_.get(pm.slots[b]);
-      encodeBits(4, bits_.data(), L, out);
+      // The f32 lanes are the sums' bits: the float store is a copy.
+      if (pm.wide & kWideOut)
+        std::memcpy(wideOf(pm.slots[0]), acc.f.data(), L * sizeof(float));
+      if (!(pm.wide & kNoPlanes)) {
+        bits_.resize(L);
+        std::memcpy(bits_.data(), acc.f.data(), L * sizeof(float));
+        uint8_t *out[4];
+        for (int b = 0; b < 4; ++b)
+          out[b] = pool_.get(pm.slots[b]);
+        encodeBits(4, bits_.data(), L, out);
+      }
       for (int b = 0; b < 4; ++b) {
         pool_.setPending(pm.slots[b], false);
         if (!replay_)
@@ -2913,6 +3132,103 @@ void ChipRun::flushPlane(Plane &pl) {
   }
   pl.pending.clear();
   pendingMuls_ -= uint32_t(M);
+}
+
+/// A VXM copy (or a cast to its own type) puts its input group's bytes
+/// unchanged: its readers read the input values instead, and the copy
+/// becomes a Dead op that reads and writes nothing (on the 55M GPT-2, 68k of
+/// the 0.26M VXM ops). `alias` has one entry per value, kNone-filled.
+void forwardCopies(ChipTrace &t, std::vector<uint32_t> alias) {
+  constexpr uint32_t kNone = UINT32_MAX;
+  for (TraceOp &op : t.ops) {
+    uint32_t *v = t.vals.data() + op.off;
+    for (uint32_t k = 0; k < op.nIn; ++k)
+      if (alias[v[k]] != kNone)
+        v[k] = alias[v[k]]; // resolved when set: one step suffices
+    if (op.kind != TraceKind::Vxm)
+      continue;
+    AluOp fn = AluOp(op.inst->fn);
+    if ((fn == AluOp::Copy ||
+         (fn == AluOp::Cast && DType(op.inst->b) == op.inst->dtype)) &&
+        op.nIn == op.nOut) {
+      for (uint32_t k = 0; k < op.nOut; ++k)
+        alias[v[op.nIn + k]] = v[k];
+      op.kind = TraceKind::Dead;
+      op.nIn = op.nOut = 0;
+      op.inst = nullptr;
+    }
+  }
+}
+
+/// The output type of an op whose output group a replay can pass as floats
+/// (the floats a reader would decode from its planes), or Invalid: float
+/// VXM ops other than copy and select, emitting float multiplies (f32).
+DType wideType(const TraceOp &op) {
+  if (op.kind == TraceKind::Mul)
+    return op.nOut == 4 && isFloat(op.inst->dtype) ? DType::F32
+                                                   : DType::Invalid;
+  if (op.kind != TraceKind::Vxm)
+    return DType::Invalid;
+  AluOp fn = AluOp(op.inst->fn);
+  DType d = op.inst->dtype;
+  DType outType = fn == AluOp::Cast ? DType(op.inst->b) : d;
+  if (fn == AluOp::Copy || fn == AluOp::Select || !isFloat(d) ||
+      !isFloat(outType))
+    return DType::Invalid;
+  return outType;
+}
+
+/// Sets TraceOp::wide: a float VXM operand group that is exactly the output
+/// group of such an op, in its type, is read as the producer's floats (no
+/// decode); the producer writes them, and skips its planes when no reader
+/// reads them as bytes (MEM writes, SXM, multiplies, other VXM operands do).
+/// The floats are those the planes would decode to (decodeBitsF, or the
+/// f32 bits themselves), so results are the same bits. `prod` has one entry
+/// per value, kNone-filled. On the 55M GPT-2 the values between VXM ops are
+/// mostly f32 (casts at the ends of each chain of ops).
+void markWideValues(ChipTrace &t, std::vector<uint32_t> prod) {
+  constexpr uint32_t kNone = UINT32_MAX;
+  for (uint32_t i = 0; i < t.ops.size(); ++i) {
+    TraceOp &op = t.ops[i];
+    const uint32_t *v = t.vals.data() + op.off;
+    uint8_t wideGroups = 0;
+    unsigned w = 0;
+    if (op.kind == TraceKind::Vxm && isFloat(op.inst->dtype)) {
+      AluOp fn = AluOp(op.inst->fn);
+      DType d = op.inst->dtype;
+      w = isa::widthBytes(d);
+      unsigned n = fn == AluOp::Copy     ? 0
+                   : fn == AluOp::Select ? 1 // in1, in2: bytes passed on
+                                         : isa::aluOperandCount(fn);
+      for (unsigned g = 0; g < n; ++g) {
+        uint32_t p = prod[v[g * w]];
+        if (p == kNone || wideType(t.ops[p]) != d)
+          continue;
+        TraceOp &pr = t.ops[p];
+        const uint32_t *pv = t.vals.data() + pr.off + pr.nIn;
+        bool same = true;
+        for (unsigned k = 0; k < w; ++k)
+          same &= v[g * w + k] == pv[k];
+        if (same) {
+          wideGroups |= uint8_t(1u << g);
+          pr.wide |= kWideOut;
+        }
+      }
+    }
+    op.wide = wideGroups;
+    for (uint32_t k = 0; k < op.nIn; ++k)
+      if (!(w && k / w < 3 && (wideGroups >> (k / w)) & 1) &&
+          prod[v[k]] != kNone)
+        t.ops[prod[v[k]]].wide |= kPlaneRead;
+    if (wideType(op) != DType::Invalid)
+      for (uint32_t k = 0; k < op.nOut; ++k)
+        prod[v[op.nIn + k]] = i;
+  }
+  for (TraceOp &op : t.ops) {
+    if ((op.wide & kWideOut) && !(op.wide & kPlaneRead))
+      op.wide |= kNoPlanes;
+    op.wide &= uint8_t(~kPlaneRead);
+  }
 }
 
 /// Gives every recorded value a buffer: values live from their op to their
@@ -2931,6 +3247,8 @@ void finishTrace(ChipTrace &t) {
     v.assign(t.values, init);
     return v;
   };
+  forwardCopies(t, perValue(kNone));
+  markWideValues(t, perValue(kNone));
   std::vector<uint32_t> last = perValue(kNone);
   for (uint32_t i = 0; i < t.ops.size(); ++i) {
     const TraceOp &op = t.ops[i];
@@ -3009,11 +3327,29 @@ void finishTrace(ChipTrace &t) {
       x = nStore + (x & ~kRef);
   t.storeBuffers = nStore;
   t.buffers = nStore + nRef;
+  t.wideSlot.assign(t.buffers, UINT32_MAX);
+  for (const TraceOp &op : t.ops)
+    if (op.wide & kWideOut) {
+      uint32_t &slot = t.wideSlot[t.vals[op.off + op.nIn]];
+      if (slot == UINT32_MAX)
+        slot = t.wideSlots++;
+    }
+  // Dead ops (unread MEM reads, forwarded copies) do nothing: dropped.
+  t.ops.erase(std::remove_if(
+                  t.ops.begin(), t.ops.end(),
+                  [](const TraceOp &op) { return op.kind == TraceKind::Dead; }),
+              t.ops.end());
   // The ops' instructions copied in op order: the replay then streams
   // them instead of missing the cache on each (they lie in 144 queues).
+  // MEM reads and writes and installs use none (on the 55M GPT-2 they are
+  // 1.3M of the 1.7M ops): they keep none.
   size_t withInst = 0;
-  for (const TraceOp &op : t.ops)
+  for (TraceOp &op : t.ops) {
+    if (op.kind == TraceKind::Read || op.kind == TraceKind::ReadRef ||
+        op.kind == TraceKind::Write || op.kind == TraceKind::Install)
+      op.inst = nullptr;
     withInst += op.inst != nullptr;
+  }
   t.insts.reserve(withInst);
   adviseHugePages(t.insts.data(), withInst * sizeof(Instruction));
   for (TraceOp &op : t.ops)

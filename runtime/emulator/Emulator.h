@@ -137,6 +137,10 @@ void floatsToHalves(const float *v, uint32_t n, uint32_t *bits);
 /// (SSE2), bit for bit the scalar byte loops. Exported for tests.
 void planesToWords(const uint8_t *const *planes, uint32_t n, uint32_t *out);
 void wordsToPlanes(const uint32_t *words, uint32_t n, uint8_t *const *planes);
+/// Bytes 0 and 1 of n words to two planes (16-bit types' encoding; bytes 2
+/// and 3 are ignored), bit for bit the scalar byte loop. Exported for tests.
+void halfWordsToPlanes(const uint32_t *words, uint32_t n, uint8_t *p0,
+                       uint8_t *p1);
 
 /// The batched MXM float kernel: M activation vectors (rows of A, stride
 /// lda) times one tile W (stride ldw: a multiple of 16 with zero padding),

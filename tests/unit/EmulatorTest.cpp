@@ -162,6 +162,40 @@ TEST_F(EmulatorTest, VxmOpsF32) {
   }
 }
 
+TEST_F(EmulatorTest, CopyOfARowOverwrittenBeforeTheCopyIsWritten) {
+  // The replay forwards a VXM copy: the copy's reader reads the copied
+  // value, here a MEM read of kWestA row 0. That row is written again (by y,
+  // passing east) after the copy but before the copy's result is written
+  // (plane 3: row written in cycle 21, result in 25), so the read must keep
+  // the old bytes (not point at the row).
+  std::vector<float> x = ramp(0.1f, 0.05f), y = ramp(-0.3f, 1.0f);
+  int vxm = m.vxmPosition();
+  feed(m, b, sram(), toPlanes(f32Bits(x), 4, m.lanes()), 0, vxm, 20, 11, kWestA,
+       0, 0);
+  ASSERT_TRUE(b.at(m.vxmQueue(0), 20,
+                   emu::vxm(AluOp::Copy, DType::F32, 0, 11, isa::kNoStream, 0,
+                            8, 13, 0.0f))
+                  .ok());
+  // y on s4..s7 from kWestB row 1, at the VXM in cycle 25: slice j of
+  // kWestA (position 45 - j) writes it in cycle 24 - j.
+  feed(m, b, sram(), toPlanes(f32Bits(y), 4, m.lanes()), 4, vxm, 25, 12, kWestB,
+       0, 1);
+  for (uint32_t j = 0; j < 4; ++j)
+    ASSERT_TRUE(b.at(m.memQueue(kWestA[j]), 24 - j,
+                     emu::memWrite(uint8_t(4 + j), 12, 0, 0))
+                    .ok());
+  drain(m, b, 4, 8, vxm, 21, 13, kEast, 1, 2);
+  absl::StatusOr<emu::RunStats> r = run();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->cycles, testutil::expectedCycles(m, program));
+  std::vector<uint32_t> copied = collect(sram(), 4, kEast, 1, 2);
+  std::vector<uint32_t> over = collect(sram(), 4, kWestA, 0, 0);
+  for (uint32_t i = 0; i < m.lanes(); ++i) {
+    ASSERT_EQ(copied[i], isa::floatBits(x[i])) << "lane " << i;
+    ASSERT_EQ(over[i], isa::floatBits(y[i])) << "lane " << i;
+  }
+}
+
 TEST_F(EmulatorTest, VxmCastF32ToF16AndF16Add) {
   std::vector<float> x = ramp(0.0123f, 0.001f);
   int vxm = m.vxmPosition();
@@ -186,6 +220,58 @@ TEST_F(EmulatorTest, VxmCastF32ToF16AndF16Add) {
     ASSERT_EQ(half[i], h);
     float s = isa::halfToFloat(h) + isa::halfToFloat(h);
     ASSERT_EQ(sum[i], isa::floatToHalf(s));
+  }
+}
+
+TEST_F(EmulatorTest, VxmResultsPassedAsFloatsExact) {
+  // A replay passes a float VXM result to the VXM ops that read it as
+  // floats (no byte planes between them when nothing else reads them):
+  // f32 -> f16 cast, f16 multiply by itself, f16 add to the cast, f16 ->
+  // f32 cast, f32 multiply by the input; only the last is written (and the
+  // f16 product, read as bytes too). Lanes: NaNs with payloads, infinities,
+  // f16 overflow and subnormals, signed zeros, ordinary values.
+  std::vector<float> x = ramp(0.37f, 0.011f);
+  const uint32_t special[] = {0x7fc00001u, 0xffa00000u, 0x7f800000u,
+                              0xff800000u, 0x80000000u, 0x00000000u,
+                              0x477ff000u, 0x47800000u, 0x33800001u,
+                              0x38000000u, 0xb8ffffffu, 0x387fc000u};
+  for (uint32_t i = 0; i < 12 * 8; ++i)
+    std::memcpy(&x[i * 3], &special[i % 12], 4);
+  int vxm = m.vxmPosition();
+  feed(m, b, sram(), toPlanes(f32Bits(x), 4, m.lanes()), 0, vxm, 10, 1, kWestA,
+       0, 0);
+  ASSERT_TRUE(
+      b.at(m.vxmQueue(0), 10, emu::vxmCast(DType::F32, DType::F16, 0, 1, 8, 2))
+          .ok());
+  ASSERT_TRUE(b.at(m.vxmQueue(1), 11,
+                   emu::vxm(AluOp::Mul, DType::F16, 8, 2, 8, 2, 12, 3))
+                  .ok());
+  ASSERT_TRUE(b.at(m.vxmQueue(2), 12,
+                   emu::vxm(AluOp::Add, DType::F16, 12, 3, 12, 3, 16, 4))
+                  .ok());
+  ASSERT_TRUE(b.at(m.vxmQueue(3), 13,
+                   emu::vxmCast(DType::F16, DType::F32, 16, 4, 20, 5))
+                  .ok());
+  // x again, at the VXM in cycle 14 (kWestB row 1).
+  feed(m, b, sram(), toPlanes(f32Bits(x), 4, m.lanes()), 4, vxm, 14, 6, kWestB,
+       0, 1);
+  ASSERT_TRUE(b.at(m.vxmQueue(4), 14,
+                   emu::vxm(AluOp::Mul, DType::F32, 20, 5, 4, 6, 24, 7))
+                  .ok());
+  drain(m, b, 2, 12, vxm, 12, 3, {44, 45}, 1, 0);
+  drain(m, b, 4, 24, vxm, 15, 7, kEast, 1, 2);
+  absl::StatusOr<emu::RunStats> r = run();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->cycles, testutil::expectedCycles(m, program));
+  std::vector<uint32_t> prod = collect(sram(), 2, {44, 45}, 1, 0);
+  std::vector<uint32_t> got = collect(sram(), 4, kEast, 1, 2);
+  auto f16 = [](float v) { return isa::halfToFloat(isa::floatToHalf(v)); };
+  for (uint32_t i = 0; i < m.lanes(); ++i) {
+    float h = f16(x[i]);
+    float p = f16(h * h);
+    ASSERT_EQ(prod[i], isa::floatToHalf(p)) << "lane " << i;
+    float want = f16(p + p) * x[i];
+    ASSERT_EQ(got[i], isa::floatBits(want)) << "lane " << i;
   }
 }
 
@@ -920,6 +1006,16 @@ TEST(Emulator, PlaneWordTransposesExact) {
       for (uint32_t i = 0; i < n; ++i)
         ASSERT_EQ(back[i], words[off + i]) << "n " << n << " lane " << i;
       EXPECT_EQ(back[n], 0xdeadbeefu); // nothing written past n
+      // Two planes from the low halves (the high halves hold random bits).
+      for (uint8_t &b : planes)
+        b = uint8_t(rng());
+      std::vector<uint8_t> before2(planes);
+      emu::halfWordsToPlanes(words.data() + off, n, p[0], p[1]);
+      for (uint32_t i = 0; i < 420 - off; ++i)
+        for (int b = 0; b < 2; ++b)
+          ASSERT_EQ(p[b][i], i < n ? uint8_t(words[off + i] >> (8 * b))
+                                   : before2[b * 420 + off + i])
+              << "halves: n " << n << " lane " << i << " plane " << b;
     }
 }
 
