@@ -10,10 +10,13 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinDialect.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassInstrumentation.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Error.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
@@ -392,6 +395,33 @@ static FailureOr<CompileResult> compileOnce(ModuleOp module,
   return result;
 }
 
+/// Frees the data of every resource blob no attribute of `module` refers
+/// to. Blobs belong to the context's resource manager, which keeps them
+/// after their last reference: the constants a failed partition attempt
+/// folded (transposed or sliced weights, on the heap) would otherwise stay
+/// through every later attempt.
+static void releaseUnusedBlobs(ModuleOp module) {
+  llvm::StringSet<> used;
+  module.walk([&](Operation *op) {
+    op->getAttrDictionary().walk([&](DenseResourceElementsAttr a) {
+      used.insert(a.getRawHandle().getKey());
+    });
+  });
+  DialectResourceBlobManager &manager =
+      DenseResourceElementsHandle::getManagerInterface(module.getContext())
+          .getBlobManager();
+  std::vector<std::string> unused;
+  manager.getBlobMap(
+      [&](const llvm::StringMap<DialectResourceBlobManager::BlobEntry> &map) {
+        for (const auto &entry : map)
+          if (entry.second.getBlob() && !used.contains(entry.first()))
+            unused.push_back(entry.first().str());
+      });
+  for (const std::string &key : unused)
+    if (DialectResourceBlobManager::BlobEntry *e = manager.lookup(key))
+      e->setBlob(AsmResourceBlob());
+}
+
 FailureOr<CompileResult> runCompilePipeline(ModuleOp module,
                                             const CompileOptions &opts) {
   MLIRContext *ctx = module.getContext();
@@ -433,6 +463,8 @@ FailureOr<CompileResult> runCompilePipeline(ModuleOp module,
     // matmuls into pieces whose layout no longer fit one slice group.
     module.getBodyRegion().takeBody(original->getBodyRegion());
     module->setAttrs((*original)->getAttrDictionary());
+    r = failure(); // the attempt's binary image
+    releaseUnusedBlobs(module);
     bool small = false;
     if (FailureOr<std::unique_ptr<isa::Machine>> m = lpuhw::getMachine(module);
         succeeded(m))
