@@ -1,9 +1,10 @@
 //===- Emit.h - Scheduled lpuhw module to .lpubin ---------------*- C++ -*-===//
 //
 // The last step of the pipeline (DESIGN.md step 9): turns a scheduled,
-// verified lpuhw module into the bytes of a .lpubin (runtime/format/Lpubin.h)
-// and prints the same program as text (`--emit asm`). One chip (chip 0):
-// multi-chip programs are not emitted yet. See docs/passes/emit.md.
+// verified lpuhw module into a .lpubin (runtime/format/Lpubin.h), one chip
+// program per chip of the module, written segment by segment
+// (LpubinImage), and prints the same program as text (`--emit asm`). See
+// docs/passes/emit.md.
 //
 //===----------------------------------------------------------------------===//
 #ifndef LPUC_COMPILER_TARGET_LPUBIN_EMIT_H
