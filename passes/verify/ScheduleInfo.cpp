@@ -317,9 +317,10 @@ LogicalResult appendInstructions(ArrayRef<Operation *> ops,
     SchedInst s;
     if (failed(builder.build(op, s)))
       ok = false;
-    index.emplace_back(op, int(out.insts.size()));
+    index.emplace_back(op, int(out.base + out.insts.size()));
     if (auto permute = dyn_cast<lpuhw::SxmPermuteOp>(op))
-      out.laneMaps[uint32_t(out.insts.size())] = permute.getMapAttr();
+      out.laneMaps[uint32_t(out.base + out.insts.size())] =
+          permute.getMapAttr();
     out.insts.push_back(s);
   }
   if (!ok)
@@ -366,7 +367,7 @@ LogicalResult appendInstructions(ArrayRef<Operation *> ops,
       const OperandSource &src = s.operands()[group.first];
       if (src.producer < 0)
         continue;
-      int64_t st = out.insts[src.producer].stream + src.result;
+      int64_t st = out.at(size_t(src.producer)).stream + src.result;
       (g == 0 ? s.inst.in0 : g == 1 ? s.inst.in1 : s.inst.in2) = uint8_t(st);
     }
   }

@@ -228,15 +228,26 @@ private:
   size_t size_ = 0;
 };
 
-/// The instructions of a program in program order, with the operand pools
-/// their `operands` point into (one per append, never reallocated).
+/// The instructions of a program (or of one window of it) in program order,
+/// with the operand pools their `operands` point into (one per append, never
+/// reallocated). Program indices (OperandSource::producer, laneMaps' keys)
+/// count from the program's first instruction: insts[i] is instruction
+/// base + i (a list holding one window of a longer program has base > 0).
 struct InstructionList {
+  size_t base = 0;
   ChunkedVector<SchedInst> insts;
   std::deque<std::vector<OperandSource>> pools;
   /// The lane map of each SXM permute, by instruction index (checked by
   /// appendInstructions).
   llvm::DenseMap<uint32_t, mlir::DenseI32ArrayAttr> laneMaps;
   size_t size() const { return insts.size(); }
+  /// Instruction `programIndex` (base <= programIndex < base + size()).
+  const SchedInst &at(size_t programIndex) const {
+    assert(programIndex >= base && programIndex - base < insts.size() &&
+           "instruction outside this list");
+    return insts[programIndex - base];
+  }
+  /// Empties the list (base is kept).
   void clear() {
     insts.clear();
     pools.clear();
@@ -252,8 +263,9 @@ struct InstructionList {
 bool isInstruction(mlir::Operation *op);
 
 /// Appends the instructions `ops` (program order, after those already in
-/// `out`) of a program of `chips` chips. Every operand must be the result
-/// of one of `ops` (a window of the program that no stream value crosses).
+/// `out`; the first is program index out.base + out.size()) of a program of
+/// `chips` chips. Every operand must be the result of one of `ops` (a
+/// window of the program that no stream value crosses).
 /// Emits an error at each op whose schedule attributes are missing or out of
 /// range for `machine` and fails if there was any. (About 90 bytes per
 /// instruction with its operands: 1.78M on the 55M GPT-2.)
