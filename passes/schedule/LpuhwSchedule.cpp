@@ -179,6 +179,9 @@ struct WindowScheduler::State {
   std::vector<uint8_t> bundleRank;     // unitRank of its members, the highest
   int64_t length = 0;
   uint32_t lastBundle = 0; // of the op that ends last
+  /// No instruction of the next window issues before this cycle: the
+  /// program's length before the previous window (see floor()).
+  int64_t floor = 0;
   // Dependences from program order.
   // Looked up by key only (never iterated), so hash order cannot matter.
   llvm::DenseMap<uint64_t, RowState> rows; // by rowKey
@@ -298,6 +301,7 @@ LogicalResult WindowScheduler::schedule(ArrayRef<Operation *> windowOps) {
     llvm::DenseMap<uint32_t, isa::Route> routes;
     sched::Scheduler scheduler(m);
     scheduler.horizon = S.horizon;
+    scheduler.floor = S.floor;
     scheduler.bundleBase = int64_t(traces.size());
     scheduler.reserve(end - begin);
     std::vector<int> position(end - begin, 0);
@@ -699,16 +703,25 @@ LogicalResult WindowScheduler::schedule(ArrayRef<Operation *> windowOps) {
         rank = std::max(rank, unitRank(opAt(begin + k)));
       S.bundleRank.push_back(uint8_t(rank));
     }
-    S.table.shrinkStreams();
+    // Later windows start from the length before this one: they may
+    // overlap this window but not the earlier ones, so what lies before
+    // that cycle is final (lpuc verifies and emits it as it goes) and the
+    // table forgets the stream ranges it cannot need.
+    int64_t lengthBefore = S.length;
     // The op that ends last: the first window's on ties (the lowest index).
     if (scheduler.numOps() > 0 &&
         (begin == 0 || scheduler.length() > S.length)) {
       S.length = scheduler.length();
       S.lastBundle = bundleOfOp[begin + scheduler.lastOp()];
     }
+    S.floor = std::max(S.floor, lengthBefore);
+    S.table.forgetStreamsBefore(S.floor);
+    S.table.shrinkStreams();
   }
   return success();
 }
+
+int64_t WindowScheduler::floor() const { return s_->floor; }
 
 void WindowScheduler::finish() {
   State &S = *s_;

@@ -54,6 +54,11 @@ public:
   /// and writes their `cycle`, `stream`, `alu`, `unit` and `link`.
   /// Errors are emitted at the offending op.
   mlir::LogicalResult schedule(llvm::ArrayRef<mlir::Operation *> ops);
+  /// No instruction of a later window will issue before this cycle (it
+  /// never decreases): the program's length before the last window
+  /// scheduled. A window may overlap the one before it, not earlier ones,
+  /// so the instructions before the floor are final.
+  int64_t floor() const;
   /// Sets the module's lpuhw.cycles and critical path.
   void finish();
 

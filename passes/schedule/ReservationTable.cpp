@@ -242,6 +242,43 @@ void ReservationTable::shrinkStreams() {
   }
 }
 
+size_t ReservationTable::forgetStreamsBefore(int64_t floor) {
+  // Each entry is decided alone, so the hash order cannot matter.
+  size_t forgotten = 0;
+  for (auto it = streamPaths_.begin(); it != streamPaths_.end();) {
+    uint64_t key = it->first;
+    bool east = (key & 1) == 0;
+    int64_t diag =
+        int64_t((key >> 1) & ((uint64_t(1) << 41) - 1)) - (int64_t(1) << 40);
+    std::vector<StreamUse> &uses = it->second;
+    // A range [lo, hi) of a diagonal is passed in cycles lo - diag ..
+    // hi - 1 - diag (east: cycle = position - diag) or diag - hi + 1 ..
+    // diag - lo (west: cycle = diag - position); see diagonalKey.
+    size_t kept = 0;
+    for (const StreamUse &u : uses) {
+      int64_t last = east ? int64_t(u.hi) - 1 - diag : diag - int64_t(u.lo);
+      if (last >= floor)
+        uses[kept++] = u;
+    }
+    forgotten += uses.size() - kept;
+    if (kept == 0) {
+      it = streamPaths_.erase(it);
+      continue;
+    }
+    if (kept < uses.size())
+      std::vector<StreamUse>(uses.begin(), uses.begin() + kept).swap(uses);
+    ++it;
+  }
+  return forgotten;
+}
+
+size_t ReservationTable::streamRanges() const {
+  size_t n = 0;
+  for (const auto &entry : streamPaths_)
+    n += entry.second.size();
+  return n;
+}
+
 void ReservationTable::releaseStream(const StreamPath &p) {
   auto it = streamPaths_.find(diagonalKey(p));
   if (it == streamPaths_.end())

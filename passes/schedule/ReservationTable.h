@@ -142,6 +142,14 @@ public:
   /// Frees the spare capacity of the per-diagonal stream lists (they grow
   /// by doubling and are kept all program long): between scheduler windows.
   void shrinkStreams();
+  /// Forgets the stream ranges that every cycle from `floor` on is past:
+  /// once nothing can be placed before `floor` (a window scheduled after
+  /// the earlier ones, WindowScheduler::floor()), they can meet no new
+  /// path (two paths conflict only at a shared position and cycle). Queue
+  /// and port bits stay (a bit per cycle). Returns the ranges forgotten.
+  size_t forgetStreamsBefore(int64_t floor);
+  /// The stream ranges held (one per value put and not forgotten).
+  size_t streamRanges() const;
   /// The streams (bit s: stream s of p.dir, whatever p.stream says) on
   /// which a value travelling along `p` would conflict: one diagonal lookup
   /// answers for every stream id.

@@ -812,7 +812,7 @@ bool Scheduler::run(ReservationTable *table) {
     BundleTrace &t = traces_[b];
     for (const Edge &e : pred(b))
       tighten(t, traces_[e.to].start + e.weight, bundleBase + int64_t(e.to));
-    if (!place(b, t.bound, *table))
+    if (!place(b, std::max(t.bound, floor), *table))
       return false;
     for (const Edge &e : succ(b))
       if (--waiting[e.to] == 0)

@@ -76,3 +76,30 @@ module attributes {lpu.target = "lpu-v1"} {
     return
   }
 }
+
+// -----
+
+// The floor: a window may fill cycles of the window before it, not of
+// earlier ones (lpuc verifies and emits what lies before the floor as it
+// goes). Three independent copies, one per window: the second copy's read
+// shares cycle 0 with the first's; the third window's floor is the length
+// before the second window (the first copy's, 5), so its read waits for
+// cycle 5 where the whole program reads in cycle 0.
+// WHOLE-LABEL: module attributes {lpu.target = "lpu-v1", lpuhw.cycles = 9 : i64
+// WHOLE: lpuhw.mem_read slice 2 bank 0 row 0 {cycle = 0 : i64
+// WIN-LABEL: module attributes {lpu.target = "lpu-v1", lpuhw.cycles = 14 : i64, lpuhw.path = {{\[\[}}"(unnamed)", "wait", 5], ["(unnamed)", "mem", 9]]}
+// WIN: lpuhw.mem_read slice 0 bank 0 row 0 {cycle = 0 : i64
+// WIN: lpuhw.mem_read slice 1 bank 0 row 0 {cycle = 0 : i64
+// WIN: lpuhw.mem_read slice 2 bank 0 row 0 {cycle = 5 : i64
+// VALID: lpuhw.cycles = 14
+module attributes {lpu.target = "lpu-v1"} {
+  func.func @main() {
+    %0 = lpuhw.mem_read slice 0 bank 0 row 0
+    lpuhw.mem_write %0 slice 44 bank 0 row 0
+    %1 = lpuhw.mem_read slice 1 bank 0 row 0
+    lpuhw.mem_write %1 slice 45 bank 0 row 0
+    %2 = lpuhw.mem_read slice 2 bank 0 row 0
+    lpuhw.mem_write %2 slice 46 bank 0 row 0
+    return
+  }
+}
