@@ -10,6 +10,7 @@
 #include "passes/schedule/Scheduler.h"
 
 #include "passes/layout/LayoutUtils.h"
+#include "passes/verify/ScheduleInfo.h"
 
 #include "dialects/lpuhw/LpuhwDialect.h"
 #include "dialects/lpuhw/LpuhwOps.h"
@@ -172,8 +173,13 @@ struct WindowScheduler::State {
   // op's cycle and global bundle, the bundles' traces (for the critical
   // path), and the SRAM row and MXM plane states.
   sched::ReservationTable table;
-  std::vector<int64_t> cycleOf;
-  std::vector<uint32_t> bundleOfOp;
+  /// Per scheduled op (program index): its cycle and global bundle. 8
+  /// bytes each, in chunks (no doubling, no copy as the program grows).
+  struct Placed {
+    int32_t cycle = 0;
+    uint32_t bundle = 0;
+  };
+  verify::ChunkedVector<Placed> placed;
   std::vector<sched::Scheduler::BundleTrace> traces;
   std::vector<LocationAttr> bundleLoc; // of its first member
   std::vector<uint8_t> bundleRank;     // unitRank of its members, the highest
@@ -272,8 +278,7 @@ LogicalResult WindowScheduler::schedule(ArrayRef<Operation *> windowOps) {
   const std::optional<isa::Topology> &topo = S.topo;
   const uint32_t weightStreams = target.mxm_weight_streams();
   const uint32_t sxmHalf = target.sxm_units_per_hemisphere();
-  auto &cycleOf = S.cycleOf;
-  auto &bundleOfOp = S.bundleOfOp;
+  auto &placed = S.placed;
   auto &traces = S.traces;
   auto &rows = S.rows;
   auto &planeStates = S.planeStates;
@@ -287,9 +292,7 @@ LogicalResult WindowScheduler::schedule(ArrayRef<Operation *> windowOps) {
 
   S.scanTensors();
   // Program indices: this window's ops are begin .. end - 1.
-  const size_t begin = cycleOf.size(), end = begin + windowOps.size();
-  cycleOf.resize(end, 0);
-  bundleOfOp.resize(end, 0);
+  const size_t begin = placed.size(), end = begin + windowOps.size();
   auto opAt = [&](size_t i) { return windowOps[i - begin]; };
   {
     // Window-local indices (op i of the program is i - begin).
@@ -311,8 +314,9 @@ LogicalResult WindowScheduler::schedule(ArrayRef<Operation *> windowOps) {
       if (from >= begin)
         scheduler.addDep(uint32_t(from - begin), uint32_t(to - begin), delta);
       else
-        scheduler.addRelease(uint32_t(to - begin), cycleOf[from] + delta,
-                             bundleOfOp[from]);
+        scheduler.addRelease(uint32_t(to - begin),
+                             int64_t(placed[from].cycle) + delta,
+                             placed[from].bundle);
     };
     auto error = [&](Operation *op) {
       bad = true;
@@ -409,10 +413,10 @@ LogicalResult WindowScheduler::schedule(ArrayRef<Operation *> windowOps) {
             int64_t latest = -1;
             size_t old = 0;
             while (old < st.reads.size() && st.reads[old] < begin)
-              latest = std::max(latest, cycleOf[st.reads[old++]]);
+              latest = std::max(latest, int64_t(placed[st.reads[old++]].cycle));
             size_t kept = 0;
             for (size_t k = 0; k < st.reads.size(); ++k)
-              if (k >= old || cycleOf[st.reads[k]] == latest)
+              if (k >= old || placed[st.reads[k]].cycle == latest)
                 st.reads[kept++] = st.reads[k];
             st.reads.resize(kept);
           }
@@ -676,13 +680,17 @@ LogicalResult WindowScheduler::schedule(ArrayRef<Operation *> windowOps) {
       return failure();
     }
 
+    if (scheduler.length() > int64_t(INT32_MAX))
+      return opAt(begin + scheduler.lastOp())->emitError()
+             << "lpuhw-schedule: the program runs past cycle 2^31 - 1 ("
+             << scheduler.length() << " cycles)";
     Builder b(S.module.getContext());
     for (uint32_t i = uint32_t(begin); i < end; ++i) {
       Operation *op = opAt(i);
       const sched::ScheduledOp &r = scheduler.result(i - uint32_t(begin));
-      cycleOf[i] = r.cycle;
-      bundleOfOp[i] =
-          uint32_t(traces.size()) + scheduler.bundleOf(i - uint32_t(begin));
+      placed.push_back(
+          {int32_t(r.cycle),
+           uint32_t(traces.size()) + scheduler.bundleOf(i - uint32_t(begin))});
       op->setAttr("cycle", b.getI64IntegerAttr(r.cycle));
       if (op->getNumResults() > 0 && !llvm::isa<C2cSendOp>(op))
         op->setAttr("stream", b.getI32IntegerAttr(r.stream));
@@ -712,7 +720,7 @@ LogicalResult WindowScheduler::schedule(ArrayRef<Operation *> windowOps) {
     if (scheduler.numOps() > 0 &&
         (begin == 0 || scheduler.length() > S.length)) {
       S.length = scheduler.length();
-      S.lastBundle = bundleOfOp[begin + scheduler.lastOp()];
+      S.lastBundle = placed[begin + scheduler.lastOp()].bundle;
     }
     S.floor = std::max(S.floor, lengthBefore);
     S.table.forgetStreamsBefore(S.floor);
@@ -732,7 +740,7 @@ void WindowScheduler::finish() {
   // bundle counts for the most specialised unit among its instructions, a
   // wait for the stage of the bundle that waited.
   std::vector<sched::Scheduler::PathSegment> path;
-  if (!S.cycleOf.empty())
+  if (!S.placed.empty())
     path = sched::Scheduler::criticalPath(S.traces, S.lastBundle, S.length);
   std::vector<std::pair<std::string, std::string>> keys;
   std::map<std::pair<std::string, std::string>, int64_t> cycles;
