@@ -84,6 +84,9 @@ public:
     size_t sends = 0;        // c2c sends at >= floor not yet on the links
     size_t linkSlots = 0;    // vectors on links that a later send may meet
     size_t rows = 0;         // SRAM rows a later read or write may meet
+    /// Heap bytes of all the state kept (vector capacities, map nodes at
+    /// their payload plus 32 bytes, the planes' accumulator-row sets).
+    size_t bytes = 0;
     size_t instructions() const { return puts + reads + queueEntries + sends; }
   };
   Kept kept() const;

@@ -118,6 +118,17 @@ public:
     k.sends = sends_.size();
     k.linkSlots = links_ ? links_->numReservations() : 0;
     k.rows = rows_.size();
+    k.bytes = puts_.capacity() * sizeof(KeptPut) +
+              reads_.capacity() * sizeof(PendingRead) +
+              queues_.capacity() * sizeof(std::vector<QEntry>) +
+              sends_.capacity() * sizeof(PendingSend) +
+              rows_.size() * (sizeof(RowKey) + sizeof(Row) + 32) +
+              planes_.capacity() * sizeof(Plane) +
+              k.linkSlots * (sizeof(uint64_t) + 32);
+    for (const std::vector<QEntry> &q : queues_)
+      k.bytes += q.capacity() * sizeof(QEntry);
+    for (const Plane &pl : planes_)
+      k.bytes += pl.written.getMemorySize();
     return k;
   }
 
