@@ -15,6 +15,7 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Support/LLVM.h"
+#include "llvm/ADT/ArrayRef.h"
 
 #include <cstdint>
 #include <limits>
@@ -28,11 +29,17 @@ namespace lpuc::verify {
 /// program (the first window's base is 0, each next one's base is the number
 /// of instructions added before it); every operand's producer is in the
 /// reader's window (no stream value crosses windows, as appendInstructions
-/// requires). `floor` promises that every instruction of every LATER window
-/// issues at cycle >= floor (floors never decrease; the checker takes the
-/// largest seen); instructions of this and earlier windows may issue at or
-/// after it. Pass kNoLaterWindow with the last window (or any floor, then
-/// finish() settles the rest). The lpuhw.tensor ops of `module` are read
+/// requires). `floors` holds one floor per chip: floors[c] promises that
+/// every instruction ON CHIP c of every LATER window issues at cycle >=
+/// floors[c] (each chip's floors never decrease; the checker takes the
+/// largest seen per chip; a chip with no instruction yet may keep floor 0);
+/// instructions of this and earlier windows may issue at or after it. State
+/// of one chip (puts and reads on its streams, its queues, SRAM rows) is
+/// kept or dropped by that chip's floor; state between chips (c2c sends and
+/// link reservations) by the smallest floor of all chips. Pass
+/// kNoLaterWindow for every chip with the last window (or any floors, then
+/// finish() settles the rest). The scalar-floor overloads give every chip
+/// that one floor. The lpuhw.tensor ops of `module` are read
 /// progressively: each addWindow rescans the module body after the last
 /// tensor it saw (lpu-to-lpuhw declares them as it lowers), so a write is
 /// checked against the loaded tensors declared by the time its window is
@@ -48,9 +55,10 @@ namespace lpuc::verify {
 ///
 /// Memory: between windows the checker keeps only per-resource state bounded
 /// by the machine (per queue, SRAM row, MXM plane, link) and what it needs of
-/// instructions that can still meet a later one (puts, reads, queue
-/// occupancy and sends at cycles >= floor), a few fields each (no reference
-/// into the window's InstructionList is kept).
+/// instructions that can still meet a later one (puts, reads and queue
+/// occupancy at cycles >= their chip's floor, sends at cycles >= the
+/// smallest floor), a few fields each (no reference into the window's
+/// InstructionList is kept).
 class ScheduleChecker {
 public:
   /// The floor of the last window: no instruction follows it.
@@ -63,11 +71,16 @@ public:
   ScheduleChecker &operator=(const ScheduleChecker &) = delete;
 
   /// Checks the next window (window.base == instructions added so far),
-  /// after which no later instruction issues before `floor`. Fails if any
-  /// error has been emitted so far.
-  mlir::LogicalResult addWindow(const InstructionList &window, int64_t floor);
+  /// after which no later instruction on chip c issues before floors[c]
+  /// (floors.size() == chips). Fails if any error has been emitted so far.
+  mlir::LogicalResult addWindow(const InstructionList &window,
+                                llvm::ArrayRef<int64_t> floors);
   /// The same on a window's instructions, the first being program index
   /// `base`.
+  mlir::LogicalResult addWindow(const ChunkedVector<SchedInst> &insts,
+                                size_t base, llvm::ArrayRef<int64_t> floors);
+  /// The same with one floor for every chip.
+  mlir::LogicalResult addWindow(const InstructionList &window, int64_t floor);
   mlir::LogicalResult addWindow(const ChunkedVector<SchedInst> &insts,
                                 size_t base, int64_t floor);
   /// After the last window: settles what is left (queue and link
@@ -78,10 +91,10 @@ public:
 
   /// What the checker holds between windows (for tests and memory reports).
   struct Kept {
-    size_t puts = 0;         // values put at cycles >= floor
-    size_t reads = 0;        // reads at cycles >= floor a later put may end
-    size_t queueEntries = 0; // instructions holding a queue at >= floor
-    size_t sends = 0;        // c2c sends at >= floor not yet on the links
+    size_t puts = 0;         // values put at cycles >= their chip's floor
+    size_t reads = 0;        // reads at >= their chip's floor a put may end
+    size_t queueEntries = 0; // instructions holding a queue at >= its floor
+    size_t sends = 0;        // c2c sends at >= the smallest floor
     size_t linkSlots = 0;    // vectors on links that a later send may meet
     size_t rows = 0;         // SRAM rows a later read or write may meet
     /// Heap bytes of all the state kept (vector capacities, map nodes at

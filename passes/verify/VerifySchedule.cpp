@@ -58,13 +58,19 @@ class ScheduleChecker::Impl {
 public:
   Impl(ModuleOp module, const isa::Machine &m, uint32_t chips)
       : module_(module), m_(m), chips_(chips),
+        floors_(chips, std::numeric_limits<int64_t>::min()),
         queues_(size_t(m.numQueues()) * chips),
         planes_(size_t(m.target().mxm_planes()) * chips) {}
 
   LogicalResult addWindow(const ChunkedVector<SchedInst> &ws, size_t base,
-                          int64_t floor) {
+                          ArrayRef<int64_t> floors) {
     assert(base == next_ && "windows must be added in program order");
-    floor_ = std::max(floor_, floor);
+    assert(floors.size() == chips_ && "one floor per chip");
+    minFloor_ = std::numeric_limits<int64_t>::max();
+    for (uint32_t c = 0; c < chips_; ++c) {
+      floors_[c] = std::max(floors_[c], floors[c]);
+      minFloor_ = std::min(minFloor_, floors_[c]);
+    }
     next_ += ws.size();
     if (!firstLoc_ && !ws.empty())
       firstLoc_ = ws.front().loc;
@@ -99,7 +105,8 @@ public:
 
   LogicalResult finish() {
     if (!broken_) {
-      floor_ = kNoLaterWindow;
+      std::fill(floors_.begin(), floors_.end(), kNoLaterWindow);
+      minFloor_ = kNoLaterWindow;
       reserveSends();
       checkQueues(ChunkedVector<SchedInst>(), next_);
     }
@@ -108,6 +115,8 @@ public:
     checkLength();
     return success(!failed_);
   }
+
+  uint32_t chips() const { return chips_; }
 
   Kept kept() const {
     Kept k;
@@ -124,6 +133,7 @@ public:
               sends_.capacity() * sizeof(PendingSend) +
               rows_.size() * (sizeof(RowKey) + sizeof(Row) + 32) +
               planes_.capacity() * sizeof(Plane) +
+              floors_.capacity() * sizeof(int64_t) +
               k.linkSlots * (sizeof(uint64_t) + 32);
     for (const std::vector<QEntry> &q : queues_)
       k.bytes += q.capacity() * sizeof(QEntry);
@@ -170,6 +180,8 @@ private:
   static uint32_t key(uint32_t chip, int64_t stream) {
     return chip * 1024 + uint32_t(stream);
   }
+  /// No later instruction on `chip` issues before its floor.
+  int64_t floorOf(uint32_t chip) const { return floors_[chip]; }
 
   /// Frees every kept instruction (after the last window, or once the
   /// program is too long for the rules).
@@ -197,7 +209,8 @@ private:
   // arrives on; the send leaves on the route's first link; every directed
   // link carries one vector per c2c_vector_cycles (isa::LinkSchedule). The
   // links are reserved in (send cycle, program order), each send once its
-  // cycle is below the floor (no later send can come before it).
+  // cycle is below the smallest floor of all chips (no later send, from
+  // any chip, can come before it: a route's hops use other chips' links).
   void checkChips(const ChunkedVector<SchedInst> &ws, size_t base) {
     bool any = false;
     for (const SchedInst &s : ws)
@@ -255,7 +268,7 @@ private:
                        std::make_pair(b.who.cycle, b.inst);
               });
     size_t n = 0;
-    for (; n < sends_.size() && sends_[n].who.cycle < floor_; ++n) {
+    for (; n < sends_.size() && sends_[n].who.cycle < minFloor_; ++n) {
       const PendingSend &send = sends_[n];
       isa::Route route = topo_->route(send.who.chip, send.dest);
       if (absl::Status st =
@@ -264,9 +277,9 @@ private:
         error(send.loc, send.who) << std::string(st.message());
     }
     sends_.erase(sends_.begin(), sends_.begin() + n);
-    // Every send still to reserve is at or after the floor, and so are its
-    // hops: vectors that left their link by then cannot meet them.
-    int64_t from = sends_.empty() ? floor_ : sends_.front().who.cycle;
+    // Every send still to reserve is at or after the smallest floor, and so
+    // are its hops: vectors that left their link by then cannot meet them.
+    int64_t from = sends_.empty() ? minFloor_ : sends_.front().who.cycle;
     if (from > 0)
       links_->forgetBefore(uint64_t(from));
   }
@@ -284,7 +297,8 @@ private:
     uint16_t result;
     int32_t inst;
   };
-  /// A put kept for later windows (its cycle is >= floor): the same with
+  /// A put kept for later windows (its cycle is >= its chip's floor; later
+  /// puts on its stream are on its chip): the same with
   /// what a message needs of its instruction.
   struct KeptPut {
     uint32_t key;
@@ -300,7 +314,8 @@ private:
     return a.key == b.key && a.diag == b.diag && a.position == b.position;
   }
   /// A read that passed every check but may still be ended by a put of a
-  /// later window (one at a cycle >= floor between producer and reader).
+  /// later window (one at a cycle >= the chip's floor between producer and
+  /// reader).
   struct PendingRead {
     uint32_t key;
     int32_t diag;
@@ -390,7 +405,7 @@ private:
   // Rule: no two values put on the same (stream, position, cycle). On one
   // stream and diagonal, the position fixes the cycle: the earliest put in
   // program order at that position is kept (puts_ holds those of earlier
-  // windows at cycles >= floor), each later one is the clash.
+  // windows at cycles >= their chip's floor), each later one is the clash.
   // Rules: every read is at the cycle its value passes the reader's
   // position, on the right stream of its group, and nothing ended the value
   // on its way.
@@ -460,7 +475,7 @@ private:
       if (std::optional<Ender> o = windowBetween(ws, wp, r.key, r.diag, r.east,
                                                  r.prodPos, r.readPos, -1, 0))
         endedError(r, *o);
-      else if (r.readCycle >= floor_)
+      else if (r.readCycle >= floorOf(r.reader.chip))
         still.push_back(r);
     }
     reads_ = std::move(still);
@@ -491,11 +506,14 @@ private:
       }
     }
 
-    // Keep the puts a later window may meet: at cycles >= floor.
+    // Keep the puts a later window may meet: at cycles >= their chip's
+    // floor.
     std::vector<KeptPut> merged;
     size_t late = 0;
-    for (const Put &p : wp)
-      late += putCycle(ws[size_t(p.inst)]) >= floor_;
+    for (const Put &p : wp) {
+      const SchedInst &s = ws[size_t(p.inst)];
+      late += putCycle(s) >= floorOf(s.chip);
+    }
     merged.reserve(late + puts_.size());
     auto old = puts_.begin();
     auto keepOld = [&](const KeptPut *upTo) {
@@ -503,13 +521,13 @@ private:
              (!upTo || std::tie(old->key, old->diag, old->position) <
                            std::tie(upTo->key, upTo->diag, upTo->position));
            ++old)
-        if (old->putCycle >= floor_)
+        if (old->putCycle >= floorOf(old->who.chip))
           merged.push_back(*old);
     };
     for (const Put &p : wp) {
       const SchedInst &s = ws[size_t(p.inst)];
       int64_t t = putCycle(s);
-      if (t < floor_)
+      if (t < floorOf(s.chip))
         continue;
       KeptPut k{p.key,     p.diag,     p.position,
                 p.result,  int32_t(t), int64_t(base) + p.inst,
@@ -566,7 +584,7 @@ private:
     if (!o)
       o = windowBetween(ws, wp, k, diag, east, p.position, s.position,
                         int64_t(src.producer) - int64_t(base), src.result);
-    if (!o && tc < floor_)
+    if (!o && tc < floorOf(s.chip))
       return;
     PendingRead r{k,
                   diag,
@@ -589,7 +607,8 @@ private:
 
   // --- Queues -------------------------------------------------------------
   /// An instruction kept on its queue for later windows: one at a cycle >=
-  /// floor (not yet checked), or the last one before those (checked).
+  /// its chip's floor (not yet checked), or the last one before those
+  /// (checked).
   struct QEntry {
     int64_t inst; // program index
     int64_t freeAt;
@@ -610,7 +629,7 @@ private:
   // read and one write per slice per cycle, not to the same bank (the
   // emitter issues such a pair as one mem.read_write). An instruction is
   // checked once no later one can come before it in (cycle, program order):
-  // once the floor is above its cycle.
+  // once its chip's floor is above its cycle.
   void checkQueues(const ChunkedVector<SchedInst> &ws, size_t base) {
     // Window indices per queue (4 bytes an instruction).
     std::vector<std::vector<uint32_t>> byQueue(queues_.size());
@@ -621,6 +640,7 @@ private:
       std::vector<uint32_t> &mine = byQueue[qi];
       if (kept.empty() && mine.empty())
         continue;
+      int64_t floor = floorOf(uint32_t(qi / m_.numQueues()));
       // Both in (cycle, program order): kept entries as ~j, the window's as
       // their index.
       constexpr uint64_t kKept = uint64_t(1) << 32;
@@ -646,7 +666,7 @@ private:
         return r >= kKept ? kept[r - kKept] : entryOf(ws[r], instOf(r));
       };
       size_t k = 0;
-      for (; k < q.size() && cycleOf(q[k]) < floor_; ++k)
+      for (; k < q.size() && cycleOf(q[k]) < floor; ++k)
         if (q[k] < kKept || !kept[q[k] - kKept].checked)
           checkQueueEntry(get, k);
       // Keep the unchecked ones and the last checked one before them.
@@ -722,7 +742,8 @@ private:
   // Rules, in program order per SRAM row: a read after a write of the row is
   // at least memWriteLatency later; a write after a read is not earlier than
   // the read; a later write is later. A row is forgotten once no later
-  // instruction (at a cycle >= floor) can break a rule against it.
+  // instruction (at a cycle >= its chip's floor) can break a rule against
+  // it.
   struct Row {
     bool hasWrite = false, hasRead = false;
     Who lastWrite;
@@ -770,9 +791,10 @@ private:
     // after its cycle.
     for (auto it = rows_.begin(); it != rows_.end();) {
       const Row &r = it->second;
-      bool live = (r.hasRead && r.latestRead.cycle >= floor_) ||
-                  (r.hasWrite && (r.lastWrite.cycle >= floor_ ||
-                                  r.lastWrite.cycle + lat > floor_));
+      int64_t floor = floorOf(std::get<0>(it->first));
+      bool live = (r.hasRead && r.latestRead.cycle >= floor) ||
+                  (r.hasWrite && (r.lastWrite.cycle >= floor ||
+                                  r.lastWrite.cycle + lat > floor));
       it = live ? std::next(it) : rows_.erase(it);
     }
   }
@@ -973,7 +995,10 @@ private:
   /// The rules between instructions are off (the program is too long for
   /// them, or finished).
   bool broken_ = false;
-  int64_t floor_ = std::numeric_limits<int64_t>::min();
+  /// Per chip: no later instruction on it issues before (the largest seen).
+  std::vector<int64_t> floors_;
+  /// The smallest of floors_ (for state between chips: sends, links).
+  int64_t minFloor_ = std::numeric_limits<int64_t>::min();
   size_t next_ = 0;
   LocationAttr firstLoc_;
 
@@ -1014,12 +1039,22 @@ ScheduleChecker::ScheduleChecker(ModuleOp module, const isa::Machine &machine,
 ScheduleChecker::~ScheduleChecker() = default;
 
 LogicalResult ScheduleChecker::addWindow(const InstructionList &window,
+                                         ArrayRef<int64_t> floors) {
+  return impl_->addWindow(window.insts, window.base, floors);
+}
+LogicalResult ScheduleChecker::addWindow(const ChunkedVector<SchedInst> &insts,
+                                         size_t base,
+                                         ArrayRef<int64_t> floors) {
+  return impl_->addWindow(insts, base, floors);
+}
+LogicalResult ScheduleChecker::addWindow(const InstructionList &window,
                                          int64_t floor) {
-  return impl_->addWindow(window.insts, window.base, floor);
+  return addWindow(window.insts, window.base, floor);
 }
 LogicalResult ScheduleChecker::addWindow(const ChunkedVector<SchedInst> &insts,
                                          size_t base, int64_t floor) {
-  return impl_->addWindow(insts, base, floor);
+  return impl_->addWindow(insts, base,
+                          std::vector<int64_t>(impl_->chips(), floor));
 }
 LogicalResult ScheduleChecker::finish() { return impl_->finish(); }
 ScheduleChecker::Kept ScheduleChecker::kept() const { return impl_->kept(); }

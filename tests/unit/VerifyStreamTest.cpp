@@ -2,7 +2,8 @@
 //
 // Compiles shipped models through the real pipeline, cuts their instruction
 // lists into windows (where no operand crosses a cut) with exact floors
-// (floor k = the earliest issue cycle of every later window), and checks
+// (floor k = the earliest issue cycle of every later window; per chip, that
+// of the later windows' instructions on the chip), and checks
 // that ScheduleChecker, fed one window at a time, accepts the good programs,
 // reports exactly the whole-program verifier's errors on broken ones
 // (including breakages between two windows), and keeps only what can still
@@ -39,6 +40,7 @@ using lpuc::verify::ScheduleChecker;
 namespace {
 
 const std::string kMlp = LPUC_SOURCE_DIR "/examples/mlp/model.onnx";
+const std::string kGpt2 = LPUC_SOURCE_DIR "/examples/gpt2/prefill/model.onnx";
 
 struct Program {
   MLIRContext ctx;
@@ -111,24 +113,65 @@ std::vector<size_t> cuts(const Program &p, size_t n) {
   return out;
 }
 
+/// Which floors `windowed` gives the checker.
+enum class Floors {
+  Global,  // one floor for every chip: floor[k]
+  PerChip, // chipFloor[k]
+  /// chipFloor[k], but 0 for a chip with no instruction in windows 0..k
+  /// (what the scheduler promises of a chip it has not reached yet).
+  PerChipZeroUntilFirst,
+};
+
 /// The windows [starts[k], starts[k+1]) and their exact floors.
 struct Windows {
   std::vector<size_t> begin; // size() + 1 entries, the last = program size
   std::vector<int64_t> floor;
+  /// Per window, per chip: the earliest issue cycle of the later windows'
+  /// instructions on the chip (kNoLaterWindow if none).
+  std::vector<std::vector<int64_t>> chipFloor;
+  /// Per window, per chip: whether windows 0..k have an instruction on it.
+  std::vector<std::vector<bool>> started;
+  Floors use = Floors::Global;
+  std::vector<int64_t> floorsAfter(size_t k) const {
+    if (use == Floors::Global)
+      return std::vector<int64_t>(chipFloor[k].size(), floor[k]);
+    std::vector<int64_t> f = chipFloor[k];
+    if (use == Floors::PerChipZeroUntilFirst)
+      for (size_t c = 0; c < f.size(); ++c)
+        if (!started[k][c])
+          f[c] = 0;
+    return f;
+  }
 };
-Windows windows(const Program &p, const std::vector<size_t> &cutsAt) {
+Windows windows(const Program &p, const std::vector<size_t> &cutsAt,
+                Floors use = Floors::Global) {
   Windows w;
+  w.use = use;
   w.begin.push_back(0);
   for (size_t c : cutsAt)
     w.begin.push_back(c);
   w.begin.push_back(p.size());
   size_t n = w.begin.size() - 1;
+  uint32_t chips = lpuc::verify::chipCount(*p.module);
   w.floor.assign(n, ScheduleChecker::kNoLaterWindow);
+  w.chipFloor.assign(n, std::vector<int64_t>(chips));
+  w.started.assign(n, std::vector<bool>(chips));
   int64_t later = ScheduleChecker::kNoLaterWindow;
+  std::vector<int64_t> laterOn(chips, ScheduleChecker::kNoLaterWindow);
   for (size_t k = n; k-- > 0;) {
     w.floor[k] = later;
-    for (size_t i = w.begin[k]; i < w.begin[k + 1]; ++i)
+    w.chipFloor[k] = laterOn;
+    for (size_t i = w.begin[k]; i < w.begin[k + 1]; ++i) {
       later = std::min<int64_t>(later, p.at(i).cycle);
+      int64_t &l = laterOn[p.at(i).chip];
+      l = std::min<int64_t>(l, p.at(i).cycle);
+    }
+  }
+  std::vector<bool> seen(chips);
+  for (size_t k = 0; k < n; ++k) {
+    for (size_t i = w.begin[k]; i < w.begin[k + 1]; ++i)
+      seen[p.at(i).chip] = true;
+    w.started[k] = seen;
   }
   return w;
 }
@@ -165,7 +208,10 @@ std::vector<std::string> windowed(Program &p, const Windows &w, bool *ok,
                           lpuc::verify::chipCount(*p.module));
   for (size_t k = 0; k + 1 < w.begin.size(); ++k) {
     InstructionList l = windowList(p, w.begin[k], w.begin[k + 1]);
-    (void)checker.addWindow(l, w.floor[k]);
+    if (w.use == Floors::Global)
+      (void)checker.addWindow(l, w.floor[k]);
+    else
+      (void)checker.addWindow(l, w.floorsAfter(k));
     l.clear(); // the checker keeps nothing of it
     each(k, checker);
   }
@@ -231,16 +277,18 @@ TEST(VerifyStream, GoodProgramsPassInAnyWindowing) {
 struct Broken : ::testing::Test {
   Program p;
   Windows w;
-  void SetUp() override {
-    compile(p, kMlp, "1", 512);
+  void SetUp() override { load("1", Floors::Global); }
+  void load(const char *chips, Floors use) {
+    compile(p, kMlp, chips, 512);
     if (HasFatalFailure())
       return;
-    w = windows(p, cuts(p, 8));
+    w = windows(p, cuts(p, 8), use);
   }
   /// Recomputes the floors (the breakage moved instructions), compares the
   /// two verifiers and returns the errors.
   std::vector<std::string> check() {
-    w = windows(p, std::vector<size_t>(w.begin.begin() + 1, w.begin.end() - 1));
+    w = windows(p, std::vector<size_t>(w.begin.begin() + 1, w.begin.end() - 1),
+                w.use);
     bool okWhole = true, okWin = true;
     std::vector<std::string> a = whole(p, &okWhole);
     std::vector<std::string> b = windowed(p, w, &okWin);
@@ -547,6 +595,215 @@ TEST(VerifyStreamState, KeepsOnlyWhatALaterWindowCanMeet) {
     std::cerr << chips << " chip(s): " << p.size() << " instructions in "
               << w.begin.size() - 1 << " windows, at most " << maxKept
               << " kept between windows\n";
+  }
+}
+
+// --- Per-chip floors ---------------------------------------------------------
+
+/// The largest gap, over windows, between two chips' exact floors (both
+/// finite): how far one chip's floor runs ahead of another's.
+int64_t largestGap(const Windows &w) {
+  int64_t gap = 0;
+  for (const std::vector<int64_t> &f : w.chipFloor)
+    for (int64_t a : f)
+      for (int64_t b : f)
+        if (a != ScheduleChecker::kNoLaterWindow &&
+            b != ScheduleChecker::kNoLaterWindow)
+          gap = std::max(gap, a - b);
+  return gap;
+}
+
+TEST(VerifyStreamPerChip, GoodProgramsPass) {
+  struct Case {
+    const std::string *model;
+    const char *chips;
+    int64_t window;
+  };
+  for (Case c : {Case{&kMlp, "2", int64_t(1) << 18}, Case{&kMlp, "2", 512},
+                 Case{&kGpt2, "2", 512}, Case{&kGpt2, "3", 512}}) {
+    Program p;
+    compile(p, *c.model, c.chips, c.window);
+    if (HasFatalFailure())
+      return;
+    bool ok = false;
+    EXPECT_TRUE(whole(p, &ok).empty());
+    EXPECT_TRUE(ok);
+    for (size_t n : {size_t(2), size_t(7), size_t(40)}) {
+      for (Floors use : {Floors::PerChip, Floors::PerChipZeroUntilFirst}) {
+        Windows w = windows(p, cuts(p, n), use);
+        ASSERT_GT(w.begin.size(), 2u);
+        std::vector<std::string> d = windowed(p, w, &ok);
+        EXPECT_TRUE(ok) << *c.model << ", " << c.chips << " chips, " << n
+                        << " windows\n"
+                        << join(d);
+        EXPECT_TRUE(d.empty()) << join(d);
+        if (n == 40 && use == Floors::PerChip) {
+          // The chips' floors differ, so this is not the global test again.
+          EXPECT_GT(largestGap(w), 0);
+          std::cerr << *c.model << " on " << c.chips << " chips: " << p.size()
+                    << " instructions in " << w.begin.size() - 1
+                    << " windows, chips' floors up to " << largestGap(w)
+                    << " cycles apart\n";
+        }
+      }
+    }
+  }
+}
+
+/// Breakages between two windows on chip 1 of the 2-chip MLP at cycles
+/// below chip 0's floor: a checker that dropped chip 1's state by chip 0's
+/// floor (or by the largest) would miss them.
+struct BrokenPerChip : Broken {
+  void SetUp() override { load("2", Floors::PerChip); }
+  int64_t put(const SchedInst &s) const {
+    return s.cycle + int64_t(p.machine->outputLatency(s.inst));
+  }
+  std::vector<std::string> checkOnChip1() {
+    std::vector<std::string> d = check();
+    EXPECT_TRUE(mentions(d, "chip 1 ")) << join(d);
+    return d;
+  }
+};
+
+TEST_F(BrokenPerChip, PutClashOnChip1BelowChip0sFloor) {
+  bool done = false;
+  for (size_t k = 0; k + 2 < w.begin.size() && !done; ++k) {
+    int64_t f0 = w.chipFloor[k][0];
+    int64_t a = lastIn(k, [&](const SchedInst &s) {
+      return s.chip == 1 && s.stream >= 0 && put(s) < f0;
+    });
+    int64_t b = firstIn(k + 1, [](const SchedInst &s) {
+      return s.chip == 1 && s.stream >= 0 && s.numResults > 0;
+    });
+    if (a < 0 || b < 0)
+      continue;
+    const SchedInst &pa = p.at(size_t(a));
+    SchedInst &pb = p.at(size_t(b));
+    int64_t cycle = put(pa) - int64_t(p.machine->outputLatency(pb.inst));
+    if (cycle < 0)
+      continue;
+    pb.stream = pa.stream;
+    pb.position = pa.position;
+    pb.cycle = int32_t(cycle);
+    done = true;
+  }
+  ASSERT_TRUE(done) << "no chip-1 put below chip 0's floor";
+  std::vector<std::string> d = checkOnChip1();
+  EXPECT_TRUE(mentions(d, "also puts a value in the same cycle")) << join(d);
+}
+
+TEST_F(BrokenPerChip, LaterPutEndsAChip1ReadBelowChip0sFloor) {
+  bool done = false;
+  for (size_t k = 0; k + 2 < w.begin.size() && !done; ++k) {
+    int64_t f0 = w.chipFloor[k][0];
+    int64_t r = lastIn(k, [&](const SchedInst &s) {
+      return s.chip == 1 && s.numOperands > 0 && s.cycle + 1 < f0;
+    });
+    int64_t b = firstIn(k + 1, [](const SchedInst &s) {
+      return s.chip == 1 && s.stream >= 0 && s.numResults > 0;
+    });
+    if (r >= 0 && b >= 0)
+      done = endRead(p, size_t(r), 0, size_t(b));
+  }
+  ASSERT_TRUE(done) << "no chip-1 read below chip 0's floor";
+  std::vector<std::string> d = checkOnChip1();
+  EXPECT_TRUE(mentions(d, "is ended before it is read")) << join(d);
+}
+
+TEST_F(BrokenPerChip, SramOrderOnChip1BelowChip0sFloor) {
+  bool done = false;
+  for (size_t k = 0; k + 2 < w.begin.size() && !done; ++k) {
+    int64_t f0 = w.chipFloor[k][0];
+    int64_t x = lastIn(k, [&](const SchedInst &s) {
+      return s.chip == 1 && s.inst.op == lpuc::isa::Opcode::MemRead &&
+             s.cycle > 0 && s.cycle < f0;
+    });
+    int64_t y = firstIn(k + 1, [](const SchedInst &s) {
+      return s.chip == 1 && s.inst.op == lpuc::isa::Opcode::MemWrite;
+    });
+    if (x < 0 || y < 0)
+      continue;
+    const SchedInst &rd = p.at(size_t(x));
+    SchedInst &wr = p.at(size_t(y));
+    wr.index = rd.index;
+    wr.inst.a = rd.inst.a;
+    wr.inst.b = rd.inst.b;
+    wr.cycle = rd.cycle - 1;
+    done = true;
+  }
+  ASSERT_TRUE(done) << "no chip-1 read below chip 0's floor";
+  std::vector<std::string> d = checkOnChip1();
+  EXPECT_TRUE(mentions(d, "writes bank")) << join(d);
+}
+
+TEST(VerifyStreamPerChip, KeepsWhatEachChipsFloorAllows) {
+  struct Case {
+    const std::string *model;
+    const char *chips;
+  };
+  for (Case c : {Case{&kMlp, "2"}, Case{&kGpt2, "3"}}) {
+    Program p;
+    compile(p, *c.model, c.chips, 512);
+    if (HasFatalFailure())
+      return;
+    const lpuc::isa::Machine &m = *p.machine;
+    uint32_t chips = lpuc::verify::chipCount(*p.module);
+    for (Floors use : {Floors::PerChip, Floors::PerChipZeroUntilFirst}) {
+      Windows w = windows(p, cuts(p, 10), use);
+      ASSERT_GT(w.begin.size(), 5u);
+      size_t sumKept = 0, sumGlobal = 0;
+      bool ok = false;
+      windowed(p, w, &ok, [&](size_t k, const ScheduleChecker &ch) {
+        std::vector<int64_t> f = w.floorsAfter(k);
+        int64_t minF = *std::min_element(f.begin(), f.end());
+        // Puts and reads at cycles >= their chip's floor (a good program
+        // has no clashes and no ended reads); sends at >= the smallest
+        // floor; per queue the instructions at >= its chip's floor and at
+        // most one before. `global`: the puts and reads a single floor (the
+        // smallest) would keep.
+        size_t puts = 0, reads = 0, onQueues = 0, sends = 0, global = 0;
+        for (size_t i = 0; i < w.begin[k + 1]; ++i) {
+          const SchedInst &s = p.at(i);
+          int64_t fc = f[s.chip];
+          int64_t t = s.cycle + int64_t(m.outputLatency(s.inst));
+          if (s.stream >= 0) {
+            puts += t >= fc ? s.numResults : 0;
+            global += t >= minF ? s.numResults : 0;
+          }
+          for (const auto &g : s.groups)
+            for (unsigned j = 0; j < g.count; ++j) {
+              reads += s.cycle + j / g.perCycle >= fc;
+              global += s.cycle + j / g.perCycle >= minF;
+            }
+          onQueues += s.cycle >= fc;
+          sends += s.inst.op == lpuc::isa::Opcode::C2cSend && s.cycle >= minF;
+        }
+        ScheduleChecker::Kept kept = ch.kept();
+        EXPECT_EQ(kept.puts, puts) << "window " << k;
+        EXPECT_EQ(kept.reads, reads) << "window " << k;
+        EXPECT_EQ(kept.sends, sends) << "window " << k;
+        EXPECT_GE(kept.queueEntries, onQueues) << "window " << k;
+        EXPECT_LE(kept.queueEntries, onQueues + size_t(m.numQueues()) * chips)
+            << "window " << k;
+        if (k + 2 < w.begin.size()) {
+          sumKept += kept.puts + kept.reads;
+          sumGlobal += global;
+        }
+        if (k + 2 == w.begin.size()) {
+          EXPECT_EQ(kept.puts, 0u);
+          EXPECT_EQ(kept.reads, 0u);
+          EXPECT_EQ(kept.sends, 0u);
+          EXPECT_EQ(kept.linkSlots, 0u);
+          EXPECT_EQ(kept.rows, 0u);
+        }
+      });
+      EXPECT_TRUE(ok);
+      std::cerr << *c.model << " on " << c.chips << " chips, "
+                << (use == Floors::PerChip ? "exact" : "zero-until-first")
+                << " per-chip floors: puts+reads kept summed over "
+                << w.begin.size() - 2 << " cuts " << sumKept
+                << " (the smallest floor for all chips: " << sumGlobal << ")\n";
+    }
   }
 }
 
