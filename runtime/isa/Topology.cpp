@@ -388,6 +388,18 @@ absl::Status LinkSchedule::reserve(uint32_t chip, uint32_t link,
   return absl::OkStatus();
 }
 
+void LinkSchedule::forgetBefore(uint64_t cycle) {
+  const uint64_t vc = topo_->vectorCycles();
+  if (cycle < vc)
+    return;
+  for (auto it = slots_.begin(); it != slots_.end();) {
+    // Starts s with s + vc <= cycle, i.e. s < cycle - vc + 1.
+    it->second.erase(it->second.begin(),
+                     it->second.lower_bound(cycle - vc + 1));
+    it = it->second.empty() ? slots_.erase(it) : std::next(it);
+  }
+}
+
 absl::Status LinkSchedule::reserveRoute(const Route &route,
                                         uint64_t sendCycle) {
   for (size_t i = 0; i < route.size(); ++i) {

@@ -158,6 +158,10 @@ public:
   absl::Status reserveRoute(const Route &route, uint64_t sendCycle);
   /// The first cycle >= `earliest` at which the whole route is free.
   uint64_t earliestFree(const Route &route, uint64_t earliest) const;
+  /// Forgets the vectors that have left their link by `cycle` (start +
+  /// vectorCycles() <= cycle): no reservation at `cycle` or later meets
+  /// them. Keeps a schedule that is filled in cycle order bounded.
+  void forgetBefore(uint64_t cycle);
 
   /// Cycles the link is busy (reservations x vectorCycles()).
   uint64_t busyCycles(uint32_t chip, uint32_t link) const;
