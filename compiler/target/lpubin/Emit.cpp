@@ -429,12 +429,21 @@ struct LpubinBuilder::Impl {
   std::shared_ptr<MappedStore> store;
 
   llvm::Error addWindow(const verify::InstructionList &w, int64_t newFloor);
-  /// Places what the floor makes final and encodes what is final.
-  LogicalResult advance(bool atEnd);
+  /// Places what the floor makes final in queue `qi` and encodes what is
+  /// final.
+  LogicalResult advance(size_t qi, bool atEnd);
   llvm::Error flush();
   llvm::Error drain();
   llvm::Expected<LpubinImage> finish();
 };
+
+/// Gives back the spare capacity of a vector that has shrunk.
+template <typename T> void shrink(std::vector<T> &v) {
+  if (v.empty())
+    std::vector<T>().swap(v);
+  else if (v.capacity() > 2 * v.size() + 64)
+    v.shrink_to_fit();
+}
 
 llvm::Error LpubinBuilder::Impl::addWindow(const verify::InstructionList &w,
                                            int64_t newFloor) {
@@ -518,10 +527,15 @@ llvm::Error LpubinBuilder::Impl::addWindow(const verify::InstructionList &w,
   std::vector<std::vector<uint32_t>> byQueue(queues.size());
   for (size_t i = 0; i < n; ++i)
     byQueue[size_t(sched[i].chip) * nq + sched[i].queue].push_back(uint32_t(i));
+  floor = newFloor;
   for (size_t qi = 0; qi < queues.size(); ++qi) {
     std::vector<uint32_t> &list = byQueue[qi];
-    if (list.empty())
+    if (list.empty()) {
+      if (failed(advance(qi, /*atEnd=*/false)))
+        return makeError(
+            "cannot build the instruction streams (see diagnostics)");
       continue;
+    }
     std::sort(list.begin(), list.end(), [&](uint32_t a, uint32_t b) {
       return std::make_pair(sched[a].cycle, a) <
              std::make_pair(sched[b].cycle, b);
@@ -535,27 +549,29 @@ llvm::Error LpubinBuilder::Impl::addWindow(const verify::InstructionList &w,
     std::vector<Raw> &raw = queues[qi].raw;
     if (raw.empty()) {
       raw = std::move(incoming);
-      continue;
+    } else {
+      // Held instructions come before this window's in program order.
+      std::vector<Raw> all;
+      all.reserve(raw.size() + incoming.size());
+      std::merge(raw.begin(), raw.end(), incoming.begin(), incoming.end(),
+                 std::back_inserter(all), [](const Raw &a, const Raw &b) {
+                   return std::make_pair(a.cycle, a.index) <
+                          std::make_pair(b.cycle, b.index);
+                 });
+      raw = std::move(all);
     }
-    // Held instructions come before this window's in program order.
-    std::vector<Raw> all;
-    all.reserve(raw.size() + incoming.size());
-    std::merge(raw.begin(), raw.end(), incoming.begin(), incoming.end(),
-               std::back_inserter(all), [](const Raw &a, const Raw &b) {
-                 return std::make_pair(a.cycle, a.index) <
-                        std::make_pair(b.cycle, b.index);
-               });
-    raw = std::move(all);
+    // Queue by queue: only one queue's new instructions are unencoded at
+    // a time (one window of the whole program is the whole program).
+    if (failed(advance(qi, /*atEnd=*/false)))
+      return makeError(
+          "cannot build the instruction streams (see diagnostics)");
   }
   added += n;
-  floor = newFloor;
-  if (failed(advance(/*atEnd=*/false)))
-    return makeError("cannot build the instruction streams (see diagnostics)");
   return flush();
 }
 
-LogicalResult LpubinBuilder::Impl::advance(bool atEnd) {
-  for (size_t qi = 0; qi < queues.size(); ++qi) {
+LogicalResult LpubinBuilder::Impl::advance(size_t qi, bool atEnd) {
+  {
     QueueState &q = queues[qi];
     // Before the floor, a queue's order is final: nothing can come before
     // or between those instructions.
@@ -588,12 +604,12 @@ LogicalResult LpubinBuilder::Impl::advance(bool atEnd) {
       }
       q.ready.push_back(out);
     }
-    if (k == raw.size())
-      std::vector<Raw>().swap(raw);
-    else
-      raw.erase(raw.begin(), raw.begin() + std::ptrdiff_t(k));
+    raw.erase(raw.begin(), raw.begin() + std::ptrdiff_t(k));
     if (failed(encodeReady(*machine, uint32_t(qi % nq), q, atEnd, keepCycles)))
       return failure();
+    // What is placed or encoded is not held twice.
+    shrink(raw);
+    shrink(q.ready);
   }
   return success();
 }
@@ -601,7 +617,10 @@ LogicalResult LpubinBuilder::Impl::advance(bool atEnd) {
 llvm::Error LpubinBuilder::Impl::flush() {
   if (!file) {
     for (QueueState &q : queues) {
-      q.bytes.insert(q.bytes.end(), q.fresh.begin(), q.fresh.end());
+      if (q.bytes.empty())
+        q.bytes = std::move(q.fresh);
+      else
+        q.bytes.insert(q.bytes.end(), q.fresh.begin(), q.fresh.end());
       std::vector<uint8_t>().swap(q.fresh);
     }
     return llvm::Error::success();
@@ -647,8 +666,10 @@ llvm::Error LpubinBuilder::Impl::drain() {
     return makeError("internal: the emitter has already finished");
   finished = true;
   floor = INT64_MAX;
-  if (failed(advance(/*atEnd=*/true)))
-    return makeError("cannot build the instruction streams (see diagnostics)");
+  for (size_t qi = 0; qi < queues.size(); ++qi)
+    if (failed(advance(qi, /*atEnd=*/true)))
+      return makeError(
+          "cannot build the instruction streams (see diagnostics)");
   return flush();
 }
 
