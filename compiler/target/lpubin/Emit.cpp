@@ -72,16 +72,9 @@ isa::Instruction repeatStep(const isa::Instruction &a,
   return r;
 }
 
-/// One instruction of a queue in issue order, a read/write pair merged into
-/// one mem.read_write: its cycle, location (diagnostics) and tags.
-struct Issued {
-  int64_t cycle = 0;
-  LocationAttr loc;
-  isa::Instruction inst;
-};
-
-/// One scheduled instruction waiting for its place in its queue: with its
-/// tags and lane-map index, not yet merged with a partner.
+/// One scheduled instruction of a queue with its tags and lane-map index:
+/// waiting for its place, or placed (a read/write pair then merged into one
+/// mem.read_write) and waiting to be encoded.
 struct Raw {
   int64_t cycle = 0;
   uint64_t index = 0; // program index (ties of one cycle: program order)
@@ -113,7 +106,7 @@ struct QueueState {
   std::vector<Raw> raw;
   /// Placed for good (a prefix of the queue's issue order) but not yet
   /// encoded: the tail that may still start or join a repeat run.
-  std::vector<Issued> ready;
+  std::vector<Raw> ready;
   /// Cycle at which the queue can issue next (after what is encoded).
   int64_t freeAt = 0;
   /// Busy cycles of the encoded issued instructions.
@@ -124,8 +117,9 @@ struct QueueState {
   std::vector<uint8_t> fresh;
   /// Issue cycle of each encoded instruction (printAsm only).
   std::vector<int64_t> cycles;
-  /// Flushed: in memory, or pieces of the temporary file.
-  std::vector<uint8_t> bytes;
+  /// Flushed: in memory (blocks of exact size, in order), or pieces of the
+  /// temporary file.
+  std::vector<std::vector<uint8_t>> blocks;
   std::vector<Piece> pieces;
 };
 
@@ -143,7 +137,7 @@ struct QueueState {
 constexpr size_t kMinRepeatRun = 3;
 LogicalResult encodeReady(const isa::Machine &machine, uint32_t queue,
                           QueueState &q, bool atEnd, bool keepCycles) {
-  const std::vector<Issued> &real = q.ready;
+  const std::vector<Raw> &real = q.ready;
   auto push = [&](int64_t cycle, const isa::Instruction &inst) {
     size_t at = q.fresh.size();
     q.fresh.resize(at + isa::kInstructionBytes);
@@ -437,12 +431,13 @@ struct LpubinBuilder::Impl {
   llvm::Expected<LpubinImage> finish();
 };
 
-/// Gives back the spare capacity of a vector that has shrunk.
+/// Gives back the spare capacity of a vector that has shrunk (by a copy:
+/// without exceptions, libstdc++'s shrink_to_fit does nothing).
 template <typename T> void shrink(std::vector<T> &v) {
   if (v.empty())
     std::vector<T>().swap(v);
   else if (v.capacity() > 2 * v.size() + 64)
-    v.shrink_to_fit();
+    std::vector<T>(v.begin(), v.end()).swap(v);
 }
 
 llvm::Error LpubinBuilder::Impl::addWindow(const verify::InstructionList &w,
@@ -575,10 +570,12 @@ LogicalResult LpubinBuilder::Impl::advance(size_t qi, bool atEnd) {
     QueueState &q = queues[qi];
     // Before the floor, a queue's order is final: nothing can come before
     // or between those instructions.
-    size_t k = 0;
+    // Placed in place: raw[0, m) become the placed instructions of
+    // raw[0, k).
+    size_t k = 0, m = 0;
     std::vector<Raw> &raw = q.raw;
     for (; k < raw.size() && (atEnd || raw[k].cycle < floor); ++k) {
-      Issued out{raw[k].cycle, raw[k].loc, raw[k].inst};
+      Raw out = raw[k];
       // A read and a write of one slice in one cycle issue as one
       // mem.read_write (the verifier has checked their banks differ). Both
       // are before the floor if one is.
@@ -602,7 +599,17 @@ LogicalResult LpubinBuilder::Impl::advance(size_t qi, bool atEnd) {
           ++merged;
         }
       }
-      q.ready.push_back(out);
+      raw[m++] = out;
+    }
+    if (q.ready.empty() && k == raw.size()) {
+      // Everything is placed (one window of the whole program): no copy.
+      raw.resize(m);
+      q.ready = std::move(raw);
+      raw = std::vector<Raw>();
+      k = 0;
+    } else {
+      q.ready.insert(q.ready.end(), raw.begin(),
+                     raw.begin() + std::ptrdiff_t(m));
     }
     raw.erase(raw.begin(), raw.begin() + std::ptrdiff_t(k));
     if (failed(encodeReady(*machine, uint32_t(qi % nq), q, atEnd, keepCycles)))
@@ -610,21 +617,19 @@ LogicalResult LpubinBuilder::Impl::advance(size_t qi, bool atEnd) {
     // What is placed or encoded is not held twice.
     shrink(raw);
     shrink(q.ready);
+    if (!file) {
+      // In memory: appended at once, without the growth's spare capacity.
+      if (!q.fresh.empty())
+        q.blocks.emplace_back(q.fresh.begin(), q.fresh.end());
+      std::vector<uint8_t>().swap(q.fresh);
+    }
   }
   return success();
 }
 
 llvm::Error LpubinBuilder::Impl::flush() {
-  if (!file) {
-    for (QueueState &q : queues) {
-      if (q.bytes.empty())
-        q.bytes = std::move(q.fresh);
-      else
-        q.bytes.insert(q.bytes.end(), q.fresh.begin(), q.fresh.end());
-      std::vector<uint8_t>().swap(q.fresh);
-    }
-    return llvm::Error::success();
-  }
+  if (!file)
+    return llvm::Error::success(); // advance keeps them in q.blocks
   // One block per flush: every queue's new instructions, queue after queue.
   size_t total = 0;
   for (const QueueState &q : queues)
@@ -830,9 +835,11 @@ llvm::Expected<LpubinImage> LpubinBuilder::Impl::finish() {
           }
         };
       } else {
-        auto held = std::make_shared<std::vector<uint8_t>>(std::move(qs.bytes));
+        auto held = std::make_shared<std::vector<std::vector<uint8_t>>>(
+            std::move(qs.blocks));
         seg.fill = [held](std::vector<uint8_t> &out) {
-          out.assign(held->begin(), held->end());
+          for (const std::vector<uint8_t> &block : *held)
+            out.insert(out.end(), block.begin(), block.end());
         };
       }
       segments.push_back(std::move(seg));
@@ -970,10 +977,11 @@ LogicalResult printAsm(ModuleOp module, llvm::raw_ostream &os) {
     std::string name = b.machine->queueName(uint32_t(i % b.nq));
     if (b.chips > 1)
       name = "chip " + std::to_string(i / b.nq) + " " + name;
-    for (size_t k = 0; k < q.cycles.size(); ++k)
-      os << llvm::formatv("{0,8}  {1,-22}  {2}\n", q.cycles[k], name,
-                          isa::toString(isa::decode(
-                              q.bytes.data() + k * isa::kInstructionBytes)));
+    size_t k = 0;
+    for (const std::vector<uint8_t> &block : q.blocks)
+      for (size_t at = 0; at < block.size(); at += isa::kInstructionBytes)
+        os << llvm::formatv("{0,8}  {1,-22}  {2}\n", q.cycles[k++], name,
+                            isa::toString(isa::decode(block.data() + at)));
   }
   return success();
 }
