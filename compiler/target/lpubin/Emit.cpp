@@ -566,63 +566,59 @@ llvm::Error LpubinBuilder::Impl::addWindow(const verify::InstructionList &w,
 }
 
 LogicalResult LpubinBuilder::Impl::advance(size_t qi, bool atEnd) {
-  {
-    QueueState &q = queues[qi];
-    // Before the floor, a queue's order is final: nothing can come before
-    // or between those instructions.
-    // Placed in place: raw[0, m) become the placed instructions of
-    // raw[0, k).
-    size_t k = 0, m = 0;
-    std::vector<Raw> &raw = q.raw;
-    for (; k < raw.size() && (atEnd || raw[k].cycle < floor); ++k) {
-      Raw out = raw[k];
-      // A read and a write of one slice in one cycle issue as one
-      // mem.read_write (the verifier has checked their banks differ). Both
-      // are before the floor if one is.
-      if (k + 1 < raw.size() && raw[k + 1].cycle == raw[k].cycle) {
-        const Raw *rd = nullptr, *wr = nullptr;
-        for (const Raw *x : {&raw[k], &raw[k + 1]}) {
-          if (x->inst.op == isa::Opcode::MemRead)
-            rd = x;
-          else if (x->inst.op == isa::Opcode::MemWrite)
-            wr = x;
-        }
-        if (rd && wr) {
-          const isa::Instruction &wi = wr->inst;
-          out.inst = rd->inst;
-          out.inst.op = isa::Opcode::MemReadWrite;
-          out.inst.in0 = wi.in0;
-          out.inst.expect0 = wi.expect0;
-          out.inst.fn = uint8_t(wi.a);
-          out.inst.c = wi.b;
-          ++k;
-          ++merged;
-        }
+  QueueState &q = queues[qi];
+  // Before the floor, a queue's order is final: nothing can come before
+  // or between those instructions. They are placed in place: raw[0, m)
+  // become the placed instructions of raw[0, k).
+  size_t k = 0, m = 0;
+  std::vector<Raw> &raw = q.raw;
+  for (; k < raw.size() && (atEnd || raw[k].cycle < floor); ++k) {
+    Raw out = raw[k];
+    // A read and a write of one slice in one cycle issue as one
+    // mem.read_write (the verifier has checked their banks differ). Both
+    // are before the floor if one is.
+    if (k + 1 < raw.size() && raw[k + 1].cycle == raw[k].cycle) {
+      const Raw *rd = nullptr, *wr = nullptr;
+      for (const Raw *x : {&raw[k], &raw[k + 1]}) {
+        if (x->inst.op == isa::Opcode::MemRead)
+          rd = x;
+        else if (x->inst.op == isa::Opcode::MemWrite)
+          wr = x;
       }
-      raw[m++] = out;
+      if (rd && wr) {
+        const isa::Instruction &wi = wr->inst;
+        out.inst = rd->inst;
+        out.inst.op = isa::Opcode::MemReadWrite;
+        out.inst.in0 = wi.in0;
+        out.inst.expect0 = wi.expect0;
+        out.inst.fn = uint8_t(wi.a);
+        out.inst.c = wi.b;
+        ++k;
+        ++merged;
+      }
     }
-    if (q.ready.empty() && k == raw.size()) {
-      // Everything is placed (one window of the whole program): no copy.
-      raw.resize(m);
-      q.ready = std::move(raw);
-      raw = std::vector<Raw>();
-      k = 0;
-    } else {
-      q.ready.insert(q.ready.end(), raw.begin(),
-                     raw.begin() + std::ptrdiff_t(m));
-    }
-    raw.erase(raw.begin(), raw.begin() + std::ptrdiff_t(k));
-    if (failed(encodeReady(*machine, uint32_t(qi % nq), q, atEnd, keepCycles)))
-      return failure();
-    // What is placed or encoded is not held twice.
-    shrink(raw);
-    shrink(q.ready);
-    if (!file) {
-      // In memory: appended at once, without the growth's spare capacity.
-      if (!q.fresh.empty())
-        q.blocks.emplace_back(q.fresh.begin(), q.fresh.end());
-      std::vector<uint8_t>().swap(q.fresh);
-    }
+    raw[m++] = out;
+  }
+  if (q.ready.empty() && k == raw.size()) {
+    // Everything is placed (one window of the whole program): no copy.
+    raw.resize(m);
+    q.ready = std::move(raw);
+    raw = std::vector<Raw>();
+    k = 0;
+  } else {
+    q.ready.insert(q.ready.end(), raw.begin(), raw.begin() + std::ptrdiff_t(m));
+  }
+  raw.erase(raw.begin(), raw.begin() + std::ptrdiff_t(k));
+  if (failed(encodeReady(*machine, uint32_t(qi % nq), q, atEnd, keepCycles)))
+    return failure();
+  // What is placed or encoded is not held twice.
+  shrink(raw);
+  shrink(q.ready);
+  if (!file) {
+    // In memory: appended at once, without the growth's spare capacity.
+    if (!q.fresh.empty())
+      q.blocks.emplace_back(q.fresh.begin(), q.fresh.end());
+    std::vector<uint8_t>().swap(q.fresh);
   }
   return success();
 }
