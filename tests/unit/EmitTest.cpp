@@ -562,9 +562,10 @@ TEST(InstructionStore, ChunkedVectorKeepsElementsInPlace) {
 
 // LpubinBuilder, window by window: real scheduled programs (the shipped
 // examples through the pipeline) cut into windows in program order, each
-// with its exact floor (the earliest issue of any later window), give the
-// bytes of the one-window build, with the encoded instructions in memory or
-// in a temporary file.
+// with its exact floor (the earliest issue of any later window) or its
+// exact floors per chip (per chip, the earliest issue on that chip of any
+// later window), give the bytes of the one-window build, with the encoded
+// instructions in memory or in a temporary file.
 namespace {
 
 /// A shipped example compiled to scheduled lpuhw, and its instructions.
@@ -641,23 +642,35 @@ std::vector<uint8_t> bytesOf(llvm::Expected<LpubinImage> image) {
   return bytes;
 }
 
-/// The image of `p` built window by window, cut before each of `cuts`
-/// (sorted program indices), each window with its exact floor. `pending`:
-/// the builder's held instructions after each window.
-std::vector<uint8_t> buildWindowed(const ScheduledProgram &p,
-                                   std::vector<size_t> cuts,
-                                   const EmitOptions &opts,
-                                   std::vector<size_t> *pending = nullptr,
-                                   std::vector<uint64_t> *encoded = nullptr) {
-  cuts.push_back(p.list.size());
-  // floor[k]: the earliest issue of windows k+1.. (suffix minimum).
-  std::vector<int64_t> floors(cuts.size(), INT64_MAX);
-  for (size_t k = cuts.size() - 1; k-- > 0;) {
-    int64_t m = floors[k + 1];
-    for (size_t i = cuts[k]; i < cuts[k + 1]; ++i)
-      m = std::min<int64_t>(m, p.list.at(i).cycle);
-    floors[k] = m;
+/// The exact floors per chip of windows ending before each of `ends`
+/// (sorted program indices, the last one the program's size): [k][c] is the
+/// earliest issue on chip c of the instructions from ends[k] on (INT64_MAX
+/// if none).
+std::vector<std::vector<int64_t>> chipFloors(const ScheduledProgram &p,
+                                             const std::vector<size_t> &ends) {
+  const uint32_t chips = verify::chipCount(*p.module);
+  std::vector<std::vector<int64_t>> floors(
+      ends.size(), std::vector<int64_t>(chips, INT64_MAX));
+  for (size_t k = ends.size() - 1; k-- > 0;) {
+    floors[k] = floors[k + 1];
+    for (size_t i = ends[k]; i < ends[k + 1]; ++i) {
+      const verify::SchedInst &s = p.list.at(i);
+      floors[k][s.chip] = std::min<int64_t>(floors[k][s.chip], s.cycle);
+    }
   }
+  return floors;
+}
+
+/// The image of `p` built window by window, cut before each of `cuts`
+/// (sorted program indices), each window with its exact floor (the minimum
+/// over chips, given as one number) or, if `perChip`, its exact floors per
+/// chip. `pending`: the builder's held instructions after each window.
+std::vector<uint8_t>
+buildWindowed(const ScheduledProgram &p, std::vector<size_t> cuts,
+              const EmitOptions &opts, std::vector<size_t> *pending = nullptr,
+              std::vector<uint64_t> *encoded = nullptr, bool perChip = false) {
+  cuts.push_back(p.list.size());
+  std::vector<std::vector<int64_t>> floors = chipFloors(p, cuts);
   llvm::Expected<LpubinBuilder> b = LpubinBuilder::create(*p.module, opts);
   if (!b) {
     ADD_FAILURE() << llvm::toString(b.takeError());
@@ -667,7 +680,11 @@ std::vector<uint8_t> buildWindowed(const ScheduledProgram &p,
   for (size_t k = 0; k < cuts.size(); ++k) {
     {
       verify::InstructionList w = window(p.list, from, cuts[k]);
-      if (llvm::Error e = b->addWindow(w, floors[k])) {
+      llvm::Error e = perChip
+                          ? b->addWindow(w, floors[k])
+                          : b->addWindow(w, *std::min_element(floors[k].begin(),
+                                                              floors[k].end()));
+      if (e) {
         ADD_FAILURE() << llvm::toString(std::move(e));
         return {};
       }
@@ -846,6 +863,11 @@ TEST_P(WindowedEmit, SameBytesAsOneWindow) {
     inFile.instructionDir = dir;
     EXPECT_EQ(buildWindowed(p, c, inFile), one)
         << c.size() + 1 << " windows, temporary file";
+    // The same windows with their exact floors per chip.
+    EXPECT_EQ(buildWindowed(p, c, inMemory, nullptr, nullptr, true), one)
+        << c.size() + 1 << " windows, floors per chip, in memory";
+    EXPECT_EQ(buildWindowed(p, c, inFile, nullptr, nullptr, true), one)
+        << c.size() + 1 << " windows, floors per chip, temporary file";
   }
   // Windows as small as they can be over a stretch of the program (300
   // cuts, each window with a floor of its own).
@@ -854,6 +876,8 @@ TEST_P(WindowedEmit, SameBytesAsOneWindow) {
   for (auto it = first; it != valid.end() && it - first < 300; ++it)
     fine.push_back(*it);
   EXPECT_EQ(buildWindowed(p, fine, opts), one) << "single-instruction windows";
+  EXPECT_EQ(buildWindowed(p, fine, opts, nullptr, nullptr, true), one)
+      << "single-instruction windows, floors per chip";
   ::rmdir(dir.c_str()); // empty: the file was unlinked
 }
 
@@ -862,6 +886,25 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(std::make_pair("llama/prefill/model.onnx", "1"),
                       std::make_pair("llama/prefill/model.onnx", "2"),
                       std::make_pair("gpt2/prefill/model.onnx", "2")));
+
+/// The most the builder may hold of the queues' tails that may still start
+/// or join a repeat run: per queue, its longest run in `bytes` plus two.
+size_t queueTails(const ScheduledProgram &p,
+                  const std::vector<uint8_t> &bytes) {
+  std::vector<std::vector<size_t>> runs, pairs;
+  runsAndPairs(p, bytes, runs, pairs);
+  std::map<std::pair<uint32_t, uint32_t>, size_t> longest;
+  for (size_t i = 0; i < p.list.size(); ++i)
+    longest[{p.list.at(i).chip, p.list.at(i).queue}];
+  for (const std::vector<size_t> &r : runs) {
+    size_t &l = longest[{p.list.at(r[0]).chip, p.list.at(r[0]).queue}];
+    l = std::max(l, r.size());
+  }
+  size_t tails = 0;
+  for (const auto &[queue, l] : longest)
+    tails += l + 2;
+  return tails;
+}
 
 // The builder holds only what is not final: after each window, the
 // instructions at or after the floor and the queues' tails that may still
@@ -899,20 +942,9 @@ TEST(WindowedEmitMemory, HeldInstructionsDrop) {
   }
   // Besides those, only each queue's tail that may still start or join a
   // repeat run is held: at most its longest run (as emitted) plus two.
-  std::vector<std::vector<size_t>> runs, pairs;
-  runsAndPairs(p, bytes, runs, pairs);
+  size_t tails = queueTails(p, bytes);
   if (HasFatalFailure())
     return;
-  std::map<std::pair<uint32_t, uint32_t>, size_t> longest;
-  for (size_t i = 0; i < p.list.size(); ++i)
-    longest[{p.list.at(i).chip, p.list.at(i).queue}];
-  for (const std::vector<size_t> &r : runs) {
-    size_t &l = longest[{p.list.at(r[0]).chip, p.list.at(r[0]).queue}];
-    l = std::max(l, r.size());
-  }
-  size_t tails = 0;
-  for (const auto &[queue, l] : longest)
-    tails += l + 2;
   for (size_t k = 0; k < windows; ++k) {
     EXPECT_GE(pending[k], unplaced[k]) << "window " << k;
     EXPECT_LE(pending[k], unplaced[k] + tails) << "window " << k;
@@ -929,6 +961,143 @@ TEST(WindowedEmitMemory, HeldInstructionsDrop) {
     std::cout << " " << pending[k] << "(" << unplaced[k] << ")";
   std::cout << "; (n): at or after the floor; queue tails at most " << tails
             << "\n";
+}
+
+// With floors per chip, each queue is placed by its own chip's floor: on a
+// pipeline of chips, a later chip's instructions at early cycles (weight
+// loads) do not hold back the other chip's queues, as one floor (the
+// minimum over chips) does. After each window the builder holds the
+// instructions at or after their chip's floor plus the queues' tails. On
+// gpt2 prefill that is, after some windows, fewer than one floor leaves
+// unplaced (window 0 of 16: 2117 held, 3610 at or after the one floor);
+// on llama prefill, cut the same way, the floors per chip leave about what
+// one floor leaves (the same after 15 of the 16 windows).
+class WindowedEmitPerChip
+    : public ::testing::TestWithParam<std::pair<const char *, bool>> {};
+
+TEST_P(WindowedEmitPerChip, HeldFollowEachChipsFloor) {
+  const char *model = GetParam().first;
+  ScheduledProgram p;
+  p.compile(model, "2");
+  if (HasFatalFailure())
+    return;
+  ASSERT_EQ(verify::chipCount(*p.module), 2u);
+  std::vector<size_t> valid = validCuts(p), cuts;
+  const size_t windows = 16;
+  ASSERT_GT(valid.size(), windows);
+  for (size_t k = 1; k < windows; ++k)
+    cuts.push_back(valid[valid.size() * k / windows]);
+  std::vector<size_t> pending, onePending;
+  std::vector<uint64_t> encoded, oneEncoded;
+  std::vector<uint8_t> bytes =
+      buildWindowed(p, cuts, {}, &pending, &encoded, /*perChip=*/true);
+  ASSERT_FALSE(bytes.empty());
+  EXPECT_EQ(buildWindowed(p, cuts, {}, &onePending, &oneEncoded), bytes);
+  ASSERT_EQ(pending.size(), windows);
+  ASSERT_EQ(onePending.size(), windows);
+  std::vector<size_t> ends = cuts;
+  ends.push_back(p.list.size());
+  std::vector<std::vector<int64_t>> floors = chipFloors(p, ends);
+  // Added instructions at or after their chip's floor, and at or after the
+  // minimum of the floors.
+  std::vector<size_t> unplaced, oneUnplaced;
+  for (size_t k = 0; k < windows; ++k) {
+    int64_t one = *std::min_element(floors[k].begin(), floors[k].end());
+    size_t n = 0, m = 0;
+    for (size_t i = 0; i < ends[k]; ++i) {
+      const verify::SchedInst &s = p.list.at(i);
+      n += s.cycle >= floors[k][s.chip];
+      m += s.cycle >= one;
+    }
+    unplaced.push_back(n);
+    oneUnplaced.push_back(m);
+  }
+  size_t tails = queueTails(p, bytes);
+  if (HasFatalFailure())
+    return;
+  size_t fewer = 0;
+  for (size_t k = 0; k < windows; ++k) {
+    EXPECT_GE(pending[k], unplaced[k]) << "window " << k;
+    EXPECT_LE(pending[k], unplaced[k] + tails) << "window " << k;
+    EXPECT_GE(onePending[k], oneUnplaced[k]) << "window " << k;
+    fewer += pending[k] < oneUnplaced[k];
+  }
+  if (GetParam().second)
+    EXPECT_GT(fewer, 0u);
+  EXPECT_EQ(unplaced.back(), 0u);
+  std::cout << model << " on 2 chips, held after each of " << windows
+            << " windows of " << p.list.size()
+            << " instructions, floors per chip [one floor]:";
+  for (size_t k = 0; k < windows; ++k)
+    std::cout << " " << pending[k] << "(" << unplaced[k] << ")["
+              << onePending[k] << "(" << oneUnplaced[k] << ")]";
+  std::cout << "; (n): at or after the floor; queue tails at most " << tails
+            << "; encoded before the last window " << encoded[windows - 2]
+            << " [" << oneEncoded[windows - 2] << "]\n";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Examples, WindowedEmitPerChip,
+    ::testing::Values(std::make_pair("llama/prefill/model.onnx", false),
+                      std::make_pair("gpt2/prefill/model.onnx", true)));
+
+// A chip's floor one too high is an error at the next window that has an
+// instruction on that chip at the exact floor; so are floors of the wrong
+// count and a chip's floor going down.
+TEST(WindowedEmitMemory, ChipFloorBrokenIsAnError) {
+  ScheduledProgram p;
+  p.compile("llama/prefill/model.onnx", "2");
+  if (HasFatalFailure())
+    return;
+  ASSERT_EQ(verify::chipCount(*p.module), 2u);
+  std::vector<size_t> valid = validCuts(p);
+  ASSERT_FALSE(valid.empty());
+  // The last valid cut in the first half with instructions of both chips
+  // after it, and its exact floors per chip.
+  size_t cut = 0;
+  std::vector<int64_t> floors;
+  for (size_t v = valid.size() / 2 + 1; v-- > 0 && !cut;) {
+    floors = chipFloors(p, {valid[v], p.list.size()})[0];
+    if (floors[0] != INT64_MAX && floors[1] != INT64_MAX)
+      cut = valid[v];
+  }
+  ASSERT_GT(cut, 0u);
+  for (uint32_t c = 0; c < 2; ++c) {
+    p.diagnostics.clear();
+    std::vector<int64_t> high = floors;
+    ++high[c];
+    llvm::Expected<LpubinBuilder> b = LpubinBuilder::create(*p.module, {});
+    ASSERT_TRUE(bool(b)) << llvm::toString(b.takeError());
+    verify::InstructionList first = window(p.list, 0, cut);
+    ASSERT_FALSE(bool(b->addWindow(first, high)));
+    verify::InstructionList second = window(p.list, cut, p.list.size());
+    llvm::Error e = b->addWindow(second, INT64_MAX);
+    ASSERT_TRUE(bool(e)) << "chip " << c;
+    EXPECT_NE(llvm::toString(std::move(e)).find("before the floor"),
+              std::string::npos);
+    EXPECT_NE(p.diagnostics.find("before the emitter's floor " +
+                                 std::to_string(high[c]) + " of chip " +
+                                 std::to_string(c)),
+              std::string::npos)
+        << p.diagnostics;
+  }
+  {
+    llvm::Expected<LpubinBuilder> b = LpubinBuilder::create(*p.module, {});
+    ASSERT_TRUE(bool(b)) << llvm::toString(b.takeError());
+    verify::InstructionList first = window(p.list, 0, cut);
+    llvm::Error e = b->addWindow(first, std::vector<int64_t>{0});
+    ASSERT_TRUE(bool(e));
+    EXPECT_NE(llvm::toString(std::move(e)).find("1 floors for 2 chips"),
+              std::string::npos);
+    ASSERT_FALSE(bool(b->addWindow(first, floors)));
+    std::vector<int64_t> down = floors;
+    --down[1];
+    verify::InstructionList none = window(p.list, cut, cut);
+    e = b->addWindow(none, down);
+    ASSERT_TRUE(bool(e));
+    EXPECT_NE(llvm::toString(std::move(e)).find("floor of chip 1 went down"),
+              std::string::npos);
+  }
 }
 
 // A window with an instruction before the previous floor is an error (the

@@ -102,7 +102,8 @@ struct MappedStore {
 
 /// One queue (of one chip) while windows come in.
 struct QueueState {
-  /// Not yet placed: at or after the floor, sorted by (cycle, index).
+  /// Not yet placed: at or after its chip's floor, sorted by (cycle,
+  /// index).
   std::vector<Raw> raw;
   /// Placed for good (a prefix of the queue's issue order) but not yet
   /// encoded: the tail that may still start or join a repeat run.
@@ -404,8 +405,9 @@ struct LpubinBuilder::Impl {
   bool finished = false;
   /// Instructions added (the next window's base).
   size_t added = 0;
-  /// No instruction of a window to come issues before this.
-  int64_t floor = 0;
+  /// Per chip: no instruction on the chip of a window to come issues
+  /// before this.
+  std::vector<int64_t> floors;
   /// The last tag given.
   uint32_t nextTag = 1;
   /// Indexed by chip * nq + queue.
@@ -422,9 +424,10 @@ struct LpubinBuilder::Impl {
   std::unique_ptr<WeightFile> file;
   std::shared_ptr<MappedStore> store;
 
-  llvm::Error addWindow(const verify::InstructionList &w, int64_t newFloor);
-  /// Places what the floor makes final in queue `qi` and encodes what is
-  /// final.
+  llvm::Error addWindow(const verify::InstructionList &w,
+                        ArrayRef<int64_t> newFloors);
+  /// Places what its chip's floor makes final in queue `qi` and encodes
+  /// what is final.
   LogicalResult advance(size_t qi, bool atEnd);
   llvm::Error flush();
   llvm::Error drain();
@@ -441,16 +444,21 @@ template <typename T> void shrink(std::vector<T> &v) {
 }
 
 llvm::Error LpubinBuilder::Impl::addWindow(const verify::InstructionList &w,
-                                           int64_t newFloor) {
+                                           ArrayRef<int64_t> newFloors) {
   if (finished)
     return makeError("internal: instructions added after finish");
   if (w.base != added)
     return makeError("internal: a window of instructions from " +
                      llvm::Twine(w.base) + " after " + llvm::Twine(added) +
                      " instructions");
-  if (newFloor < floor)
-    return makeError("internal: the floor went down from " +
-                     llvm::Twine(floor) + " to " + llvm::Twine(newFloor));
+  if (newFloors.size() != chips)
+    return makeError("internal: " + llvm::Twine(newFloors.size()) +
+                     " floors for " + llvm::Twine(chips) + " chips");
+  for (uint32_t c = 0; c < chips; ++c)
+    if (newFloors[c] < floors[c])
+      return makeError("internal: the floor of chip " + llvm::Twine(c) +
+                       " went down from " + llvm::Twine(floors[c]) + " to " +
+                       llvm::Twine(newFloors[c]));
   const verify::ChunkedVector<verify::SchedInst> &sched = w.insts;
   const size_t n = w.size();
   std::vector<uint32_t> tags;
@@ -460,15 +468,16 @@ llvm::Error LpubinBuilder::Impl::addWindow(const verify::InstructionList &w,
                      " is produced outside them");
   // Stats, and the floor contract (what was placed must stay in place).
   for (const verify::SchedInst &s : sched) {
-    if (s.cycle < floor) {
-      s.emitError() << "internal: issues at cycle " << s.cycle
-                    << ", before the emitter's floor " << floor;
-      return makeError("an instruction issues before the floor (see "
-                       "diagnostics)");
-    }
     if (s.chip >= chips || s.queue >= nq)
       return makeError("internal: an instruction on chip " +
                        llvm::Twine(s.chip) + " queue " + llvm::Twine(s.queue));
+    if (s.cycle < floors[s.chip]) {
+      s.emitError() << "internal: issues at cycle " << s.cycle
+                    << ", before the emitter's floor " << floors[s.chip]
+                    << " of chip " << s.chip;
+      return makeError("an instruction issues before the floor (see "
+                       "diagnostics)");
+    }
     uint64_t first = uint64_t(s.cycle);
     uint64_t end = first + machine->busyCycles(s.inst);
     cycles = std::max(cycles, int64_t(end));
@@ -522,7 +531,7 @@ llvm::Error LpubinBuilder::Impl::addWindow(const verify::InstructionList &w,
   std::vector<std::vector<uint32_t>> byQueue(queues.size());
   for (size_t i = 0; i < n; ++i)
     byQueue[size_t(sched[i].chip) * nq + sched[i].queue].push_back(uint32_t(i));
-  floor = newFloor;
+  floors.assign(newFloors.begin(), newFloors.end());
   for (size_t qi = 0; qi < queues.size(); ++qi) {
     std::vector<uint32_t> &list = byQueue[qi];
     if (list.empty()) {
@@ -567,9 +576,10 @@ llvm::Error LpubinBuilder::Impl::addWindow(const verify::InstructionList &w,
 
 LogicalResult LpubinBuilder::Impl::advance(size_t qi, bool atEnd) {
   QueueState &q = queues[qi];
-  // Before the floor, a queue's order is final: nothing can come before
-  // or between those instructions. They are placed in place: raw[0, m)
-  // become the placed instructions of raw[0, k).
+  // Before its chip's floor, a queue's order is final: nothing can come
+  // before or between those instructions. They are placed in place:
+  // raw[0, m) become the placed instructions of raw[0, k).
+  const int64_t floor = floors[qi / nq];
   size_t k = 0, m = 0;
   std::vector<Raw> &raw = q.raw;
   for (; k < raw.size() && (atEnd || raw[k].cycle < floor); ++k) {
@@ -666,7 +676,7 @@ llvm::Error LpubinBuilder::Impl::drain() {
   if (finished)
     return makeError("internal: the emitter has already finished");
   finished = true;
-  floor = INT64_MAX;
+  floors.assign(chips, INT64_MAX);
   for (size_t qi = 0; qi < queues.size(); ++qi)
     if (failed(advance(qi, /*atEnd=*/true)))
       return makeError(
@@ -886,6 +896,7 @@ makeImpl(ModuleOp module, const EmitOptions &opts) {
   impl->chips = verify::chipCount(module);
   impl->nq = impl->machine->numQueues();
   impl->queues.resize(size_t(impl->nq) * impl->chips);
+  impl->floors.assign(impl->chips, 0);
   impl->laneMaps.resize(impl->chips);
   impl->mapIndex.resize(impl->chips);
   if (!opts.instructionDir.empty()) {
@@ -914,8 +925,14 @@ llvm::Expected<LpubinBuilder> LpubinBuilder::create(ModuleOp module,
 }
 
 llvm::Error LpubinBuilder::addWindow(const verify::InstructionList &window,
+                                     ArrayRef<int64_t> floors) {
+  return impl_->addWindow(window, floors);
+}
+
+llvm::Error LpubinBuilder::addWindow(const verify::InstructionList &window,
                                      int64_t floor) {
-  return impl_->addWindow(window, floor);
+  std::vector<int64_t> floors(impl_->chips, floor);
+  return impl_->addWindow(window, floors);
 }
 
 llvm::Expected<LpubinImage> LpubinBuilder::finish() { return impl_->finish(); }
@@ -960,7 +977,8 @@ LogicalResult printAsm(ModuleOp module, llvm::raw_ostream &os) {
   verify::InstructionList list;
   if (failed(verify::collectInstructions(module, *b.machine, list)))
     return failure();
-  if (llvm::Error e = b.addWindow(list, INT64_MAX)) {
+  if (llvm::Error e =
+          b.addWindow(list, std::vector<int64_t>(b.chips, INT64_MAX))) {
     llvm::consumeError(std::move(e));
     return failure();
   }

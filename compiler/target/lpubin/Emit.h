@@ -64,10 +64,11 @@ struct LpubinImage {
 /// Builds the .lpubin of a program whose instructions come window by window
 /// (lpuc's back end schedules and collects ~2^18 instructions at a time):
 /// each window's instructions are turned into queue streams as soon as the
-/// floor makes them final, encoded, and kept encoded (in memory or in the
-/// temporary file of EmitOptions::instructionDir) until finish. The bytes
-/// are those of buildLpubin over the whole program at once, for any split
-/// into windows that keeps the floor contract of addWindow.
+/// floor of their chip makes them final, encoded, and kept encoded (in
+/// memory or in the temporary file of EmitOptions::instructionDir) until
+/// finish. The bytes are those of buildLpubin over the whole program at
+/// once, for any split into windows that keeps the floor contract of
+/// addWindow.
 class LpubinBuilder {
 public:
   /// `module` gives the target, tensors, weights and attributes at finish
@@ -81,19 +82,25 @@ public:
 
   /// The next window: `window.base` must be the number of instructions
   /// added so far, and every operand's producer must be in the window.
-  /// Every instruction of this window must issue at or after the previous
-  /// call's floor; after this call no instruction of a later window issues
-  /// before `floor` (floors never decrease; the last window may pass
-  /// INT64_MAX). Nothing of `window` is referenced once this returns.
-  /// Schedule problems are reported as diagnostics and as the error.
+  /// One floor per chip (floors.size() is the module's chip count): every
+  /// instruction of this window on chip c must issue at or after the
+  /// previous call's floors[c]; after this call no instruction on chip c of
+  /// a later window issues before floors[c] (each chip's floor never
+  /// decreases; the last window may pass INT64_MAX). A queue's instructions
+  /// are final by its chip's floor. Nothing of `window` is referenced once
+  /// this returns. Schedule problems are reported as diagnostics and as the
+  /// error.
+  llvm::Error addWindow(const verify::InstructionList &window,
+                        llvm::ArrayRef<int64_t> floors);
+  /// The same with `floor` as every chip's floor.
   llvm::Error addWindow(const verify::InstructionList &window, int64_t floor);
 
   /// After the last window: the manifest (stats, chips, tensors, weights)
   /// and the segments. The builder is spent afterwards.
   llvm::Expected<LpubinImage> finish();
 
-  /// Instructions held back (not yet final: at or after the floor, or the
-  /// tail of a queue that may still join a repeat run).
+  /// Instructions held back (not yet final: at or after their chip's
+  /// floor, or the tail of a queue that may still join a repeat run).
   size_t pending() const;
   /// Instructions encoded so far (NOPs and repeats included).
   uint64_t encoded() const;
