@@ -127,8 +127,8 @@ private:
 /// binary16 planes (low and high bytes) to floats and floats to binary16
 /// (in the low 16 bits of `bits`): the emulator's conversions (F16C where
 /// the CPU has it), bit for bit isa::halfToFloat and isa::floatToHalf.
-/// Exported for tests.
-void halvesToFloats(const uint8_t *lo, const uint8_t *hi, uint32_t n,
+/// Exported for tests. halvesToFloats returns whether a lane is NaN.
+bool halvesToFloats(const uint8_t *lo, const uint8_t *hi, uint32_t n,
                     float *out);
 void floatsToHalves(const float *v, uint32_t n, uint32_t *bits);
 

@@ -1090,6 +1090,33 @@ TEST(Emulator, F16cConversionsExact) {
       }
       ASSERT_EQ(g[n], -7.0f); // nothing past n
     }
+  // The NaN flag: one NaN (either sign, smallest and largest payload) at
+  // every position of rows of several lengths (the 16-wide steps, the
+  // 8-wide one and the scalar tail), and none beside +-inf and the largest
+  // finite halves.
+  for (uint32_t n : {5u, 8u, 13u, 16u, 24u, 29u, 320u}) {
+    std::vector<uint8_t> rl(n), rh(n);
+    for (uint32_t k = 0; k < n; ++k) {
+      uint16_t h = k % 3 == 0 ? 0x7c00 : k % 3 == 1 ? 0xfbff : 0x7bff;
+      rl[k] = uint8_t(h);
+      rh[k] = uint8_t(h >> 8);
+    }
+    std::vector<float> g(n);
+    ASSERT_FALSE(emu::halvesToFloats(rl.data(), rh.data(), n, g.data()))
+        << "n " << n;
+    for (uint32_t pos = 0; pos < n; ++pos)
+      for (uint16_t nan : {0x7c01, 0x7fff, 0xfc01, 0xfe00}) {
+        std::vector<uint8_t> ml = rl, mh = rh;
+        ml[pos] = uint8_t(nan);
+        mh[pos] = uint8_t(nan >> 8);
+        ASSERT_TRUE(emu::halvesToFloats(ml.data(), mh.data(), n, g.data()))
+            << "n " << n << " pos " << pos;
+        for (uint32_t k = 0; k < n; ++k)
+          ASSERT_EQ(isa::floatBits(g[k]), isa::floatBits(isa::halfToFloat(
+                                              uint16_t(ml[k] | mh[k] << 8))))
+              << "n " << n << " pos " << pos << " lane " << k;
+      }
+  }
   // Narrowing: every float at and next to each rounding boundary between
   // two halves, and a stride over all 2^32 bit patterns (the exhaustive
   // check is DISABLED_F16cNarrowingAllFloats).
