@@ -309,7 +309,8 @@ enum class TraceKind : uint8_t {
   Dead,    // a MEM read whose value nothing reads, a forwarded copy
            // (dropped from the trace when it is finished)
   Read,    // buffer <- SRAM row
-  ReadRef, // buffer points at the SRAM row (not written before its last use)
+  ReadRef, // buffer points at the SRAM row (not written before its last use;
+           // moved to ChipTrace::refs when the trace is finished)
   Write,   // SRAM row <- buffer (the commit of a MEM write)
   Tile,    // the completed load_weights of plane `unit` from nIn plane-rows
   Install, // install on plane `unit`
@@ -337,12 +338,20 @@ struct TraceOp {
 };
 } // namespace
 
+/// A MEM read whose buffer points at its SRAM row (see finishTrace): each
+/// has a buffer of its own, set once when a replay starts.
+struct TraceRef {
+  uint32_t buf, slice, bank, row;
+};
+
 struct ChipTrace {
   std::vector<TraceOp> ops;
+  std::vector<TraceRef> refs; // the ReadRef ops, in op order
   std::vector<uint32_t> vals; // value numbers while recording, then buffers
   uint32_t values = 0;        // values recorded
   uint32_t buffers = 0;       // buffers a replay needs (0: the write-only one)
-  uint32_t storeBuffers = 0;  // buffers [0, storeBuffers) hold bytes
+  uint32_t storeBuffers = 0;  // buffers [0, storeBuffers) hold bytes, the
+                              // rest point at SRAM rows (refs)
   absl::Status status;        // the timing walk's outcome
   RunStats stats;             // cycles and instructions of this chip
   std::vector<uint64_t> unitBusy;
@@ -2327,7 +2336,12 @@ void ChipRun::buildTile(Plane &pl, const Instruction &inst,
       const uint8_t *planes[4];
       uint32_t cols = 0;
       bool nan = false;
+      constexpr uint32_t kRowsAhead = 4; // the tile's plane-rows to fetch
       for (uint32_t r = 0; r < inst.a; ++r) {
+        if (r + kRowsAhead < inst.a)
+          for (unsigned b = 0; b < w; ++b)
+            for (uint32_t o = 0; o < lanes_; o += 64)
+              __builtin_prefetch(rows[(r + kRowsAhead) * w + b] + o);
         for (unsigned b = 0; b < w; ++b)
           planes[b] = rows[r * w + b];
         float *row = pl.shadowF.data() + size_t(r) * Lp_;
@@ -2941,11 +2955,18 @@ void ChipRun::recordIssue(uint32_t q, const Instruction &inst) {
 
 absl::Status ChipRun::replay(const ChipTrace &t) {
   replay_ = true;
-  for (uint32_t i = 0; i < t.buffers; ++i)
+  const uint32_t nStore = t.storeBuffers;
+  for (uint32_t i = 0; i < nStore; ++i)
     pool_.alloc(); // buffer i is pool slot i
   ptr_.resize(t.buffers);
-  for (uint32_t i = 0; i < t.buffers; ++i)
+  for (uint32_t i = 0; i < nStore; ++i)
     ptr_[i] = pool_.get(i);
+  // Every ref buffer at once: a row's address does not change during the
+  // replay (the pages of every written row exist before it starts:
+  // Emulator::allocateWrittenRows), and no commit to the row comes before
+  // the buffer's last reader (finishTrace), so the row holds the value read.
+  for (const TraceRef &r : t.refs)
+    ptr_[r.buf] = sram_.row(r.slice, r.bank, r.row);
   // The float stores (ChipTrace::wideSlot) in one block, populated at once
   // (a page fault per 4 KiB costs microseconds on a VM).
   wide_.assign(t.buffers, nullptr);
@@ -2964,14 +2985,16 @@ absl::Status ChipRun::replay(const ChipTrace &t) {
   const TraceOp *ops = t.ops.data();
   size_t nOps = t.ops.size();
   auto in = [&](uint32_t b) -> const uint8_t * {
-    if (pendingMuls_ && pool_.pending(b))
+    if (pendingMuls_ && b < nStore && pool_.pending(b))
       flushAll();
     return ptr_[b];
   };
   constexpr size_t kAhead = 16;
   for (size_t i = 0; i < nOps; ++i) {
     const TraceOp &op = ops[i];
-    // Streamed rows are mostly read once: fetch the row of a later read.
+    // Streamed rows are mostly read once: fetch the rows a later op reads
+    // (a Read's, the refs among its inputs; buildTile fetches a tile's as
+    // it goes).
     if (i + kAhead < nOps) {
       const TraceOp &ahead = ops[i + kAhead];
       // Its instruction (in one of the queues: a cache miss otherwise).
@@ -2979,10 +3002,26 @@ absl::Status ChipRun::replay(const ChipTrace &t) {
         __builtin_prefetch(ahead.inst);
         __builtin_prefetch(reinterpret_cast<const char *>(ahead.inst + 1) - 1);
       }
-      if (ahead.kind == TraceKind::Read || ahead.kind == TraceKind::ReadRef) {
+      if (ahead.kind == TraceKind::Read) {
         const uint8_t *p = sram_.row(ahead.unit, ahead.bank, ahead.row);
         for (uint32_t o = 0; o < lanes_; o += 64)
           __builtin_prefetch(p + o);
+      } else if (ahead.kind != TraceKind::Tile) {
+        const uint32_t *av = vals + ahead.off;
+        for (uint32_t k = 0; k < ahead.nIn; ++k)
+          if (av[k] >= nStore) {
+            const uint8_t *p = ptr_[av[k]];
+            for (uint32_t o = 0; o < lanes_; o += 64)
+              __builtin_prefetch(p + o);
+          }
+      } else {
+        // The first rows of a tile (buildTile fetches the later ones).
+        const uint32_t *av = vals + ahead.off;
+        for (uint32_t k = 0; k < ahead.nIn && k < 8; ++k) {
+          const uint8_t *p = ptr_[av[k]];
+          for (uint32_t o = 0; o < lanes_; o += 64)
+            __builtin_prefetch(p + o);
+        }
       }
     }
     const uint32_t *v = vals + op.off;
@@ -2992,8 +3031,7 @@ absl::Status ChipRun::replay(const ChipTrace &t) {
     case TraceKind::Read:
       std::memcpy(pool_.get(v[0]), sram_.row(op.unit, op.bank, op.row), lanes_);
       break;
-    case TraceKind::ReadRef:
-      ptr_[v[0]] = sram_.row(op.unit, op.bank, op.row);
+    case TraceKind::ReadRef: // in t.refs
       break;
     case TraceKind::Write: {
       const uint8_t *src = in(v[0]);
@@ -3303,7 +3341,7 @@ void finishTrace(ChipTrace &t) {
       }
     }
   }
-  std::vector<uint32_t> buf = perValue(0), freeStore, freeRef;
+  std::vector<uint32_t> buf = perValue(0), freeStore;
   uint32_t nStore = 1, nRef = 0; // buffer 0: outputs nothing reads
   for (uint32_t i = 0; i < t.ops.size(); ++i) {
     TraceOp &op = t.ops[i];
@@ -3317,13 +3355,9 @@ void finishTrace(ChipTrace &t) {
         continue;
       }
       if (op.kind == TraceKind::Read && refRead[i]) {
+        // A buffer of its own (set once per replay: TraceRef).
         op.kind = TraceKind::ReadRef;
-        if (freeRef.empty()) {
-          buf[x] = kRef | nRef++;
-        } else {
-          buf[x] = freeRef.back();
-          freeRef.pop_back();
-        }
+        buf[x] = kRef | nRef++;
       } else if (freeStore.empty()) {
         buf[x] = nStore++;
       } else {
@@ -3335,7 +3369,8 @@ void finishTrace(ChipTrace &t) {
       uint32_t x = v[k];
       if (last[x] == i) {
         last[x] = kFreed;
-        (buf[x] & kRef ? freeRef : freeStore).push_back(buf[x]);
+        if (!(buf[x] & kRef))
+          freeStore.push_back(buf[x]);
       }
     }
     for (uint32_t k = 0; k < uint32_t(op.nIn) + op.nOut; ++k)
@@ -3353,7 +3388,17 @@ void finishTrace(ChipTrace &t) {
       if (slot == UINT32_MAX)
         slot = t.wideSlots++;
     }
-  // Dead ops (unread MEM reads, forwarded copies) do nothing: dropped.
+  // Refs are set when a replay starts; dead ops (unread MEM reads,
+  // forwarded copies) do nothing: both dropped.
+  size_t nRefOps = 0;
+  for (const TraceOp &op : t.ops)
+    nRefOps += op.kind == TraceKind::ReadRef;
+  t.refs.reserve(nRefOps);
+  for (TraceOp &op : t.ops)
+    if (op.kind == TraceKind::ReadRef) {
+      t.refs.push_back({t.vals[op.off + op.nIn], op.unit, op.bank, op.row});
+      op.kind = TraceKind::Dead;
+    }
   t.ops.erase(std::remove_if(
                   t.ops.begin(), t.ops.end(),
                   [](const TraceOp &op) { return op.kind == TraceKind::Dead; }),
