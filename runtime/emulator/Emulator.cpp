@@ -69,9 +69,9 @@ const uint8_t *Sram::row(uint32_t slice, uint32_t bank, uint32_t row) const {
   return page + size_t(row % kPageRows) * lanes_;
 }
 
-uint8_t *Sram::mutableRow(uint32_t slice, uint32_t bank, uint32_t row) {
+uint8_t *Sram::allocateRow(uint32_t slice, uint32_t bank, uint32_t row) {
   uint8_t *&page = pages_[pageIndex(slice, bank, row)];
-  if (!page) {
+  {
     size_t pageBytes = size_t(kPageRows) * lanes_;
     if (chunkLeft_ == 0) {
       // A zeroed chunk of about 2 MiB (at least one page).
@@ -331,6 +331,7 @@ struct TraceOp {
   TraceKind kind = TraceKind::Dead;
   uint8_t wide = 0;
   uint16_t nIn = 0, nOut = 0;
+  uint16_t nPf = 0;  // its entries in ChipTrace::pf (rows to fetch ahead)
   uint32_t unit = 0; // slice (Read, Write) or plane (Tile, Install, Mul)
   uint32_t bank = 0, row = 0;
   uint32_t off = 0; // the op's nIn then nOut buffers in ChipTrace::vals
@@ -347,6 +348,10 @@ struct TraceRef {
 struct ChipTrace {
   std::vector<TraceOp> ops;
   std::vector<TraceRef> refs; // the ReadRef ops, in op order
+  // The SRAM rows each op reads through refs (a tile's first 8; buildTile
+  // fetches the others), in op order: the replay fetches them ahead from
+  // this stream (TraceOp::nPf each) instead of looking up buffers.
+  std::vector<TraceRef> pf;
   std::vector<uint32_t> vals; // value numbers while recording, then buffers
   uint32_t values = 0;        // values recorded
   uint32_t buffers = 0;       // buffers a replay needs (0: the write-only one)
@@ -2990,6 +2995,10 @@ absl::Status ChipRun::replay(const ChipTrace &t) {
     return ptr_[b];
   };
   constexpr size_t kAhead = 16;
+  const TraceRef *pf = t.pf.data();
+  size_t pfAt = 0; // the pf entries of ops[i + kAhead]
+  for (size_t i = 0; i < std::min(kAhead, nOps); ++i)
+    pfAt += ops[i].nPf;
   for (size_t i = 0; i < nOps; ++i) {
     const TraceOp &op = ops[i];
     // Streamed rows are mostly read once: fetch the rows a later op reads
@@ -2997,6 +3006,14 @@ absl::Status ChipRun::replay(const ChipTrace &t) {
     // it goes).
     if (i + kAhead < nOps) {
       const TraceOp &ahead = ops[i + kAhead];
+      for (uint32_t j = 0; j < ahead.nPf; ++j) {
+        const TraceRef &r = pf[pfAt + j];
+        __builtin_prefetch(&ptr_[r.buf]); // 8 MiB of them on the 55M GPT-2
+        const uint8_t *p = sram_.row(r.slice, r.bank, r.row);
+        for (uint32_t o = 0; o < lanes_; o += 64)
+          __builtin_prefetch(p + o);
+      }
+      pfAt += ahead.nPf;
       // Its instruction (in one of the queues: a cache miss otherwise).
       if (ahead.inst) { // 40 bytes: it may span two lines
         __builtin_prefetch(ahead.inst);
@@ -3006,22 +3023,12 @@ absl::Status ChipRun::replay(const ChipTrace &t) {
         const uint8_t *p = sram_.row(ahead.unit, ahead.bank, ahead.row);
         for (uint32_t o = 0; o < lanes_; o += 64)
           __builtin_prefetch(p + o);
-      } else if (ahead.kind != TraceKind::Tile) {
-        const uint32_t *av = vals + ahead.off;
-        for (uint32_t k = 0; k < ahead.nIn; ++k)
-          if (av[k] >= nStore) {
-            const uint8_t *p = ptr_[av[k]];
-            for (uint32_t o = 0; o < lanes_; o += 64)
-              __builtin_prefetch(p + o);
-          }
-      } else {
-        // The first rows of a tile (buildTile fetches the later ones).
-        const uint32_t *av = vals + ahead.off;
-        for (uint32_t k = 0; k < ahead.nIn && k < 8; ++k) {
-          const uint8_t *p = ptr_[av[k]];
-          for (uint32_t o = 0; o < lanes_; o += 64)
-            __builtin_prefetch(p + o);
-        }
+      } else if (ahead.kind == TraceKind::Write) {
+        // The row a write commits to (its page exists: allocateWrittenRows),
+        // fetched for writing.
+        const uint8_t *p = sram_.row(ahead.unit, ahead.bank, ahead.row);
+        for (uint32_t o = 0; o < lanes_; o += 64)
+          __builtin_prefetch(p + o, 1);
       }
     }
     const uint32_t *v = vals + op.off;
@@ -3403,6 +3410,18 @@ void finishTrace(ChipTrace &t) {
                   t.ops.begin(), t.ops.end(),
                   [](const TraceOp &op) { return op.kind == TraceKind::Dead; }),
               t.ops.end());
+  // The rows each op reads through refs, in op order (see ChipTrace::pf);
+  // ref buffer b is refs[b - nStore] (both numbered in op order).
+  for (TraceOp &op : t.ops) {
+    const uint32_t *v = t.vals.data() + op.off;
+    uint32_t n =
+        op.kind == TraceKind::Tile ? std::min<uint32_t>(op.nIn, 8) : op.nIn;
+    for (uint32_t k = 0; k < n && op.nPf < UINT16_MAX; ++k)
+      if (v[k] >= nStore) {
+        t.pf.push_back(t.refs[v[k] - nStore]);
+        ++op.nPf;
+      }
+  }
   // The ops' instructions copied in op order: the replay then streams
   // them instead of missing the cache on each (they lie in 144 queues).
   // MEM reads and writes and installs use none (on the 55M GPT-2 they are

@@ -39,7 +39,11 @@ public:
   /// The row's bytes (a shared zero row if never written). Must be in range.
   const uint8_t *row(uint32_t slice, uint32_t bank, uint32_t row) const;
   /// The row's bytes for writing (allocates its page). Must be in range.
-  uint8_t *mutableRow(uint32_t slice, uint32_t bank, uint32_t row);
+  uint8_t *mutableRow(uint32_t slice, uint32_t bank, uint32_t row) {
+    if (uint8_t *page = pages_[pageIndex(slice, bank, row)])
+      return page + size_t(row % kPageRows) * lanes_;
+    return allocateRow(slice, bank, row);
+  }
   uint32_t lanes() const { return lanes_; }
   /// Bytes actually allocated (pages touched by writes).
   uint64_t allocatedBytes() const;
@@ -48,6 +52,7 @@ public:
   }
 
 private:
+  uint8_t *allocateRow(uint32_t slice, uint32_t bank, uint32_t row);
   uint64_t pageIndex(uint32_t slice, uint32_t bank, uint32_t row) const {
     return (uint64_t(slice) * banks_ + bank) * pagesPerBank_ + row / kPageRows;
   }
