@@ -3023,12 +3023,6 @@ absl::Status ChipRun::replay(const ChipTrace &t) {
         const uint8_t *p = sram_.row(ahead.unit, ahead.bank, ahead.row);
         for (uint32_t o = 0; o < lanes_; o += 64)
           __builtin_prefetch(p + o);
-      } else if (ahead.kind == TraceKind::Write) {
-        // The row a write commits to (its page exists: allocateWrittenRows),
-        // fetched for writing.
-        const uint8_t *p = sram_.row(ahead.unit, ahead.bank, ahead.row);
-        for (uint32_t o = 0; o < lanes_; o += 64)
-          __builtin_prefetch(p + o, 1);
       }
     }
     const uint32_t *v = vals + op.off;
