@@ -610,6 +610,61 @@ floatsToHalvesF16c(const float *v, uint32_t n, uint32_t *bits) {
   for (; i < n; ++i)
     bits[i] = isa::floatToHalf(v[i]);
 }
+/// floatsToHalvesF16c, then the halves' byte planes (lo, hi; when given)
+/// and their floats (wide: halfWordsToFloatsF16c of them; when given) in
+/// one pass, 16 lanes a step: the bits of encodeFloats, encodeBits and
+/// decodeBitsF one after the other. NaN lanes (any in the 16) go through
+/// isa::floatToHalf and isa::halfToFloat.
+__attribute__((target("avx2,f16c"))) void
+floatsToHalfPlanesF16c(const float *v, uint32_t n, uint8_t *lo, uint8_t *hi,
+                       float *wide) {
+  const __m128i lo8 = _mm_set1_epi16(0x00ff);
+  uint32_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m256 f0 = _mm256_loadu_ps(v + i), f1 = _mm256_loadu_ps(v + i + 8);
+    __m128i h0 =
+        _mm256_cvtps_ph(f0, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m128i h1 =
+        _mm256_cvtps_ph(f1, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    int nan = _mm256_movemask_ps(_mm256_cmp_ps(f0, f0, _CMP_UNORD_Q)) |
+              _mm256_movemask_ps(_mm256_cmp_ps(f1, f1, _CMP_UNORD_Q)) << 8;
+    if (nan) {
+      alignas(16) uint16_t h[16];
+      _mm_store_si128(reinterpret_cast<__m128i *>(h), h0);
+      _mm_store_si128(reinterpret_cast<__m128i *>(h + 8), h1);
+      for (int k = 0; k < 16; ++k)
+        if (nan & (1 << k))
+          h[k] = isa::floatToHalf(v[i + k]);
+      h0 = _mm_load_si128(reinterpret_cast<const __m128i *>(h));
+      h1 = _mm_load_si128(reinterpret_cast<const __m128i *>(h + 8));
+      if (wide)
+        for (int k = 0; k < 16; ++k)
+          wide[i + k] = isa::halfToFloat(h[k]);
+    } else if (wide) {
+      // Not NaN before narrowing: not NaN after (F16C keeps NaN a NaN).
+      _mm256_storeu_ps(wide + i, _mm256_cvtph_ps(h0));
+      _mm256_storeu_ps(wide + i + 8, _mm256_cvtph_ps(h1));
+    }
+    if (lo) {
+      __m128i b0 =
+          _mm_packus_epi16(_mm_and_si128(h0, lo8), _mm_and_si128(h1, lo8));
+      __m128i b1 =
+          _mm_packus_epi16(_mm_srli_epi16(h0, 8), _mm_srli_epi16(h1, 8));
+      _mm_storeu_si128(reinterpret_cast<__m128i *>(lo + i), b0);
+      _mm_storeu_si128(reinterpret_cast<__m128i *>(hi + i), b1);
+    }
+  }
+  for (; i < n; ++i) {
+    uint16_t h = isa::floatToHalf(v[i]);
+    if (lo) {
+      lo[i] = uint8_t(h);
+      hi[i] = uint8_t(h >> 8);
+    }
+    if (wide)
+      wide[i] = isa::halfToFloat(h);
+  }
+}
+
 /// halvesToFloatsF16c of halves held in the low 16 bits of words.
 __attribute__((target("avx2,f16c"))) void
 halfWordsToFloatsF16c(const uint32_t *bits, uint32_t n, float *out) {
@@ -629,6 +684,8 @@ halfWordsToFloatsF16c(const uint32_t *bits, uint32_t n, float *out) {
 }
 #else
 bool haveF16c() { return false; }
+void floatsToHalfPlanesF16c(const float *, uint32_t, uint8_t *, uint8_t *,
+                            float *) {}
 bool halvesToFloatsF16c(const uint8_t *, const uint8_t *, uint32_t, float *) {
   return false;
 }
@@ -2129,6 +2186,11 @@ void ChipRun::vxmData(const Instruction &inst, const uint8_t *(*in)[4],
     if (outType == DType::F32) { // the float's bits are the lane's
       if (planes)
         wordsToPlanes(reinterpret_cast<const uint32_t *>(r), L, out);
+      return;
+    }
+    if (outType == DType::F16 && haveF16c()) {
+      floatsToHalfPlanesF16c(r, L, planes ? out[0] : nullptr,
+                             planes ? out[1] : nullptr, wideOut);
       return;
     }
     bits_.resize(L);
@@ -3798,6 +3860,24 @@ bool halvesToFloats(const uint8_t *lo, const uint8_t *hi, uint32_t n,
 
 void floatsToHalves(const float *v, uint32_t n, uint32_t *bits) {
   encodeFloats(DType::F16, v, n, bits);
+}
+
+void floatsToHalfPlanes(const float *v, uint32_t n, uint8_t *lo, uint8_t *hi,
+                        float *wide) {
+  if (haveF16c()) {
+    floatsToHalfPlanesF16c(v, n, lo, hi, wide);
+    return;
+  }
+  std::vector<uint32_t> bits(n);
+  encodeFloats(DType::F16, v, n, bits.data());
+  for (uint32_t i = 0; i < n; ++i) {
+    if (lo) {
+      lo[i] = uint8_t(bits[i]);
+      hi[i] = uint8_t(bits[i] >> 8);
+    }
+    if (wide)
+      wide[i] = isa::halfToFloat(uint16_t(bits[i]));
+  }
 }
 
 } // namespace lpuc::emu

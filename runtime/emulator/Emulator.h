@@ -136,6 +136,10 @@ private:
 bool halvesToFloats(const uint8_t *lo, const uint8_t *hi, uint32_t n,
                     float *out);
 void floatsToHalves(const float *v, uint32_t n, uint32_t *bits);
+/// floatsToHalves, then the halves' low and high byte planes (when lo is
+/// given) and their floats (when wide is given): the VXM's f16 results.
+void floatsToHalfPlanes(const float *v, uint32_t n, uint8_t *lo, uint8_t *hi,
+                        float *wide);
 
 /// Four byte planes (bytes 0..3 of each lane) to little-endian 32-bit
 /// words and back: the emulator's f32 and i32 decoding and encoding

@@ -1064,6 +1064,43 @@ TEST(Emulator, DISABLED_ExpTanhAllFloats) {
     ASSERT_TRUE(expTanhExact(uint32_t(x)));
 }
 
+TEST(Emulator, HalfPlanesFromFloatsExact) {
+  // The VXM's f16 results (planes and the rounded floats in one pass) are
+  // isa::floatToHalf's bits and isa::halfToFloat of them, NaN payloads,
+  // infinities, overflow, subnormals and rounding boundaries included, in
+  // lengths that leave tails after the 16-wide steps.
+  std::vector<float> v;
+  for (uint32_t h = 0; h < 0x7C00; h += 7) {
+    float a = isa::halfToFloat(uint16_t(h)),
+          c = isa::halfToFloat(uint16_t(h + 1));
+    uint32_t mid = isa::floatBits(a + (c - a) / 2);
+    for (uint32_t d : {mid - 1, mid, mid + 1})
+      for (uint32_t sign : {0u, 0x80000000u})
+        v.push_back(isa::bitsFloat(d | sign));
+  }
+  for (uint32_t b : {0x7f800001u, 0x7fc00000u, 0xffffffffu, 0x7fbfffffu,
+                     0x7f800000u, 0xff800000u, 0x477fefffu, 0x477ff000u,
+                     0x47800000u, 0x33000000u, 0x33000001u, 0x80000001u})
+    for (int rep = 0; rep < 3; ++rep)
+      v.insert(v.begin() + (v.size() * (rep + 1)) / 5, isa::bitsFloat(b));
+  for (uint32_t n : {uint32_t(v.size()), 1u, 15u, 16u, 17u, 40u}) {
+    std::vector<uint8_t> lo(n + 1, 0xAB), hi(n + 1, 0xCD);
+    std::vector<float> wide(n + 1, -7.0f), wide2(n + 1, -7.0f);
+    emu::floatsToHalfPlanes(v.data(), n, lo.data(), hi.data(), wide.data());
+    emu::floatsToHalfPlanes(v.data(), n, nullptr, nullptr, wide2.data());
+    for (uint32_t i = 0; i < n; ++i) {
+      uint16_t h = isa::floatToHalf(v[i]);
+      ASSERT_EQ(lo[i] | hi[i] << 8, h) << "lane " << i << " n " << n;
+      ASSERT_EQ(isa::floatBits(wide[i]), isa::floatBits(isa::halfToFloat(h)))
+          << "lane " << i << " n " << n;
+      ASSERT_EQ(isa::floatBits(wide2[i]), isa::floatBits(wide[i]));
+    }
+    ASSERT_EQ(lo[n], 0xAB);
+    ASSERT_EQ(hi[n], 0xCD);
+    ASSERT_EQ(wide[n], -7.0f);
+  }
+}
+
 TEST(Emulator, F16cConversionsExact) {
   // Every binary16 widens to isa::halfToFloat's bits (NaNs included).
   std::vector<uint8_t> lo(65536), hi(65536);
