@@ -3456,7 +3456,9 @@ void finishTrace(ChipTrace &t) {
   size_t nRefOps = 0;
   for (const TraceOp &op : t.ops)
     nRefOps += op.kind == TraceKind::ReadRef;
-  t.refs.reserve(nRefOps);
+  t.refs.reserve(nRefOps); // 15.6 MB on the 55M GPT-2: populated at once
+  adviseHugePages(t.refs.data(), nRefOps * sizeof(TraceRef),
+                  /*populate=*/true);
   for (TraceOp &op : t.ops)
     if (op.kind == TraceKind::ReadRef) {
       t.refs.push_back({t.vals[op.off + op.nIn], op.unit, op.bank, op.row});
@@ -3468,11 +3470,21 @@ void finishTrace(ChipTrace &t) {
               t.ops.end());
   // The rows each op reads through refs, in op order (see ChipTrace::pf);
   // ref buffer b is refs[b - nStore] (both numbered in op order).
+  auto pfInputs = [&](const TraceOp &op) {
+    return op.kind == TraceKind::Tile ? std::min<uint32_t>(op.nIn, 8)
+                                      : uint32_t(op.nIn);
+  };
+  size_t nPf = 0;
+  for (const TraceOp &op : t.ops) {
+    const uint32_t *v = t.vals.data() + op.off;
+    for (uint32_t k = 0, n = pfInputs(op); k < n; ++k)
+      nPf += v[k] >= nStore;
+  }
+  t.pf.reserve(nPf); // reserved and populated: no copies, no faults one by one
+  adviseHugePages(t.pf.data(), nPf * sizeof(TraceRef), /*populate=*/true);
   for (TraceOp &op : t.ops) {
     const uint32_t *v = t.vals.data() + op.off;
-    uint32_t n =
-        op.kind == TraceKind::Tile ? std::min<uint32_t>(op.nIn, 8) : op.nIn;
-    for (uint32_t k = 0; k < n && op.nPf < UINT16_MAX; ++k)
+    for (uint32_t k = 0, n = pfInputs(op); k < n && op.nPf < UINT16_MAX; ++k)
       if (v[k] >= nStore) {
         t.pf.push_back(t.refs[v[k] - nStore]);
         ++op.nPf;
