@@ -325,9 +325,6 @@ double processCpuMs() {
 absl::StatusOr<rt::RunStats> timedRun(rt::Session &s) {
   auto t0 = std::chrono::steady_clock::now();
   double c0 = processCpuMs();
-  if (const char *e = getenv("LPURUN_PROFILE_RUNS")) // TEMP profiling hack
-    for (int i = 1; i < atoi(e); ++i)
-      (void)s.run();
   absl::StatusOr<rt::RunStats> r = s.run();
   g_runCpuMs += processCpuMs() - c0;
   g_runMs += std::chrono::duration<double, std::milli>(
