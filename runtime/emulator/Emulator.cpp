@@ -3588,24 +3588,30 @@ absl::Status Emulator::setProgram(uint32_t chip, ChipProgram program) {
   if (!p.ok())
     return p.status();
   programs_[chip] = std::move(*p);
+  if (chip < allocatedFor_.size())
+    allocatedFor_[chip] = nullptr;
   return absl::OkStatus();
 }
 
 void Emulator::allocateWrittenRows() {
   if (timingOnly_)
     return;
+  allocatedFor_.resize(programs_.size(), nullptr);
   for (size_t c = 0; c < programs_.size(); ++c) {
     if (!programs_[c] || !programs_[c]->trace)
       continue;
     for (const TraceOp &op : programs_[c]->trace->ops)
       if (op.kind == TraceKind::Write)
         (void)sram_[c]->mutableRow(op.unit, op.bank, op.row);
+    allocatedFor_[c] = programs_[c].get(); // pages are never freed
   }
 }
 
 void Emulator::setProgram(uint32_t chip,
                           std::shared_ptr<const ChipProgram> prepared) {
   programs_[chip] = std::move(prepared);
+  if (chip < allocatedFor_.size())
+    allocatedFor_[chip] = nullptr;
 }
 
 void adviseHugePages(const void *p, size_t bytes, bool populate) {
@@ -3736,6 +3742,15 @@ absl::StatusOr<RunStats> Emulator::run() {
   bool traced = !c2c;
   for (const std::shared_ptr<const ChipProgram> &p : programs_)
     traced &= p->trace != nullptr;
+  if (traced && !timingOnly_) {
+    // A replay takes the addresses of the rows it reads through pointers
+    // when it starts: no page may be allocated during it.
+    bool allocated = allocatedFor_.size() == n;
+    for (size_t c = 0; allocated && c < n; ++c)
+      allocated = allocatedFor_[c] == programs_[c].get();
+    if (!allocated)
+      allocateWrittenRows();
+  }
   for (size_t c = 0; c < n; ++c) {
     runs.push_back(std::make_unique<ChipRun>(
         machine_, uint32_t(c), *programs_[c], *sram_[c], timingOnly_));

@@ -246,7 +246,9 @@ public:
   /// Allocates now the SRAM pages of every row the installed programs'
   /// traces write (what run() would allocate at their first write), so a
   /// run starts with its memory mapped: rt::Session does it when it is
-  /// created. Contents are unchanged (new rows read as zero either way);
+  /// created; otherwise run() does it before a replay (which needs it: it
+  /// takes the addresses of the rows it reads through pointers when it
+  /// starts). Contents are unchanged (new rows read as zero either way);
   /// nothing in timing-only mode.
   void allocateWrittenRows();
 
@@ -271,6 +273,8 @@ private:
   isa::Machine machine_;
   std::vector<std::unique_ptr<Sram>> sram_;
   std::vector<std::shared_ptr<const ChipProgram>> programs_;
+  // Per chip: the program whose written rows allocateWrittenRows allocated.
+  std::vector<const ChipProgram *> allocatedFor_;
   bool timingOnly_ = false;
   uint32_t threads_ = 1;
 };

@@ -107,6 +107,25 @@ TEST_F(EmulatorTest, WestwardStreamAndWriteLatency) {
   EXPECT_EQ(r->cycles, 10u);
 }
 
+TEST_F(EmulatorTest, ReadBackOfARowWhosePageTheRunAllocates) {
+  // As above, but nothing has touched slice 1's pages before the run (no
+  // Emulator::allocateWrittenRows either): the replay reads row 3 back
+  // through a pointer taken when it starts, so run() must allocate the
+  // written rows' pages first (else the pointer is the shared zero row).
+  std::vector<uint8_t> row(m.lanes());
+  for (uint32_t i = 0; i < m.lanes(); ++i)
+    row[i] = uint8_t(i * 7 + 3);
+  std::memcpy(sram().mutableRow(44, 0, 0), row.data(), m.lanes());
+  ASSERT_TRUE(b.at(m.memQueue(44), 0, emu::memRead(0, 0, 32, 1)).ok());
+  ASSERT_TRUE(b.at(m.memQueue(1), 5, emu::memWrite(32, 1, 0, 3)).ok());
+  ASSERT_TRUE(b.at(m.memQueue(1), 6, emu::memRead(0, 3, 33, 2)).ok());
+  ASSERT_TRUE(b.at(m.memQueue(2), 9, emu::memWrite(33, 2, 1, 0)).ok());
+  absl::StatusOr<emu::RunStats> r = run();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(0, std::memcmp(sram().row(1, 0, 3), row.data(), m.lanes()));
+  EXPECT_EQ(0, std::memcmp(sram().row(2, 1, 0), row.data(), m.lanes()));
+}
+
 namespace {
 struct VxmCase {
   const char *name;
