@@ -161,12 +161,14 @@ const char *rankName(int rank) {
 namespace lpuc::sched {
 
 struct WindowScheduler::State {
-  State(ModuleOp module, const isa::Machine &m, int64_t horizon)
-      : module(module), m(m), horizon(horizon),
+  State(ModuleOp module, const isa::Machine &m, int64_t horizon,
+        int64_t floorLag)
+      : module(module), m(m), horizon(horizon), floorLag(floorLag),
         table(1, 1) /* replaced in init() */ {}
   ModuleOp module;
   const isa::Machine &m;
   int64_t horizon;
+  int64_t floorLag;
   uint32_t chips = 1;
   std::optional<isa::Topology> topo;
   // State carried across windows: the reservation table, each scheduled
@@ -185,9 +187,9 @@ struct WindowScheduler::State {
   std::vector<uint8_t> bundleRank;     // unitRank of its members, the highest
   int64_t length = 0;
   uint32_t lastBundle = 0; // of the op that ends last
-  /// No instruction of the next window issues before this cycle: the
-  /// program's length before the previous window (see floor()).
-  int64_t floor = 0;
+  /// Per chip: the end of its instructions so far (max cycle + busy
+  /// cycles; 0 before its first) and its floor (see floors()).
+  std::vector<int64_t> chipLength, floors;
   // Dependences from program order.
   // Looked up by key only (never iterated), so hash order cannot matter.
   llvm::DenseMap<uint64_t, RowState> rows; // by rowKey
@@ -242,8 +244,8 @@ struct WindowScheduler::State {
 };
 
 WindowScheduler::WindowScheduler(ModuleOp module, const isa::Machine &m,
-                                 int64_t horizon)
-    : s_(std::make_unique<State>(module, m, horizon)) {}
+                                 int64_t horizon, int64_t floorLag)
+    : s_(std::make_unique<State>(module, m, horizon, floorLag)) {}
 WindowScheduler::~WindowScheduler() = default;
 
 LogicalResult WindowScheduler::init() {
@@ -267,6 +269,8 @@ LogicalResult WindowScheduler::init() {
   S.table = sched::ReservationTable(sched::Scheduler::tableRows(S.m, S.chips),
                                     S.m.streamsPerDirection());
   S.planeStates.assign(size_t(target.mxm_planes()) * S.chips, PlaneState());
+  S.chipLength.assign(S.chips, 0);
+  S.floors.assign(S.chips, 0);
   return success();
 }
 
@@ -304,7 +308,7 @@ LogicalResult WindowScheduler::schedule(ArrayRef<Operation *> windowOps) {
     llvm::DenseMap<uint32_t, isa::Route> routes;
     sched::Scheduler scheduler(m);
     scheduler.horizon = S.horizon;
-    scheduler.floor = S.floor;
+    scheduler.floors = S.floors;
     scheduler.bundleBase = int64_t(traces.size());
     scheduler.reserve(end - begin);
     std::vector<int> position(end - begin, 0);
@@ -711,25 +715,36 @@ LogicalResult WindowScheduler::schedule(ArrayRef<Operation *> windowOps) {
         rank = std::max(rank, unitRank(opAt(begin + k)));
       S.bundleRank.push_back(uint8_t(rank));
     }
-    // Later windows start from the length before this one: they may
-    // overlap this window but not the earlier ones, so what lies before
-    // that cycle is final (lpuc verifies and emits it as it goes) and the
-    // table forgets the stream ranges it cannot need.
-    int64_t lengthBefore = S.length;
     // The op that ends last: the first window's on ties (the lowest index).
     if (scheduler.numOps() > 0 &&
         (begin == 0 || scheduler.length() > S.length)) {
       S.length = scheduler.length();
       S.lastBundle = placed[begin + scheduler.lastOp()].bundle;
     }
-    S.floor = std::max(S.floor, lengthBefore);
-    S.table.forgetStreamsBefore(S.floor);
+    // A chip's later instructions start at most floorLag cycles before the
+    // end of its instructions so far: what lies before is final (lpuc
+    // verifies and emits it as it goes), and the table forgets the stream
+    // ranges it cannot need. A chip with no instruction yet keeps floor 0
+    // (the later stages of a pipeline load their weights early).
+    for (uint32_t i = uint32_t(begin); i < end; ++i) {
+      uint32_t c = chipOf(opAt(i));
+      const sched::ScheduledOp &r = scheduler.result(i - uint32_t(begin));
+      S.chipLength[c] = std::max(
+          S.chipLength[c],
+          r.cycle + int64_t(m.busyCycles(scheduler.inst(i - uint32_t(begin)))));
+    }
+    for (uint32_t c = 0; c < chips; ++c)
+      if (S.chipLength[c] > 0)
+        S.floors[c] = std::max(S.floors[c], S.chipLength[c] - S.floorLag);
+    S.table.forgetStreamsBefore(S.floors);
     S.table.shrinkStreams();
   }
   return success();
 }
 
-int64_t WindowScheduler::floor() const { return s_->floor; }
+const std::vector<int64_t> &WindowScheduler::floors() const {
+  return s_->floors;
+}
 
 void WindowScheduler::finish() {
   State &S = *s_;
@@ -801,7 +816,12 @@ void LpuhwSchedulePass::runOnOperation() {
     op.emitError() << "lpuhw-schedule: not an lpuhw instruction";
     return signalPassFailure();
   }
-  sched::WindowScheduler scheduler(module, **machineOr, horizon);
+  if (floorLag < 0) {
+    module.emitError() << "lpuhw-schedule: floor-lag must be at least 0, got "
+                       << int64_t(floorLag);
+    return signalPassFailure();
+  }
+  sched::WindowScheduler scheduler(module, **machineOr, horizon, floorLag);
   if (failed(scheduler.init()))
     return signalPassFailure();
   Block &body = main.getBody().front();

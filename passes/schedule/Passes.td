@@ -28,6 +28,11 @@ def LpuhwSchedulePass : Pass<"lpuhw-schedule", "::mlir::ModuleOp"> {
            "windows of at least this many instructions, each ending where no "
            "stream value is live, over one reservation table (0: the whole "
            "program at once)">,
+    Option<"floorLag", "floor-lag", "int64_t",
+           /*default=*/"::lpuc::sched::kDefaultFloorLag",
+           "How far back a window may reach: no bundle starts more than this "
+           "many cycles before the end of the windows scheduled before it "
+           "(WindowScheduler::floor)">,
   ];
   let dependentDialects = ["::lpuc::lpuhw::LpuhwDialect"];
 }

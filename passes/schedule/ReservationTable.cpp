@@ -242,11 +242,14 @@ void ReservationTable::shrinkStreams() {
   }
 }
 
-size_t ReservationTable::forgetStreamsBefore(int64_t floor) {
+size_t ReservationTable::forgetStreamsBefore(const std::vector<int64_t> &floors,
+                                             int64_t otherwise) {
   // Each entry is decided alone, so the hash order cannot matter.
   size_t forgotten = 0;
   for (auto it = streamPaths_.begin(); it != streamPaths_.end();) {
     uint64_t key = it->first;
+    uint64_t chip = key >> 42;
+    int64_t floor = chip < floors.size() ? floors[chip] : otherwise;
     bool east = (key & 1) == 0;
     int64_t diag =
         int64_t((key >> 1) & ((uint64_t(1) << 41) - 1)) - (int64_t(1) << 40);

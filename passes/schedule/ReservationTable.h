@@ -147,7 +147,13 @@ public:
   /// the earlier ones, WindowScheduler::floor()), they can meet no new
   /// path (two paths conflict only at a shared position and cycle). Queue
   /// and port bits stay (a bit per cycle). Returns the ranges forgotten.
-  size_t forgetStreamsBefore(int64_t floor);
+  size_t forgetStreamsBefore(int64_t floor) {
+    return forgetStreamsBefore(std::vector<int64_t>(), floor);
+  }
+  /// The same with a floor per chip: `floors[chip]`, or `otherwise` for the
+  /// chips past its end.
+  size_t forgetStreamsBefore(const std::vector<int64_t> &floors,
+                             int64_t otherwise = 0);
   /// The stream ranges held (one per value put and not forgotten).
   size_t streamRanges() const;
   /// The streams (bit s: stream s of p.dir, whatever p.stream says) on

@@ -812,7 +812,11 @@ bool Scheduler::run(ReservationTable *table) {
     BundleTrace &t = traces_[b];
     for (const Edge &e : pred(b))
       tighten(t, traces_[e.to].start + e.weight, bundleBase + int64_t(e.to));
-    if (!place(b, std::max(t.bound, floor), *table))
+    int64_t earliest = t.bound;
+    for (uint32_t i : bundleOps(b))
+      if (ops_[i].chip < floors.size())
+        earliest = std::max(earliest, floors[ops_[i].chip] - offset_[i]);
+    if (!place(b, earliest, *table))
       return false;
     for (const Edge &e : succ(b))
       if (--waiting[e.to] == 0)

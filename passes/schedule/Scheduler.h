@@ -119,10 +119,11 @@ public:
   /// Cycles past a bundle's dependence bound searched before giving up.
   int64_t horizon = int64_t(1) << 24;
 
-  /// No bundle starts before this cycle (a window scheduled after others:
-  /// WindowScheduler::floor()). A bundle that waits for it shows on the
-  /// critical path as waiting.
-  int64_t floor = 0;
+  /// Per chip: no op of that chip issues before this cycle (a window
+  /// scheduled after others: WindowScheduler::floors()); chips past the
+  /// end have 0. A bundle that waits for it shows on the critical path as
+  /// waiting.
+  std::vector<int64_t> floors;
 
   /// Global id of this scheduler's first bundle: bundle b is `bundleBase +
   /// b` in trace() (a program scheduled window by window numbers its bundles

@@ -195,6 +195,16 @@ TEST(ReservationTable, ForgetsOnlyStreamRangesPassedBeforeTheFloor) {
   EXPECT_FALSE(t.streamFree({isa::Direction::West, 5, 40, 20, 40}));
   EXPECT_EQ(t.forgetStreamsBefore(21), 1u);
   EXPECT_EQ(t.streamRanges(), 0u);
+  // Per chip: chip 1's range is judged by chip 1's floor.
+  StreamPath other = east;
+  other.chip = 1;
+  t.reserveStream(east);
+  t.reserveStream(other);
+  EXPECT_EQ(t.forgetStreamsBefore({5, 4}), 1u);
+  EXPECT_FALSE(t.streamFree(other));
+  EXPECT_TRUE(t.streamFree(east));
+  EXPECT_EQ(t.forgetStreamsBefore({0}, 5), 1u); // chip 1 past the list
+  EXPECT_EQ(t.streamRanges(), 0u);
 }
 
 OpSpec memRead(const isa::Machine &m, uint32_t slice, uint32_t bank = 0) {
@@ -321,15 +331,23 @@ TEST(Scheduler, SameSliceReadsSerialize) {
 TEST(Scheduler, NothingStartsBeforeTheFloor) {
   isa::Machine m = v1();
   Scheduler s(m);
-  s.floor = 100;
+  s.floors = {100, 7}; // chip 0, chip 1; chip 2 has none: 0
   uint32_t r = s.addOp(memRead(m, 0));
   uint32_t w = s.addOp(memWrite(m, 44, r));
   uint32_t r1 = s.addOp(memRead(m, 3));
   s.addRelease(r1, 250, 0); // a later bound than the floor still binds
+  OpSpec onChip1 = memRead(m, 0);
+  onChip1.chip = 1;
+  uint32_t c1 = s.addOp(onChip1);
+  OpSpec onChip2 = memRead(m, 0);
+  onChip2.chip = 2;
+  uint32_t c2 = s.addOp(onChip2);
   ASSERT_TRUE(s.run()) << s.error().message;
   EXPECT_EQ(s.result(r).cycle, 100);
   EXPECT_GT(s.result(w).cycle, 100);
   EXPECT_EQ(s.result(r1).cycle, 250);
+  EXPECT_EQ(s.result(c1).cycle, 7);
+  EXPECT_EQ(s.result(c2).cycle, 0);
 }
 
 TEST(Scheduler, DependenceBetweenBundles) {

@@ -1,6 +1,10 @@
 // RUN: lpuc-opt %s --split-input-file --lpuhw-schedule=window=0 | FileCheck %s --check-prefixes=CHECK,WHOLE
 // RUN: lpuc-opt %s --split-input-file --lpuhw-schedule=window=1 | FileCheck %s --check-prefixes=CHECK,WIN
 // RUN: lpuc-opt %s --split-input-file --lpuhw-schedule=window=1 --lpuhw-verify-schedule | FileCheck %s --check-prefix=VALID
+// RUN: lpuc-opt %s --split-input-file --lpuhw-schedule="window=1 floor-lag=2" | FileCheck %s --check-prefix=LAG
+// RUN: lpuc-opt %s --split-input-file --lpuhw-schedule="window=1 floor-lag=2" --lpuhw-verify-schedule | FileCheck %s --check-prefix=LAGVALID
+// RUN: not lpuc-opt %s --split-input-file --lpuhw-schedule="window=1 floor-lag=-1" 2>&1 | FileCheck %s --check-prefix=NEG
+// NEG: error: lpuhw-schedule: floor-lag must be at least 0, got -1
 
 // Windows: with window=N the program is scheduled N instructions at a time
 // (more until no stream value is live), over one reservation table.
@@ -79,19 +83,22 @@ module attributes {lpu.target = "lpu-v1"} {
 
 // -----
 
-// The floor: a window may fill cycles of the window before it, not of
-// earlier ones (lpuc verifies and emits what lies before the floor as it
-// goes). Three independent copies, one per window: the second copy's read
-// shares cycle 0 with the first's; the third window's floor is the length
-// before the second window (the first copy's, 5), so its read waits for
-// cycle 5 where the whole program reads in cycle 0.
+// The floor: a window may fill free cycles at most floor-lag cycles before
+// the end of the windows before it (lpuc verifies and emits what lies
+// before the floor as it goes). Three independent copies, one per window.
+// With the default lag (2,048) every read is in cycle 0, as in the whole
+// program; with floor-lag=2 the second window starts no earlier than 5 - 2
+// (the first copy ends in cycle 5) and the third no earlier than 10 - 2.
 // WHOLE-LABEL: module attributes {lpu.target = "lpu-v1", lpuhw.cycles = 9 : i64
 // WHOLE: lpuhw.mem_read slice 2 bank 0 row 0 {cycle = 0 : i64
-// WIN-LABEL: module attributes {lpu.target = "lpu-v1", lpuhw.cycles = 14 : i64, lpuhw.path = {{\[\[}}"(unnamed)", "wait", 5], ["(unnamed)", "mem", 9]]}
-// WIN: lpuhw.mem_read slice 0 bank 0 row 0 {cycle = 0 : i64
-// WIN: lpuhw.mem_read slice 1 bank 0 row 0 {cycle = 0 : i64
-// WIN: lpuhw.mem_read slice 2 bank 0 row 0 {cycle = 5 : i64
-// VALID: lpuhw.cycles = 14
+// WIN-LABEL: module attributes {lpu.target = "lpu-v1", lpuhw.cycles = 9 : i64
+// WIN: lpuhw.mem_read slice 2 bank 0 row 0 {cycle = 0 : i64
+// LAG-LABEL: module attributes {lpu.target = "lpu-v1", lpuhw.cycles = 17 : i64, lpuhw.path = {{\[\[}}"(unnamed)", "wait", 8], ["(unnamed)", "mem", 9]]}
+// LAG: lpuhw.mem_read slice 0 bank 0 row 0 {cycle = 0 : i64
+// LAG: lpuhw.mem_read slice 1 bank 0 row 0 {cycle = 3 : i64
+// LAG: lpuhw.mem_read slice 2 bank 0 row 0 {cycle = 8 : i64
+// LAGVALID: lpuhw.cycles = 17
+// VALID: lpuhw.cycles = 9
 module attributes {lpu.target = "lpu-v1"} {
   func.func @main() {
     %0 = lpuhw.mem_read slice 0 bank 0 row 0
