@@ -5,6 +5,7 @@
 #include "passes/layout/Passes.h"
 #include "passes/schedule/Passes.h"
 #include "passes/verify/Passes.h"
+#include "passes/verify/ScheduleChecker.h"
 #include "runtime/isa/Machine.h"
 #include "runtime/schema/lpubin.pb.h"
 
@@ -53,7 +54,9 @@ std::string backPipelineFor(const CompileOptions &opts) {
   return "lpu-partition{chips=" + opts.chips +
          " fill=" + llvm::formatv("{0:F4}", opts.fill).str() +
          "},lpu-to-lpuhw,lpuhw-schedule{window=" +
-         std::to_string(opts.scheduleWindow) + "},lpuhw-verify-schedule";
+         std::to_string(opts.scheduleWindow) +
+         " floor-lag=" + std::to_string(opts.floorLag) +
+         "},lpuhw-verify-schedule";
 }
 
 /// The compile report: what the binary will do, predicted from the static
@@ -291,6 +294,7 @@ static FailureOr<CompileResult> compileOnce(ModuleOp module,
   emitOpts.precision = opts.precision;
   emitOpts.verify = false; // verified below or by lpuhw-verify-schedule
   emitOpts.withoutWeights = opts.plan;
+  emitOpts.instructionDir = opts.instructionDir;
   if (opts.emit != EmitKind::Bin) {
     // The lpuhw IR is the output (or feeds --emit asm): the passes.
     if (failed(runPipeline(module, back, opts)))
@@ -315,21 +319,56 @@ static FailureOr<CompileResult> compileOnce(ModuleOp module,
     if (failed(machine))
       return failure();
     auto scheduler = std::make_unique<sched::WindowScheduler>(
-        module, **machine, sched::kDefaultHorizon);
-    verify::InstructionList insts;
+        module, **machine, sched::kDefaultHorizon, opts.floorLag);
+    // Each window is scheduled, collected, verified and emitted as soon as
+    // lpu-to-lpuhw has lowered it: the checker and the builder keep only
+    // what instructions at or after the scheduler's floor (which no later
+    // window goes below) still need, so no record outlives its window.
+    std::optional<verify::ScheduleChecker> checker;
+    std::optional<LpubinBuilder> builder;
+    size_t count = 0;
     bool started = false;
-    auto sink = [&](ArrayRef<Operation *> ops) -> LogicalResult {
+    auto start = [&]() -> LogicalResult {
       // lpu-to-lpuhw has set lpuhw.chips by the first chunk.
-      if (!started && failed(scheduler->init()))
-        return failure();
       started = true;
+      if (failed(scheduler->init()))
+        return failure();
+      checker.emplace(module, **machine, verify::chipCount(module));
+      llvm::Expected<LpubinBuilder> b = LpubinBuilder::create(module, emitOpts);
+      if (!b)
+        return emitError(module.getLoc()) << llvm::toString(b.takeError());
+      builder.emplace(std::move(*b));
+      return success();
+    };
+    auto add = [&](const verify::InstructionList &window,
+                   ArrayRef<int64_t> floors) -> LogicalResult {
+      if (failed(checker->addWindow(window, floors)))
+        return failure();
+      if (llvm::Error e = builder->addWindow(window, floors))
+        return emitError(module.getLoc()) << llvm::toString(std::move(e));
+      return success();
+    };
+    auto sink = [&](ArrayRef<Operation *> ops) -> LogicalResult {
+      if (!started && failed(start()))
+        return failure();
       if (failed(scheduler->schedule(ops)))
         return failure();
-      LogicalResult r = verify::appendInstructions(
-          ops, **machine, verify::chipCount(module), insts);
+      verify::InstructionList window;
+      window.base = count;
+      if (failed(verify::appendInstructions(ops, **machine,
+                                            verify::chipCount(module), window)))
+        return failure();
+      count += window.size();
+      const std::vector<int64_t> &floors = scheduler->floors();
+      LogicalResult r = add(window, floors);
       if (debugMemory()) {
-        MemoryInstrumentation::print("chunk of " + std::to_string(ops.size()) +
-                                     ", total " + std::to_string(insts.size()));
+        verify::ScheduleChecker::Kept k = checker->kept();
+        MemoryInstrumentation::print(
+            "chunk of " + std::to_string(ops.size()) + ", total " +
+            std::to_string(count) + " (floor " +
+            std::to_string(*llvm::min_element(floors)) + "; checker keeps " +
+            std::to_string(k.instructions()) + ", emitter " +
+            std::to_string(builder->pending()) + ")");
       }
       return r;
     };
@@ -337,19 +376,25 @@ static FailureOr<CompileResult> compileOnce(ModuleOp module,
             module, **machine, sink,
             size_t(std::max<int64_t>(0, opts.scheduleWindow)))))
       return failure();
-    if (!started && failed(scheduler->init()))
+    if (!started && failed(start()))
       return failure();
-    scheduler->finish();
-    scheduler.reset(); // its tables are not needed any more
-    if (debugMemory())
-      MemoryInstrumentation::print("lpu-to-lpuhw + lpuhw-schedule (streamed)");
-    if (failed(verify::verifySchedule(module, **machine, insts.insts)))
+    scheduler->finish(); // lpuhw.cycles and the critical path
+    scheduler.reset();   // its tables are not needed any more
+    // Everything is final: what the checker and the builder still hold.
+    verify::InstructionList none;
+    none.base = count;
+    std::vector<int64_t> end(verify::chipCount(module),
+                             verify::ScheduleChecker::kNoLaterWindow);
+    if (failed(add(none, end)))
       return failure();
+    if (failed(checker->finish()))
+      return failure();
+    checker.reset();
     if (debugMemory())
-      MemoryInstrumentation::print("lpuhw-verify-schedule");
+      MemoryInstrumentation::print(
+          "lpu-to-lpuhw + lpuhw-schedule + lpuhw-verify-schedule (streamed)");
     malloc_trim(0);
-    llvm::Expected<LpubinImage> image =
-        buildLpubin(module, emitOpts, std::move(insts));
+    llvm::Expected<LpubinImage> image = builder->finish();
     if (!image)
       return emitError(module.getLoc()) << llvm::toString(image.takeError());
     result.image = std::move(*image);

@@ -3,6 +3,7 @@
 #define LPUC_COMPILER_PIPELINES_PIPELINE_H
 
 #include "compiler/target/lpubin/Emit.h"
+#include "passes/schedule/Passes.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Support/LLVM.h"
@@ -24,6 +25,8 @@ struct CompileOptions {
   bool fuse = true;
   /// lpuhw-schedule's window: instructions scheduled together (0: all).
   int64_t scheduleWindow = int64_t(1) << 18;
+  /// lpuhw-schedule's floor-lag.
+  int64_t floorLag = sched::kDefaultFloorLag;
   EmitKind emit = EmitKind::Bin;
   /// `lpuc plan`: compile as for a binary (partition, lowering, schedule,
   /// SRAM check) but without weight data; CompileResult::binary then holds
@@ -33,6 +36,10 @@ struct CompileOptions {
   /// lpu-precision's weight-dir: where the narrowed weights are kept in an
   /// unlinked temporary file (empty: on the heap).
   std::string weightDir;
+  /// EmitOptions::instructionDir: where the encoded instruction streams
+  /// wait for the file to be written, in an unlinked temporary file (empty:
+  /// in memory).
+  std::string instructionDir;
   bool printIrAfterAll = false;
 };
 

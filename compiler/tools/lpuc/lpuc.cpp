@@ -2,6 +2,7 @@
 //
 // lpuc MODEL.onnx [-o OUT] [--target NAME|FILE] [--precision fp32|fp16|bf16]
 //      [--fuse=true|false] [--chips auto|N] [--schedule-window N]
+//      [--schedule-floor-lag N]
 //      [--emit onnx|lpu|lpuhw|asm|bin] [--freeze NAME=FILE]...
 //      [--dim NAME=N]... [--mlir-print-ir-after-all] [--mlir-print-debuginfo]
 // lpuc --list-ops   (supported ONNX op types and since-versions)
@@ -63,6 +64,7 @@ struct DriverOptions {
   bool printDebugInfo = false;
   bool fuse = true;
   int64_t scheduleWindow = int64_t(1) << 18;
+  int64_t floorLag = lpuc::CompileOptions().floorLag;
   /// `lpuc plan MODEL`: the compile's report without a binary, from the
   /// weights' shapes (their data may be absent).
   bool plan = false;
@@ -101,24 +103,28 @@ int runStages(const DriverOptions &opts, mlir::MLIRContext &ctx,
   copts.chips = opts.chips;
   copts.fuse = opts.fuse;
   copts.scheduleWindow = opts.scheduleWindow;
+  copts.floorLag = opts.floorLag;
   copts.emit = llvm::StringSwitch<EmitKind>(opts.emit)
                    .Case("lpu", EmitKind::Lpu)
                    .Case("lpuhw", EmitKind::Lpuhw)
                    .Case("asm", EmitKind::Asm)
                    .Default(EmitKind::Bin);
   copts.modelName = llvm::sys::path::filename(opts.model).str();
-  // Narrowed weights wait in a temporary file next to the output (the file
-  // system the binary goes to), or in the temporary directory for stdout.
-  if (!opts.plan) {
+  // Narrowed weights and encoded instruction streams wait in temporary
+  // files next to the output (the file system the binary goes to), or in
+  // the temporary directory for stdout (and for a plan).
+  {
     llvm::SmallString<256> dir;
-    if (!opts.output.empty() && opts.output != "-") {
+    if (!opts.plan && !opts.output.empty() && opts.output != "-") {
       dir = llvm::sys::path::parent_path(opts.output);
       if (dir.empty())
         dir = ".";
     } else {
       llvm::sys::path::system_temp_directory(/*erasedOnReboot=*/true, dir);
     }
-    if (dir.str().find('"') == std::string::npos)
+    copts.instructionDir = std::string(dir);
+    // (The pass option's quoting has no escape for '"'.)
+    if (!opts.plan && dir.str().find('"') == std::string::npos)
       copts.weightDir = std::string(dir);
   }
   copts.printIrAfterAll = opts.printIrAfterAll;
@@ -283,6 +289,13 @@ int main(int argc, char **argv) {
                  "window; 0: the whole program at once, which can schedule "
                  "a few percent tighter and holds a scheduler table per "
                  "instruction)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--schedule-floor-lag", opts.floorLag,
+                 "Cycles a scheduler window may reach back before the end of "
+                 "the earlier ones on a chip (lpuhw-schedule floor-lag): what "
+                 "lies before is verified, emitted and freed as lpuc goes; "
+                 "larger values can schedule tighter and hold more")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   app.add_option("--emit", opts.emit, "What to produce")
