@@ -51,10 +51,16 @@ namespace lpuc::verify {
 /// finish(); errors about writes into loaded tensors (one per tensor, with
 /// the count of writes) and lpuhw.cycles are emitted by finish(). With one
 /// window (verifySchedule) the diagnostics and their order are those of the
-/// whole-program verifier.
+/// whole-program verifier. A loaded tensor declared after a window that
+/// wrote its rows is checked against the rows written so far (kept as runs,
+/// each with its first write): the error is the whole-program one when the
+/// first write of the earliest run it meets is into its rows and the runs it
+/// meets lie inside its rows; else the message says the first write or the
+/// count is not exact.
 ///
 /// Memory: between windows the checker keeps only per-resource state bounded
-/// by the machine (per queue, SRAM row, MXM plane, link) and what it needs of
+/// by the machine (per queue, SRAM row, MXM plane, link, runs of written
+/// rows) and what it needs of
 /// instructions that can still meet a later one (puts, reads and queue
 /// occupancy at cycles >= their chip's floor, sends at cycles >= the
 /// smallest floor), a few fields each (no reference into the window's
@@ -97,6 +103,9 @@ public:
     size_t sends = 0;        // c2c sends at >= the smallest floor
     size_t linkSlots = 0;    // vectors on links that a later send may meet
     size_t rows = 0;         // SRAM rows a later read or write may meet
+    /// Runs of rows written so far (per chip, slice, bank; rows written by
+    /// one op merge): what a loaded tensor declared later is checked against.
+    size_t writtenRuns = 0;
     /// Heap bytes of all the state kept (vector capacities, map nodes at
     /// their payload plus 32 bytes, the planes' accumulator-row sets).
     size_t bytes = 0;

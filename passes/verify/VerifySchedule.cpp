@@ -75,7 +75,7 @@ public:
     if (!firstLoc_ && !ws.empty())
       firstLoc_ = ws.front().loc;
     scanTensors();
-    checkLoadedWrites(ws);
+    checkLoadedWrites(ws, base);
     for (const SchedInst &s : ws) {
       int64_t end = s.cycle + int64_t(m_.busyCycles(s.inst));
       if (!hasEnd_ || end > end_) {
@@ -127,6 +127,11 @@ public:
     k.sends = sends_.size();
     k.linkSlots = links_ ? links_->numReservations() : 0;
     k.rows = rows_.size();
+    for (const auto &[key, runs] : written_) {
+      k.writtenRuns += runs.size();
+      k.bytes += sizeof(key) + 32 +
+                 runs.size() * (sizeof(uint32_t) + sizeof(WrittenRun) + 32);
+    }
     k.bytes = puts_.capacity() * sizeof(KeptPut) +
               reads_.capacity() * sizeof(PendingRead) +
               queues_.capacity() * sizeof(std::vector<QEntry>) +
@@ -928,13 +933,105 @@ private:
       layout::TensorRows r = layout::rowsOf(t, m_);
       for (uint32_t slice : r.slices)
         loaded_[{r.chip, slice, r.bank}][r.lo] = {r.hi, t};
+      checkLateTensor(t, r);
     }
   }
 
-  void checkLoadedWrites(const ChunkedVector<SchedInst> &ws) {
+  // A loaded tensor declared after writes into its rows (lpu-to-lpuhw's row
+  // allocator gave it rows an activation held): the writes of earlier
+  // windows are kept as runs of written rows per (chip, slice, bank), each
+  // with its first write, and the tensor is checked against them. The first
+  // write into the tensor is the earliest first write of the runs it meets
+  // if that write's row is the tensor's (then the error is the whole-program
+  // one); otherwise a run's writes are not told apart and the message says
+  // so. Writes are counted exactly when every run met lies inside the
+  // tensor's rows, else as a lower bound ("at least").
+  void checkLateTensor(lpuhw::TensorOp t, const layout::TensorRows &r) {
+    const WrittenRun *first = nullptr;
+    uint32_t firstSlice = 0, lo = 0;
+    uint64_t count = 0;
+    bool exact = true;
+    for (uint32_t slice : r.slices) {
+      auto it = written_.find({r.chip, slice, r.bank});
+      if (it == written_.end())
+        continue;
+      const std::map<uint32_t, WrittenRun> &runs = it->second;
+      auto run = runs.upper_bound(r.lo);
+      if (run != runs.begin() && std::prev(run)->second.hi > r.lo)
+        --run;
+      for (; run != runs.end() && run->first < r.hi; ++run) {
+        const WrittenRun &w = run->second;
+        if (run->first >= r.lo && w.hi <= r.hi) {
+          count += w.count;
+        } else {
+          exact = false;
+          count += std::min(w.hi, r.hi) - std::max(run->first, r.lo);
+        }
+        if (!first || w.index < first->index) {
+          first = &w;
+          firstSlice = slice;
+          lo = run->first;
+        }
+      }
+    }
+    if (!first)
+      return;
+    bool firstKnown = first->row >= r.lo && first->row < r.hi;
+    bad_[t.getOperation()] =
+        Bad{first->loc,   firstSlice, r.bank,     first->row, r.hi,     count,
+            first->index, exact,      firstKnown, lo,         first->hi};
+    badOrder_.push_back(t);
+  }
+
+  /// Records one write into the runs of written rows.
+  void recordWrite(const SchedInst &s, size_t index) {
+    std::map<uint32_t, WrittenRun> &runs =
+        written_[{s.chip, s.index, s.inst.a}];
+    uint32_t row = s.inst.b;
+    auto next = runs.upper_bound(row);
+    auto prev = next == runs.begin() ? runs.end() : std::prev(next);
+    if (prev != runs.end() && prev->second.hi > row) {
+      ++prev->second.count; // a row written again
+      return;
+    }
+    // Runs grow only by writes of the same op (location), so a run's first
+    // write comes from the op that wrote all of its rows.
+    bool joinPrev = prev != runs.end() && prev->second.hi == row &&
+                    prev->second.loc == s.loc;
+    bool joinNext = next != runs.end() && next->first == row + 1 &&
+                    next->second.loc == s.loc;
+    if (joinPrev) {
+      WrittenRun &p = prev->second;
+      p.hi = row + 1;
+      ++p.count;
+      if (joinNext) {
+        p.hi = next->second.hi;
+        p.count += next->second.count;
+        if (next->second.index < p.index) {
+          p.index = next->second.index;
+          p.row = next->second.row;
+        }
+        runs.erase(next);
+      }
+      return;
+    }
+    if (joinNext) {
+      auto node = runs.extract(next);
+      node.key() = row;
+      ++node.mapped().count;
+      runs.insert(std::move(node));
+      return;
+    }
+    runs.emplace(row, WrittenRun{row + 1, s.loc, row, index, 1});
+  }
+
+  void checkLoadedWrites(const ChunkedVector<SchedInst> &ws, size_t base) {
+    size_t index = base;
     for (const SchedInst &s : ws) {
+      size_t i = index++;
       if (s.inst.op != isa::Opcode::MemWrite)
         continue;
+      recordWrite(s, i);
       auto it = loaded_.find({s.chip, s.index, s.inst.a});
       if (it == loaded_.end())
         continue;
@@ -943,25 +1040,40 @@ private:
         continue;
       auto [end, t] = std::prev(r)->second;
       auto [b, inserted] = bad_.try_emplace(
-          t.getOperation(), Bad{s.loc, s.index, s.inst.a, s.inst.b, end, 0});
+          t.getOperation(), Bad{s.loc, s.index, s.inst.a, s.inst.b, end, 0, i});
       if (inserted)
         badOrder_.push_back(t);
       ++b->second.count;
     }
   }
 
-  // One error per tensor (at its first offending write), with the count.
+  // One error per tensor (at its first offending write), with the count,
+  // in the order of the first writes.
   void reportLoadedWrites() {
+    std::stable_sort(badOrder_.begin(), badOrder_.end(),
+                     [&](lpuhw::TensorOp x, lpuhw::TensorOp y) {
+                       return bad_[x.getOperation()].index <
+                              bad_[y.getOperation()].index;
+                     });
     for (lpuhw::TensorOp t : badOrder_) {
       const Bad &b = bad_[t.getOperation()];
       failed_ = true;
       InFlightDiagnostic d = mlir::emitError(Location(b.loc));
-      d << "writes slice " << b.slice << " bank " << b.bank << " row " << b.row
-        << ", which holds " << t.getKind() << " @" << t.getSymName()
-        << " (loaded before the program starts; rows " << t.getBaseRow() << ".."
-        << b.end << " of its slices)";
+      d << "writes slice " << b.slice << " bank " << b.bank;
+      if (b.firstKnown)
+        d << " row " << b.row;
+      else
+        d << " rows " << b.runLo << ".." << b.runHi << " (first row " << b.row
+          << ")";
+      d << ", which " << (b.firstKnown ? "holds " : "overlap ") << t.getKind()
+        << " @" << t.getSymName() << " (loaded before the program starts; rows "
+        << t.getBaseRow() << ".." << b.end << " of its slices)";
+      if (!b.firstKnown)
+        d << "; it was declared after these writes, which are not told apart: "
+             "the first write into it is this op's, or a later write's";
       if (b.count > 1)
-        d << "; " << b.count - 1 << " more writes into it";
+        d << "; " << (b.countExact ? "" : "at least ") << b.count - 1
+          << " more writes into it";
     }
     bad_.clear();
     badOrder_.clear();
@@ -1021,9 +1133,27 @@ private:
   struct Bad {
     LocationAttr loc;
     uint32_t slice, bank, row;
-    uint32_t end; // one past the tensor's last row
-    unsigned count;
+    uint32_t end;   // one past the tensor's last row
+    uint64_t count; // writes into it (a lower bound unless countExact)
+    size_t index;   // program index of the first write
+    /// Declared after writes into it (checkLateTensor): the count and which
+    /// write came first may be unknown.
+    bool countExact = true;
+    bool firstKnown = true;        // row is the first row written of the tensor
+    uint32_t runLo = 0, runHi = 0; // the first run's rows, if not firstKnown
   };
+  /// Rows lo..hi-1 written by one op (location); its first write.
+  struct WrittenRun {
+    uint32_t hi;
+    LocationAttr loc;
+    uint32_t row;   // the first write's row
+    size_t index;   // the first write's program index
+    uint64_t count; // writes into the run
+  };
+  // Per (chip, slice, bank): first row -> the run of written rows.
+  std::map<std::tuple<uint32_t, uint32_t, uint32_t>,
+           std::map<uint32_t, WrittenRun>>
+      written_;
   std::map<Operation *, Bad> bad_;
   std::vector<lpuhw::TensorOp> badOrder_;
 

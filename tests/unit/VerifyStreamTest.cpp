@@ -501,6 +501,107 @@ TEST_F(Broken, WritesIntoAWeightInTwoWindows) {
   EXPECT_TRUE(mentions(d, "; 1 more writes into it")) << join(d);
 }
 
+TEST_F(Broken, WriteIntoAWeightDeclaredAfterItsWindow) {
+  // A write of window 1 into the rows of a weight whose lpuhw.tensor op is
+  // placed only after window 1 was added (as lpu-to-lpuhw declares tensors
+  // progressively): the weight is checked against the rows written so far
+  // when it is scanned, with the whole-program error.
+  lpuc::lpuhw::TensorOp weight;
+  p.module->walk([&](lpuc::lpuhw::TensorOp t) {
+    if (!weight && t.getKind() == "weight")
+      weight = t;
+  });
+  ASSERT_TRUE(weight);
+  lpuc::layout::TensorRows rows = lpuc::layout::rowsOf(weight, *p.machine);
+  ASSERT_GT(w.begin.size(), 3u);
+  int64_t y = lastIn(1, [](const SchedInst &s) {
+    return s.inst.op == lpuc::isa::Opcode::MemWrite;
+  });
+  ASSERT_GE(y, 0);
+  SchedInst &wr = p.at(size_t(y));
+  wr.chip = rows.chip;
+  wr.index = uint16_t(rows.slices.back());
+  wr.inst.a = rows.bank;
+  wr.inst.b = rows.hi - 1;
+  w = windows(p, std::vector<size_t>(w.begin.begin() + 1, w.begin.end() - 1));
+  bool okWhole = true, okWin = true;
+  std::vector<std::string> a = whole(p, &okWhole);
+  EXPECT_FALSE(okWhole);
+  std::string message = "writes slice " + std::to_string(rows.slices.back()) +
+                        " bank " + std::to_string(rows.bank) + " row " +
+                        std::to_string(rows.hi - 1) + ", which holds weight @" +
+                        weight.getSymName().str();
+  EXPECT_TRUE(mentions(a, message)) << join(a);
+
+  // Declared after window 1: out of the module until then.
+  Operation *op = weight.getOperation();
+  Block *body = p.module->getBody();
+  op->remove();
+  std::vector<std::string> b =
+      windowed(p, w, &okWin, [&](size_t k, const ScheduleChecker &c) {
+        if (k == 1)
+          body->push_back(op);
+        if (k >= 1)
+          EXPECT_GT(c.kept().writtenRuns, 0u);
+      });
+  ASSERT_EQ(op->getBlock(), body);
+  EXPECT_FALSE(okWin);
+  EXPECT_EQ(join(a), join(b));
+}
+
+TEST_F(Broken, RunIntoAWeightDeclaredAfterItsWindow) {
+  // Two writes of one op in window 1: first the row just past a weight's
+  // rows, then its last row. They merge into one run of written rows, so
+  // when the weight is declared after window 1 the checker cannot tell which
+  // write hit it first: the error is at the run's first write and says so.
+  lpuc::lpuhw::TensorOp weight;
+  p.module->walk([&](lpuc::lpuhw::TensorOp t) {
+    if (!weight && t.getKind() == "weight")
+      weight = t;
+  });
+  ASSERT_TRUE(weight);
+  lpuc::layout::TensorRows rows = lpuc::layout::rowsOf(weight, *p.machine);
+  ASSERT_GT(w.begin.size(), 3u);
+  std::vector<size_t> writes;
+  for (size_t i = w.begin[1]; i < w.begin[2]; ++i)
+    if (p.at(i).inst.op == lpuc::isa::Opcode::MemWrite)
+      writes.push_back(i);
+  ASSERT_GE(writes.size(), 2u);
+  SchedInst &first = p.at(writes[writes.size() - 2]);
+  SchedInst &second = p.at(writes.back());
+  for (SchedInst *s : {&first, &second}) {
+    s->chip = rows.chip;
+    s->index = uint16_t(rows.slices.back());
+    s->inst.a = rows.bank;
+    s->loc = first.loc;
+  }
+  first.inst.b = rows.hi;
+  second.inst.b = rows.hi - 1;
+  w = windows(p, std::vector<size_t>(w.begin.begin() + 1, w.begin.end() - 1));
+
+  Operation *op = weight.getOperation();
+  Block *body = p.module->getBody();
+  op->remove();
+  bool okWin = true;
+  std::vector<std::string> d =
+      windowed(p, w, &okWin, [&](size_t k, const ScheduleChecker &) {
+        if (k == 1)
+          body->push_back(op);
+      });
+  ASSERT_EQ(op->getBlock(), body);
+  EXPECT_FALSE(okWin);
+  std::string message = "writes slice " + std::to_string(rows.slices.back()) +
+                        " bank " + std::to_string(rows.bank) + " rows " +
+                        std::to_string(rows.hi - 1) + ".." +
+                        std::to_string(rows.hi + 1) + " (first row " +
+                        std::to_string(rows.hi) + "), which overlap weight @" +
+                        weight.getSymName().str();
+  EXPECT_TRUE(mentions(d, message)) << join(d);
+  EXPECT_TRUE(mentions(d, "the first write into it is this op's, or a later "
+                          "write's"))
+      << join(d);
+}
+
 TEST(VerifyStreamC2c, LinkClashAcrossWindows) {
   // Two sends of different windows on the same route within one vector's
   // time on the link (their receives moved along, so only the link clashes).
