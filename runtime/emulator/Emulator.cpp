@@ -69,9 +69,9 @@ const uint8_t *Sram::row(uint32_t slice, uint32_t bank, uint32_t row) const {
   return page + size_t(row % kPageRows) * lanes_;
 }
 
-uint8_t *Sram::allocateRow(uint32_t slice, uint32_t bank, uint32_t row) {
+uint8_t *Sram::mutableRow(uint32_t slice, uint32_t bank, uint32_t row) {
   uint8_t *&page = pages_[pageIndex(slice, bank, row)];
-  {
+  if (!page) {
     size_t pageBytes = size_t(kPageRows) * lanes_;
     if (chunkLeft_ == 0) {
       // A zeroed chunk of about 2 MiB (at least one page).
@@ -309,8 +309,7 @@ enum class TraceKind : uint8_t {
   Dead,    // a MEM read whose value nothing reads, a forwarded copy
            // (dropped from the trace when it is finished)
   Read,    // buffer <- SRAM row
-  ReadRef, // buffer points at the SRAM row (not written before its last use;
-           // moved to ChipTrace::refs when the trace is finished)
+  ReadRef, // buffer points at the SRAM row (not written before its last use)
   Write,   // SRAM row <- buffer (the commit of a MEM write)
   Tile,    // the completed load_weights of plane `unit` from nIn plane-rows
   Install, // install on plane `unit`
@@ -331,7 +330,6 @@ struct TraceOp {
   TraceKind kind = TraceKind::Dead;
   uint8_t wide = 0;
   uint16_t nIn = 0, nOut = 0;
-  uint16_t nPf = 0;  // its entries in ChipTrace::pf (rows to fetch ahead)
   uint32_t unit = 0; // slice (Read, Write) or plane (Tile, Install, Mul)
   uint32_t bank = 0, row = 0;
   uint32_t off = 0; // the op's nIn then nOut buffers in ChipTrace::vals
@@ -339,24 +337,12 @@ struct TraceOp {
 };
 } // namespace
 
-/// A MEM read whose buffer points at its SRAM row (see finishTrace): each
-/// has a buffer of its own, set once when a replay starts.
-struct TraceRef {
-  uint32_t buf, slice, bank, row;
-};
-
 struct ChipTrace {
   std::vector<TraceOp> ops;
-  std::vector<TraceRef> refs; // the ReadRef ops, in op order
-  // The SRAM rows each op reads through refs (a tile's first 8; buildTile
-  // fetches the others), in op order: the replay fetches them ahead from
-  // this stream (TraceOp::nPf each) instead of looking up buffers.
-  std::vector<TraceRef> pf;
   std::vector<uint32_t> vals; // value numbers while recording, then buffers
   uint32_t values = 0;        // values recorded
   uint32_t buffers = 0;       // buffers a replay needs (0: the write-only one)
-  uint32_t storeBuffers = 0;  // buffers [0, storeBuffers) hold bytes, the
-                              // rest point at SRAM rows (refs)
+  uint32_t storeBuffers = 0;  // buffers [0, storeBuffers) hold bytes
   absl::Status status;        // the timing walk's outcome
   RunStats stats;             // cycles and instructions of this chip
   std::vector<uint64_t> unitBusy;
@@ -548,44 +534,25 @@ bool haveF16c() {
   return have;
 }
 
-/// Returns whether a lane is NaN. 16 lanes a step; NaN is found on the
-/// halves (exponent all ones, mantissa nonzero: (h & 0x7fff) > 0x7c00)
-/// through one running unsigned maximum, and only when one is there are
-/// the NaN lanes redone by isa::halfToFloat (its payload bits).
+/// Returns whether a lane is NaN.
 __attribute__((target("avx2,f16c"))) bool halvesToFloatsF16c(const uint8_t *lo,
                                                              const uint8_t *hi,
                                                              uint32_t n,
                                                              float *out) {
   uint32_t i = 0;
-  const __m128i abs = _mm_set1_epi16(0x7fff);
-  __m128i mx = _mm_setzero_si128();
-  for (; i + 16 <= n; i += 16) {
-    __m128i l = _mm_loadu_si128(reinterpret_cast<const __m128i *>(lo + i));
-    __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i *>(hi + i));
-    __m128i a = _mm_unpacklo_epi8(l, h), b = _mm_unpackhi_epi8(l, h);
-    _mm256_storeu_ps(out + i, _mm256_cvtph_ps(a));
-    _mm256_storeu_ps(out + i + 8, _mm256_cvtph_ps(b));
-    mx = _mm_max_epu16(
-        mx, _mm_max_epu16(_mm_and_si128(a, abs), _mm_and_si128(b, abs)));
-  }
-  if (i + 8 <= n) {
+  bool anyNaN = false;
+  for (; i + 8 <= n; i += 8) {
     __m128i l = _mm_loadl_epi64(reinterpret_cast<const __m128i *>(lo + i));
     __m128i h = _mm_loadl_epi64(reinterpret_cast<const __m128i *>(hi + i));
-    __m128i a = _mm_unpacklo_epi8(l, h);
-    _mm256_storeu_ps(out + i, _mm256_cvtph_ps(a));
-    mx = _mm_max_epu16(mx, _mm_and_si128(a, abs));
-    i += 8;
+    __m256 f = _mm256_cvtph_ps(_mm_unpacklo_epi8(l, h));
+    _mm256_storeu_ps(out + i, f);
+    if (int nan = _mm256_movemask_ps(_mm256_cmp_ps(f, f, _CMP_UNORD_Q))) {
+      anyNaN = true;
+      for (int k = 0; k < 8; ++k)
+        if (nan & (1 << k))
+          out[i + k] = isa::halfToFloat(uint16_t(lo[i + k] | hi[i + k] << 8));
+    }
   }
-  uint32_t vec = i;
-  // Horizontal maximum of the 8 words.
-  mx = _mm_max_epu16(mx, _mm_srli_si128(mx, 8));
-  mx = _mm_max_epu16(mx, _mm_srli_si128(mx, 4));
-  mx = _mm_max_epu16(mx, _mm_srli_si128(mx, 2));
-  bool anyNaN = (_mm_cvtsi128_si32(mx) & 0xffff) > 0x7c00;
-  if (anyNaN)
-    for (uint32_t k = 0; k < vec; ++k)
-      if (((lo[k] | hi[k] << 8) & 0x7fff) > 0x7c00)
-        out[k] = isa::halfToFloat(uint16_t(lo[k] | hi[k] << 8));
   for (; i < n; ++i) {
     out[i] = isa::halfToFloat(uint16_t(lo[i] | hi[i] << 8));
     anyNaN |= out[i] != out[i];
@@ -610,61 +577,6 @@ floatsToHalvesF16c(const float *v, uint32_t n, uint32_t *bits) {
   for (; i < n; ++i)
     bits[i] = isa::floatToHalf(v[i]);
 }
-/// floatsToHalvesF16c, then the halves' byte planes (lo, hi; when given)
-/// and their floats (wide: halfWordsToFloatsF16c of them; when given) in
-/// one pass, 16 lanes a step: the bits of encodeFloats, encodeBits and
-/// decodeBitsF one after the other. NaN lanes (any in the 16) go through
-/// isa::floatToHalf and isa::halfToFloat.
-__attribute__((target("avx2,f16c"))) void
-floatsToHalfPlanesF16c(const float *v, uint32_t n, uint8_t *lo, uint8_t *hi,
-                       float *wide) {
-  const __m128i lo8 = _mm_set1_epi16(0x00ff);
-  uint32_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    __m256 f0 = _mm256_loadu_ps(v + i), f1 = _mm256_loadu_ps(v + i + 8);
-    __m128i h0 =
-        _mm256_cvtps_ph(f0, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m128i h1 =
-        _mm256_cvtps_ph(f1, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    int nan = _mm256_movemask_ps(_mm256_cmp_ps(f0, f0, _CMP_UNORD_Q)) |
-              _mm256_movemask_ps(_mm256_cmp_ps(f1, f1, _CMP_UNORD_Q)) << 8;
-    if (nan) {
-      alignas(16) uint16_t h[16];
-      _mm_store_si128(reinterpret_cast<__m128i *>(h), h0);
-      _mm_store_si128(reinterpret_cast<__m128i *>(h + 8), h1);
-      for (int k = 0; k < 16; ++k)
-        if (nan & (1 << k))
-          h[k] = isa::floatToHalf(v[i + k]);
-      h0 = _mm_load_si128(reinterpret_cast<const __m128i *>(h));
-      h1 = _mm_load_si128(reinterpret_cast<const __m128i *>(h + 8));
-      if (wide)
-        for (int k = 0; k < 16; ++k)
-          wide[i + k] = isa::halfToFloat(h[k]);
-    } else if (wide) {
-      // Not NaN before narrowing: not NaN after (F16C keeps NaN a NaN).
-      _mm256_storeu_ps(wide + i, _mm256_cvtph_ps(h0));
-      _mm256_storeu_ps(wide + i + 8, _mm256_cvtph_ps(h1));
-    }
-    if (lo) {
-      __m128i b0 =
-          _mm_packus_epi16(_mm_and_si128(h0, lo8), _mm_and_si128(h1, lo8));
-      __m128i b1 =
-          _mm_packus_epi16(_mm_srli_epi16(h0, 8), _mm_srli_epi16(h1, 8));
-      _mm_storeu_si128(reinterpret_cast<__m128i *>(lo + i), b0);
-      _mm_storeu_si128(reinterpret_cast<__m128i *>(hi + i), b1);
-    }
-  }
-  for (; i < n; ++i) {
-    uint16_t h = isa::floatToHalf(v[i]);
-    if (lo) {
-      lo[i] = uint8_t(h);
-      hi[i] = uint8_t(h >> 8);
-    }
-    if (wide)
-      wide[i] = isa::halfToFloat(h);
-  }
-}
-
 /// halvesToFloatsF16c of halves held in the low 16 bits of words.
 __attribute__((target("avx2,f16c"))) void
 halfWordsToFloatsF16c(const uint32_t *bits, uint32_t n, float *out) {
@@ -684,8 +596,6 @@ halfWordsToFloatsF16c(const uint32_t *bits, uint32_t n, float *out) {
 }
 #else
 bool haveF16c() { return false; }
-void floatsToHalfPlanesF16c(const float *, uint32_t, uint8_t *, uint8_t *,
-                            float *) {}
 bool halvesToFloatsF16c(const uint8_t *, const uint8_t *, uint32_t, float *) {
   return false;
 }
@@ -2188,11 +2098,6 @@ void ChipRun::vxmData(const Instruction &inst, const uint8_t *(*in)[4],
         wordsToPlanes(reinterpret_cast<const uint32_t *>(r), L, out);
       return;
     }
-    if (outType == DType::F16 && haveF16c()) {
-      floatsToHalfPlanesF16c(r, L, planes ? out[0] : nullptr,
-                             planes ? out[1] : nullptr, wideOut);
-      return;
-    }
     bits_.resize(L);
     encodeFloats(outType, r, L, bits_.data());
     if (planes)
@@ -2403,12 +2308,7 @@ void ChipRun::buildTile(Plane &pl, const Instruction &inst,
       const uint8_t *planes[4];
       uint32_t cols = 0;
       bool nan = false;
-      constexpr uint32_t kRowsAhead = 4; // the tile's plane-rows to fetch
       for (uint32_t r = 0; r < inst.a; ++r) {
-        if (r + kRowsAhead < inst.a)
-          for (unsigned b = 0; b < w; ++b)
-            for (uint32_t o = 0; o < lanes_; o += 64)
-              __builtin_prefetch(rows[(r + kRowsAhead) * w + b] + o);
         for (unsigned b = 0; b < w; ++b)
           planes[b] = rows[r * w + b];
         float *row = pl.shadowF.data() + size_t(r) * Lp_;
@@ -3022,18 +2922,11 @@ void ChipRun::recordIssue(uint32_t q, const Instruction &inst) {
 
 absl::Status ChipRun::replay(const ChipTrace &t) {
   replay_ = true;
-  const uint32_t nStore = t.storeBuffers;
-  for (uint32_t i = 0; i < nStore; ++i)
+  for (uint32_t i = 0; i < t.buffers; ++i)
     pool_.alloc(); // buffer i is pool slot i
   ptr_.resize(t.buffers);
-  for (uint32_t i = 0; i < nStore; ++i)
+  for (uint32_t i = 0; i < t.buffers; ++i)
     ptr_[i] = pool_.get(i);
-  // Every ref buffer at once: a row's address does not change during the
-  // replay (the pages of every written row exist before it starts:
-  // Emulator::allocateWrittenRows), and no commit to the row comes before
-  // the buffer's last reader (finishTrace), so the row holds the value read.
-  for (const TraceRef &r : t.refs)
-    ptr_[r.buf] = sram_.row(r.slice, r.bank, r.row);
   // The float stores (ChipTrace::wideSlot) in one block, populated at once
   // (a page fault per 4 KiB costs microseconds on a VM).
   wide_.assign(t.buffers, nullptr);
@@ -3052,36 +2945,22 @@ absl::Status ChipRun::replay(const ChipTrace &t) {
   const TraceOp *ops = t.ops.data();
   size_t nOps = t.ops.size();
   auto in = [&](uint32_t b) -> const uint8_t * {
-    if (pendingMuls_ && b < nStore && pool_.pending(b))
+    if (pendingMuls_ && pool_.pending(b))
       flushAll();
     return ptr_[b];
   };
   constexpr size_t kAhead = 16;
-  const TraceRef *pf = t.pf.data();
-  size_t pfAt = 0; // the pf entries of ops[i + kAhead]
-  for (size_t i = 0; i < std::min(kAhead, nOps); ++i)
-    pfAt += ops[i].nPf;
   for (size_t i = 0; i < nOps; ++i) {
     const TraceOp &op = ops[i];
-    // Streamed rows are mostly read once: fetch the rows a later op reads
-    // (a Read's, the refs among its inputs; buildTile fetches a tile's as
-    // it goes).
+    // Streamed rows are mostly read once: fetch the row of a later read.
     if (i + kAhead < nOps) {
       const TraceOp &ahead = ops[i + kAhead];
-      for (uint32_t j = 0; j < ahead.nPf; ++j) {
-        const TraceRef &r = pf[pfAt + j];
-        __builtin_prefetch(&ptr_[r.buf]); // 8 MiB of them on the 55M GPT-2
-        const uint8_t *p = sram_.row(r.slice, r.bank, r.row);
-        for (uint32_t o = 0; o < lanes_; o += 64)
-          __builtin_prefetch(p + o);
-      }
-      pfAt += ahead.nPf;
       // Its instruction (in one of the queues: a cache miss otherwise).
       if (ahead.inst) { // 40 bytes: it may span two lines
         __builtin_prefetch(ahead.inst);
         __builtin_prefetch(reinterpret_cast<const char *>(ahead.inst + 1) - 1);
       }
-      if (ahead.kind == TraceKind::Read) {
+      if (ahead.kind == TraceKind::Read || ahead.kind == TraceKind::ReadRef) {
         const uint8_t *p = sram_.row(ahead.unit, ahead.bank, ahead.row);
         for (uint32_t o = 0; o < lanes_; o += 64)
           __builtin_prefetch(p + o);
@@ -3094,7 +2973,8 @@ absl::Status ChipRun::replay(const ChipTrace &t) {
     case TraceKind::Read:
       std::memcpy(pool_.get(v[0]), sram_.row(op.unit, op.bank, op.row), lanes_);
       break;
-    case TraceKind::ReadRef: // in t.refs
+    case TraceKind::ReadRef:
+      ptr_[v[0]] = sram_.row(op.unit, op.bank, op.row);
       break;
     case TraceKind::Write: {
       const uint8_t *src = in(v[0]);
@@ -3404,7 +3284,7 @@ void finishTrace(ChipTrace &t) {
       }
     }
   }
-  std::vector<uint32_t> buf = perValue(0), freeStore;
+  std::vector<uint32_t> buf = perValue(0), freeStore, freeRef;
   uint32_t nStore = 1, nRef = 0; // buffer 0: outputs nothing reads
   for (uint32_t i = 0; i < t.ops.size(); ++i) {
     TraceOp &op = t.ops[i];
@@ -3418,9 +3298,13 @@ void finishTrace(ChipTrace &t) {
         continue;
       }
       if (op.kind == TraceKind::Read && refRead[i]) {
-        // A buffer of its own (set once per replay: TraceRef).
         op.kind = TraceKind::ReadRef;
-        buf[x] = kRef | nRef++;
+        if (freeRef.empty()) {
+          buf[x] = kRef | nRef++;
+        } else {
+          buf[x] = freeRef.back();
+          freeRef.pop_back();
+        }
       } else if (freeStore.empty()) {
         buf[x] = nStore++;
       } else {
@@ -3432,8 +3316,7 @@ void finishTrace(ChipTrace &t) {
       uint32_t x = v[k];
       if (last[x] == i) {
         last[x] = kFreed;
-        if (!(buf[x] & kRef))
-          freeStore.push_back(buf[x]);
+        (buf[x] & kRef ? freeRef : freeStore).push_back(buf[x]);
       }
     }
     for (uint32_t k = 0; k < uint32_t(op.nIn) + op.nOut; ++k)
@@ -3451,45 +3334,11 @@ void finishTrace(ChipTrace &t) {
       if (slot == UINT32_MAX)
         slot = t.wideSlots++;
     }
-  // Refs are set when a replay starts; dead ops (unread MEM reads,
-  // forwarded copies) do nothing: both dropped.
-  size_t nRefOps = 0;
-  for (const TraceOp &op : t.ops)
-    nRefOps += op.kind == TraceKind::ReadRef;
-  t.refs.reserve(nRefOps); // 15.6 MB on the 55M GPT-2: populated at once
-  adviseHugePages(t.refs.data(), nRefOps * sizeof(TraceRef),
-                  /*populate=*/true);
-  for (TraceOp &op : t.ops)
-    if (op.kind == TraceKind::ReadRef) {
-      t.refs.push_back({t.vals[op.off + op.nIn], op.unit, op.bank, op.row});
-      op.kind = TraceKind::Dead;
-    }
+  // Dead ops (unread MEM reads, forwarded copies) do nothing: dropped.
   t.ops.erase(std::remove_if(
                   t.ops.begin(), t.ops.end(),
                   [](const TraceOp &op) { return op.kind == TraceKind::Dead; }),
               t.ops.end());
-  // The rows each op reads through refs, in op order (see ChipTrace::pf);
-  // ref buffer b is refs[b - nStore] (both numbered in op order).
-  auto pfInputs = [&](const TraceOp &op) {
-    return op.kind == TraceKind::Tile ? std::min<uint32_t>(op.nIn, 8)
-                                      : uint32_t(op.nIn);
-  };
-  size_t nPf = 0;
-  for (const TraceOp &op : t.ops) {
-    const uint32_t *v = t.vals.data() + op.off;
-    for (uint32_t k = 0, n = pfInputs(op); k < n; ++k)
-      nPf += v[k] >= nStore;
-  }
-  t.pf.reserve(nPf); // reserved and populated: no copies, no faults one by one
-  adviseHugePages(t.pf.data(), nPf * sizeof(TraceRef), /*populate=*/true);
-  for (TraceOp &op : t.ops) {
-    const uint32_t *v = t.vals.data() + op.off;
-    for (uint32_t k = 0, n = pfInputs(op); k < n && op.nPf < UINT16_MAX; ++k)
-      if (v[k] >= nStore) {
-        t.pf.push_back(t.refs[v[k] - nStore]);
-        ++op.nPf;
-      }
-  }
   // The ops' instructions copied in op order: the replay then streams
   // them instead of missing the cache on each (they lie in 144 queues).
   // MEM reads and writes and installs use none (on the 55M GPT-2 they are
@@ -3588,30 +3437,24 @@ absl::Status Emulator::setProgram(uint32_t chip, ChipProgram program) {
   if (!p.ok())
     return p.status();
   programs_[chip] = std::move(*p);
-  if (chip < allocatedFor_.size())
-    allocatedFor_[chip] = nullptr;
   return absl::OkStatus();
 }
 
 void Emulator::allocateWrittenRows() {
   if (timingOnly_)
     return;
-  allocatedFor_.resize(programs_.size(), nullptr);
   for (size_t c = 0; c < programs_.size(); ++c) {
     if (!programs_[c] || !programs_[c]->trace)
       continue;
     for (const TraceOp &op : programs_[c]->trace->ops)
       if (op.kind == TraceKind::Write)
         (void)sram_[c]->mutableRow(op.unit, op.bank, op.row);
-    allocatedFor_[c] = programs_[c].get(); // pages are never freed
   }
 }
 
 void Emulator::setProgram(uint32_t chip,
                           std::shared_ptr<const ChipProgram> prepared) {
   programs_[chip] = std::move(prepared);
-  if (chip < allocatedFor_.size())
-    allocatedFor_[chip] = nullptr;
 }
 
 void adviseHugePages(const void *p, size_t bytes, bool populate) {
@@ -3742,15 +3585,6 @@ absl::StatusOr<RunStats> Emulator::run() {
   bool traced = !c2c;
   for (const std::shared_ptr<const ChipProgram> &p : programs_)
     traced &= p->trace != nullptr;
-  if (traced && !timingOnly_) {
-    // A replay takes the addresses of the rows it reads through pointers
-    // when it starts: no page may be allocated during it.
-    bool allocated = allocatedFor_.size() == n;
-    for (size_t c = 0; allocated && c < n; ++c)
-      allocated = allocatedFor_[c] == programs_[c].get();
-    if (!allocated)
-      allocateWrittenRows();
-  }
   for (size_t c = 0; c < n; ++c) {
     runs.push_back(std::make_unique<ChipRun>(
         machine_, uint32_t(c), *programs_[c], *sram_[c], timingOnly_));
@@ -3873,38 +3707,14 @@ absl::StatusOr<RunStats> Emulator::run() {
   return stats;
 }
 
-bool halvesToFloats(const uint8_t *lo, const uint8_t *hi, uint32_t n,
+void halvesToFloats(const uint8_t *lo, const uint8_t *hi, uint32_t n,
                     float *out) {
-  if (haveF16c())
-    return halvesToFloatsF16c(lo, hi, n, out);
   const uint8_t *p[2] = {lo, hi};
   decodeF(DType::F16, p, n, out);
-  bool nan = false;
-  for (uint32_t i = 0; i < n; ++i)
-    nan |= out[i] != out[i];
-  return nan;
 }
 
 void floatsToHalves(const float *v, uint32_t n, uint32_t *bits) {
   encodeFloats(DType::F16, v, n, bits);
-}
-
-void floatsToHalfPlanes(const float *v, uint32_t n, uint8_t *lo, uint8_t *hi,
-                        float *wide) {
-  if (haveF16c()) {
-    floatsToHalfPlanesF16c(v, n, lo, hi, wide);
-    return;
-  }
-  std::vector<uint32_t> bits(n);
-  encodeFloats(DType::F16, v, n, bits.data());
-  for (uint32_t i = 0; i < n; ++i) {
-    if (lo) {
-      lo[i] = uint8_t(bits[i]);
-      hi[i] = uint8_t(bits[i] >> 8);
-    }
-    if (wide)
-      wide[i] = isa::halfToFloat(uint16_t(bits[i]));
-  }
 }
 
 } // namespace lpuc::emu

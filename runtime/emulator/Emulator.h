@@ -39,11 +39,7 @@ public:
   /// The row's bytes (a shared zero row if never written). Must be in range.
   const uint8_t *row(uint32_t slice, uint32_t bank, uint32_t row) const;
   /// The row's bytes for writing (allocates its page). Must be in range.
-  uint8_t *mutableRow(uint32_t slice, uint32_t bank, uint32_t row) {
-    if (uint8_t *page = pages_[pageIndex(slice, bank, row)])
-      return page + size_t(row % kPageRows) * lanes_;
-    return allocateRow(slice, bank, row);
-  }
+  uint8_t *mutableRow(uint32_t slice, uint32_t bank, uint32_t row);
   uint32_t lanes() const { return lanes_; }
   /// Bytes actually allocated (pages touched by writes).
   uint64_t allocatedBytes() const;
@@ -52,7 +48,6 @@ public:
   }
 
 private:
-  uint8_t *allocateRow(uint32_t slice, uint32_t bank, uint32_t row);
   uint64_t pageIndex(uint32_t slice, uint32_t bank, uint32_t row) const {
     return (uint64_t(slice) * banks_ + bank) * pagesPerBank_ + row / kPageRows;
   }
@@ -132,14 +127,10 @@ private:
 /// binary16 planes (low and high bytes) to floats and floats to binary16
 /// (in the low 16 bits of `bits`): the emulator's conversions (F16C where
 /// the CPU has it), bit for bit isa::halfToFloat and isa::floatToHalf.
-/// Exported for tests. halvesToFloats returns whether a lane is NaN.
-bool halvesToFloats(const uint8_t *lo, const uint8_t *hi, uint32_t n,
+/// Exported for tests.
+void halvesToFloats(const uint8_t *lo, const uint8_t *hi, uint32_t n,
                     float *out);
 void floatsToHalves(const float *v, uint32_t n, uint32_t *bits);
-/// floatsToHalves, then the halves' low and high byte planes (when lo is
-/// given) and their floats (when wide is given): the VXM's f16 results.
-void floatsToHalfPlanes(const float *v, uint32_t n, uint8_t *lo, uint8_t *hi,
-                        float *wide);
 
 /// Four byte planes (bytes 0..3 of each lane) to little-endian 32-bit
 /// words and back: the emulator's f32 and i32 decoding and encoding
@@ -246,9 +237,7 @@ public:
   /// Allocates now the SRAM pages of every row the installed programs'
   /// traces write (what run() would allocate at their first write), so a
   /// run starts with its memory mapped: rt::Session does it when it is
-  /// created; otherwise run() does it before a replay (which needs it: it
-  /// takes the addresses of the rows it reads through pointers when it
-  /// starts). Contents are unchanged (new rows read as zero either way);
+  /// created. Contents are unchanged (new rows read as zero either way);
   /// nothing in timing-only mode.
   void allocateWrittenRows();
 
@@ -273,8 +262,6 @@ private:
   isa::Machine machine_;
   std::vector<std::unique_ptr<Sram>> sram_;
   std::vector<std::shared_ptr<const ChipProgram>> programs_;
-  // Per chip: the program whose written rows allocateWrittenRows allocated.
-  std::vector<const ChipProgram *> allocatedFor_;
   bool timingOnly_ = false;
   uint32_t threads_ = 1;
 };
