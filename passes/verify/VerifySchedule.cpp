@@ -345,27 +345,39 @@ private:
     return east ? pos > prodPos && pos <= readPos
                 : pos < prodPos && pos >= readPos;
   }
-  /// Among the kept puts on diagonal (key, diag), the first in program order
-  /// between the producer and the reader (not the producer's own value).
-  std::optional<Ender> keptBetween(uint32_t key, int32_t diag, bool east,
-                                   int prodPos, int readPos, int64_t prodInst,
-                                   unsigned prodResult) const {
-    auto lo = std::lower_bound(
-        puts_.begin(), puts_.end(), std::make_pair(key, diag),
-        [](const KeptPut &a, const std::pair<uint32_t, int32_t> &b) {
-          return std::make_pair(a.key, a.diag) < b;
-        });
-    const KeptPut *best = nullptr;
-    for (auto it = lo; it != puts_.end() && it->key == key && it->diag == diag;
+  /// Among `puts` (sorted by key and diagonal; kept puts or a window's), the
+  /// first in program order on diagonal (key, diag) between the producer and
+  /// the reader (not the producer's own value), or null.
+  template <typename P>
+  static const P *firstBetween(const std::vector<P> &puts, uint32_t key,
+                               int32_t diag, bool east, int prodPos,
+                               int readPos, int64_t prodInst,
+                               unsigned prodResult) {
+    auto lo =
+        std::lower_bound(puts.begin(), puts.end(), std::make_pair(key, diag),
+                         [](const P &a, const std::pair<uint32_t, int32_t> &b) {
+                           return std::make_pair(a.key, a.diag) < b;
+                         });
+    const P *best = nullptr;
+    for (auto it = lo; it != puts.end() && it->key == key && it->diag == diag;
          ++it) {
       if (it->inst == prodInst && it->result == prodResult)
         continue;
       if (!between(east, prodPos, readPos, it->position))
         continue;
       if (!best ||
-          std::tie(it->inst, it->result) < std::tie(best->inst, best->result))
+          std::make_pair(int64_t(it->inst), unsigned(it->result)) <
+              std::make_pair(int64_t(best->inst), unsigned(best->result)))
         best = &*it;
     }
+    return best;
+  }
+  /// The first kept put that ends the value (see firstBetween).
+  std::optional<Ender> keptBetween(uint32_t key, int32_t diag, bool east,
+                                   int prodPos, int readPos, int64_t prodInst,
+                                   unsigned prodResult) const {
+    const KeptPut *best = firstBetween(puts_, key, diag, east, prodPos, readPos,
+                                       prodInst, prodResult);
     if (!best)
       return std::nullopt;
     return Ender{best->who, best->putCycle, best->position};
@@ -376,22 +388,8 @@ private:
                                      int32_t diag, bool east, int prodPos,
                                      int readPos, int64_t prodInst,
                                      unsigned prodResult) const {
-    auto lo = std::lower_bound(
-        wp.begin(), wp.end(), std::make_pair(key, diag),
-        [](const Put &a, const std::pair<uint32_t, int32_t> &b) {
-          return std::make_pair(a.key, a.diag) < b;
-        });
-    const Put *best = nullptr;
-    for (auto it = lo; it != wp.end() && it->key == key && it->diag == diag;
-         ++it) {
-      if (it->inst == prodInst && it->result == prodResult)
-        continue;
-      if (!between(east, prodPos, readPos, it->position))
-        continue;
-      if (!best ||
-          std::tie(it->inst, it->result) < std::tie(best->inst, best->result))
-        best = &*it;
-    }
+    const Put *best = firstBetween(wp, key, diag, east, prodPos, readPos,
+                                   prodInst, prodResult);
     if (!best)
       return std::nullopt;
     const SchedInst &o = ws[size_t(best->inst)];
