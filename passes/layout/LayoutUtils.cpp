@@ -30,6 +30,23 @@ TensorRows rowsOf(lpuhw::TensorOp tensor, const isa::Machine &machine) {
   return r;
 }
 
+void LoadedTensorScan::scan(
+    mlir::ModuleOp module, const isa::Machine &machine,
+    llvm::function_ref<void(lpuhw::TensorOp, const TensorRows &)> f) {
+  mlir::Block *body = module.getBody();
+  mlir::Operation *op = last_           ? last_->getNextNode()
+                        : body->empty() ? nullptr
+                                        : &body->front();
+  for (; op; op = op->getNextNode()) {
+    auto t = llvm::dyn_cast<lpuhw::TensorOp>(op);
+    if (!t)
+      continue;
+    last_ = op;
+    if (isLoaded(t))
+      f(t, rowsOf(t, machine));
+  }
+}
+
 isa::TensorLayout layoutOf(lpuhw::TensorOp tensor,
                            const isa::Machine &machine) {
   isa::TensorLayout l;

@@ -15,9 +15,11 @@
 #include "runtime/isa/Machine.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Location.h"
 #include "mlir/IR/Value.h"
 #include "mlir/Support/LLVM.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 
 #include <cstdint>
 #include <deque>
@@ -42,6 +44,21 @@ struct TensorRows {
   std::vector<uint32_t> slices;
 };
 TensorRows rowsOf(lpuhw::TensorOp tensor, const isa::Machine &machine);
+
+/// The loaded tensors of a module declared since the previous scan:
+/// lpu-to-lpuhw declares tensors as it lowers (before the instructions that
+/// use them), so a consumer of a program window by window (the window
+/// scheduler, the schedule checker) calls scan() before each window.
+class LoadedTensorScan {
+public:
+  /// Calls `f` on each loaded tensor (isLoaded) declared in `module`'s body
+  /// after the last tensor the previous call saw, in order, with its rows.
+  void scan(mlir::ModuleOp module, const isa::Machine &machine,
+            llvm::function_ref<void(lpuhw::TensorOp, const TensorRows &)> f);
+
+private:
+  mlir::Operation *last_ = nullptr; // the last declaration seen
+};
 
 /// Where a tensor lives: its slice group, bank and first row.
 struct Placement {

@@ -203,32 +203,20 @@ struct WindowScheduler::State {
   // GPT-2, 0.4M of the 0.48M rows the program touches).
   llvm::DenseMap<uint64_t, std::vector<std::pair<uint32_t, uint32_t>>>
       loadedRows;
-  Operation *lastTensor = nullptr; // the declarations scanned so far
+  layout::LoadedTensorScan tensors; // the declarations scanned so far
 
   static uint64_t bankKey(uint32_t chip, uint32_t slice, uint32_t bank) {
     return uint64_t(chip) << 20 | uint64_t(slice) << 4 | bank;
   }
-  /// Adds the loaded tensors declared since the last call (lpu-to-lpuhw
-  /// declares tensors as it lowers, before the instructions that use them).
+  /// Adds the loaded tensors declared since the last call.
   void scanTensors() {
-    Block *body = module.getBody();
-    Operation *op = lastTensor      ? lastTensor->getNextNode()
-                    : body->empty() ? nullptr
-                                    : &body->front();
-    for (; op; op = op->getNextNode()) {
-      auto t = dyn_cast<TensorOp>(op);
-      if (!t)
-        continue;
-      lastTensor = op;
-      if (!layout::isLoaded(t))
-        continue;
-      layout::TensorRows r = layout::rowsOf(t, m);
+    tensors.scan(module, m, [&](TensorOp, const layout::TensorRows &r) {
       for (uint32_t slice : r.slices) {
         auto &ranges = loadedRows[bankKey(r.chip, slice, r.bank)];
         ranges.insert(llvm::upper_bound(ranges, std::make_pair(r.lo, r.hi)),
                       {r.lo, r.hi});
       }
-    }
+    });
   }
   bool isLoadedRow(uint32_t chip, uint32_t slice, uint32_t bank,
                    uint32_t row) const {

@@ -917,22 +917,12 @@ private:
   // lpu-to-lpuhw declares the tensors as it lowers: each window rescans the
   // module body after the last tensor seen.
   void scanTensors() {
-    Block *body = module_.getBody();
-    Operation *op = lastTensor_     ? lastTensor_->getNextNode()
-                    : body->empty() ? nullptr
-                                    : &body->front();
-    for (; op; op = op->getNextNode()) {
-      auto t = dyn_cast<lpuhw::TensorOp>(op);
-      if (!t)
-        continue;
-      lastTensor_ = op;
-      if (!layout::isLoaded(t))
-        continue;
-      layout::TensorRows r = layout::rowsOf(t, m_);
-      for (uint32_t slice : r.slices)
-        loaded_[{r.chip, slice, r.bank}][r.lo] = {r.hi, t};
-      checkLateTensor(t, r);
-    }
+    tensors_.scan(module_, m_,
+                  [&](lpuhw::TensorOp t, const layout::TensorRows &r) {
+                    for (uint32_t slice : r.slices)
+                      loaded_[{r.chip, slice, r.bank}][r.lo] = {r.hi, t};
+                    checkLateTensor(t, r);
+                  });
   }
 
   // A loaded tensor declared after writes into its rows (lpu-to-lpuhw's row
@@ -1123,7 +1113,7 @@ private:
   std::unique_ptr<isa::LinkSchedule> links_;
   std::vector<PendingSend> sends_;
 
-  Operation *lastTensor_ = nullptr;
+  layout::LoadedTensorScan tensors_;
   // Per (chip, slice, bank): first row -> (one past the last, tensor).
   std::map<std::tuple<uint32_t, uint32_t, uint32_t>,
            std::map<uint32_t, std::pair<uint32_t, lpuhw::TensorOp>>>
