@@ -308,8 +308,8 @@ namespace {
 enum class TraceKind : uint8_t {
   Dead,    // a MEM read whose value nothing reads, a forwarded copy
            // (dropped from the trace when it is finished)
-  Read,    // buffer <- SRAM row
-  ReadRef, // buffer points at the SRAM row (not written before its last use)
+  Read,    // buffer <- SRAM row (a read whose row is committed to before
+           // the value's last reader; the others are row references)
   Write,   // SRAM row <- buffer (the commit of a MEM write)
   Tile,    // the completed load_weights of plane `unit` from nIn plane-rows
   Install, // install on plane `unit`
@@ -325,6 +325,12 @@ enum class TraceKind : uint8_t {
 /// producer; kWideOut: the op writes its output group's floats; kNoPlanes:
 /// and no reader needs the group's byte planes (not written).
 constexpr uint8_t kWideOut = 1 << 3, kNoPlanes = 1 << 4, kPlaneRead = 1 << 5;
+
+/// An operand in ChipTrace::vals with this bit is not a buffer but an SRAM
+/// row (the rest is Sram::rowIndex): a MEM read whose row no commit changes
+/// before the value's last reader is no op of its own; its readers read the
+/// row in place (finishTrace).
+constexpr uint32_t kRowRef = 1u << 31;
 
 struct TraceOp {
   TraceKind kind = TraceKind::Dead;
@@ -2288,6 +2294,9 @@ uint32_t lastNonzero(const float *v, uint32_t from, uint32_t to) {
   return from;
 }
 
+/// Tile rows buildTile fetches ahead of the one it widens.
+constexpr uint32_t kTileAhead = 4;
+
 void ChipRun::buildTile(Plane &pl, const Instruction &inst,
                         const uint8_t *const *rows) {
   unsigned w = isa::widthBytes(inst.dtype);
@@ -2311,6 +2320,11 @@ void ChipRun::buildTile(Plane &pl, const Instruction &inst,
       for (uint32_t r = 0; r < inst.a; ++r) {
         for (unsigned b = 0; b < w; ++b)
           planes[b] = rows[r * w + b];
+        // The plane rows lie anywhere in SRAM: fetch a later tile row's.
+        if (r + kTileAhead < inst.a)
+          for (unsigned b = 0; b < w; ++b)
+            for (uint32_t o = 0; o < lanes_; o += 64)
+              __builtin_prefetch(rows[(r + kTileAhead) * w + b] + o);
         float *row = pl.shadowF.data() + size_t(r) * Lp_;
         if (inst.dtype == DType::F16 && haveF16c()) {
           nan |= halvesToFloatsF16c(planes[0], planes[1], lanes_, row);
@@ -2945,6 +2959,8 @@ absl::Status ChipRun::replay(const ChipTrace &t) {
   const TraceOp *ops = t.ops.data();
   size_t nOps = t.ops.size();
   auto in = [&](uint32_t b) -> const uint8_t * {
+    if (b & kRowRef)
+      return sram_.rowAt(b & ~kRowRef);
     if (pendingMuls_ && pool_.pending(b))
       flushAll();
     return ptr_[b];
@@ -2960,10 +2976,20 @@ absl::Status ChipRun::replay(const ChipTrace &t) {
         __builtin_prefetch(ahead.inst);
         __builtin_prefetch(reinterpret_cast<const char *>(ahead.inst + 1) - 1);
       }
-      if (ahead.kind == TraceKind::Read || ahead.kind == TraceKind::ReadRef) {
+      if (ahead.kind == TraceKind::Read) {
         const uint8_t *p = sram_.row(ahead.unit, ahead.bank, ahead.row);
         for (uint32_t o = 0; o < lanes_; o += 64)
           __builtin_prefetch(p + o);
+      } else {
+        // The rows it reads in place (a tile's first ones: buildTile
+        // fetches the rest as it goes).
+        const uint32_t *av = vals + ahead.off;
+        for (uint32_t k = 0, e = std::min<uint32_t>(ahead.nIn, 8); k < e; ++k)
+          if (av[k] & kRowRef) {
+            const uint8_t *p = sram_.rowAt(av[k] & ~kRowRef);
+            for (uint32_t o = 0; o < lanes_; o += 64)
+              __builtin_prefetch(p + o);
+          }
       }
     }
     const uint32_t *v = vals + op.off;
@@ -2972,9 +2998,6 @@ absl::Status ChipRun::replay(const ChipTrace &t) {
       break;
     case TraceKind::Read:
       std::memcpy(pool_.get(v[0]), sram_.row(op.unit, op.bank, op.row), lanes_);
-      break;
-    case TraceKind::ReadRef:
-      ptr_[v[0]] = sram_.row(op.unit, op.bank, op.row);
       break;
     case TraceKind::Write: {
       const uint8_t *src = in(v[0]);
@@ -3236,9 +3259,8 @@ void markWideValues(ChipTrace &t, std::vector<uint32_t> prod) {
 /// values nothing reads go to buffer 0 (written, never read; a MEM read of
 /// such a value is dropped). A MEM read whose row no commit overwrites
 /// before the value's last reader becomes a pointer to the SRAM row.
-void finishTrace(ChipTrace &t) {
+void finishTrace(ChipTrace &t, const Sram &geometry) {
   constexpr uint32_t kNone = UINT32_MAX, kFreed = UINT32_MAX - 1;
-  constexpr uint32_t kRef = 1u << 31;
   // Arrays of one number per value (millions on a large model): huge pages.
   auto perValue = [&](uint32_t init) {
     std::vector<uint32_t> v;
@@ -3255,7 +3277,7 @@ void finishTrace(ChipTrace &t) {
     for (uint32_t k = 0; k < op.nIn; ++k)
       last[t.vals[op.off + k]] = i;
   }
-  // Which reads can point at their SRAM row, in one backward pass: the
+  // Which reads can be read in place (kRowRef), in one backward pass: the
   // next commit to each row (none: UINT32_MAX) is known at every op.
   uint32_t slices = 1, banks = 1, rows = 1;
   for (const TraceOp &op : t.ops)
@@ -3275,17 +3297,18 @@ void finishTrace(ChipTrace &t) {
       if (op.kind == TraceKind::Write) {
         nextCommit[key(op)] = i;
       } else if (op.kind == TraceKind::Read && op.nOut == 1) {
-        // A pointer stays valid unless a commit to the row comes before the
-        // value's last reader (a commit that is the last reader writes the
-        // row it came from).
+        // The row holds the value until a commit to it; one that is the
+        // last reader writes the row the value came from. (A row index
+        // too large for the operand's bits keeps its copy.)
         uint32_t x = t.vals[op.off + op.nIn];
         uint32_t c = nextCommit[key(op)];
-        refRead[i] = last[x] != kNone && (c == kNone || c >= last[x]);
+        refRead[i] = last[x] != kNone && (c == kNone || c >= last[x]) &&
+                     geometry.rowIndex(op.unit, op.bank, op.row) < kRowRef;
       }
     }
   }
-  std::vector<uint32_t> buf = perValue(0), freeStore, freeRef;
-  uint32_t nStore = 1, nRef = 0; // buffer 0: outputs nothing reads
+  std::vector<uint32_t> buf = perValue(0), freeStore;
+  uint32_t nStore = 1; // buffer 0: outputs nothing reads
   for (uint32_t i = 0; i < t.ops.size(); ++i) {
     TraceOp &op = t.ops[i];
     uint32_t *v = t.vals.data() + op.off;
@@ -3298,13 +3321,9 @@ void finishTrace(ChipTrace &t) {
         continue;
       }
       if (op.kind == TraceKind::Read && refRead[i]) {
-        op.kind = TraceKind::ReadRef;
-        if (freeRef.empty()) {
-          buf[x] = kRef | nRef++;
-        } else {
-          buf[x] = freeRef.back();
-          freeRef.pop_back();
-        }
+        buf[x] =
+            kRowRef | uint32_t(geometry.rowIndex(op.unit, op.bank, op.row));
+        op.kind = TraceKind::Dead;
       } else if (freeStore.empty()) {
         buf[x] = nStore++;
       } else {
@@ -3316,17 +3335,15 @@ void finishTrace(ChipTrace &t) {
       uint32_t x = v[k];
       if (last[x] == i) {
         last[x] = kFreed;
-        (buf[x] & kRef ? freeRef : freeStore).push_back(buf[x]);
+        if (!(buf[x] & kRowRef))
+          freeStore.push_back(buf[x]);
       }
     }
     for (uint32_t k = 0; k < uint32_t(op.nIn) + op.nOut; ++k)
       v[k] = buf[v[k]];
   }
-  for (uint32_t &x : t.vals)
-    if (x & kRef)
-      x = nStore + (x & ~kRef);
   t.storeBuffers = nStore;
-  t.buffers = nStore + nRef;
+  t.buffers = nStore;
   t.wideSlot.assign(t.buffers, UINT32_MAX);
   for (const TraceOp &op : t.ops)
     if (op.wide & kWideOut) {
@@ -3334,7 +3351,8 @@ void finishTrace(ChipTrace &t) {
       if (slot == UINT32_MAX)
         slot = t.wideSlots++;
     }
-  // Dead ops (unread MEM reads, forwarded copies) do nothing: dropped.
+  // Dead ops (MEM reads unread or read in place, forwarded copies) do
+  // nothing: dropped.
   t.ops.erase(std::remove_if(
                   t.ops.begin(), t.ops.end(),
                   [](const TraceOp &op) { return op.kind == TraceKind::Dead; }),
@@ -3345,8 +3363,8 @@ void finishTrace(ChipTrace &t) {
   // 1.3M of the 1.7M ops): they keep none.
   size_t withInst = 0;
   for (TraceOp &op : t.ops) {
-    if (op.kind == TraceKind::Read || op.kind == TraceKind::ReadRef ||
-        op.kind == TraceKind::Write || op.kind == TraceKind::Install)
+    if (op.kind == TraceKind::Read || op.kind == TraceKind::Write ||
+        op.kind == TraceKind::Install)
       op.inst = nullptr;
     withInst += op.inst != nullptr;
   }
@@ -3421,7 +3439,7 @@ prepareProgram(const isa::Machine &machine, uint32_t chip, uint32_t chips,
     walk.start();
     trace->unitBusy.assign(5, 0);
     trace->status = walk.runUntil(UINT64_MAX, trace->stats, trace->unitBusy);
-    finishTrace(*trace);
+    finishTrace(*trace, none);
     trace->vals.shrink_to_fit();
     prepared->trace = std::move(trace);
   }

@@ -40,6 +40,15 @@ public:
   const uint8_t *row(uint32_t slice, uint32_t bank, uint32_t row) const;
   /// The row's bytes for writing (allocates its page). Must be in range.
   uint8_t *mutableRow(uint32_t slice, uint32_t bank, uint32_t row);
+  /// A number for the row (in range), dense over the SRAM:
+  /// rowAt(index) is row(slice, bank, row). Depends only on the geometry.
+  uint64_t rowIndex(uint32_t slice, uint32_t bank, uint32_t row) const {
+    return pageIndex(slice, bank, row) * kPageRows + row % kPageRows;
+  }
+  const uint8_t *rowAt(uint64_t index) const {
+    const uint8_t *page = pages_[index / kPageRows];
+    return page ? page + size_t(index % kPageRows) * lanes_ : zero_.data();
+  }
   uint32_t lanes() const { return lanes_; }
   /// Bytes actually allocated (pages touched by writes).
   uint64_t allocatedBytes() const;
