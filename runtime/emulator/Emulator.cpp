@@ -540,11 +540,55 @@ bool haveF16c() {
   return have;
 }
 
+bool haveAvx512Bw() {
+  static const bool have = __builtin_cpu_supports("avx512f") &&
+                           __builtin_cpu_supports("avx512bw") &&
+                           __builtin_cpu_supports("avx512vl");
+  return have;
+}
+
+/// halvesToFloatsF16c 32 lanes a step. NaN halves are found on the halves
+/// (magnitude above 0x7c00), once per call, and widened again by
+/// isa::halfToFloat (the instruction quiets signalling NaNs).
+__attribute__((target("avx512f,avx512bw,avx512vl,f16c"))) bool
+halvesToFloatsAvx512(const uint8_t *lo, const uint8_t *hi, uint32_t n,
+                     float *out) {
+  const __m256i mag = _mm256_set1_epi16(0x7fff),
+                inf = _mm256_set1_epi16(0x7c00);
+  __mmask16 nan = 0;
+  uint32_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    __m256i l = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(lo + i));
+    __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(hi + i));
+    __m256i a = _mm256_unpacklo_epi8(l, h); // halves 0-7 | 16-23
+    __m256i b = _mm256_unpackhi_epi8(l, h); // halves 8-15 | 24-31
+    __m256i x = _mm256_permute2x128_si256(a, b, 0x20);
+    __m256i y = _mm256_permute2x128_si256(a, b, 0x31);
+    _mm512_storeu_ps(out + i, _mm512_cvtph_ps(x));
+    _mm512_storeu_ps(out + i + 16, _mm512_cvtph_ps(y));
+    nan |= _mm256_cmpgt_epu16_mask(_mm256_and_si256(x, mag), inf) |
+           _mm256_cmpgt_epu16_mask(_mm256_and_si256(y, mag), inf);
+  }
+  bool anyNaN = nan != 0;
+  for (; i < n; ++i) {
+    uint16_t hv = uint16_t(lo[i] | hi[i] << 8);
+    out[i] = _cvtsh_ss(hv);
+    anyNaN |= (hv & 0x7fff) > 0x7c00;
+  }
+  if (anyNaN)
+    for (i = 0; i < n; ++i)
+      if (uint16_t hv = uint16_t(lo[i] | hi[i] << 8); (hv & 0x7fff) > 0x7c00)
+        out[i] = isa::halfToFloat(hv);
+  return anyNaN;
+}
+
 /// Returns whether a lane is NaN.
 __attribute__((target("avx2,f16c"))) bool halvesToFloatsF16c(const uint8_t *lo,
                                                              const uint8_t *hi,
                                                              uint32_t n,
                                                              float *out) {
+  if (haveAvx512Bw())
+    return halvesToFloatsAvx512(lo, hi, n, out);
   uint32_t i = 0;
   bool anyNaN = false;
   for (; i + 8 <= n; i += 8) {

@@ -1076,10 +1076,11 @@ TEST(Emulator, F16cConversionsExact) {
   for (uint32_t h = 0; h < 65536; ++h)
     ASSERT_EQ(isa::floatBits(f[h]), isa::floatBits(isa::halfToFloat(h)))
         << "half " << h;
-  // Lengths that leave tails for the scalar loop after the 8-wide one, at
-  // 16 offsets, through the infinities and NaNs.
+  // Lengths that leave tails for the scalar loop after the 32-wide
+  // (AVX-512) or 8-wide one, at 16 offsets, through the infinities and NaNs.
   for (uint32_t off = 0; off < 16; ++off)
-    for (uint32_t n : {1u, 7u, 8u, 9u, 15u, 16u, 23u, 31u, 320u, 1000u}) {
+    for (uint32_t n : {1u, 7u, 8u, 9u, 15u, 16u, 23u, 31u, 32u, 33u, 63u, 64u,
+                       320u, 1000u}) {
       std::vector<float> g(n + 1, -7.0f);
       emu::halvesToFloats(lo.data() + 31744 + off * 61,
                           hi.data() + 31744 + off * 61, n, g.data());
