@@ -16,6 +16,12 @@ Steps: lpuc MODEL --precision P; lpurun BINARY --check CASE (R times, with
 (intra-op threads N, sequential execution, R timed runs after a first one).
 Prints the wall times, the ratios emulator / ORT and the emulated cycles per
 host second. If lpuc rejects the model, prints the ops it rejected and exits 2.
+
+Both processes run on the same host CPUs (--cpus; by default the last N of
+the CPUs this script may use, N = --threads): on this shared VM the two
+virtual CPUs are not alike (lpurun's run was 35% slower on CPU 0 than on
+CPU 1, every time, when measured on 2026-12-05), so unpinned runs measure
+where the scheduler put them. --cpus none leaves placement to the OS.
 """
 import argparse
 import json
@@ -67,6 +73,13 @@ def ensure_model(args, bench):
     sys.exit(f"unknown model {args.model!r}")
 
 
+def pin_to(cpus):
+    """A preexec_fn that pins the child to `cpus` (None: no pinning)."""
+    if cpus is None:
+        return None
+    return lambda: os.sched_setaffinity(0, cpus)
+
+
 def median(xs):
     return statistics.median(xs) if xs else float("nan")
 
@@ -84,7 +97,18 @@ def main():
     ap.add_argument("--binary", help="run this .lpubin instead of compiling the model")
     ap.add_argument("--lpurun", help="lpurun to run (default BUILD/bin/lpurun); BUILD still "
                     "holds bench/ (models, node_modules)")
+    ap.add_argument("--cpus", default="auto",
+                    help="host CPUs for lpurun and node, comma-separated; 'auto': the last "
+                    "--threads of this process's CPUs; 'none': no pinning")
     args = ap.parse_args()
+    if args.cpus == "none":
+        cpus = None
+    elif args.cpus == "auto":
+        mine = sorted(os.sched_getaffinity(0))
+        cpus = set(mine[-args.threads:]) if len(mine) > args.threads else None
+    else:
+        cpus = {int(c) for c in args.cpus.split(",")}
+    pin = pin_to(cpus)
     lpuc = args.lpuc or os.path.join(args.build, "bin", "lpuc")
     lpurun = args.lpurun or os.path.join(args.build, "bin", "lpurun")
     for tool in ([lpurun] if args.binary else [lpuc, lpurun]):
@@ -125,7 +149,7 @@ def main():
     check_ok = True
     for _ in range(args.repeat):
         t0 = time.monotonic()
-        p = run(emu_cmd)
+        p = run(emu_cmd, preexec_fn=pin)
         emu_times.append(time.monotonic() - t0)
         emu_out = p.stdout + p.stderr
         # Exit 1 with MISMATCH lines is a failed check (reported below, the
@@ -148,7 +172,7 @@ def main():
                str(args.threads), "--repeat", str(args.repeat + 1), "--ort", bench,
                "--rtol", "1e-3", "--atol", "1e-4"]
     t0 = time.monotonic()
-    p = run(ort_cmd)
+    p = run(ort_cmd, preexec_fn=pin)
     ort_process_s = time.monotonic() - t0
     if p.returncode not in (0, 1):
         print("onnxruntime-node failed:\n" + p.stdout + p.stderr)
@@ -158,7 +182,8 @@ def main():
 
     emu_s = median(emu_times)
     ort_run_s = ort["median_ms"] / 1e3
-    print(f"model: {case} ({args.precision} binary, {args.threads} host thread(s){threads_note})")
+    print(f"model: {case} ({args.precision} binary, {args.threads} host thread(s){threads_note}; "
+          + (f"host CPUs {','.join(map(str, sorted(cpus)))})" if cpus else "not pinned)"))
     print(f"lpuc compile: {compile_s:.2f} s" if not args.binary else f"binary: {binary}")
     checks = [l for l in emu_out.splitlines() if l.startswith("output ")]
     print("lpurun --check: " + ("; ".join(checks) if checks else "ok"))
@@ -185,6 +210,7 @@ def main():
         print(f"emulated cycles: {cycles}; cycles per host second: {per_s:.4g}"
               + (" (emulation only)" if run_s else " (whole process)"))
     print(json.dumps({"model": case, "precision": args.precision, "threads": args.threads,
+                      "cpus": sorted(cpus) if cpus else None,
                       "compile_s": compile_s, "emulator_s": emu_s, "ort_run_s": ort_run_s,
                       "ort_create_s": ort["load_ms"] / 1e3, "ort_first_s": ort["first_ms"] / 1e3,
                       "ratio_run": emu_s / ort_run_s, "emulation_s": run_s,
