@@ -69,50 +69,48 @@ const uint8_t *Sram::row(uint32_t slice, uint32_t bank, uint32_t row) const {
   return page + size_t(row % kPageRows) * lanes_;
 }
 
-uint8_t *Sram::mutableRow(uint32_t slice, uint32_t bank, uint32_t row) {
-  uint8_t *&page = pages_[pageIndex(slice, bank, row)];
-  if (!page) {
-    size_t pageBytes = size_t(kPageRows) * lanes_;
-    if (chunkLeft_ == 0) {
-      // A zeroed chunk of about 2 MiB (at least one page).
-      constexpr size_t kChunk = size_t(2) << 20;
-      size_t n = std::max<size_t>(1, kChunk / pageBytes);
-      size_t len = n * pageBytes;
+uint8_t *Sram::allocatePage(uint64_t index) {
+  uint8_t *&page = pages_[index];
+  size_t pageBytes = size_t(kPageRows) * lanes_;
+  if (chunkLeft_ == 0) {
+    // A zeroed chunk of about 2 MiB (at least one page).
+    constexpr size_t kChunk = size_t(2) << 20;
+    size_t n = std::max<size_t>(1, kChunk / pageBytes);
+    size_t len = n * pageBytes;
 #if defined(__linux__)
-      // Over-allocate to align to 2 MiB for transparent huge pages.
-      size_t mapLen = len + kChunk;
-      void *base = mmap(nullptr, mapLen, PROT_READ | PROT_WRITE,
-                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-      if (base == MAP_FAILED)
-        std::abort(); // out of memory (as operator new without exceptions)
-      uintptr_t start = (uintptr_t(base) + kChunk - 1) & ~uintptr_t(kChunk - 1);
+    // Over-allocate to align to 2 MiB for transparent huge pages.
+    size_t mapLen = len + kChunk;
+    void *base = mmap(nullptr, mapLen, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (base == MAP_FAILED)
+      std::abort(); // out of memory (as operator new without exceptions)
+    uintptr_t start = (uintptr_t(base) + kChunk - 1) & ~uintptr_t(kChunk - 1);
 #ifdef MADV_HUGEPAGE
-      madvise(reinterpret_cast<void *>(start),
-              (len + kChunk - 1) & ~(kChunk - 1), MADV_HUGEPAGE);
+    madvise(reinterpret_cast<void *>(start), (len + kChunk - 1) & ~(kChunk - 1),
+            MADV_HUGEPAGE);
 #endif
 #ifdef MADV_POPULATE_WRITE
-      // Mapped now (zeroed by the kernel, a huge page where given) rather
-      // than at the first write of a row: the chunk's pages are handed out
-      // in order and written soon after (Emulator::allocateWrittenRows).
-      madvise(reinterpret_cast<void *>(start), len, MADV_POPULATE_WRITE);
+    // Mapped now (zeroed by the kernel, a huge page where given) rather
+    // than at the first write of a row: the chunk's pages are handed out
+    // in order and written soon after (Emulator::allocateWrittenRows).
+    madvise(reinterpret_cast<void *>(start), len, MADV_POPULATE_WRITE);
 #endif
-      chunks_.push_back({base, mapLen});
-      chunkNext_ = reinterpret_cast<uint8_t *>(start);
+    chunks_.push_back({base, mapLen});
+    chunkNext_ = reinterpret_cast<uint8_t *>(start);
 #else
-      void *base = std::calloc(1, len);
-      if (!base)
-        std::abort(); // out of memory (as operator new without exceptions)
-      chunks_.push_back({base, len});
-      chunkNext_ = static_cast<uint8_t *>(base);
+    void *base = std::calloc(1, len);
+    if (!base)
+      std::abort(); // out of memory (as operator new without exceptions)
+    chunks_.push_back({base, len});
+    chunkNext_ = static_cast<uint8_t *>(base);
 #endif
-      chunkLeft_ = n;
-    }
-    page = chunkNext_;
-    chunkNext_ += pageBytes;
-    --chunkLeft_;
-    ++allocatedPages_;
+    chunkLeft_ = n;
   }
-  return page + size_t(row % kPageRows) * lanes_;
+  page = chunkNext_;
+  chunkNext_ += pageBytes;
+  --chunkLeft_;
+  ++allocatedPages_;
+  return page;
 }
 
 uint64_t Sram::allocatedBytes() const {
@@ -310,6 +308,9 @@ enum class TraceKind : uint8_t {
            // (dropped from the trace when it is finished)
   Read,    // buffer <- SRAM row (a read whose row is committed to before
            // the value's last reader; the others are row references)
+  Commit,  // a MEM write of a multiply's result the multiply writes into
+           // the row itself: computes the multiply (the row-th on plane
+           // `unit`) if it is still pending
   Write,   // SRAM row <- buffer (the commit of a MEM write)
   Tile,    // the completed load_weights of plane `unit` from nIn plane-rows
   Install, // install on plane `unit`
@@ -352,7 +353,8 @@ struct ChipTrace {
   absl::Status status;        // the timing walk's outcome
   RunStats stats;             // cycles and instructions of this chip
   std::vector<uint64_t> unitBusy;
-  std::vector<Instruction> insts; // the ops' instructions, in op order
+  std::vector<Instruction> insts;    // the ops' instructions, in op order
+  std::vector<uint32_t> throughRows; // rows values are written straight into
   // Per buffer: its float store's index (see markWideValues), or
   // UINT32_MAX; wideSlots of them.
   std::vector<uint32_t> wideSlot;
@@ -526,6 +528,9 @@ struct Plane {
   // and their activations (lanes floats each).
   std::vector<PendingMul> pending;
   std::vector<float> pendingAct;
+  // Replay: multiply ops on this plane so far, and how many of them are
+  // computed (Commit).
+  uint32_t mulsIssued = 0, mulsComputed = 0;
 };
 
 /// binary16 <-> binary32 with the x86 F16C instructions where the CPU has
@@ -1444,6 +1449,11 @@ private:
   std::vector<uint32_t> valOf_; // pool slot -> value number (recording)
   std::vector<uint32_t> recIn_, recOut_;
   std::vector<const uint8_t *> ptr_, tileRows_; // replay
+  /// Where an op writes its output value `b` (a buffer, or in a replay the
+  /// SRAM row it is written straight into).
+  uint8_t *outVector(uint32_t b) {
+    return b & kRowRef ? sram_.mutableRowAt(b & ~kRowRef) : pool_.get(b);
+  }
   std::vector<float *> wide_; // per buffer: its float store (or null)
   std::vector<float> wideArena_;
 };
@@ -2530,7 +2540,8 @@ void ChipRun::mulData(Plane &pl, AccRow &acc, const Instruction &inst,
     if (emit)
       for (int b = 0; b < 4; ++b) {
         pm.slots[b] = slots[b];
-        pool_.setPending(slots[b], true);
+        if (!(slots[b] & kRowRef)) // a row: its Commit computes it
+          pool_.setPending(slots[b], true);
       }
     pl.pending.push_back(pm);
     ++pendingMuls_;
@@ -2552,7 +2563,7 @@ void ChipRun::mulData(Plane &pl, AccRow &acc, const Instruction &inst,
       bits_[n] = uint32_t(acc.i[n]);
     uint8_t *out[4];
     for (int b = 0; b < 4; ++b)
-      out[b] = pool_.get(slots[b]);
+      out[b] = outVector(slots[b]);
     encodeBits(4, bits_.data(), L, out);
   }
 }
@@ -3070,6 +3081,13 @@ absl::Status ChipRun::replay(const ChipTrace &t) {
         planes[k] = in(v[k]);
       mulData(pl, accRow(pl, op.inst->a), *op.inst, planes,
               op.nOut ? v + op.nIn : nullptr, op.wide);
+      ++pl.mulsIssued;
+      break;
+    }
+    case TraceKind::Commit: {
+      Plane &pl = planes_[op.unit];
+      if (pl.mulsComputed <= op.row)
+        flushPlane(pl);
       break;
     }
     case TraceKind::Vxm: {
@@ -3089,7 +3107,7 @@ absl::Status ChipRun::replay(const ChipTrace &t) {
       }
       uint8_t *out[4];
       for (uint32_t k = 0; k < op.nOut; ++k)
-        out[k] = pool_.get(v[op.nIn + k]);
+        out[k] = outVector(v[op.nIn + k]);
       vxmData(inst, ins, out, wideIn,
               op.wide & kWideOut ? wideOf(v[op.nIn]) : nullptr,
               !(op.wide & kNoPlanes));
@@ -3108,7 +3126,7 @@ absl::Status ChipRun::replay(const ChipTrace &t) {
           b[k] = in(v[w + k]);
       uint8_t *out[4];
       for (uint32_t k = 0; k < op.nOut; ++k)
-        out[k] = pool_.get(v[op.nIn + k]);
+        out[k] = outVector(v[op.nIn + k]);
       if (op.kind == TraceKind::Chain) {
         chainData(inst, a, two ? b : nullptr, out);
       } else {
@@ -3124,7 +3142,7 @@ absl::Status ChipRun::replay(const ChipTrace &t) {
       for (uint32_t k = 0; k < op.nIn; ++k)
         ins[k] = in(v[k]);
       for (uint32_t k = 0; k < op.nOut; ++k)
-        out[k] = pool_.get(v[op.nIn + k]);
+        out[k] = outVector(v[op.nIn + k]);
       sxmData(*op.inst, ins, out);
       break;
     }
@@ -3138,8 +3156,10 @@ absl::Status ChipRun::replay(const ChipTrace &t) {
 
 void ChipRun::flushPlane(Plane &pl) {
   size_t M = pl.pending.size();
-  if (M == 0)
+  if (M == 0) {
+    pl.mulsComputed = pl.mulsIssued;
     return;
+  }
   uint32_t L = lanes_;
   const float *W = pl.activeF.data();
   uint32_t rows = pl.activeRows, cols = pl.activeCols;
@@ -3187,10 +3207,12 @@ void ChipRun::flushPlane(Plane &pl) {
         std::memcpy(bits_.data(), acc.f.data(), L * sizeof(float));
         uint8_t *out[4];
         for (int b = 0; b < 4; ++b)
-          out[b] = pool_.get(pm.slots[b]);
+          out[b] = outVector(pm.slots[b]);
         encodeBits(4, bits_.data(), L, out);
       }
       for (int b = 0; b < 4; ++b) {
+        if (pm.slots[b] & kRowRef)
+          continue;
         pool_.setPending(pm.slots[b], false);
         if (!replay_)
           pool_.release(pm.slots[b]);
@@ -3199,6 +3221,7 @@ void ChipRun::flushPlane(Plane &pl) {
   }
   pl.pending.clear();
   pendingMuls_ -= uint32_t(M);
+  pl.mulsComputed = pl.mulsIssued;
 }
 
 /// A VXM copy (or a cast to its own type) puts its input group's bytes
@@ -3315,11 +3338,13 @@ void finishTrace(ChipTrace &t, const Sram &geometry) {
   };
   forwardCopies(t, perValue(kNone));
   markWideValues(t, perValue(kNone));
-  std::vector<uint32_t> last = perValue(kNone);
+  std::vector<uint32_t> last = perValue(kNone), readers = perValue(0);
   for (uint32_t i = 0; i < t.ops.size(); ++i) {
     const TraceOp &op = t.ops[i];
-    for (uint32_t k = 0; k < op.nIn; ++k)
+    for (uint32_t k = 0; k < op.nIn; ++k) {
       last[t.vals[op.off + k]] = i;
+      ++readers[t.vals[op.off + k]];
+    }
   }
   // Which reads can be read in place (kRowRef), in one backward pass: the
   // next commit to each row (none: UINT32_MAX) is known at every op.
@@ -3351,6 +3376,60 @@ void finishTrace(ChipTrace &t, const Sram &geometry) {
       }
     }
   }
+  // Values written straight into the row a MEM write commits them to
+  // (through[value]: its Sram::rowIndex): the value of a VXM, SXM or MXM
+  // op that the write alone reads, when nothing reads or commits the row
+  // from the op to the write (so the row may change anywhere in between).
+  // The write then moves nothing: it is dropped, or for a multiply (which
+  // is computed later, batched) becomes a Commit that computes it.
+  std::vector<uint32_t> through = perValue(kNone);
+  {
+    std::vector<uint32_t> prod = perValue(kNone), rowOf = perValue(kNone);
+    std::vector<uint32_t> lastRead(size_t(slices) * banks * rows, kNone);
+    std::vector<uint32_t> lastCommit(size_t(slices) * banks * rows, kNone);
+    std::vector<uint32_t> mulsOnPlane;
+    std::vector<uint32_t> mulSeq(t.ops.size(), 0);
+    for (uint32_t i = 0; i < t.ops.size(); ++i) {
+      TraceOp &op = t.ops[i];
+      const uint32_t *v = t.vals.data() + op.off;
+      for (uint32_t k = 0; k < op.nIn; ++k)
+        if (rowOf[v[k]] != kNone)
+          lastRead[rowOf[v[k]]] = i; // read in place here
+      for (uint32_t k = 0; k < op.nOut; ++k)
+        prod[v[op.nIn + k]] = i;
+      if (op.kind == TraceKind::Mul) {
+        if (mulsOnPlane.size() <= op.unit)
+          mulsOnPlane.resize(op.unit + 1, 0);
+        mulSeq[i] = mulsOnPlane[op.unit]++;
+      } else if (op.kind == TraceKind::Read) {
+        if (refRead[i])
+          rowOf[v[op.nIn]] = uint32_t(key(op));
+        else
+          lastRead[key(op)] = i;
+      } else if (op.kind == TraceKind::Write) {
+        uint32_t x = v[0], p = prod[x], r = uint32_t(key(op));
+        uint64_t index = geometry.rowIndex(op.unit, op.bank, op.row);
+        TraceKind pk = p == kNone ? TraceKind::Dead : t.ops[p].kind;
+        bool writer = pk == TraceKind::Vxm || pk == TraceKind::Chain ||
+                      pk == TraceKind::Permute || pk == TraceKind::Sxm ||
+                      pk == TraceKind::Mul;
+        if (writer && readers[x] == 1 && !(t.ops[p].wide & kWideOut) &&
+            (lastRead[r] == kNone || lastRead[r] < p) &&
+            (lastCommit[r] == kNone || lastCommit[r] < p) && index < kRowRef) {
+          through[x] = uint32_t(index);
+          t.throughRows.push_back(uint32_t(index));
+          if (pk == TraceKind::Mul) {
+            op.kind = TraceKind::Commit;
+            op.unit = t.ops[p].unit;
+            op.row = mulSeq[p];
+          } else {
+            op.kind = TraceKind::Dead;
+          }
+        }
+        lastCommit[r] = i;
+      }
+    }
+  }
   std::vector<uint32_t> buf = perValue(0), freeStore;
   uint32_t nStore = 1; // buffer 0: outputs nothing reads
   for (uint32_t i = 0; i < t.ops.size(); ++i) {
@@ -3364,7 +3443,9 @@ void finishTrace(ChipTrace &t, const Sram &geometry) {
         buf[x] = 0;
         continue;
       }
-      if (op.kind == TraceKind::Read && refRead[i]) {
+      if (through[x] != kNone) {
+        buf[x] = kRowRef | through[x];
+      } else if (op.kind == TraceKind::Read && refRead[i]) {
         buf[x] =
             kRowRef | uint32_t(geometry.rowIndex(op.unit, op.bank, op.row));
         op.kind = TraceKind::Dead;
@@ -3408,7 +3489,7 @@ void finishTrace(ChipTrace &t, const Sram &geometry) {
   size_t withInst = 0;
   for (TraceOp &op : t.ops) {
     if (op.kind == TraceKind::Read || op.kind == TraceKind::Write ||
-        op.kind == TraceKind::Install)
+        op.kind == TraceKind::Commit || op.kind == TraceKind::Install)
       op.inst = nullptr;
     withInst += op.inst != nullptr;
   }
@@ -3511,6 +3592,8 @@ void Emulator::allocateWrittenRows() {
     for (const TraceOp &op : programs_[c]->trace->ops)
       if (op.kind == TraceKind::Write)
         (void)sram_[c]->mutableRow(op.unit, op.bank, op.row);
+    for (uint32_t row : programs_[c]->trace->throughRows)
+      (void)sram_[c]->mutableRowAt(row);
   }
 }
 

@@ -39,7 +39,9 @@ public:
   /// The row's bytes (a shared zero row if never written). Must be in range.
   const uint8_t *row(uint32_t slice, uint32_t bank, uint32_t row) const;
   /// The row's bytes for writing (allocates its page). Must be in range.
-  uint8_t *mutableRow(uint32_t slice, uint32_t bank, uint32_t row);
+  uint8_t *mutableRow(uint32_t slice, uint32_t bank, uint32_t row) {
+    return mutableRowAt(rowIndex(slice, bank, row));
+  }
   /// A number for the row (in range), dense over the SRAM:
   /// rowAt(index) is row(slice, bank, row). Depends only on the geometry.
   uint64_t rowIndex(uint32_t slice, uint32_t bank, uint32_t row) const {
@@ -49,6 +51,12 @@ public:
     const uint8_t *page = pages_[index / kPageRows];
     return page ? page + size_t(index % kPageRows) * lanes_ : zero_.data();
   }
+  uint8_t *mutableRowAt(uint64_t index) {
+    uint8_t *page = pages_[index / kPageRows];
+    if (!page) [[unlikely]]
+      page = allocatePage(index / kPageRows);
+    return page + size_t(index % kPageRows) * lanes_;
+  }
   uint32_t lanes() const { return lanes_; }
   /// Bytes actually allocated (pages touched by writes).
   uint64_t allocatedBytes() const;
@@ -57,6 +65,7 @@ public:
   }
 
 private:
+  uint8_t *allocatePage(uint64_t page);
   uint64_t pageIndex(uint32_t slice, uint32_t bank, uint32_t row) const {
     return (uint64_t(slice) * banks_ + bank) * pagesPerBank_ + row / kPageRows;
   }

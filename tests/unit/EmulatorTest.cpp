@@ -196,6 +196,65 @@ TEST_F(EmulatorTest, CopyOfARowOverwrittenBeforeTheCopyIsWritten) {
   }
 }
 
+namespace {
+/// A VXM result written to east slices 48..51 (bank 1, row 2) while the old
+/// bytes of slice 48's row are read in between (after the VXM op, before
+/// the write) and written one or four slices west: the replay writes a
+/// value straight into its row only when nothing reads the row between.
+void runReadOfRowBeforeItsWrite(const isa::Machine &m, emu::Emulator &e,
+                                emu::ProgramBuilder &b, uint32_t westBy) {
+  std::vector<float> x(m.lanes());
+  for (uint32_t i = 0; i < m.lanes(); ++i)
+    x[i] = 0.25f * float(i % 23) - 2.0f;
+  const std::vector<uint32_t> far = {48, 49, 50, 51};
+  std::vector<uint8_t> old(m.lanes());
+  for (uint32_t i = 0; i < m.lanes(); ++i)
+    old[i] = uint8_t(i * 7 + 3);
+  for (uint32_t s : far)
+    std::memcpy(e.sram(0).mutableRow(s, 1, 2), old.data(), m.lanes());
+  int vxm = m.vxmPosition();
+  feed(m, b, e.sram(0), toPlanes(f32Bits(x), 4, m.lanes()), 0, vxm, 20, 11,
+       kWestA, 0, 0);
+  ASSERT_TRUE(b.at(m.vxmQueue(0), 20,
+                   emu::vxm(AluOp::AddImm, DType::F32, 0, 11, isa::kNoStream, 0,
+                            8, 13, 1.0f))
+                  .ok());
+  // Slice 48 writes the result in cycle 21 + (pos 51 - vxm); its old bytes
+  // are read in cycle 22 onto westward s32 and written `westBy` slices
+  // west (before the result's write for 1, after it for 4).
+  uint64_t commit = 21 + uint64_t(m.memPosition(48) - vxm);
+  uint64_t at = 22 + m.target().mem_read_latency();
+  ASSERT_TRUE(b.at(m.memQueue(48), 22, emu::memRead(1, 2, 32, 20)).ok());
+  uint32_t to = 48 - westBy;
+  uint64_t put = at + uint64_t(m.memPosition(48) - m.memPosition(to));
+  ASSERT_EQ(put < commit, westBy == 1);
+  ASSERT_TRUE(b.at(m.memQueue(to), put, emu::memWrite(32, 20, 0, 7)).ok());
+  drain(m, b, 4, 8, vxm, 21, 13, far, 1, 2);
+  emu::ChipProgram prog = b.take();
+  uint64_t want = testutil::expectedCycles(m, prog);
+  ASSERT_TRUE(e.setProgram(0, std::move(prog)).ok());
+  absl::StatusOr<emu::RunStats> r = e.run();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->cycles, want);
+  EXPECT_EQ(0, std::memcmp(e.sram(0).row(to, 0, 7), old.data(), m.lanes()));
+  std::vector<uint32_t> got = collect(e.sram(0), 4, far, 1, 2);
+  for (uint32_t i = 0; i < m.lanes(); ++i)
+    ASSERT_EQ(got[i], isa::floatBits(x[i] + 1.0f)) << "lane " << i;
+}
+} // namespace
+
+TEST_F(EmulatorTest, RowReadInPlaceBeforeAResultIsWrittenIntoIt) {
+  // The old bytes' only reader comes before the result's write: the read
+  // is read in place, so the result must not reach the row before it.
+  runReadOfRowBeforeItsWrite(m, emu, b, 1);
+}
+
+TEST_F(EmulatorTest, RowCopiedBeforeAResultIsWrittenIntoIt) {
+  // The old bytes' reader comes after the result's write: the read copies
+  // the row, so the result must not reach the row before the copy.
+  runReadOfRowBeforeItsWrite(m, emu, b, 4);
+}
+
 TEST_F(EmulatorTest, VxmCastF32ToF16AndF16Add) {
   std::vector<float> x = ramp(0.0123f, 0.001f);
   int vxm = m.vxmPosition();
