@@ -508,6 +508,9 @@ struct Plane {
   // vector at a time (the NaN operand that propagates through an add is
   // the compiler's choice; this keeps the NaN bits of that kernel).
   bool shadowNaN = false, activeNaN = false;
+  // The tile holds an infinite or NaN weight (else mxmNeededRows need not
+  // look at the weights of rows whose activations are all +-0).
+  bool shadowNonFinite = false, activeNonFinite = false;
   std::vector<float> shadowF;
   std::vector<int32_t> shadowI;
   std::vector<uint32_t> rawSlots; // plane-rows while loading (referenced)
@@ -552,15 +555,20 @@ bool haveAvx512Bw() {
   return have;
 }
 
-/// halvesToFloatsF16c 32 lanes a step. NaN halves are found on the halves
-/// (magnitude above 0x7c00), once per call, and widened again by
-/// isa::halfToFloat (the instruction quiets signalling NaNs).
-__attribute__((target("avx512f,avx512bw,avx512vl,f16c"))) bool
+/// What halvesToFloatsF16c found among the lanes.
+constexpr unsigned kWidenedNaN = 1, kWidenedNonFinite = 2;
+
+/// halvesToFloatsF16c 32 lanes a step. Infinite and NaN halves are found on
+/// the halves (magnitude 0x7c00 and above 0x7c00), once per call; NaNs are
+/// widened again by isa::halfToFloat (the instruction quiets signalling
+/// NaNs).
+__attribute__((target("avx512f,avx512bw,avx512vl,f16c"))) unsigned
 halvesToFloatsAvx512(const uint8_t *lo, const uint8_t *hi, uint32_t n,
                      float *out) {
   const __m256i mag = _mm256_set1_epi16(0x7fff),
+                big = _mm256_set1_epi16(0x7bff),
                 inf = _mm256_set1_epi16(0x7c00);
-  __mmask16 nan = 0;
+  __mmask16 nonFinite = 0, nan = 0;
   uint32_t i = 0;
   for (; i + 32 <= n; i += 32) {
     __m256i l = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(lo + i));
@@ -571,38 +579,50 @@ halvesToFloatsAvx512(const uint8_t *lo, const uint8_t *hi, uint32_t n,
     __m256i y = _mm256_permute2x128_si256(a, b, 0x31);
     _mm512_storeu_ps(out + i, _mm512_cvtph_ps(x));
     _mm512_storeu_ps(out + i + 16, _mm512_cvtph_ps(y));
-    nan |= _mm256_cmpgt_epu16_mask(_mm256_and_si256(x, mag), inf) |
-           _mm256_cmpgt_epu16_mask(_mm256_and_si256(y, mag), inf);
+    __m256i mx = _mm256_and_si256(x, mag), my = _mm256_and_si256(y, mag);
+    nonFinite |=
+        _mm256_cmpgt_epu16_mask(mx, big) | _mm256_cmpgt_epu16_mask(my, big);
+    nan |= _mm256_cmpgt_epu16_mask(mx, inf) | _mm256_cmpgt_epu16_mask(my, inf);
   }
-  bool anyNaN = nan != 0;
+  unsigned found = (nonFinite ? kWidenedNonFinite : 0) |
+                   (nan ? kWidenedNaN | kWidenedNonFinite : 0);
   for (; i < n; ++i) {
     uint16_t hv = uint16_t(lo[i] | hi[i] << 8);
     out[i] = _cvtsh_ss(hv);
-    anyNaN |= (hv & 0x7fff) > 0x7c00;
+    if ((hv & 0x7fff) >= 0x7c00)
+      found |= (hv & 0x7fff) > 0x7c00 ? kWidenedNaN | kWidenedNonFinite
+                                      : kWidenedNonFinite;
   }
-  if (anyNaN)
+  if (found & kWidenedNaN)
     for (i = 0; i < n; ++i)
       if (uint16_t hv = uint16_t(lo[i] | hi[i] << 8); (hv & 0x7fff) > 0x7c00)
         out[i] = isa::halfToFloat(hv);
-  return anyNaN;
+  return found;
 }
 
-/// Returns whether a lane is NaN.
-__attribute__((target("avx2,f16c"))) bool halvesToFloatsF16c(const uint8_t *lo,
-                                                             const uint8_t *hi,
-                                                             uint32_t n,
-                                                             float *out) {
+/// Returns kWidenedNaN if a lane is NaN, kWidenedNonFinite if one is
+/// infinite or NaN.
+__attribute__((target("avx2,f16c"))) unsigned
+halvesToFloatsF16c(const uint8_t *lo, const uint8_t *hi, uint32_t n,
+                   float *out) {
   if (haveAvx512Bw())
     return halvesToFloatsAvx512(lo, hi, n, out);
+  const __m256 inf = _mm256_set1_ps(std::numeric_limits<float>::infinity());
+  const __m256 mag = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
   uint32_t i = 0;
-  bool anyNaN = false;
+  unsigned found = 0;
   for (; i + 8 <= n; i += 8) {
     __m128i l = _mm_loadl_epi64(reinterpret_cast<const __m128i *>(lo + i));
     __m128i h = _mm_loadl_epi64(reinterpret_cast<const __m128i *>(hi + i));
     __m256 f = _mm256_cvtph_ps(_mm_unpacklo_epi8(l, h));
     _mm256_storeu_ps(out + i, f);
+    // |f| not below inf: inf or NaN.
+    if (!_mm256_movemask_ps(
+            _mm256_cmp_ps(_mm256_and_ps(f, mag), inf, _CMP_NLT_UQ)))
+      continue;
+    found |= kWidenedNonFinite;
     if (int nan = _mm256_movemask_ps(_mm256_cmp_ps(f, f, _CMP_UNORD_Q))) {
-      anyNaN = true;
+      found |= kWidenedNaN;
       for (int k = 0; k < 8; ++k)
         if (nan & (1 << k))
           out[i + k] = isa::halfToFloat(uint16_t(lo[i + k] | hi[i + k] << 8));
@@ -610,9 +630,11 @@ __attribute__((target("avx2,f16c"))) bool halvesToFloatsF16c(const uint8_t *lo,
   }
   for (; i < n; ++i) {
     out[i] = isa::halfToFloat(uint16_t(lo[i] | hi[i] << 8));
-    anyNaN |= out[i] != out[i];
+    if (!std::isfinite(out[i]))
+      found |= out[i] != out[i] ? kWidenedNaN | kWidenedNonFinite
+                                : kWidenedNonFinite;
   }
-  return anyNaN;
+  return found;
 }
 
 __attribute__((target("avx2,f16c"))) void
@@ -651,8 +673,10 @@ halfWordsToFloatsF16c(const uint32_t *bits, uint32_t n, float *out) {
 }
 #else
 bool haveF16c() { return false; }
-bool halvesToFloatsF16c(const uint8_t *, const uint8_t *, uint32_t, float *) {
-  return false;
+constexpr unsigned kWidenedNaN = 1, kWidenedNonFinite = 2;
+unsigned halvesToFloatsF16c(const uint8_t *, const uint8_t *, uint32_t,
+                            float *) {
+  return 0;
 }
 void halfWordsToFloatsF16c(const uint32_t *, uint32_t, float *) {}
 void floatsToHalvesF16c(const float *, uint32_t, uint32_t *) {}
@@ -1185,7 +1209,7 @@ mxmNeededRows(const float *A, size_t lda, uint32_t M, const float *W,
   uint32_t nk = 0;
   for (uint32_t k = 0; k < rows; ++k) {
     uint32_t needed = ks[k] != 0;
-    if (!needed) {
+    if (!needed && W) {
       // Without an early exit (vectorised).
       const float *wk = W + size_t(k) * ldw;
       for (uint32_t n = 0; n < cols; ++n) {
@@ -2370,7 +2394,7 @@ void ChipRun::buildTile(Plane &pl, const Instruction &inst,
       pl.shadowDirtyRows = inst.a;
       const uint8_t *planes[4];
       uint32_t cols = 0;
-      bool nan = false;
+      unsigned found = 0; // kWidenedNaN, kWidenedNonFinite
       for (uint32_t r = 0; r < inst.a; ++r) {
         for (unsigned b = 0; b < w; ++b)
           planes[b] = rows[r * w + b];
@@ -2381,16 +2405,19 @@ void ChipRun::buildTile(Plane &pl, const Instruction &inst,
               __builtin_prefetch(rows[(r + kTileAhead) * w + b] + o);
         float *row = pl.shadowF.data() + size_t(r) * Lp_;
         if (inst.dtype == DType::F16 && haveF16c()) {
-          nan |= halvesToFloatsF16c(planes[0], planes[1], lanes_, row);
+          found |= halvesToFloatsF16c(planes[0], planes[1], lanes_, row);
         } else {
           decodeF(inst.dtype, planes, lanes_, row);
           for (uint32_t c = 0; c < lanes_; ++c)
-            nan |= row[c] != row[c];
+            if (!std::isfinite(row[c]))
+              found |= row[c] != row[c] ? kWidenedNaN | kWidenedNonFinite
+                                        : kWidenedNonFinite;
         }
         cols = lastNonzero(row, cols, lanes_);
       }
       pl.shadowCols = cols;
-      pl.shadowNaN = nan;
+      pl.shadowNaN = found & kWidenedNaN;
+      pl.shadowNonFinite = found & kWidenedNonFinite;
     } else {
       pl.shadowI.assign(n, 0);
       std::vector<int64_t> tmp(lanes_);
@@ -2492,6 +2519,7 @@ void ChipRun::installTile(Plane &pl) {
   std::swap(pl.activeRows, pl.shadowRows);
   std::swap(pl.activeCols, pl.shadowCols);
   std::swap(pl.activeNaN, pl.shadowNaN);
+  std::swap(pl.activeNonFinite, pl.shadowNonFinite);
   pl.active = true;
   pl.shadowLoaded = wasActive;
 }
@@ -3171,8 +3199,9 @@ void ChipRun::flushPlane(Plane &pl) {
     // Rows of the tile where every activation is +-0 add nothing.
     uint32_t nVec = (cols + 15) / 16;
     mulRows_.resize(Lp_);
-    uint32_t nk = mxmNeededRows(pl.pendingAct.data(), L, uint32_t(M), W, Lp_,
-                                rows, 16 * nVec, mulRows_.data());
+    uint32_t nk = mxmNeededRows(pl.pendingAct.data(), L, uint32_t(M),
+                                pl.activeNonFinite ? W : nullptr, Lp_, rows,
+                                16 * nVec, mulRows_.data());
     mxmGemmF32(pl.pendingAct.data(), L, uint32_t(M), W, Lp_,
                nk == rows ? nullptr : mulRows_.data(), nk, 0, nVec,
                mulOut_.data(), Lp_,

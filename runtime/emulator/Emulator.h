@@ -181,7 +181,8 @@ void mxmGemmF32(const float *A, size_t lda, uint32_t M, const float *W,
 /// returned: all but the rows where every A[i][k] is +-0 and W[k][0, cols)
 /// is finite. Those products are +-0, and adding +-0 leaves a sum that
 /// started at +0 unchanged (such a sum is never -0; a NaN or infinite sum
-/// stays what it is). Exported for tests.
+/// stays what it is). W may be null when every weight is known finite.
+/// Exported for tests.
 uint32_t mxmNeededRows(const float *A, size_t lda, uint32_t M, const float *W,
                        size_t ldw, uint32_t rows, uint32_t cols, uint32_t *ks);
 

@@ -1030,6 +1030,73 @@ TEST_F(EmulatorTest, MxmBatchedMultipliesMatchScalarSums) {
   }
 }
 
+TEST_F(EmulatorTest, MxmInfiniteWeightsMeetZeroActivationRows) {
+  // Rows of a tile where every activation is +-0 are left out of the sums
+  // only when the tile's weights are finite: here row 3 holds +inf in
+  // column 5 and -inf in column 300 (past 256: the AVX-512 widening's last
+  // step), and both multiplies have +0 or -0 at k = 3 (and 6), so those
+  // columns are NaN (0 * inf) and the rest the finite sums. No NaN weight:
+  // those send every product through the one-vector kernel. For f16 (found
+  // on the halves) and f32 tiles.
+  for (DType d : {DType::F16, DType::F32}) {
+    SCOPED_TRACE(d == DType::F16 ? "f16" : "f32");
+    emu::Emulator e(m, 1);
+    emu::ProgramBuilder pb(m);
+    const uint32_t R = 8;
+    std::vector<std::vector<float>> w(R, std::vector<float>(m.lanes(), 0.0f));
+    for (uint32_t k = 0; k < R; ++k)
+      for (uint32_t n = 0; n < m.lanes(); ++n)
+        w[k][n] = float(int((k * 7 + n * 3) % 19) - 9) * 0.125f;
+    w[3][5] = INFINITY;
+    w[3][300] = -INFINITY;
+    feedTile(m, pb, e.sram(0), w, d, 50, 1, 0);
+    ASSERT_TRUE(pb.at(m.mxmLoadQueue(0), 50, emu::mxmLoad(d, R, 32, 1)).ok());
+    uint32_t L = m.mxmLoadCycles(d, R);
+    uint64_t t0 = 50 + L + 10;
+    ASSERT_TRUE(pb.at(m.mxmMulQueue(0), 50 + L, emu::mxmInstall()).ok());
+    unsigned width = isa::widthBytes(d);
+    std::vector<std::vector<float>> acts;
+    for (uint32_t i = 0; i < 2; ++i) {
+      std::vector<float> x(m.lanes(), 0.0f);
+      for (uint32_t k = 0; k < R; ++k)
+        x[k] = float(k + 1 + i) * 0.5f;
+      x[3] = i ? -0.0f : 0.0f;
+      x[6] = -0.0f;
+      std::vector<uint32_t> bits(m.lanes());
+      for (uint32_t n = 0; n < m.lanes(); ++n)
+        bits[n] = encodeElem(d, x[n]);
+      uint64_t at = t0 + 8 * i; // an f32 multiply holds the queue longer
+      feed(m, pb, e.sram(0), toPlanes(bits, width, m.lanes()), 48, 0, at,
+           1000 + i, {20, 21, 22, 23}, 1, i);
+      absl::Status st =
+          pb.at(m.mxmMulQueue(0), at,
+                emu::mxmMul(d, 48, 1000 + i, i, isa::kEmit, 0, 5000 + i));
+      ASSERT_TRUE(st.ok()) << st;
+      drain(m, pb, 4, 0, 0, at + m.target().mxm_result_latency(), 5000 + i,
+            {43, 42, 41, 40}, 1, i);
+      acts.push_back(x);
+    }
+    ASSERT_TRUE(e.setProgram(0, pb.take()).ok());
+    absl::StatusOr<emu::RunStats> r = e.run();
+    ASSERT_TRUE(r.ok()) << r.status();
+    for (uint32_t i = 0; i < 2; ++i) {
+      std::vector<uint32_t> got = collect(e.sram(0), 4, {43, 42, 41, 40}, 1, i);
+      for (uint32_t n = 0; n < m.lanes(); ++n) {
+        float v = isa::bitsFloat(got[n]);
+        if (n == 5 || n == 300) {
+          ASSERT_TRUE(std::isnan(v)) << "multiply " << i << " lane " << n;
+          continue;
+        }
+        float sum = 0.0f;
+        for (uint32_t k = 0; k < R; ++k)
+          sum += acts[i][k] * w[k][n];
+        ASSERT_EQ(got[n], isa::floatBits(sum))
+            << "multiply " << i << " lane " << n;
+      }
+    }
+  }
+}
+
 // f32/i32 byte planes <-> words (SSE2 16 lanes at a time, the rest by the
 // scalar loop): every length 0..100 at offsets 0..3 and lpu-v1's 320 lanes,
 // random words (NaNs, infinities, subnormals and -0 among them, and set
