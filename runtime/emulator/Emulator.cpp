@@ -1679,8 +1679,10 @@ __attribute__((target("avx512f"))) inline D8 select8(I8x m, D8 x, D8 y) {
 
 /// tanh of 8 lanes with 2^-13 <= a < 10 (a = |x|) in double: relative error
 /// well under 2^-45 (Taylor series of expm1 to degree 21 for 2a < 1.25,
-/// truncation < 2e-18; else exp(2a) = 2^k exp(r), |r| <= ln2 / 2, Taylor to
-/// degree 13, truncation < 1e-17, then 1 - 2 / (e + 1)), a few roundings.
+/// truncation < 2e-18, then em1 / (em1 + 2); else exp(2a) = 2^k exp(r),
+/// |r| <= ln2 / 2, Taylor to degree 13, truncation < 1e-17, then
+/// (e - 1) / (e + 1), with e >= exp(1.25): no cancellation), a few
+/// roundings; one division for both.
 __attribute__((target("avx512f"))) D8 tanhPositive8(D8 a) {
   D8 y = a + a;
   // Small: expm1(y) = sum_{k=1..21} y^k / k!, t = e / (e + 2).
@@ -1710,7 +1712,6 @@ __attribute__((target("avx512f"))) D8 tanhPositive8(D8 a) {
   for (int k = 20; k >= 1; --k)
     q = q * y + inv[k];
   D8 em1 = q * y;
-  D8 small = em1 / (em1 + 2.0);
   // Large: e = exp(y) = 2^k exp(r), r = y - k ln2 (ln2 in two parts).
   const double log2e = 1.4426950408889634, ln2hi = 0.6931471803691238,
                ln2lo = 1.9082149292705877e-10;
@@ -1724,8 +1725,8 @@ __attribute__((target("avx512f"))) D8 tanhPositive8(D8 a) {
   I8x sbits = (ki + 1023) << 52;
   std::memcpy(&scale, &sbits, sizeof(scale));
   D8 e = p * scale;
-  D8 large = 1.0 - 2.0 / (e + 1.0);
-  return select8(a < 0.625, small, large);
+  I8x isSmall = a < 0.625;
+  return select8(isSmall, em1, e - 1.0) / select8(isSmall, em1 + 2.0, e + 1.0);
 }
 
 __attribute__((target("avx512f"))) void tanhFloatsAvx512(const float *x,
@@ -1756,9 +1757,15 @@ __attribute__((target("avx512f"))) void tanhFloatsAvx512(const float *x,
     std::memcpy(&xb, x + i, sizeof(xb));
     I8w rb = fb | (xb & int32_t(0x80000000u)); // copysign (f >= +0)
     std::memcpy(r + i, &rb, sizeof(rb));
+    // The lanes for libm, as a bit mask (rare).
+    I8x odd = ~ordinary;
+    unsigned mask = 0;
     for (int k = 0; k < 8; ++k)
-      if (!ordinary[k])
-        r[i + k] = tanhFloat(xv[k]); // x may be r
+      mask |= unsigned(odd[k] & 1) << k;
+    for (; mask; mask &= mask - 1) {
+      int k = __builtin_ctz(mask);
+      r[i + k] = tanhFloat(xv[k]); // x may be r
+    }
   }
   for (; i < n; ++i)
     r[i] = tanhFloat(x[i]);
