@@ -511,6 +511,10 @@ struct Plane {
   // The tile holds an infinite or NaN weight (else mxmNeededRows need not
   // look at the weights of rows whose activations are all +-0).
   bool shadowNonFinite = false, activeNonFinite = false;
+  // Every row's columns [0, cols) hold the same bits (a tile of ones that
+  // sums the lanes, as lpuc's layer norms use): every column's sum is the
+  // first's.
+  bool shadowUniform = false, activeUniform = false;
   std::vector<float> shadowF;
   std::vector<int32_t> shadowI;
   std::vector<uint32_t> rawSlots; // plane-rows while loading (referenced)
@@ -2379,6 +2383,21 @@ uint32_t lastNonzero(const float *v, uint32_t from, uint32_t to) {
   return from;
 }
 
+/// Whether rows [0, rows) of a float tile hold, in columns [0, cols), the
+/// bits of their column 0 (tested row by row: most tiles fail at once).
+bool uniformColumns(const float *tile, size_t ld, uint32_t rows,
+                    uint32_t cols) {
+  for (uint32_t r = 0; r < rows; ++r) {
+    const uint32_t *row = reinterpret_cast<const uint32_t *>(tile + r * ld);
+    uint32_t differ = 0;
+    for (uint32_t c = 1; c < cols; ++c)
+      differ |= row[c] ^ row[0];
+    if (differ)
+      return false;
+  }
+  return true;
+}
+
 /// Tile rows buildTile fetches ahead of the one it widens.
 constexpr uint32_t kTileAhead = 4;
 
@@ -2423,10 +2442,12 @@ void ChipRun::buildTile(Plane &pl, const Instruction &inst,
         cols = lastNonzero(row, cols, lanes_);
       }
       pl.shadowCols = cols;
+      pl.shadowUniform = uniformColumns(pl.shadowF.data(), Lp_, inst.a, cols);
       pl.shadowNaN = found & kWidenedNaN;
       pl.shadowNonFinite = found & kWidenedNonFinite;
     } else {
       pl.shadowI.assign(n, 0);
+      pl.shadowUniform = false;
       std::vector<int64_t> tmp(lanes_);
       const uint8_t *planes[4];
       for (uint32_t r = 0; r < inst.a; ++r) {
@@ -2527,6 +2548,7 @@ void ChipRun::installTile(Plane &pl) {
   std::swap(pl.activeCols, pl.shadowCols);
   std::swap(pl.activeNaN, pl.shadowNaN);
   std::swap(pl.activeNonFinite, pl.shadowNonFinite);
+  std::swap(pl.activeUniform, pl.shadowUniform);
   pl.active = true;
   pl.shadowLoaded = wasActive;
 }
@@ -3205,6 +3227,10 @@ void ChipRun::flushPlane(Plane &pl) {
   if (!pl.activeNaN) {
     // Rows of the tile where every activation is +-0 add nothing.
     uint32_t nVec = (cols + 15) / 16;
+    // Identical columns give identical sums: one block of 16 is computed
+    // and its first lane copied to the others (below).
+    if (pl.activeUniform)
+      nVec = std::min<uint32_t>(nVec, 1);
     mulRows_.resize(Lp_);
     uint32_t nk = mxmNeededRows(pl.pendingAct.data(), L, uint32_t(M),
                                 pl.activeNonFinite ? W : nullptr, Lp_, rows,
@@ -3225,6 +3251,8 @@ void ChipRun::flushPlane(Plane &pl) {
       std::fill(r, r + L, 0.0f);
       mxmKernelF32(pl.pendingAct.data() + j * L, W, pm.rows, Lp_, pm.cols, r);
     } else {
+      if (pl.activeUniform)
+        std::fill(r + 1, r + cols, r[0]);
       // Columns past the last nonzero weight are +0 (see issue: MxmMul).
       std::fill(r + cols, r + L, 0.0f);
     }

@@ -1097,6 +1097,65 @@ TEST_F(EmulatorTest, MxmInfiniteWeightsMeetZeroActivationRows) {
   }
 }
 
+TEST_F(EmulatorTest, MxmUniformColumnsSumOnce) {
+  // A tile whose rows are constant across the columns (each column the same
+  // weights: lpuc's layer norms sum the lanes with a tile of ones) computes
+  // one column and copies it; a tile that differs from uniform in one
+  // weight of its last row must not. Both against the scalar k-order sums,
+  // for several batched f16 multiplies with full-mantissa activations.
+  const uint32_t R = 40;
+  for (int variant = 0; variant < 3; ++variant) {
+    SCOPED_TRACE(variant);
+    emu::Emulator e(m, 1);
+    emu::ProgramBuilder pb(m);
+    std::vector<std::vector<float>> w(R, std::vector<float>(m.lanes(), 0.0f));
+    for (uint32_t k = 0; k < R; ++k)
+      for (uint32_t n = 0; n < m.lanes(); ++n)
+        w[k][n] = variant == 0 ? 1.0f : float(int(k % 7) - 3) * 0.375f;
+    if (variant == 2)
+      w[R - 1][m.lanes() - 1] = 2.5f; // not uniform
+    feedTile(m, pb, e.sram(0), w, DType::F16, 50, 1, 0);
+    ASSERT_TRUE(
+        pb.at(m.mxmLoadQueue(0), 50, emu::mxmLoad(DType::F16, R, 32, 1)).ok());
+    uint32_t L = m.mxmLoadCycles(DType::F16, R);
+    uint64_t t0 = 50 + L + 10;
+    ASSERT_TRUE(pb.at(m.mxmMulQueue(0), 50 + L, emu::mxmInstall()).ok());
+    const uint32_t N = 6;
+    std::vector<std::vector<float>> acts;
+    for (uint32_t i = 0; i < N; ++i) {
+      std::vector<float> x(m.lanes(), 0.0f);
+      for (uint32_t k = 0; k < R; ++k)
+        x[k] = isa::halfToFloat(isa::floatToHalf(
+            float(int((i * 37 + k * 101) % 1000) - 500) / 333.0f));
+      std::vector<uint32_t> bits(m.lanes());
+      for (uint32_t n = 0; n < m.lanes(); ++n)
+        bits[n] = isa::floatToHalf(x[n]);
+      feed(m, pb, e.sram(0), toPlanes(bits, 2, m.lanes()), 48, 0, t0 + i,
+           1000 + i, {20, 21}, 1, i);
+      ASSERT_TRUE(pb.at(m.mxmMulQueue(0), t0 + i,
+                        emu::mxmMul(DType::F16, 48, 1000 + i, i, isa::kEmit, 0,
+                                    5000 + i))
+                      .ok());
+      drain(m, pb, 4, 0, 0, t0 + i + m.target().mxm_result_latency(), 5000 + i,
+            {43, 42, 41, 40}, 1, i);
+      acts.push_back(x);
+    }
+    ASSERT_TRUE(e.setProgram(0, pb.take()).ok());
+    absl::StatusOr<emu::RunStats> r = e.run();
+    ASSERT_TRUE(r.ok()) << r.status();
+    for (uint32_t i = 0; i < N; ++i) {
+      std::vector<uint32_t> got = collect(e.sram(0), 4, {43, 42, 41, 40}, 1, i);
+      for (uint32_t n = 0; n < m.lanes(); ++n) {
+        float sum = 0.0f;
+        for (uint32_t k = 0; k < R; ++k)
+          sum += acts[i][k] * isa::halfToFloat(isa::floatToHalf(w[k][n]));
+        ASSERT_EQ(got[n], isa::floatBits(sum))
+            << "multiply " << i << " lane " << n;
+      }
+    }
+  }
+}
+
 // f32/i32 byte planes <-> words (SSE2 16 lanes at a time, the rest by the
 // scalar loop): every length 0..100 at offsets 0..3 and lpu-v1's 320 lanes,
 // random words (NaNs, infinities, subnormals and -0 among them, and set
