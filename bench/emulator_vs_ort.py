@@ -19,9 +19,10 @@ host second. If lpuc rejects the model, prints the ops it rejected and exits 2.
 
 Both processes run on the same host CPUs (--cpus; by default the last N of
 the CPUs this script may use, N = --threads): on this shared VM the two
-virtual CPUs are not alike (lpurun's run was 35% slower on CPU 0 than on
-CPU 1, every time, when measured on 2026-12-05), so unpinned runs measure
-where the scheduler put them. --cpus none leaves placement to the OS.
+virtual CPUs are at times not alike (on 2026-12-05, for a while, lpurun's
+run took 35% longer on CPU 0 than on CPU 1, run after run; an hour later
+they were alike), and unpinned runs then measure where the scheduler put
+them. --cpus none leaves placement to the OS.
 """
 import argparse
 import json
