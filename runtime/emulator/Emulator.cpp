@@ -3389,7 +3389,10 @@ void markWideValues(ChipTrace &t, std::vector<uint32_t> prod) {
 /// last reader, an op's outputs never share a buffer with its inputs, and
 /// values nothing reads go to buffer 0 (written, never read; a MEM read of
 /// such a value is dropped). A MEM read whose row no commit overwrites
-/// before the value's last reader becomes a pointer to the SRAM row.
+/// before the value's last reader is dropped and its readers read the row
+/// in place; a value written straight into the row of the MEM write that
+/// alone reads it needs no buffer either (both kRowRef operands; row
+/// numbers from `geometry`, an Sram of the chip's shape).
 void finishTrace(ChipTrace &t, const Sram &geometry) {
   constexpr uint32_t kNone = UINT32_MAX, kFreed = UINT32_MAX - 1;
   // Arrays of one number per value (millions on a large model): huge pages.
