@@ -2167,8 +2167,17 @@ void ChipRun::vxmData(const Instruction &inst, const uint8_t *(*in)[4],
         o[i] = uint8_t((x[i] & t[i]) | (y[i] & ~t[i]));
     }
   } else if (isFloat(d)) {
+    // An f32 result is its lanes' bits: computed into the float store.
+    float *store = wideOut && outType == DType::F32 ? wideOut : nullptr;
     const float *a = wideOf(0), *b = n == 2 ? wideOf(1) : nullptr;
-    if (!a) {
+    // A cast between float types is the value itself (rounded to the
+    // destination type below): an f32 one is decoded straight into its
+    // store.
+    bool cast = op == AluOp::Cast;
+    if (!a && cast && store) {
+      decodeF(d, in[0], L, store);
+      a = store;
+    } else if (!a) {
       fa_.resize(L);
       decodeF(d, in[0], L, fa_.data());
       a = fa_.data();
@@ -2178,16 +2187,22 @@ void ChipRun::vxmData(const Instruction &inst, const uint8_t *(*in)[4],
       decodeF(d, in[1], L, fb_.data());
       b = fb_.data();
     }
-    // An f32 result is its lanes' bits: computed into the float store.
-    float *r = wideOut && outType == DType::F32 ? wideOut : nullptr;
-    if (!r) {
-      fr_.resize(L);
-      r = fr_.data();
+    const float *r = a;
+    if (cast) {
+      if (store && store != a)
+        std::memcpy(store, a, L * sizeof(float));
+    } else {
+      float *res = store;
+      if (!res) {
+        fr_.resize(L);
+        res = fr_.data();
+      }
+      if (op == AluOp::Exp)
+        memoExp(a, L, res);
+      else
+        aluFloat(op, a, b, inst.imm, L, res);
+      r = res;
     }
-    if (op == AluOp::Exp)
-      memoExp(a, L, r);
-    else
-      aluFloat(op, a, b, inst.imm, L, r);
     if (outType == DType::F32) { // the float's bits are the lane's
       if (planes)
         wordsToPlanes(reinterpret_cast<const uint32_t *>(r), L, out);

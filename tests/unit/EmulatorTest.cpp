@@ -282,6 +282,36 @@ TEST_F(EmulatorTest, VxmCastF32ToF16AndF16Add) {
   }
 }
 
+TEST_F(EmulatorTest, VxmCastF16ToF32ReadAsFloats) {
+  // f16 planes read from SRAM, cast to f32 (the replay decodes them
+  // straight into the cast's float store: only an f32 VXM op reads it), then
+  // multiplied by themselves in f32. Halves: NaNs with payloads, infinities,
+  // subnormals, signed zeros, ordinary values.
+  const uint16_t special[] = {0x7e01, 0xfd00, 0x7c00, 0xfc00, 0x8000,
+                              0x0000, 0x0001, 0x83ff, 0x3c01, 0x7bff};
+  std::vector<uint32_t> halves(m.lanes());
+  for (uint32_t i = 0; i < m.lanes(); ++i)
+    halves[i] = i % 5 == 0 ? special[(i / 5) % 10]
+                           : isa::floatToHalf(0.0123f * float(int(i) - 150));
+  int vxm = m.vxmPosition();
+  feed(m, b, sram(), toPlanes(halves, 2, m.lanes()), 0, vxm, 10, 1, kWestA, 0,
+       0);
+  ASSERT_TRUE(
+      b.at(m.vxmQueue(0), 10, emu::vxmCast(DType::F16, DType::F32, 0, 1, 8, 2))
+          .ok());
+  ASSERT_TRUE(b.at(m.vxmQueue(1), 11,
+                   emu::vxm(AluOp::Mul, DType::F32, 8, 2, 8, 2, 12, 3))
+                  .ok());
+  drain(m, b, 4, 12, vxm, 12, 3, kEast, 1, 0);
+  absl::StatusOr<emu::RunStats> r = run();
+  ASSERT_TRUE(r.ok()) << r.status();
+  std::vector<uint32_t> got = collect(sram(), 4, kEast, 1, 0);
+  for (uint32_t i = 0; i < m.lanes(); ++i) {
+    float x = isa::halfToFloat(uint16_t(halves[i]));
+    ASSERT_EQ(got[i], isa::floatBits(x * x)) << "lane " << i;
+  }
+}
+
 TEST_F(EmulatorTest, VxmResultsPassedAsFloatsExact) {
   // A replay passes a float VXM result to the VXM ops that read it as
   // floats (no byte planes between them when nothing else reads them):
