@@ -658,6 +658,27 @@ floatsToHalvesF16c(const float *v, uint32_t n, uint32_t *bits) {
   for (; i < n; ++i)
     bits[i] = isa::floatToHalf(v[i]);
 }
+/// Floats to binary16 planes 16 lanes a step (the conversion of
+/// floatsToHalvesF16c, the bytes split by vpmovwb). A NaN becomes what
+/// isa::floatToHalf makes of it too: quiet, the payload's top bits kept.
+__attribute__((target("avx512f,avx512bw,avx512vl,f16c"))) void
+floatsToHalfPlanesAvx512(const float *v, uint32_t n, uint8_t *lo, uint8_t *hi) {
+  uint32_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m256i h = _mm512_cvtps_ph(_mm512_loadu_ps(v + i),
+                                _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    _mm_storeu_si128(reinterpret_cast<__m128i *>(lo + i),
+                     _mm256_cvtepi16_epi8(h));
+    _mm_storeu_si128(reinterpret_cast<__m128i *>(hi + i),
+                     _mm256_cvtepi16_epi8(_mm256_srli_epi16(h, 8)));
+  }
+  for (; i < n; ++i) {
+    uint16_t hv = isa::floatToHalf(v[i]);
+    lo[i] = uint8_t(hv);
+    hi[i] = uint8_t(hv >> 8);
+  }
+}
+
 /// halvesToFloatsF16c of halves held in the low 16 bits of words.
 __attribute__((target("avx2,f16c"))) void
 halfWordsToFloatsF16c(const uint32_t *bits, uint32_t n, float *out) {
@@ -2206,6 +2227,10 @@ void ChipRun::vxmData(const Instruction &inst, const uint8_t *(*in)[4],
     if (outType == DType::F32) { // the float's bits are the lane's
       if (planes)
         wordsToPlanes(reinterpret_cast<const uint32_t *>(r), L, out);
+      return;
+    }
+    if (outType == DType::F16 && planes && !wideOut) {
+      floatsToHalfPlanes(r, L, out[0], out[1]);
       return;
     }
     bits_.resize(L);
@@ -3942,6 +3967,18 @@ void halvesToFloats(const uint8_t *lo, const uint8_t *hi, uint32_t n,
 
 void floatsToHalves(const float *v, uint32_t n, uint32_t *bits) {
   encodeFloats(DType::F16, v, n, bits);
+}
+
+void floatsToHalfPlanes(const float *v, uint32_t n, uint8_t *lo, uint8_t *hi) {
+#if defined(__x86_64__)
+  if (haveAvx512Bw() && haveF16c()) {
+    floatsToHalfPlanesAvx512(v, n, lo, hi);
+    return;
+  }
+#endif
+  std::vector<uint32_t> bits(n);
+  encodeFloats(DType::F16, v, n, bits.data());
+  halfWordsToPlanes(bits.data(), n, lo, hi);
 }
 
 } // namespace lpuc::emu

@@ -149,6 +149,9 @@ private:
 void halvesToFloats(const uint8_t *lo, const uint8_t *hi, uint32_t n,
                     float *out);
 void floatsToHalves(const float *v, uint32_t n, uint32_t *bits);
+/// floatsToHalves straight into the two planes of the halves (AVX-512 where
+/// the CPU has it), bit for bit isa::floatToHalf. Exported for tests.
+void floatsToHalfPlanes(const float *v, uint32_t n, uint8_t *lo, uint8_t *hi);
 
 /// Four byte planes (bytes 0..3 of each lane) to little-endian 32-bit
 /// words and back: the emulator's f32 and i32 decoding and encoding

@@ -1325,18 +1325,44 @@ TEST(Emulator, F16cConversionsExact) {
   for (size_t i = 0; i < v.size(); ++i)
     ASSERT_EQ(bits[i], isa::floatToHalf(v[i]))
         << "float bits " << isa::floatBits(v[i]);
+  // Straight into planes: the same floats, and lengths that leave tails
+  // after the 16-wide steps at 8 offsets (NaN payloads among the floats).
+  std::vector<uint8_t> p0(v.size() + 1, 0xa5), p1(v.size() + 1, 0x5a);
+  emu::floatsToHalfPlanes(v.data(), uint32_t(v.size()), p0.data(), p1.data());
+  for (size_t i = 0; i < v.size(); ++i)
+    ASSERT_EQ(uint32_t(p0[i] | p1[i] << 8), isa::floatToHalf(v[i]))
+        << "float bits " << isa::floatBits(v[i]);
+  ASSERT_EQ(p0[v.size()], 0xa5);
+  ASSERT_EQ(p1[v.size()], 0x5a);
+  for (uint32_t off = 0; off < 8; ++off)
+    for (uint32_t n : {1u, 15u, 16u, 17u, 31u, 33u, 320u}) {
+      const float *f = v.data() + 0x7B00 * 6 + 1000 * off; // near the top
+      std::fill(p0.begin(), p0.begin() + n + 1, 0xa5);
+      std::fill(p1.begin(), p1.begin() + n + 1, 0x5a);
+      emu::floatsToHalfPlanes(f, n, p0.data(), p1.data());
+      for (uint32_t i = 0; i < n; ++i)
+        ASSERT_EQ(uint32_t(p0[i] | p1[i] << 8), isa::floatToHalf(f[i]))
+            << "n " << n << " float bits " << isa::floatBits(f[i]);
+      ASSERT_EQ(p0[n], 0xa5);
+      ASSERT_EQ(p1[n], 0x5a);
+    }
 }
 
 TEST(Emulator, DISABLED_F16cNarrowingAllFloats) {
   std::vector<float> v(1 << 20);
   std::vector<uint32_t> bits(v.size());
+  std::vector<uint8_t> p0(v.size()), p1(v.size());
   for (uint64_t base = 0; base < (uint64_t(1) << 32); base += v.size()) {
     for (size_t i = 0; i < v.size(); ++i)
       v[i] = isa::bitsFloat(uint32_t(base + i));
     emu::floatsToHalves(v.data(), uint32_t(v.size()), bits.data());
-    for (size_t i = 0; i < v.size(); ++i)
+    emu::floatsToHalfPlanes(v.data(), uint32_t(v.size()), p0.data(), p1.data());
+    for (size_t i = 0; i < v.size(); ++i) {
       ASSERT_EQ(bits[i], isa::floatToHalf(v[i]))
           << "float bits " << isa::floatBits(v[i]);
+      ASSERT_EQ(uint32_t(p0[i] | p1[i] << 8), bits[i])
+          << "planes, float bits " << isa::floatBits(v[i]);
+    }
   }
 }
 
